@@ -1,0 +1,55 @@
+# Quick start: `make demo` runs the user-guide walkthrough, `make test` runs the whole suite.
+# Both create the virtualenv and install everything on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The real ml-metadata 1.17.1 (Python 3.11 only) in its own virtualenv: the oracle for differential tests.
+ORACLE_VENV ?= .venv-oracle
+ORACLE_PYTHON ?= $(shell command -v python3.11 2>/dev/null || ls $$HOME/.pyenv/versions/3.11*/bin/python3.11 2>/dev/null | tail -n 1)
+PYTEST_ARGS ?=
+
+.PHONY: demo test test-pure test-compiled test-all-pythons oracle bench protos lint clean
+
+$(BIN)/.installed: pyproject.toml setup.py $(wildcard engine/*.pyx)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+demo: $(BIN)/.installed
+	$(BIN)/python examples/seed_walkthrough.py
+
+# The suite runs twice: on the compiled kernels and on their pure-Python twins.
+test: $(BIN)/.installed oracle
+	FASTMLMD_ORACLE_PYTHON=$(abspath $(ORACLE_VENV))/bin/python $(BIN)/python -m pytest $(PYTEST_ARGS)
+	FASTMLMD_PURE_PYTHON=1 $(BIN)/python -m pytest -q -m 'not oracle' $(PYTEST_ARGS)
+
+test-pure: $(BIN)/.installed
+	FASTMLMD_PURE_PYTHON=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Best effort: without Python 3.11 or without the wheel, the differential tests skip and say why.
+oracle:
+	@if [ -x $(ORACLE_VENV)/bin/python ] && $(ORACLE_VENV)/bin/python -c 'import ml_metadata' 2>/dev/null; then :; \
+	elif [ -n "$(ORACLE_PYTHON)" ]; then \
+	  ( $(ORACLE_PYTHON) -m venv $(ORACLE_VENV) && $(ORACLE_VENV)/bin/python -m pip install -q 'ml-metadata==1.17.1' ) \
+	    || echo "oracle: could not install ml-metadata 1.17.1; differential tests will skip"; \
+	else echo "oracle: no Python 3.11 found; differential tests will skip"; fi
+
+# Every Python from 3.9 to 3.13 found under pyenv, each in its own virtualenv.
+test-all-pythons:
+	@set -e; for v in 3.9 3.10 3.11 3.12 3.13; do \
+	  py=$$(ls -d $$HOME/.pyenv/versions/$$v.*/bin/python$$v 2>/dev/null | tail -n 1); \
+	  if [ -z "$$py" ]; then echo "== Python $$v: not found under pyenv, skipped"; continue; fi; \
+	  echo "== Python $$v ($$py)"; \
+	  $(MAKE) --no-print-directory test-pure PYTHON=$$py VENV=.venv-$$v PYTEST_ARGS='-q -m "not oracle"'; \
+	done
+
+bench: $(BIN)/.installed
+	$(BIN)/python -m pytest benches --benchmark-only $(PYTEST_ARGS)
+
+# Regenerates the protobuf modules from bindings/**/*.proto (see tools/gen_protos.py).
+protos:
+	$(PYTHON) tools/gen_protos.py
+
+clean:
+	rm -rf build dist *.egg-info $(VENV) .venv-3.* engine/_*.c engine/*.so

@@ -1,0 +1,28 @@
+"""Turns a `ConnectionConfig` into an engine; unsupported backends fail clearly, as RuntimeError like MLMD."""
+from __future__ import annotations
+
+from fastmlmd.engine.db import Database, open_sqlite
+from fastmlmd.engine.store import Engine
+from ml_metadata.proto import metadata_store_pb2
+
+
+def open_database(config: metadata_store_pb2.ConnectionConfig, enable_upgrade_migration: bool,
+                  prepare_schema: bool = True) -> Database:
+    """Opens the backend the config's `config` oneof names."""
+    backend = config.WhichOneof("config")
+    if backend == "fake_database":
+        return open_sqlite("", 3, enable_upgrade_migration, prepare_schema)
+    if backend == "sqlite":
+        return open_sqlite(config.sqlite.filename_uri, config.sqlite.connection_mode, enable_upgrade_migration,
+                           prepare_schema)
+    if backend in ("mysql", "postgresql"):
+        raise RuntimeError(
+            f"The {backend} backend is not supported by fastmlmd yet; use `sqlite` (a file) or `fake_database` "
+            "(in memory) in ConnectionConfig."
+        )
+    raise RuntimeError("Unset")  # MLMD's text for a ConnectionConfig with no backend chosen
+
+
+def connect(config: metadata_store_pb2.ConnectionConfig, enable_upgrade_migration: bool) -> Engine:
+    """An engine on the configured store, its schema created or checked."""
+    return Engine(open_database(config, enable_upgrade_migration))

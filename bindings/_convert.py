@@ -1,0 +1,142 @@
+"""Protos <-> engine records. The only place that knows both the message classes and the engine's records."""
+from __future__ import annotations
+
+from typing import Callable, Dict, Iterable, List, Sequence, Tuple, Type, TypeVar
+
+from google.protobuf.message import Message
+
+from fastmlmd.engine import rowcore
+from fastmlmd.engine.catalog import PropertyType, TypeKind
+from fastmlmd.engine.records import EventRecord, NodeRecord, Properties, TypeRecord
+from ml_metadata.proto import metadata_store_pb2 as pb
+from ml_metadata.proto import metadata_store_service_pb2 as svc
+
+M = TypeVar("M", bound=Message)
+
+_VALUE_KINDS = {
+    "int_value": PropertyType.INT,
+    "double_value": PropertyType.DOUBLE,
+    "string_value": PropertyType.STRING,
+    "struct_value": PropertyType.STRUCT,
+    "proto_value": PropertyType.PROTO,
+    "bool_value": PropertyType.BOOLEAN,
+}
+_STATE_FIELD = {TypeKind.ARTIFACT: "state", TypeKind.EXECUTION: "last_known_state"}
+
+
+def _properties(values: "Iterable[Tuple[str, pb.Value]]", empty: List[str]) -> Properties:
+    out: Properties = {}
+    for key, value in values:
+        which = value.WhichOneof("value")
+        if which is None:
+            empty.append(key)
+            continue
+        kind = _VALUE_KINDS[which]
+        if kind in (PropertyType.STRUCT, PropertyType.PROTO):
+            # Deterministic bytes, so equal structs compare equal in no-op detection.
+            out[key] = (kind, getattr(value, which).SerializeToString(deterministic=True))
+        else:
+            out[key] = (kind, getattr(value, which))
+    return out
+
+
+def node_record(kind: TypeKind, msg: Message) -> NodeRecord:
+    """An Artifact / Execution / Context message as a record; output-only fields are kept only for no-op checks."""
+    empty: List[str] = []
+    rec = NodeRecord(
+        id=msg.id if msg.HasField("id") else None,
+        type_id=msg.type_id if msg.HasField("type_id") else None,
+        name=msg.name if msg.HasField("name") else None,
+        external_id=msg.external_id if msg.HasField("external_id") else None,
+        type_name=msg.type if msg.HasField("type") else None,
+        properties=_properties(msg.properties.items(), empty),
+        custom_properties=_properties(msg.custom_properties.items(), empty),
+    )
+    if kind == TypeKind.ARTIFACT and msg.HasField("uri"):
+        rec.uri = msg.uri
+    state_field = _STATE_FIELD.get(kind)
+    if state_field and msg.HasField(state_field):
+        rec.state = getattr(msg, state_field)
+    rec.empty_values = tuple(empty)
+    return rec
+
+
+def event_record(event: "pb.Event") -> EventRecord:
+    """An Event message as a record (its path kept as serialized bytes)."""
+    return EventRecord(
+        artifact_id=event.artifact_id if event.HasField("artifact_id") else None,
+        execution_id=event.execution_id if event.HasField("execution_id") else None,
+        type=event.type if event.HasField("type") else None,
+        milliseconds_since_epoch=event.milliseconds_since_epoch if event.HasField("milliseconds_since_epoch")
+        else None,
+        path=event.path.SerializeToString() if event.HasField("path") else None,
+    )
+
+
+def type_record(kind: TypeKind, msg: Message) -> TypeRecord:
+    """An ArtifactType / ExecutionType / ContextType message as a record."""
+    rec = TypeRecord(
+        kind=kind,
+        name=msg.name if msg.HasField("name") else None,
+        properties=dict(msg.properties.items()),
+        version=msg.version if msg.HasField("version") else None,
+        description=msg.description if msg.HasField("description") else None,
+        external_id=msg.external_id if msg.HasField("external_id") else None,
+        base_type=msg.base_type if msg.HasField("base_type") else None,
+    )
+    if kind == TypeKind.EXECUTION:
+        if msg.HasField("input_type"):
+            rec.input_type = msg.input_type.SerializeToString()
+        if msg.HasField("output_type"):
+            rec.output_type = msg.output_type.SerializeToString()
+    return rec
+
+
+TYPE_CLASSES: Dict[TypeKind, Type[Message]] = {
+    TypeKind.ARTIFACT: pb.ArtifactType,
+    TypeKind.EXECUTION: pb.ExecutionType,
+    TypeKind.CONTEXT: pb.ContextType,
+}
+
+
+def type_message(rec: TypeRecord) -> Message:
+    """A type record as its message; optional fields are set only when stored."""
+    msg = TYPE_CLASSES[TypeKind(rec.kind)]()
+    msg.id = rec.id
+    msg.name = rec.name
+    for name, data_type in rec.properties.items():
+        msg.properties[name] = data_type
+    if rec.version is not None:
+        msg.version = rec.version
+    if rec.description is not None:
+        msg.description = rec.description
+    if rec.external_id is not None:
+        msg.external_id = rec.external_id
+    if rec.base_type is not None:
+        msg.base_type = rec.base_type
+    if rec.input_type is not None:
+        msg.input_type.ParseFromString(rec.input_type)
+    if rec.output_type is not None:
+        msg.output_type.ParseFromString(rec.output_type)
+    return msg
+
+
+def type_messages(records: Sequence[TypeRecord]) -> List[Message]:
+    return [type_message(rec) for rec in records]
+
+
+def _parser(container: Type[M], field: str) -> Callable[[Sequence[bytes]], list]:
+    def parse(bodies: Sequence[bytes]) -> list:
+        # One parse builds every message: the bodies are framed as the container's repeated field 1.
+        if not bodies:
+            return []
+        return list(getattr(container.FromString(rowcore.frame(bodies)), field))
+    return parse
+
+
+parse_artifacts = _parser(svc.GetArtifactsByIDResponse, "artifacts")
+parse_executions = _parser(svc.GetExecutionsByIDResponse, "executions")
+parse_contexts = _parser(svc.GetContextsByIDResponse, "contexts")
+parse_events = _parser(svc.GetEventsByArtifactIDsResponse, "events")
+NODE_PARSERS = {TypeKind.ARTIFACT: parse_artifacts, TypeKind.EXECUTION: parse_executions,
+                TypeKind.CONTEXT: parse_contexts}

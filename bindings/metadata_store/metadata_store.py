@@ -1,0 +1,525 @@
+"""A python API to the ML Metadata store, compatible with MLMD 1.17.1's `ml_metadata.metadata_store`.
+
+Every method is one transaction on fastmlmd's engine; signatures, return types, ordering and error
+classes follow MLMD's (see the spec's section 2).
+"""
+from __future__ import annotations
+
+import enum
+import logging
+import random
+import time
+from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple, TypeVar
+
+import attr
+
+from fastmlmd.engine import errors as _engine_errors
+from fastmlmd.engine.catalog import TypeKind
+from fastmlmd.engine.compound import ReuseOptions
+from fastmlmd.engine.store import Engine
+from ml_metadata import errors, proto
+from ml_metadata import _convert as convert
+from ml_metadata import _paging as paging
+from ml_metadata._connect import connect, open_database
+from ml_metadata.proto import metadata_store_pb2
+
+T = TypeVar("T")
+
+# Page size the listing loop asks for, as MLMD's wrapper does.
+MAX_NUM_RESULT = 100
+
+
+@enum.unique
+class OrderByField(enum.Enum):
+    """Defines the available fields to order results in ListOperations."""
+
+    CREATE_TIME = metadata_store_pb2.ListOperationOptions.OrderByField.Field.CREATE_TIME
+    UPDATE_TIME = metadata_store_pb2.ListOperationOptions.OrderByField.Field.LAST_UPDATE_TIME
+    ID = metadata_store_pb2.ListOperationOptions.OrderByField.Field.ID
+
+
+@attr.s(auto_attribs=True)
+class ListOptions:
+    """Options when listing nodes: `limit` (None or 0 = all), `order_by`, `is_asc` and `filter_query`."""
+
+    limit: Optional[int] = None
+    order_by: Optional[OrderByField] = None
+    is_asc: bool = True
+    filter_query: Optional[str] = None
+
+
+class ExtraOptions:
+    """Accepted by every method for compatibility with MLMD; it changes nothing."""
+
+    def __init__(self, euc=None):  # noqa: ANN001 - MLMD's signature
+        del euc
+
+
+def _ids(values: Iterable[Any]) -> List[int]:
+    return [int(v) for v in values]
+
+
+class MetadataStore:
+    """A store for the metadata."""
+
+    def __init__(self, config, enable_upgrade_migration: bool = False):  # noqa: ANN001 - MLMD's signature
+        """Opens the store a `proto.ConnectionConfig` names (or a gRPC `proto.MetadataStoreClientConfig`).
+
+        Raises:
+          ValueError: config is neither config message, or asks for migration over gRPC.
+          RuntimeError: the store cannot be opened (unsupported backend, schema version, unreadable file).
+        """
+        self._config = config
+        self._max_num_retries = 5
+        if isinstance(config, proto.ConnectionConfig):
+            self._engine: Engine = connect(config, enable_upgrade_migration)
+            if config.HasField("retry_options"):
+                self._max_num_retries = config.retry_options.max_num_retries
+            return
+        if not isinstance(config, proto.MetadataStoreClientConfig):
+            raise ValueError("MetadataStore is expecting either proto.ConnectionConfig or "
+                             "proto.MetadataStoreClientConfig")
+        if enable_upgrade_migration:
+            raise ValueError("Upgrade migration is not allowed when using gRPC connection client. Upgrade needs "
+                             "to be performed on the server side.")
+        raise RuntimeError(
+            "Connecting to a metadata store server over gRPC (MetadataStoreClientConfig) is not supported by "
+            "fastmlmd yet; open the store directly with a ConnectionConfig."
+        )
+
+    @property
+    def pipeline_asset(self) -> None:
+        """Returns None as the pipeline asset."""
+        logging.warning("Getting pipeline asset from an ossed metadata store.")
+        return None
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        # Like MLMD's client: retry calls that abort (a store locked by other writers for too long).
+        retries = self._max_num_retries
+        while True:
+            try:
+                return fn()
+            except errors.AbortedError:
+                retries -= 1
+                if retries <= 0:
+                    raise
+                time.sleep(random.expovariate(1.0 / 2))
+
+    # Types ---------------------------------------------------------------------------------------------------
+    def _put_type(self, kind: TypeKind, msg: Any, can_add_fields: bool, can_omit_fields: bool) -> int:
+        record = convert.type_record(kind, msg)
+        return self._call(lambda: self._engine.put_type(record, can_add_fields, can_omit_fields))
+
+    def put_artifact_type(self, artifact_type: proto.ArtifactType, can_add_fields: bool = False,
+                          can_omit_fields: bool = False, extra_options: Optional[ExtraOptions] = None) -> int:
+        """Inserts or updates an artifact type and returns its id (see MLMD's evolution rules)."""
+        return self._put_type(TypeKind.ARTIFACT, artifact_type, can_add_fields, can_omit_fields)
+
+    def put_execution_type(self, execution_type: proto.ExecutionType, can_add_fields: bool = False,
+                           can_omit_fields: bool = False, extra_options: Optional[ExtraOptions] = None) -> int:
+        """Inserts or updates an execution type and returns its id."""
+        return self._put_type(TypeKind.EXECUTION, execution_type, can_add_fields, can_omit_fields)
+
+    def put_context_type(self, context_type: proto.ContextType, can_add_fields: bool = False,
+                         can_omit_fields: bool = False, extra_options: Optional[ExtraOptions] = None) -> int:
+        """Inserts or updates a context type and returns its id."""
+        return self._put_type(TypeKind.CONTEXT, context_type, can_add_fields, can_omit_fields)
+
+    def _get_type(self, kind: TypeKind, type_name: str, type_version: Optional[str]) -> Any:
+        record = self._call(lambda: self._engine.get_type(kind, type_name, type_version))
+        if record is None:
+            raise errors.NotFoundError(
+                f"No type found for query, name: `{type_name}`, version: `{type_version or 'nullopt'}`")
+        return convert.type_message(record)
+
+    def get_artifact_type(self, type_name: str, type_version: Optional[str] = None,
+                          extra_options: Optional[ExtraOptions] = None) -> proto.ArtifactType:
+        """Gets the artifact type (name, version); raises NotFoundError when there is none."""
+        return self._get_type(TypeKind.ARTIFACT, type_name, type_version)
+
+    def get_execution_type(self, type_name: str, type_version: Optional[str] = None,
+                           extra_options: Optional[ExtraOptions] = None) -> proto.ExecutionType:
+        """Gets the execution type (name, version); raises NotFoundError when there is none."""
+        return self._get_type(TypeKind.EXECUTION, type_name, type_version)
+
+    def get_context_type(self, type_name: str, type_version: Optional[str] = None,
+                         extra_options: Optional[ExtraOptions] = None) -> proto.ContextType:
+        """Gets the context type (name, version); raises NotFoundError when there is none."""
+        return self._get_type(TypeKind.CONTEXT, type_name, type_version)
+
+    def get_artifact_types(self, extra_options: Optional[ExtraOptions] = None) -> List[proto.ArtifactType]:
+        """Gets every user artifact type (all versions), by id."""
+        return convert.type_messages(self._call(lambda: self._engine.get_types(TypeKind.ARTIFACT)))
+
+    def get_execution_types(self, extra_options: Optional[ExtraOptions] = None) -> List[proto.ExecutionType]:
+        """Gets every user execution type (all versions), by id."""
+        return convert.type_messages(self._call(lambda: self._engine.get_types(TypeKind.EXECUTION)))
+
+    def get_context_types(self, extra_options: Optional[ExtraOptions] = None) -> List[proto.ContextType]:
+        """Gets every user context type (all versions), by id."""
+        return convert.type_messages(self._call(lambda: self._engine.get_types(TypeKind.CONTEXT)))
+
+    def _types_by_id(self, kind: TypeKind, type_ids: Iterable[int]) -> list:
+        ids = _ids(type_ids)
+        return convert.type_messages(self._call(lambda: self._engine.get_types_by_id(kind, ids)))
+
+    def get_artifact_types_by_id(self, type_ids: Iterable[int],
+                                 extra_options: Optional[ExtraOptions] = None) -> List[proto.ArtifactType]:
+        """Gets the artifact types with these ids (unknown ids are skipped)."""
+        return self._types_by_id(TypeKind.ARTIFACT, type_ids)
+
+    def get_execution_types_by_id(self, type_ids: Iterable[int],
+                                  extra_options: Optional[ExtraOptions] = None) -> List[proto.ExecutionType]:
+        """Gets the execution types with these ids (unknown ids are skipped)."""
+        return self._types_by_id(TypeKind.EXECUTION, type_ids)
+
+    def get_context_types_by_id(self, type_ids: Iterable[int],
+                                extra_options: Optional[ExtraOptions] = None) -> List[proto.ContextType]:
+        """Gets the context types with these ids (unknown ids are skipped)."""
+        return self._types_by_id(TypeKind.CONTEXT, type_ids)
+
+    def _types_by_external_ids(self, kind: TypeKind, external_ids: Iterable[str]) -> list:
+        wanted = [str(e) for e in external_ids]
+        return convert.type_messages(self._call(lambda: self._engine.get_types_by_external_ids(kind, wanted)))
+
+    def get_artifact_types_by_external_ids(self, external_ids: Iterable[str],
+                                           extra_options: Optional[ExtraOptions] = None) -> List[proto.ArtifactType]:
+        """Gets artifact types by external id; NotFoundError when none matches."""
+        return self._types_by_external_ids(TypeKind.ARTIFACT, external_ids)
+
+    def get_execution_types_by_external_ids(
+            self, external_ids: Iterable[str],
+            extra_options: Optional[ExtraOptions] = None) -> List[proto.ExecutionType]:
+        """Gets execution types by external id; NotFoundError when none matches."""
+        return self._types_by_external_ids(TypeKind.EXECUTION, external_ids)
+
+    def get_context_types_by_external_ids(self, external_ids: Iterable[str],
+                                          extra_options: Optional[ExtraOptions] = None) -> List[proto.ContextType]:
+        """Gets context types by external id; NotFoundError when none matches."""
+        return self._types_by_external_ids(TypeKind.CONTEXT, external_ids)
+
+    # Nodes ---------------------------------------------------------------------------------------------------
+    def _put_nodes(self, kind: TypeKind, messages: Sequence[Any], field_mask_paths: Optional[Sequence[str]]) -> List[int]:
+        records = [convert.node_record(kind, msg) for msg in messages]
+        mask = list(field_mask_paths or ())
+        return self._call(lambda: self._engine.put_nodes(kind, records, mask))
+
+    def put_artifacts(self, artifacts: Sequence[proto.Artifact], field_mask_paths: Optional[Sequence[str]] = None,
+                      extra_options: Optional[ExtraOptions] = None) -> List[int]:
+        """Inserts (no id) or updates (id set) artifacts; returns their ids, index-aligned."""
+        return self._put_nodes(TypeKind.ARTIFACT, artifacts, field_mask_paths)
+
+    def put_executions(self, executions: Sequence[proto.Execution],
+                       field_mask_paths: Optional[Sequence[str]] = None,
+                       extra_options: Optional[ExtraOptions] = None) -> List[int]:
+        """Inserts or updates executions; returns their ids, index-aligned."""
+        return self._put_nodes(TypeKind.EXECUTION, executions, field_mask_paths)
+
+    def put_contexts(self, contexts: Sequence[proto.Context], field_mask_paths: Optional[Sequence[str]] = None,
+                     extra_options: Optional[ExtraOptions] = None) -> List[int]:
+        """Inserts or updates contexts; returns their ids, index-aligned."""
+        return self._put_nodes(TypeKind.CONTEXT, contexts, field_mask_paths)
+
+    def _nodes(self, kind: TypeKind, fetch: Callable[[], List[bytes]]) -> list:
+        return convert.NODE_PARSERS[kind](self._call(fetch))
+
+    def get_artifacts_by_id(self, artifact_ids: Iterable[int],
+                            extra_options: Optional[ExtraOptions] = None) -> List[proto.Artifact]:
+        """Gets the artifacts with these ids, ascending id; unknown ids are skipped."""
+        ids = _ids(artifact_ids)
+        return self._nodes(TypeKind.ARTIFACT, lambda: self._engine.nodes_by_ids(TypeKind.ARTIFACT, ids))
+
+    def get_executions_by_id(self, execution_ids: Iterable[int],
+                             extra_options: Optional[ExtraOptions] = None) -> List[proto.Execution]:
+        """Gets the executions with these ids, ascending id; unknown ids are skipped."""
+        ids = _ids(execution_ids)
+        return self._nodes(TypeKind.EXECUTION, lambda: self._engine.nodes_by_ids(TypeKind.EXECUTION, ids))
+
+    def get_contexts_by_id(self, context_ids: Iterable[int],
+                           extra_options: Optional[ExtraOptions] = None) -> List[proto.Context]:
+        """Gets the contexts with these ids, ascending id; unknown ids are skipped."""
+        ids = _ids(context_ids)
+        return self._nodes(TypeKind.CONTEXT, lambda: self._engine.nodes_by_ids(TypeKind.CONTEXT, ids))
+
+    def get_artifacts_and_types_by_artifact_ids(
+            self, artifact_ids: Iterable[int],
+            extra_options: Optional[ExtraOptions] = None) -> Tuple[List[proto.Artifact], List[proto.ArtifactType]]:
+        """Gets the artifacts with these ids and the distinct types they use."""
+        ids = _ids(artifact_ids)
+        bodies, type_records = self._call(lambda: self._engine.artifacts_and_types_by_ids(ids))
+        return convert.parse_artifacts(bodies), convert.type_messages(type_records)
+
+    def get_artifacts_by_type(self, type_name: str, type_version: Optional[str] = None,
+                              extra_options: Optional[ExtraOptions] = None) -> List[proto.Artifact]:
+        """Gets the artifacts of a type; [] when the type does not exist."""
+        return self._nodes(TypeKind.ARTIFACT,
+                           lambda: self._engine.nodes_by_type(TypeKind.ARTIFACT, type_name, type_version))
+
+    def get_executions_by_type(self, type_name: str, type_version: Optional[str] = None,
+                               extra_options: Optional[ExtraOptions] = None) -> List[proto.Execution]:
+        """Gets the executions of a type; [] when the type does not exist."""
+        return self._nodes(TypeKind.EXECUTION,
+                           lambda: self._engine.nodes_by_type(TypeKind.EXECUTION, type_name, type_version))
+
+    def get_contexts_by_type(self, type_name: str, type_version: Optional[str] = None,
+                             extra_options: Optional[ExtraOptions] = None) -> List[proto.Context]:
+        """Gets the contexts of a type; [] when the type does not exist."""
+        return self._nodes(TypeKind.CONTEXT,
+                           lambda: self._engine.nodes_by_type(TypeKind.CONTEXT, type_name, type_version))
+
+    def _node_by_type_and_name(self, kind: TypeKind, type_name: str, node_name: str,
+                               type_version: Optional[str]) -> Any:
+        body = self._call(lambda: self._engine.node_by_type_and_name(kind, type_name, node_name, type_version))
+        return None if body is None else convert.NODE_PARSERS[kind]([body])[0]
+
+    def get_artifact_by_type_and_name(self, type_name: str, artifact_name: str, type_version: Optional[str] = None,
+                                      extra_options: Optional[ExtraOptions] = None) -> Optional[proto.Artifact]:
+        """Gets the artifact of this type with this name, or None."""
+        return self._node_by_type_and_name(TypeKind.ARTIFACT, type_name, artifact_name, type_version)
+
+    def get_execution_by_type_and_name(self, type_name: str, execution_name: str,
+                                       type_version: Optional[str] = None,
+                                       extra_options: Optional[ExtraOptions] = None) -> Optional[proto.Execution]:
+        """Gets the execution of this type with this name, or None."""
+        return self._node_by_type_and_name(TypeKind.EXECUTION, type_name, execution_name, type_version)
+
+    def get_context_by_type_and_name(self, type_name: str, context_name: str, type_version: Optional[str] = None,
+                                     extra_options: Optional[ExtraOptions] = None) -> Optional[proto.Context]:
+        """Gets the context of this type with this name, or None."""
+        return self._node_by_type_and_name(TypeKind.CONTEXT, type_name, context_name, type_version)
+
+    def get_artifacts_by_uri(self, uri: str, extra_options: Optional[ExtraOptions] = None) -> List[proto.Artifact]:
+        """Gets the artifacts with exactly this uri."""
+        return self._nodes(TypeKind.ARTIFACT, lambda: self._engine.artifacts_by_uri(uri))
+
+    def _by_external_ids(self, kind: TypeKind, external_ids: Iterable[str]) -> list:
+        wanted = [str(e) for e in external_ids]
+        return self._nodes(kind, lambda: self._engine.nodes_by_external_ids(kind, wanted))
+
+    def get_artifacts_by_external_ids(self, external_ids: Iterable[str],
+                                      extra_options: Optional[ExtraOptions] = None) -> List[proto.Artifact]:
+        """Gets artifacts by external id: [] for no input, NotFoundError when none matches."""
+        return self._by_external_ids(TypeKind.ARTIFACT, external_ids)
+
+    def get_executions_by_external_ids(self, external_ids: Iterable[str],
+                                       extra_options: Optional[ExtraOptions] = None) -> List[proto.Execution]:
+        """Gets executions by external id: [] for no input, NotFoundError when none matches."""
+        return self._by_external_ids(TypeKind.EXECUTION, external_ids)
+
+    def get_contexts_by_external_ids(self, external_ids: Iterable[str],
+                                     extra_options: Optional[ExtraOptions] = None) -> List[proto.Context]:
+        """Gets contexts by external id: [] for no input, NotFoundError when none matches."""
+        return self._by_external_ids(TypeKind.CONTEXT, external_ids)
+
+    # Listings ------------------------------------------------------------------------------------------------
+    def _list(self, kind: TypeKind, list_options: Optional[ListOptions], context_id: Optional[int] = None) -> list:
+        # The loop of MLMD's wrapper: pages of MAX_NUM_RESULT until the limit or the last page.
+        if list_options is not None and list_options.limit and list_options.limit < 1:
+            raise errors.InvalidArgumentError("Invalid list_options.limit value passed. list_options.limit is "
+                                              "expected to be greater than 1")
+        parse = convert.NODE_PARSERS[kind]
+        if list_options is None:
+            bodies, _ = self._call(lambda: paging.list_page(self._engine, kind, None, context_id))
+            return parse(bodies)
+        options = metadata_store_pb2.ListOperationOptions(max_result_size=MAX_NUM_RESULT)
+        options.order_by_field.is_asc = list_options.is_asc
+        if list_options.order_by:
+            options.order_by_field.field = list_options.order_by.value
+        if list_options.filter_query:
+            options.filter_query = list_options.filter_query
+        remaining = list_options.limit or None
+        result: list = []
+        while True:
+            if remaining and remaining < MAX_NUM_RESULT:
+                options.max_result_size = remaining
+            bodies, token = self._call(lambda: paging.list_page(self._engine, kind, options, context_id))
+            result.extend(parse(bodies))
+            if remaining:
+                remaining -= len(bodies)
+                if remaining <= 0:
+                    break
+            if not token:
+                break
+            options.next_page_token = token
+        return result
+
+    def get_artifacts(self, list_options: Optional[ListOptions] = None,
+                      extra_options: Optional[ExtraOptions] = None) -> List[proto.Artifact]:
+        """Gets artifacts, all or as `list_options` orders, limits and filters them."""
+        return self._list(TypeKind.ARTIFACT, list_options)
+
+    def get_executions(self, list_options: Optional[ListOptions] = None,
+                       extra_options: Optional[ExtraOptions] = None) -> List[proto.Execution]:
+        """Gets executions, all or as `list_options` orders, limits and filters them."""
+        return self._list(TypeKind.EXECUTION, list_options)
+
+    def get_contexts(self, list_options: Optional[ListOptions] = None,
+                     extra_options: Optional[ExtraOptions] = None) -> List[proto.Context]:
+        """Gets contexts, all or as `list_options` orders, limits and filters them."""
+        return self._list(TypeKind.CONTEXT, list_options)
+
+    def get_artifacts_by_context(self, context_id: int, list_options: Optional[ListOptions] = None,
+                                 extra_options: Optional[ExtraOptions] = None) -> List[proto.Artifact]:
+        """Gets the artifacts attributed to a context; [] for an unknown context."""
+        return self._list(TypeKind.ARTIFACT, list_options, int(context_id))
+
+    def get_executions_by_context(self, context_id: int, list_options: Optional[ListOptions] = None,
+                                  extra_options: Optional[ExtraOptions] = None) -> List[proto.Execution]:
+        """Gets the executions associated with a context, newest first unless `list_options` says otherwise."""
+        if list_options is None:
+            list_options = ListOptions(order_by=OrderByField.CREATE_TIME, is_asc=False)
+        return self._list(TypeKind.EXECUTION, list_options, int(context_id))
+
+    # Edges ---------------------------------------------------------------------------------------------------
+    def put_events(self, events: Sequence[proto.Event], extra_options: Optional[ExtraOptions] = None) -> None:
+        """Inserts events (each unique per artifact, execution and type)."""
+        records = [convert.event_record(event) for event in events]
+        self._call(lambda: self._engine.put_events(records))
+
+    def get_events_by_execution_ids(self, execution_ids: Iterable[int],
+                                    extra_options: Optional[ExtraOptions] = None) -> List[proto.Event]:
+        """Gets the events of these executions, in insertion order."""
+        ids = _ids(execution_ids)
+        return convert.parse_events(self._call(lambda: self._engine.events_by_execution_ids(ids)))
+
+    def get_events_by_artifact_ids(self, artifact_ids: Iterable[int],
+                                   extra_options: Optional[ExtraOptions] = None) -> List[proto.Event]:
+        """Gets the events of these artifacts, in insertion order."""
+        ids = _ids(artifact_ids)
+        return convert.parse_events(self._call(lambda: self._engine.events_by_artifact_ids(ids)))
+
+    def put_attributions_and_associations(self, attributions: Sequence[proto.Attribution],
+                                          associations: Sequence[proto.Association],
+                                          extra_options: Optional[ExtraOptions] = None) -> None:
+        """Links artifacts and executions to contexts; links already present are left as they are."""
+        attr_pairs = [(a.context_id if a.HasField("context_id") else None,
+                       a.artifact_id if a.HasField("artifact_id") else None) for a in attributions]
+        assoc_pairs = [(a.context_id if a.HasField("context_id") else None,
+                        a.execution_id if a.HasField("execution_id") else None) for a in associations]
+        self._call(lambda: self._engine.put_attributions_and_associations(attr_pairs, assoc_pairs))
+
+    def put_parent_contexts(self, parent_contexts: Sequence[proto.ParentContext],
+                            extra_options: Optional[ExtraOptions] = None) -> None:
+        """Adds parent-child edges between contexts; cycles and self edges are refused."""
+        edges = [(p.child_id if p.HasField("child_id") else None,
+                  p.parent_id if p.HasField("parent_id") else None) for p in parent_contexts]
+        self._call(lambda: self._engine.put_parent_contexts(edges))
+
+    def get_contexts_by_artifact(self, artifact_id: int,
+                                 extra_options: Optional[ExtraOptions] = None) -> List[proto.Context]:
+        """Gets the contexts an artifact is attributed to; NotFoundError when there are none (as MLMD)."""
+        return self._nodes(TypeKind.CONTEXT, lambda: self._engine.contexts_by_artifact(int(artifact_id)))
+
+    def get_contexts_by_execution(self, execution_id: int,
+                                  extra_options: Optional[ExtraOptions] = None) -> List[proto.Context]:
+        """Gets the contexts an execution is associated with; NotFoundError when there are none (as MLMD)."""
+        return self._nodes(TypeKind.CONTEXT, lambda: self._engine.contexts_by_execution(int(execution_id)))
+
+    def get_parent_contexts_by_context(self, context_id: int,
+                                       extra_options: Optional[ExtraOptions] = None) -> List[proto.Context]:
+        """Gets the parents of a context."""
+        return self._nodes(TypeKind.CONTEXT, lambda: self._engine.parent_contexts(int(context_id)))
+
+    def get_children_contexts_by_context(self, context_id: int,
+                                         extra_options: Optional[ExtraOptions] = None) -> List[proto.Context]:
+        """Gets the children of a context."""
+        return self._nodes(TypeKind.CONTEXT, lambda: self._engine.children_contexts(int(context_id)))
+
+    # Compound writes -----------------------------------------------------------------------------------------
+    def put_execution(
+        self,
+        execution: proto.Execution,
+        artifact_and_events: Sequence[Tuple[proto.Artifact, Optional[proto.Event]]],
+        contexts: Optional[Sequence[proto.Context]],
+        reuse_context_if_already_exist: bool = False,
+        reuse_artifact_if_already_exist_by_external_id: bool = False,
+        force_reuse_context: bool = False,
+        force_update_time: bool = False,
+        extra_options: Optional[ExtraOptions] = None,
+    ) -> Tuple[int, List[int], List[int]]:
+        """Writes an execution, its artifacts and events, and its contexts, atomically.
+
+        Returns:
+          (execution id, artifact ids aligned with `artifact_and_events`, context ids aligned with `contexts`).
+        """
+        execution_record = convert.node_record(TypeKind.EXECUTION, execution)
+        pairs = []
+        for pair in artifact_and_events:
+            if not pair:
+                continue
+            artifact = pair[0]
+            event = pair[1] if len(pair) > 1 else None
+            pairs.append((convert.node_record(TypeKind.ARTIFACT, artifact),
+                          convert.event_record(event) if event is not None else None))
+        context_records = [convert.node_record(TypeKind.CONTEXT, c) for c in contexts or ()]
+        options = ReuseOptions(
+            reuse_context_if_already_exist=reuse_context_if_already_exist,
+            reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
+            force_reuse_context=force_reuse_context,
+            force_update_time=force_update_time,
+        )
+        return self._call(lambda: self._engine.put_execution(execution_record, pairs, context_records, options))
+
+    def put_lineage_subgraph(
+        self,
+        executions: Sequence[proto.Execution],
+        artifacts: Sequence[proto.Artifact],
+        contexts: Sequence[proto.Context],
+        event_edges: Sequence[Tuple[Optional[int], Optional[int], proto.Event]],
+        reuse_context_if_already_exist: bool = False,
+        reuse_artifact_if_already_exist_by_external_id: bool = False,
+        extra_options: Optional[ExtraOptions] = None,
+    ) -> Tuple[List[int], List[int], List[int]]:
+        """Writes executions, artifacts, contexts and the events between them, atomically.
+
+        Returns:
+          Three id lists aligned with `executions`, `artifacts` and `contexts`.
+        """
+        execution_records = [convert.node_record(TypeKind.EXECUTION, e) for e in executions]
+        artifact_records = [convert.node_record(TypeKind.ARTIFACT, a) for a in artifacts]
+        context_records = [convert.node_record(TypeKind.CONTEXT, c) for c in contexts]
+        edges = [(execution_index, artifact_index, convert.event_record(event))
+                 for execution_index, artifact_index, event in event_edges]
+        options = ReuseOptions(
+            reuse_context_if_already_exist=reuse_context_if_already_exist,
+            reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
+        )
+        return self._call(lambda: self._engine.put_lineage_subgraph(
+            execution_records, artifact_records, context_records, edges, options))
+
+    def get_lineage_subgraph(
+        self,
+        query_options: metadata_store_pb2.LineageSubgraphQueryOptions,
+        field_mask_paths: Optional[Sequence[str]] = None,
+        extra_options: Optional[ExtraOptions] = None,
+    ) -> metadata_store_pb2.LineageGraph:
+        """Gets the lineage subgraph around the nodes a filter selects (lineage issue: not yet available)."""
+        raise errors.UnimplementedError(
+            "get_lineage_subgraph is not supported yet by fastmlmd; it needs filter queries, which are not "
+            "available yet")
+
+
+def downgrade_schema(config: proto.ConnectionConfig, downgrade_to_schema_version: int) -> None:
+    """Downgrades the store's schema to an older version of fastmlmd's schema, in one transaction.
+
+    Raises:
+      errors.InvalidArgumentError: the version is negative or not older than this library's.
+      RuntimeError: the store cannot be opened or the downgrade fails.
+    """
+    from fastmlmd.engine.schema import SCHEMA_VERSION
+
+    if downgrade_to_schema_version < 0:
+        raise errors.make_exception("downgrade_to_schema_version not specified", errors.INVALID_ARGUMENT)
+    if downgrade_to_schema_version >= SCHEMA_VERSION:
+        raise errors.make_exception(
+            f"MLMD cannot be downgraded to schema_version: {downgrade_to_schema_version}. The target version "
+            f"should be greater or equal to 0, and the current library version: {SCHEMA_VERSION} needs to be "
+            "greater than the target version.", errors.INVALID_ARGUMENT)
+    engine = Engine(open_database(config, enable_upgrade_migration=False, prepare_schema=False))
+    try:
+        engine.downgrade(downgrade_to_schema_version)
+    except _engine_errors.StatusError as exc:
+        raise RuntimeError(f"Downgrade migration failed: {exc.message}") from exc
+    finally:
+        engine.close()
+    logging.info("Downgrade migration was performed. Current schema version: %d", downgrade_to_schema_version)

@@ -1,0 +1,112 @@
+"""What the engine knows about MLMD's data model: node kinds, their tables, columns and wire field numbers.
+
+Every table and column name the engine puts in SQL comes from here, never from user input.
+Field numbers are those of MLMD's `metadata_store.proto`, so the engine can encode messages on the wire
+without importing protobuf (only bindings/ knows message classes).
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Optional
+
+
+class PropertyType(enum.IntEnum):
+    """`ml_metadata.PropertyType`: the declared kind of a type property, and of a stored value."""
+
+    UNKNOWN = 0
+    INT = 1
+    DOUBLE = 2
+    STRING = 3
+    STRUCT = 4
+    PROTO = 5
+    BOOLEAN = 6
+
+
+class TypeKind(enum.IntEnum):
+    """The three type families; the numbers are MLMD's `Type.type_kind`."""
+
+    EXECUTION = 0
+    ARTIFACT = 1
+    CONTEXT = 2
+
+
+@dataclass(frozen=True)
+class NodeLayout:
+    """One node kind: its table names and the field numbers of its message."""
+
+    kind: TypeKind
+    noun: str  # "artifact", for messages: "No artifact with the given id 3"
+    table: str
+    property_table: str
+    state_column: Optional[str]  # "state" / "last_known_state" / None for contexts
+    # Wire field numbers of the message (0 = the message has no such field).
+    f_id: int
+    f_type_id: int
+    f_uri: int
+    f_properties: int
+    f_custom_properties: int
+    f_state: int
+    f_name: int
+    f_type: int
+    f_create_time: int
+    f_update_time: int
+    f_external_id: int
+
+
+ARTIFACT = NodeLayout(
+    kind=TypeKind.ARTIFACT, noun="artifact", table="artifact", property_table="artifact_property",
+    state_column="state",
+    f_id=1, f_type_id=2, f_uri=3, f_properties=4, f_custom_properties=5, f_state=6, f_name=7, f_type=8,
+    f_create_time=9, f_update_time=10, f_external_id=11,
+)
+EXECUTION = NodeLayout(
+    kind=TypeKind.EXECUTION, noun="execution", table="execution", property_table="execution_property",
+    state_column="last_known_state",
+    f_id=1, f_type_id=2, f_uri=0, f_properties=4, f_custom_properties=5, f_state=3, f_name=6, f_type=7,
+    f_create_time=8, f_update_time=9, f_external_id=10,
+)
+CONTEXT = NodeLayout(
+    kind=TypeKind.CONTEXT, noun="context", table="context", property_table="context_property",
+    state_column=None,
+    f_id=1, f_type_id=2, f_uri=0, f_properties=4, f_custom_properties=5, f_state=0, f_name=3, f_type=6,
+    f_create_time=7, f_update_time=8, f_external_id=9,
+)
+LAYOUTS = {layout.kind: layout for layout in (ARTIFACT, EXECUTION, CONTEXT)}
+
+# Event.Type numbers, and which way each one points in lineage (spec 1.3).
+EVENT_UNKNOWN = 0
+INPUT_EVENT_TYPES = (2, 3, 5)  # DECLARED_INPUT, INPUT, INTERNAL_INPUT: artifact -> execution
+OUTPUT_EVENT_TYPES = (1, 4, 6, 7)  # DECLARED_OUTPUT, OUTPUT, INTERNAL_OUTPUT, PENDING_OUTPUT
+
+# The nine built-in simple types every store starts with, ids 1-9 (spec 2.3).
+BUILTIN_TYPES = (
+    (1, TypeKind.ARTIFACT, "mlmd.Dataset"),
+    (2, TypeKind.ARTIFACT, "mlmd.Model"),
+    (3, TypeKind.ARTIFACT, "mlmd.Metrics"),
+    (4, TypeKind.ARTIFACT, "mlmd.Statistics"),
+    (5, TypeKind.EXECUTION, "mlmd.Train"),
+    (6, TypeKind.EXECUTION, "mlmd.Transform"),
+    (7, TypeKind.EXECUTION, "mlmd.Process"),
+    (8, TypeKind.EXECUTION, "mlmd.Evaluate"),
+    (9, TypeKind.EXECUTION, "mlmd.Deploy"),
+)
+FIRST_USER_TYPE_ID = 10
+
+# SystemDefinedBaseType number -> built-in type name, per type kind (spec 1.2).
+BASE_TYPE_NAMES = {
+    TypeKind.ARTIFACT: {1: "mlmd.Dataset", 2: "mlmd.Model", 3: "mlmd.Metrics", 4: "mlmd.Statistics"},
+    TypeKind.EXECUTION: {1: "mlmd.Train", 2: "mlmd.Transform", 3: "mlmd.Process", 4: "mlmd.Evaluate",
+                         5: "mlmd.Deploy"},
+    TypeKind.CONTEXT: {},
+}
+
+# Which stored value column holds each property kind.
+VALUE_COLUMNS = {
+    PropertyType.INT: "int_value",
+    PropertyType.DOUBLE: "double_value",
+    PropertyType.STRING: "string_value",
+    PropertyType.STRUCT: "blob_value",
+    PropertyType.PROTO: "blob_value",
+    PropertyType.BOOLEAN: "bool_value",
+}

@@ -1,0 +1,136 @@
+"""Atomic compound writes: `put_execution` and `put_lineage_subgraph` (spec 2.8)."""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple
+
+from fastmlmd.engine import errors
+from fastmlmd.engine.catalog import ARTIFACT, CONTEXT, EXECUTION
+from fastmlmd.engine.links import existing_ids, put_attributions_and_associations, put_events
+from fastmlmd.engine.nodes import put_nodes
+from fastmlmd.engine.records import EventRecord, NodeRecord
+
+
+@dataclass(frozen=True)
+class ReuseOptions:
+    """The reuse flags of put_execution / put_lineage_subgraph."""
+
+    reuse_context_if_already_exist: bool = False
+    reuse_artifact_if_already_exist_by_external_id: bool = False
+    force_reuse_context: bool = False
+    force_update_time: bool = False
+
+
+def _reuse_artifacts_by_external_id(cur: sqlite3.Cursor, artifacts: Sequence[NodeRecord]) -> None:
+    for artifact in artifacts:
+        if artifact.id is None and artifact.external_id:
+            row = cur.execute("SELECT id FROM artifact WHERE external_id = ?", (artifact.external_id,)).fetchone()
+            if row is not None:
+                artifact.id = row[0]
+
+
+def _put_contexts(cur: sqlite3.Cursor, contexts: Sequence[NodeRecord], options: ReuseOptions,
+                  now: int) -> List[int]:
+    ids: List[int] = []
+    for context in contexts:
+        if context.id is not None and options.force_reuse_context:
+            if not existing_ids(cur, CONTEXT, [context.id]):
+                raise errors.InvalidArgumentError(f"Cannot find the given id {context.id}")
+            ids.append(context.id)
+            continue
+        if context.id is None:
+            if not context.name:
+                raise errors.InvalidArgumentError("Context is missing a name")
+            if options.reuse_context_if_already_exist and context.type_id is not None:
+                row = cur.execute("SELECT id FROM context WHERE type_id = ? AND name = ?",
+                                  (context.type_id, context.name)).fetchone()
+                if row is not None:
+                    ids.append(row[0])
+                    continue
+        ids.extend(put_nodes(cur, CONTEXT, [context], now))
+    return ids
+
+
+def _link_all(cur: sqlite3.Cursor, context_ids: Sequence[int], execution_ids: Sequence[int],
+              artifact_ids: Sequence[int]) -> None:
+    put_attributions_and_associations(
+        cur,
+        [(c, a) for c in context_ids for a in artifact_ids],
+        [(c, e) for c in context_ids for e in execution_ids],
+    )
+
+
+def put_execution(
+    cur: sqlite3.Cursor,
+    execution: NodeRecord,
+    artifact_events: Sequence[Tuple[NodeRecord, Optional[EventRecord]]],
+    contexts: Sequence[NodeRecord],
+    options: ReuseOptions,
+    now: int,
+) -> Tuple[int, List[int], List[int]]:
+    """Upserts an execution, its artifacts with their events, and its contexts with their links."""
+    [execution_id] = put_nodes(cur, EXECUTION, [execution], now, force_update_time=options.force_update_time)
+    artifacts = [artifact for artifact, _ in artifact_events]
+    if options.reuse_artifact_if_already_exist_by_external_id:
+        _reuse_artifacts_by_external_id(cur, artifacts)
+    artifact_ids = put_nodes(cur, ARTIFACT, artifacts, now)
+    events: List[EventRecord] = []
+    for artifact_id, (_, event) in zip(artifact_ids, artifact_events):
+        if event is None:
+            continue
+        if event.artifact_id is not None and event.artifact_id != artifact_id:
+            raise errors.InvalidArgumentError(
+                f"Request's event.artifact_id {event.artifact_id} does not match the paired artifact's id "
+                f"{artifact_id}")
+        if event.execution_id is not None and event.execution_id != execution_id:
+            raise errors.InvalidArgumentError(
+                f"Request's event.execution_id {event.execution_id} does not match the execution's id "
+                f"{execution_id}")
+        event.artifact_id, event.execution_id = artifact_id, execution_id
+        events.append(event)
+    put_events(cur, events, now)
+    context_ids = _put_contexts(cur, contexts, options, now)
+    _link_all(cur, context_ids, [execution_id], artifact_ids)
+    return execution_id, artifact_ids, context_ids
+
+
+def _edge_end(index: Optional[int], ids: Sequence[int], given: Optional[int], noun: str) -> int:
+    if index is not None:
+        if not 0 <= index < len(ids):
+            raise errors.OutOfRangeError(
+                f"{noun}_index {index} is outside the {len(ids)} {noun}s of the request")
+        if given is not None and given != ids[index]:
+            raise errors.InvalidArgumentError(
+                f"{noun.capitalize()} ID mismatch: the event names {noun} {given} but {noun}_index {index} is "
+                f"{noun} {ids[index]}")
+        return ids[index]
+    if given is None:
+        raise errors.InvalidArgumentError(
+            f"Event_edge is missing an {noun}: set {noun}_index or the event's {noun}_id")
+    return given
+
+
+def put_lineage_subgraph(
+    cur: sqlite3.Cursor,
+    executions: Sequence[NodeRecord],
+    artifacts: Sequence[NodeRecord],
+    contexts: Sequence[NodeRecord],
+    event_edges: Sequence[Tuple[Optional[int], Optional[int], EventRecord]],
+    options: ReuseOptions,
+    now: int,
+) -> Tuple[List[int], List[int], List[int]]:
+    """Upserts a whole subgraph in one transaction and links every node of it to every context of it."""
+    execution_ids = put_nodes(cur, EXECUTION, executions, now)
+    if options.reuse_artifact_if_already_exist_by_external_id:
+        _reuse_artifacts_by_external_id(cur, artifacts)
+    artifact_ids = put_nodes(cur, ARTIFACT, artifacts, now)
+    context_ids = _put_contexts(cur, contexts, options, now)
+    events: List[EventRecord] = []
+    for execution_index, artifact_index, event in event_edges:
+        event.execution_id = _edge_end(execution_index, execution_ids, event.execution_id, "execution")
+        event.artifact_id = _edge_end(artifact_index, artifact_ids, event.artifact_id, "artifact")
+        events.append(event)
+    put_events(cur, events, now)
+    _link_all(cur, context_ids, execution_ids, artifact_ids)
+    return execution_ids, artifact_ids, context_ids

@@ -1,0 +1,229 @@
+"""Connections and transactions: the seam where SQLite (and later MySQL / PostgreSQL) plug in.
+
+Every API call runs as one transaction through `Database.run`: writes take the write lock up front
+(BEGIN IMMEDIATE), so a call never fails half-way for lack of it; reads run in a deferred transaction,
+which under WAL sees one consistent snapshot and never waits for writers. When another process holds the
+write lock, the whole call is retried with short randomised waits instead of SQLite's busy handler, whose
+growing sleeps let a few writers starve the rest.
+"""
+from __future__ import annotations
+
+import os
+import random
+import sqlite3
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass
+from typing import Callable, Optional, TypeVar
+
+from fastmlmd.engine import errors
+from fastmlmd.engine.schema import MIGRATIONS, SCHEMA_VERSION, VERSION_TABLE
+
+T = TypeVar("T")
+
+# SqliteMetadataSourceConfig.ConnectionMode numbers.
+MODE_UNKNOWN, MODE_READONLY, MODE_READWRITE, MODE_READWRITE_OPENCREATE = 0, 1, 2, 3
+
+# How long a call keeps retrying while other writers hold the lock before it gives up with AbortedError.
+LOCK_WAIT_SECONDS = float(os.environ.get("FASTMLMD_LOCK_WAIT_SECONDS", "120"))
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between SQL backends; the engine asks this instead of hard-coding a backend."""
+
+    name: str
+    max_variables: int  # bound parameters one statement may carry
+
+
+SQLITE = Dialect(name="sqlite", max_variables=32766)
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc)
+    return "database is locked" in text or "database table is locked" in text or "busy" in text
+
+
+class Database:
+    """One connection to one store; `run` executes a call as a single transaction."""
+
+    def __init__(self, connection: sqlite3.Connection, readonly: bool, in_memory: bool) -> None:
+        self.dialect = SQLITE
+        self.readonly = readonly
+        self.in_memory = in_memory
+        self._conn = connection
+        # A store object may be shared by threads; SQLite connections must not run two calls at once.
+        self._lock = threading.RLock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def run(self, fn: Callable[[sqlite3.Cursor], T], write: bool) -> T:
+        """Runs `fn(cursor)` in one transaction: committed if it returns, rolled back if it raises."""
+        if write and self.readonly:
+            raise errors.InternalError("attempt to write a readonly database")
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        attempt = 0
+        with self._lock:
+            while True:
+                try:
+                    return self._run_once(fn, write)
+                except sqlite3.OperationalError as exc:
+                    if not _is_busy(exc) or self.in_memory:
+                        raise _translate(exc) from exc
+                    if time.monotonic() > deadline:
+                        raise errors.AbortedError(
+                            f"the store stayed locked by other writers for {LOCK_WAIT_SECONDS:.0f}s: {exc}"
+                        ) from exc
+                attempt += 1
+                # Short, jittered waits keep every waiting writer in the race for the lock.
+                time.sleep(random.uniform(0.0002, min(0.002 * attempt, 0.02)))
+
+    def _run_once(self, fn: Callable[[sqlite3.Cursor], T], write: bool) -> T:
+        cur = self._conn.cursor()
+        cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            result = fn(cur)
+        except BaseException:
+            self._conn.rollback()
+            raise
+        cur.execute("COMMIT")
+        return result
+
+
+def _translate(exc: sqlite3.Error) -> errors.StatusError:
+    text = str(exc)
+    if "readonly" in text or "read-only" in text:
+        return errors.InternalError(f"attempt to write a readonly database ({text})")
+    return errors.InternalError(f"database error: {text}")
+
+
+def _sqlite_uri(filename_uri: str, mode: int) -> str:
+    """Turns MLMD's `filename_uri` and connection mode into an SQLite URI with the matching `mode=`."""
+    sqlite_mode = {MODE_READONLY: "ro", MODE_READWRITE: "rw"}.get(mode, "rwc")
+    if filename_uri.startswith("file:"):
+        parsed = urllib.parse.urlsplit(filename_uri)
+        query = [(k, v) for k, v in urllib.parse.parse_qsl(parsed.query) if k != "mode"]
+        query.append(("mode", sqlite_mode))
+        return urllib.parse.urlunsplit(parsed._replace(query=urllib.parse.urlencode(query)))
+    return "file:" + urllib.parse.quote(os.path.abspath(filename_uri)) + "?mode=" + sqlite_mode
+
+
+def open_sqlite(filename_uri: str, mode: int, enable_upgrade_migration: bool,
+                prepare_schema: bool = True) -> Database:
+    """Opens (and if allowed creates) an SQLite store; failures raise RuntimeError, as MLMD's constructor does.
+
+    An empty `filename_uri` is a private in-memory store. With `prepare_schema=False` the schema is left as
+    found (for downgrades).
+    """
+    in_memory = filename_uri in ("", ":memory:")
+    readonly = mode == MODE_READONLY
+    try:
+        if in_memory:
+            conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        else:
+            conn = sqlite3.connect(
+                _sqlite_uri(filename_uri, mode), uri=True, isolation_level=None, check_same_thread=False
+            )
+        _configure(conn, in_memory=in_memory, readonly=readonly)
+    except sqlite3.Error as exc:
+        raise RuntimeError(f"Cannot open the SQLite store {filename_uri!r} (connection mode {mode}): {exc}") from exc
+    db = Database(conn, readonly=readonly, in_memory=in_memory)
+    if not prepare_schema:
+        return db
+    try:
+        _prepare_schema(db, enable_upgrade_migration)
+    except BaseException:
+        conn.close()
+        raise
+    return db
+
+
+def _configure(conn: sqlite3.Connection, in_memory: bool, readonly: bool) -> None:
+    # Calls retry on SQLITE_BUSY themselves (Database.run), so SQLite must report it at once.
+    conn.execute("PRAGMA busy_timeout = 0")
+    if in_memory:
+        return
+    if not readonly:
+        # WAL: readers never wait for writers; NORMAL sync is crash-safe for the process under WAL.
+        _retry_busy(lambda: conn.execute("PRAGMA journal_mode = WAL"))
+        conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA cache_size = -65536")  # 64 MiB
+
+
+def _retry_busy(fn: Callable[[], T]) -> T:
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        try:
+            return fn()
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(random.uniform(0.0005, 0.005))
+
+
+def read_schema_version(cur: sqlite3.Cursor) -> Optional[int]:
+    """The stored schema version, or None for an empty database; raises RuntimeError for a foreign one."""
+    tables = {row[0] for row in cur.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if VERSION_TABLE in tables:
+        row = cur.execute(f"SELECT version FROM {VERSION_TABLE}").fetchone()
+        return int(row[0]) if row else 0
+    if "MLMDEnv" in tables or "Artifact" in tables:
+        raise RuntimeError(
+            "This database was created by ml-metadata (MLMD's own schema). fastmlmd keeps its own schema "
+            "and cannot open it; record into a new database file."
+        )
+    if tables - {"sqlite_sequence"}:
+        raise RuntimeError(f"The database is not empty and is not a fastmlmd store (tables: {sorted(tables)}).")
+    return None
+
+
+def _prepare_schema(db: Database, enable_upgrade_migration: bool) -> None:
+    def check(cur: sqlite3.Cursor) -> Optional[int]:
+        return read_schema_version(cur)
+
+    version = db.run(check, write=False)
+    if version == SCHEMA_VERSION:
+        return
+    if version is not None and version > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"MLMD database version {version} is greater than library version {SCHEMA_VERSION}. "
+            "Please upgrade the library to use the given database in order to prevent potential data loss."
+        )
+    if db.readonly:
+        raise RuntimeError(
+            "The read-only store has no schema to read" if version is None else
+            f"MLMD database version {version} is older than library version {SCHEMA_VERSION}, "
+            "and a read-only store cannot be migrated."
+        )
+    if version is not None and not enable_upgrade_migration:
+        raise RuntimeError(
+            f"MLMD database version {version} is older than library version {SCHEMA_VERSION}. "
+            "Schema migration is disabled. Please upgrade the database then use the library version; or "
+            "switch to a older library version to use the current database. "
+            "(MetadataStore(config, enable_upgrade_migration=True) upgrades it.)"
+        )
+
+    def migrate(cur: sqlite3.Cursor) -> None:
+        # Re-read under the write lock: another process may have migrated meanwhile.
+        current = read_schema_version(cur)
+        migrate_to(cur, current or 0, SCHEMA_VERSION)
+
+    db.run(migrate, write=True)
+
+
+def migrate_to(cur: sqlite3.Cursor, current: int, target: int) -> None:
+    """Runs the registered migrations from version `current` to `target`, up or down, step by step."""
+    if current < target:
+        for migration in MIGRATIONS[current:target]:
+            for statement in migration.upgrade:
+                cur.execute(statement)
+    else:
+        for migration in reversed(MIGRATIONS[target:current]):
+            for statement in migration.downgrade:
+                cur.execute(statement)
+    cur.execute(f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version INTEGER NOT NULL)")
+    cur.execute(f"DELETE FROM {VERSION_TABLE}")
+    cur.execute(f"INSERT INTO {VERSION_TABLE} (version) VALUES (?)", (target,))

@@ -1,0 +1,130 @@
+"""Edges: events, attributions, associations and parent contexts (spec 2.4 "Edges", 2.7)."""
+from __future__ import annotations
+
+import sqlite3
+from typing import List, Optional, Sequence, Set, Tuple
+
+from fastmlmd.engine import errors, rowcore
+from fastmlmd.engine.catalog import ARTIFACT, CONTEXT, EVENT_UNKNOWN, EXECUTION, NodeLayout
+from fastmlmd.engine.reads import bodies_where
+from fastmlmd.engine.records import EventRecord
+from fastmlmd.engine.sqlutil import chunks, placeholders
+
+
+def existing_ids(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) -> Set[int]:
+    """Which of these node ids are stored."""
+    found: Set[int] = set()
+    for batch in chunks(sorted(set(ids))):
+        found.update(row[0] for row in cur.execute(
+            f"SELECT id FROM {layout.table} WHERE id IN ({placeholders(batch)})", batch))
+    return found
+
+
+def put_events(cur: sqlite3.Cursor, events: Sequence[EventRecord], now: int) -> None:
+    """Inserts events; every one must name a stored artifact and execution and a known type."""
+    for event in events:
+        if event.artifact_id is None:
+            raise errors.InvalidArgumentError("No artifact id is specified.")
+        if event.execution_id is None:
+            raise errors.InvalidArgumentError("No execution id is specified.")
+        if not event.type or event.type == EVENT_UNKNOWN:
+            raise errors.InvalidArgumentError("No event type is specified.")
+    artifacts = existing_ids(cur, ARTIFACT, [e.artifact_id for e in events if e.artifact_id is not None])
+    executions = existing_ids(cur, EXECUTION, [e.execution_id for e in events if e.execution_id is not None])
+    for event in events:
+        if event.artifact_id not in artifacts:
+            raise errors.InvalidArgumentError(f"No artifact with the given id {event.artifact_id}")
+        if event.execution_id not in executions:
+            raise errors.InvalidArgumentError(f"No execution with the given id {event.execution_id}")
+    next_id = cur.execute("SELECT ifnull(max(id), 0) + 1 FROM event").fetchone()[0]
+    rows = [
+        (next_id + i, e.artifact_id, e.execution_id, e.type,
+         now if e.milliseconds_since_epoch is None else e.milliseconds_since_epoch, e.path)
+        for i, e in enumerate(events)
+    ]
+    try:
+        cur.executemany("INSERT INTO event (id, artifact_id, execution_id, type, milliseconds_since_epoch, path)"
+                        " VALUES (?, ?, ?, ?, ?, ?)", rows)
+    except sqlite3.IntegrityError as exc:
+        raise errors.AlreadyExistsError(
+            f"Given event already exists: the same (artifact_id, execution_id, type) is stored ({exc})") from exc
+
+
+def events_by_node(cur: sqlite3.Cursor, column: str, ids: Sequence[int]) -> List[bytes]:
+    """Encoded events touching these artifacts (`column`="artifact_id") or executions, in insertion order."""
+    assert column in ("artifact_id", "execution_id")
+    rows: List[tuple] = []
+    for batch in chunks(sorted({int(i) for i in ids})):
+        rows += cur.execute(
+            "SELECT id, artifact_id, execution_id, path, type, milliseconds_since_epoch FROM event"
+            f" WHERE {column} IN ({placeholders(batch)})", batch).fetchall()
+    rows.sort()
+    return [rowcore.encode_event(a, e, path, t, ms) for _, a, e, path, t, ms in rows]
+
+
+def put_attributions_and_associations(
+    cur: sqlite3.Cursor,
+    attributions: Sequence[Tuple[Optional[int], Optional[int]]],
+    associations: Sequence[Tuple[Optional[int], Optional[int]]],
+) -> None:
+    """Links artifacts (attributions) and executions (associations) to contexts; existing links are kept."""
+    for links, layout, table, column in ((attributions, ARTIFACT, "attribution", "artifact_id"),
+                                         (associations, EXECUTION, "association", "execution_id")):
+        if not links:
+            continue
+        contexts = existing_ids(cur, CONTEXT, [c for c, _ in links if c is not None])
+        nodes = existing_ids(cur, layout, [n for _, n in links if n is not None])
+        for context_id, node_id in links:
+            if context_id is None or context_id not in contexts:
+                raise errors.InvalidArgumentError(f"Context id not found: {context_id}")
+            if node_id is None or node_id not in nodes:
+                raise errors.InvalidArgumentError(f"No {layout.noun} with the given id {node_id}")
+        cur.executemany(f"INSERT OR IGNORE INTO {table} (context_id, {column}) VALUES (?, ?)", links)
+
+
+def put_parent_contexts(cur: sqlite3.Cursor, edges: Sequence[Tuple[Optional[int], Optional[int]]]) -> None:
+    """Adds (child, parent) edges; the hierarchy must stay acyclic, with no self edges and no duplicates."""
+    for child_id, parent_id in edges:
+        if child_id is None or parent_id is None:
+            raise errors.InvalidArgumentError("ParentContext must have both child_id and parent_id set")
+    stored = existing_ids(cur, CONTEXT, [c for c, _ in edges] + [p for _, p in edges])  # type: ignore[misc]
+    for child_id, parent_id in edges:
+        for context_id in (child_id, parent_id):
+            if context_id not in stored:
+                raise errors.InvalidArgumentError(f"The context with id {context_id} cannot be found")
+        if child_id == parent_id:
+            raise errors.InvalidArgumentError(
+                f"The context with id {child_id} cannot be found as its own parent (a self edge is not allowed)")
+        if _is_ancestor(cur, ancestor=child_id, of=parent_id):  # type: ignore[arg-type]
+            raise errors.InvalidArgumentError(
+                f"There is a cycle detected: context {child_id} is already an ancestor of {parent_id}")
+        try:
+            cur.execute("INSERT INTO parent_context (child_id, parent_id) VALUES (?, ?)", (child_id, parent_id))
+        except sqlite3.IntegrityError as exc:
+            raise errors.AlreadyExistsError(
+                f"The parent context edge (child {child_id}, parent {parent_id}) already exists") from exc
+
+
+def _is_ancestor(cur: sqlite3.Cursor, ancestor: int, of: int) -> bool:
+    row = cur.execute(
+        """WITH RECURSIVE up(id) AS (
+               SELECT ? UNION SELECT p.parent_id FROM parent_context p JOIN up ON p.child_id = up.id)
+           SELECT 1 FROM up WHERE id = ? LIMIT 1""",
+        (of, ancestor),
+    ).fetchone()
+    return row is not None
+
+
+def contexts_of_node(cur: sqlite3.Cursor, layout: NodeLayout, node_id: int) -> List[bytes]:
+    """Encoded contexts linked to an artifact or execution; NotFoundError when there are none (as MLMD)."""
+    table, column = ("attribution", "artifact_id") if layout is ARTIFACT else ("association", "execution_id")
+    bodies = bodies_where(cur, CONTEXT, f"id IN (SELECT context_id FROM {table} WHERE {column} = ?)", (node_id,))
+    if not bodies:
+        raise errors.NotFoundError(f"No contexts found for {layout.noun} id {node_id}")
+    return bodies
+
+
+def related_contexts(cur: sqlite3.Cursor, context_id: int, parents: bool) -> List[bytes]:
+    """Encoded parents (or children) of a context, ascending id; [] for an unknown context."""
+    want, have = ("parent_id", "child_id") if parents else ("child_id", "parent_id")
+    return bodies_where(cur, CONTEXT, f"id IN (SELECT {want} FROM parent_context WHERE {have} = ?)", (context_id,))

@@ -1,0 +1,312 @@
+"""Node writes: insert and update artifacts, executions and contexts (spec 2.6), one batch per call.
+
+Each row stores its message already encoded (`body`), written here together with the indexed columns
+and the property rows that filters use; all three change in the same transaction.
+"""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from fastmlmd.engine import errors, rowcore
+from fastmlmd.engine.catalog import NodeLayout, PropertyType, TypeKind
+from fastmlmd.engine.records import NodeRecord, Properties, TypeRecord
+from fastmlmd.engine.sqlutil import chunks, placeholders
+from fastmlmd.engine.types import type_map
+
+_VALUE_SLOT = {  # PropertyType -> position in (int, double, string, bool, blob)
+    PropertyType.INT: 0, PropertyType.DOUBLE: 1, PropertyType.STRING: 2, PropertyType.BOOLEAN: 3,
+    PropertyType.STRUCT: 4, PropertyType.PROTO: 4,
+}
+
+
+@dataclass
+class StoredNode:
+    """A node as stored: columns plus decoded property maps."""
+
+    id: int
+    type_id: int
+    uri: Optional[str]
+    state: Optional[int]
+    name: Optional[str]
+    external_id: Optional[str]
+    create_time: int
+    update_time: int
+    properties: Properties = field(default_factory=dict)
+    custom_properties: Properties = field(default_factory=dict)
+
+
+def wire_fields(layout: NodeLayout) -> Tuple[int, ...]:
+    """The field numbers `rowcore.encode_node` takes, in its argument order."""
+    return (layout.f_id, layout.f_type_id, layout.f_uri, layout.f_properties, layout.f_custom_properties,
+            layout.f_state, layout.f_name, layout.f_type, layout.f_create_time, layout.f_update_time,
+            layout.f_external_id)
+
+
+def _columns(layout: NodeLayout) -> List[str]:
+    cols = ["id", "type_id"]
+    if layout.f_uri:
+        cols.append("uri")
+    if layout.state_column:
+        cols.append(layout.state_column)
+    return cols + ["name", "external_id", "create_time", "update_time"]
+
+
+def _property_rows(node_id: int, node: StoredNode) -> List[tuple]:
+    rows = []
+    for is_custom, props in ((0, node.properties), (1, node.custom_properties)):
+        for name, (kind, value) in props.items():
+            slots: List[object] = [None, None, None, None, None]
+            slots[_VALUE_SLOT[PropertyType(kind)]] = int(value) if kind == PropertyType.BOOLEAN else value
+            rows.append((node_id, is_custom, name, int(kind), *slots))
+    return rows
+
+
+def _decode_value(kind: int, int_v: object, double_v: object, string_v: object, bool_v: object,
+                  blob_v: object) -> Tuple[int, object]:
+    slot = _VALUE_SLOT[PropertyType(kind)]
+    value = (int_v, double_v, string_v, bool_v, blob_v)[slot]
+    if kind == PropertyType.BOOLEAN:
+        value = bool(value)
+    return kind, value
+
+
+def load_stored(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) -> Dict[int, StoredNode]:
+    """The stored nodes with these ids, with their properties, keyed by id."""
+    found: Dict[int, StoredNode] = {}
+    cols = _columns(layout)
+    for batch in chunks(sorted(set(ids))):
+        marks = placeholders(batch)
+        for row in cur.execute(f"SELECT {', '.join(cols)} FROM {layout.table} WHERE id IN ({marks})", batch):
+            values = dict(zip(cols, row))
+            found[row[0]] = StoredNode(
+                id=row[0], type_id=values["type_id"], uri=values.get("uri"),
+                state=values.get(layout.state_column) if layout.state_column else None,
+                name=values["name"], external_id=values["external_id"],
+                create_time=values["create_time"], update_time=values["update_time"],
+            )
+        for node_id, is_custom, name, kind, *slots in cur.execute(
+            f"SELECT node_id, is_custom, name, kind, int_value, double_value, string_value, bool_value, blob_value"
+            f" FROM {layout.property_table} WHERE node_id IN ({marks})", batch,
+        ):
+            node = found[node_id]
+            target = node.custom_properties if is_custom else node.properties
+            target[name] = _decode_value(kind, *slots)
+    return found
+
+
+def _validate_properties(layout: NodeLayout, record: NodeRecord, node_type: TypeRecord) -> None:
+    if record.empty_values:
+        raise errors.InvalidArgumentError(
+            f"The value of property {record.empty_values[0]!r} has no value set (an empty Value) "
+            f"on {layout.noun} of type {node_type.name!r}"
+        )
+    for name, (kind, _) in record.properties.items():
+        declared = node_type.properties.get(name)
+        if declared is None:
+            raise errors.InvalidArgumentError(
+                f"Found unknown property: {name!r} is not declared by type {node_type.name!r}; declared: "
+                f"{sorted(node_type.properties)}"
+            )
+        if declared != kind:
+            raise errors.InvalidArgumentError(
+                f"Found unmatched property type: {name!r} of type {node_type.name!r} is "
+                f"{PropertyType(declared).name}, the value given is {PropertyType(kind).name}"
+            )
+
+
+def _resolve_type(layout: NodeLayout, type_id: Optional[int], types: Dict[int, TypeRecord]) -> TypeRecord:
+    node_type = types.get(type_id) if type_id is not None else None
+    if node_type is None or node_type.kind != layout.kind:
+        raise errors.NotFoundError(f"No type found for query, type_id: {type_id} ({layout.noun} types)")
+    return node_type
+
+
+def _check_context_name(layout: NodeLayout, name: Optional[str]) -> None:
+    if layout.kind == TypeKind.CONTEXT and not name:
+        raise errors.InvalidArgumentError("Context name should not be empty")
+
+
+def put_nodes(
+    cur: sqlite3.Cursor,
+    layout: NodeLayout,
+    records: Sequence[NodeRecord],
+    now: int,
+    mask_paths: Sequence[str] = (),
+    force_update_time: bool = False,
+) -> List[int]:
+    """Inserts the records without id and updates those with one; returns the ids, index-aligned."""
+    if not records:
+        return []
+    updates = [rec.id for rec in records if rec.id is not None]
+    stored = load_stored(cur, layout, updates) if updates else {}
+    types = type_map(cur, {rec.type_id for rec in records if rec.type_id is not None}
+                     | {node.type_id for node in stored.values()})
+    next_id = cur.execute(f"SELECT ifnull(max(id), 0) + 1 FROM {layout.table}").fetchone()[0]
+    inserts: List[StoredNode] = []
+    changed: List[StoredNode] = []
+    ids: List[int] = []
+    for rec in records:
+        if rec.id is None:
+            node = _new_node(layout, rec, types, next_id, now)
+            next_id += 1
+            inserts.append(node)
+        else:
+            old = stored.get(rec.id)
+            if old is None:
+                raise errors.InvalidArgumentError(f"Cannot find the given id {rec.id}")
+            node_type = types[old.type_id]
+            node = _updated_node(layout, rec, old, node_type, mask_paths)
+            if force_update_time or not _is_noop(layout, rec, old, node, node_type, mask_paths):
+                node.update_time = max(now, old.update_time)
+                changed.append(node)
+                stored[rec.id] = node  # a later record of the batch updating the same node sees this one
+        ids.append(node.id)
+    try:
+        _write_inserts(cur, layout, inserts, types)
+        _write_updates(cur, layout, changed, types)
+    except sqlite3.IntegrityError as exc:
+        raise errors.AlreadyExistsError(f"Given node already exists: {_describe(layout, exc)}") from exc
+    return ids
+
+
+def _describe(layout: NodeLayout, exc: sqlite3.IntegrityError) -> str:
+    text = str(exc)
+    if "external_id" in text:
+        return f"an {layout.noun} with this external_id exists ({text})"
+    if "name" in text:
+        return f"an {layout.noun} with this type and name exists ({text})"
+    return text
+
+
+def _new_node(layout: NodeLayout, rec: NodeRecord, types: Dict[int, TypeRecord], node_id: int,
+              now: int) -> StoredNode:
+    if rec.type_id is None:
+        raise errors.InvalidArgumentError("Type id is missing.")
+    node_type = _resolve_type(layout, rec.type_id, types)
+    _validate_properties(layout, rec, node_type)
+    _check_context_name(layout, rec.name)
+    return StoredNode(
+        id=node_id, type_id=rec.type_id, uri=(rec.uri or "") if layout.f_uri else None, state=rec.state,
+        name=rec.name, external_id=rec.external_id, create_time=now, update_time=now,
+        properties=dict(rec.properties), custom_properties=dict(rec.custom_properties),
+    )
+
+
+def _updated_node(layout: NodeLayout, rec: NodeRecord, old: StoredNode, node_type: TypeRecord,
+                  mask_paths: Sequence[str]) -> StoredNode:
+    if rec.type_id is not None and rec.type_id != old.type_id:
+        raise errors.InvalidArgumentError(
+            f"Given type_id {rec.type_id} is different from the one known before: {old.type_id} "
+            f"({layout.noun} {old.id})"
+        )
+    # Artifact and execution names are write-once; context names can change (spec 2.6).
+    name_mutable = layout.kind == TypeKind.CONTEXT
+    if not mask_paths:
+        node = StoredNode(
+            id=old.id, type_id=old.type_id, uri=(rec.uri or "") if layout.f_uri else None, state=rec.state,
+            name=rec.name if name_mutable else old.name, external_id=rec.external_id,
+            create_time=old.create_time, update_time=old.update_time,
+            properties=dict(rec.properties), custom_properties=dict(rec.custom_properties),
+        )
+    else:
+        node = _apply_mask(layout, rec, old, mask_paths, name_mutable)
+    check = NodeRecord(properties=node.properties, empty_values=rec.empty_values)
+    _validate_properties(layout, check, node_type)
+    _check_context_name(layout, node.name)
+    return node
+
+
+def _apply_mask(layout: NodeLayout, rec: NodeRecord, old: StoredNode, mask_paths: Sequence[str],
+                name_mutable: bool) -> StoredNode:
+    node = StoredNode(**{**old.__dict__, "properties": dict(old.properties),
+                         "custom_properties": dict(old.custom_properties)})
+    for path in mask_paths:
+        head, _, key = path.partition(".")
+        if head in ("properties", "custom_properties"):
+            target = node.properties if head == "properties" else node.custom_properties
+            source = rec.properties if head == "properties" else rec.custom_properties
+            if not key:
+                target.clear()
+                target.update(source)
+            elif key in source:
+                target[key] = source[key]
+            else:
+                target.pop(key, None)  # a masked key absent from the request is deleted
+        elif head == "uri" and layout.f_uri and not key:
+            node.uri = rec.uri or ""
+        elif head == layout.state_column and not key:
+            node.state = rec.state
+        elif head == "external_id" and not key:
+            node.external_id = rec.external_id
+        elif head == "name" and name_mutable and not key:
+            node.name = rec.name
+        # id, type_id, type, timestamps and unknown paths are ignored, as MLMD does.
+    return node
+
+
+def _is_noop(layout: NodeLayout, rec: NodeRecord, old: StoredNode, new: StoredNode, node_type: TypeRecord,
+             mask_paths: Sequence[str]) -> bool:
+    """True when the update changes nothing a read would show (MLMD then keeps last_update_time)."""
+    if mask_paths:
+        same = (new.uri, new.state, new.name, new.external_id, new.properties, new.custom_properties) == (
+            old.uri, old.state, old.name, old.external_id, old.properties, old.custom_properties)
+        return same and rec.type_name == node_type.name
+    # Without a mask MLMD compares the request itself with what a read returns, output-only `type` included.
+    return (
+        rec.type_id == old.type_id
+        and rec.type_name == node_type.name
+        and (not layout.f_uri or rec.uri == old.uri)
+        and rec.state == old.state
+        and rec.name == old.name
+        and rec.external_id == old.external_id
+        and rec.properties == old.properties
+        and rec.custom_properties == old.custom_properties
+    )
+
+
+def _body(layout: NodeLayout, node: StoredNode, type_name: str) -> bytes:
+    return rowcore.encode_node(
+        wire_fields(layout), node.id, node.type_id, node.uri, node.state, node.name, type_name,
+        node.create_time, node.update_time, node.external_id, node.properties, node.custom_properties,
+    )
+
+
+def _row(layout: NodeLayout, node: StoredNode, types: Dict[int, TypeRecord]) -> tuple:
+    row: List[object] = [node.id, node.type_id]
+    if layout.f_uri:
+        row.append(node.uri)
+    if layout.state_column:
+        row.append(node.state)
+    row += [node.name, node.external_id, node.create_time, node.update_time,
+            _body(layout, node, types[node.type_id].name or "")]
+    return tuple(row)
+
+
+_PROPERTY_INSERT = ("INSERT INTO {table} (node_id, is_custom, name, kind, int_value, double_value, string_value,"
+                    " bool_value, blob_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def _write_inserts(cur: sqlite3.Cursor, layout: NodeLayout, nodes: List[StoredNode],
+                   types: Dict[int, TypeRecord]) -> None:
+    if not nodes:
+        return
+    cols = _columns(layout) + ["body"]
+    cur.executemany(f"INSERT INTO {layout.table} ({', '.join(cols)}) VALUES ({placeholders(cols)})",
+                    [_row(layout, node, types) for node in nodes])
+    cur.executemany(_PROPERTY_INSERT.format(table=layout.property_table),
+                    [row for node in nodes for row in _property_rows(node.id, node)])
+
+
+def _write_updates(cur: sqlite3.Cursor, layout: NodeLayout, nodes: List[StoredNode],
+                   types: Dict[int, TypeRecord]) -> None:
+    if not nodes:
+        return
+    cols = _columns(layout)[1:] + ["body"]
+    assignments = ", ".join(f"{col} = ?" for col in cols)
+    cur.executemany(f"UPDATE {layout.table} SET {assignments} WHERE id = ?",
+                    [(*_row(layout, node, types)[1:], node.id) for node in nodes])
+    cur.executemany(f"DELETE FROM {layout.property_table} WHERE node_id = ?", [(node.id,) for node in nodes])
+    cur.executemany(_PROPERTY_INSERT.format(table=layout.property_table),
+                    [row for node in nodes for row in _property_rows(node.id, node)])

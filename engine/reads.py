@@ -1,0 +1,120 @@
+"""Node reads: encoded bodies by id, type, name, uri, external id and context, and paged listings."""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Callable, List, Optional, Sequence, Tuple
+
+from fastmlmd.engine import errors
+from fastmlmd.engine.catalog import NodeLayout
+from fastmlmd.engine.sqlutil import chunks, placeholders
+
+# ListOperationOptions.OrderByField.Field numbers -> sort column.
+ORDER_COLUMNS = {1: "create_time", 2: "update_time", 3: "id"}
+
+# A compiled filter: `(sql, params)` for a condition on the node alias `n`.
+FilterCompiler = Callable[[NodeLayout, str], Tuple[str, List[object]]]
+
+
+def bodies_where(cur: sqlite3.Cursor, layout: NodeLayout, where: str, params: Sequence[object]) -> List[bytes]:
+    """Encoded nodes matching an engine-written condition, ascending id."""
+    return [row[0] for row in cur.execute(f"SELECT body FROM {layout.table} WHERE {where} ORDER BY id", params)]
+
+
+def bodies_by_ids(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) -> List[bytes]:
+    """Encoded nodes with these ids, ascending id, duplicates collapsed, unknown ids skipped."""
+    unique = sorted({int(i) for i in ids})
+    if len(unique) <= 900:
+        return bodies_where(cur, layout, f"id IN ({placeholders(unique)})", unique) if unique else []
+    found: List[Tuple[int, bytes]] = []
+    for batch in chunks(unique):
+        found += cur.execute(f"SELECT id, body FROM {layout.table} WHERE id IN ({placeholders(batch)})",
+                             batch).fetchall()
+    found.sort()
+    return [body for _, body in found]
+
+
+def type_ids_of(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) -> List[int]:
+    """The distinct type ids of these nodes."""
+    unique = sorted({int(i) for i in ids})
+    type_ids = set()
+    for batch in chunks(unique):
+        type_ids.update(row[0] for row in cur.execute(
+            f"SELECT DISTINCT type_id FROM {layout.table} WHERE id IN ({placeholders(batch)})", batch))
+    return sorted(type_ids)
+
+
+def bodies_by_external_ids(cur: sqlite3.Cursor, layout: NodeLayout, external_ids: Sequence[str]) -> List[bytes]:
+    """Encoded nodes with these external ids; [] for no input, NotFoundError when none matches."""
+    if not external_ids:
+        return []
+    found: List[Tuple[int, bytes]] = []
+    for batch in chunks(list(dict.fromkeys(external_ids))):
+        found += cur.execute(
+            f"SELECT id, body FROM {layout.table} WHERE external_id IN ({placeholders(batch)})", batch).fetchall()
+    if not found:
+        raise errors.NotFoundError(f"No {layout.noun}s found with the given external ids")
+    found.sort()
+    return [body for _, body in found]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Restricts a listing to the nodes linked to one context (get_*_by_context)."""
+
+    link_table: str  # "attribution" / "association"
+    node_column: str  # "artifact_id" / "execution_id"
+    context_id: int
+
+
+@dataclass(frozen=True)
+class PageAfter:
+    """Where the previous page ended: the sort value and id of its last row."""
+
+    field_value: int
+    node_id: int
+
+
+def list_page(
+    cur: sqlite3.Cursor,
+    layout: NodeLayout,
+    page_size: int,
+    order_field: int,
+    is_asc: bool,
+    after: Optional[PageAfter],
+    scope: Optional[Scope] = None,
+    filter_sql: Optional[Tuple[str, List[object]]] = None,
+) -> Tuple[List[bytes], Optional[PageAfter]]:
+    """One page of a listing, in (sort column, id) order; returns its bodies and where it ended when more follow.
+
+    Paging is keyset paging on (sort value, id), so a page costs an index seek wherever it starts.
+    """
+    column = ORDER_COLUMNS[order_field]
+    direction = "ASC" if is_asc else "DESC"
+    compare = ">" if is_asc else "<"
+    where: List[str] = []
+    params: List[object] = []
+    joins = ""
+    if scope is not None:
+        joins = f" JOIN {scope.link_table} s ON s.{scope.node_column} = n.id AND s.context_id = ?"
+        params.append(scope.context_id)
+    if filter_sql is not None:
+        where.append(filter_sql[0])
+        params.extend(filter_sql[1])
+    if after is not None:
+        if column == "id":
+            where.append(f"n.id {compare} ?")
+            params.append(after.node_id)
+        else:
+            where.append(f"(n.{column} {compare} ? OR (n.{column} = ? AND n.id {compare} ?))")
+            params += [after.field_value, after.field_value, after.node_id]
+    order = f"n.id {direction}" if column == "id" else f"n.{column} {direction}, n.id {direction}"
+    sql = (f"SELECT n.body, n.id, n.{column} FROM {layout.table} n{joins}"
+           f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {order} LIMIT ?")
+    params.append(page_size + 1)
+    rows = cur.execute(sql, params).fetchall()
+    if len(rows) <= page_size:
+        return [row[0] for row in rows], None
+    rows = rows[:page_size]
+    last = rows[-1]
+    return [row[0] for row in rows], PageAfter(field_value=last[2], node_id=last[1])

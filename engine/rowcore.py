@@ -1,0 +1,28 @@
+"""Selects the compiled row kernel, or its pure-Python twin when FASTMLMD_PURE_PYTHON=1 or not compiled."""
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+
+def _pick() -> ModuleType:
+    if os.environ.get("FASTMLMD_PURE_PYTHON") != "1":
+        with contextlib.suppress(ImportError):
+            return importlib.import_module("fastmlmd.engine._rowcore")
+    return importlib.import_module("fastmlmd.engine._rowcore_py")
+
+
+_impl = _pick()
+IMPLEMENTATION = "cython" if _impl.__name__.endswith("._rowcore") else "python"
+
+if TYPE_CHECKING:
+    from fastmlmd.engine._rowcore_py import encode_event, encode_node, encode_properties, encode_value, frame
+else:
+    encode_event = _impl.encode_event
+    encode_node = _impl.encode_node
+    encode_properties = _impl.encode_properties
+    encode_value = _impl.encode_value
+    frame = _impl.frame

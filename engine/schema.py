@@ -1,0 +1,152 @@
+"""Our SQLite schema, its version and the migrations registry.
+
+The schema is built for fast materialisation: every node row carries its message already encoded
+(`body`), so reads never assemble nodes field by field; the columns and the property tables exist for
+lookups and filters, and every lookup the API or the filter planner makes is an index seek.
+Built-in types, node ids and the property encoding are described in engine/catalog.py.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Tuple
+
+from fastmlmd.engine.catalog import BUILTIN_TYPES
+
+
+@dataclass(frozen=True)
+class Migration:
+    """Statements that take the schema from `version - 1` to `version`, and back."""
+
+    version: int
+    description: str
+    upgrade: Tuple[str, ...]
+    downgrade: Tuple[str, ...]
+
+
+def _node_tables(table: str, extra_columns: str) -> Tuple[str, ...]:
+    return (
+        f"""CREATE TABLE {table} (
+            id INTEGER PRIMARY KEY,
+            type_id INTEGER NOT NULL,
+            {extra_columns}
+            name TEXT,
+            external_id TEXT,
+            create_time INTEGER NOT NULL,
+            update_time INTEGER NOT NULL,
+            body BLOB NOT NULL
+        )""",
+        # (type_id, name) is unique per kind and also serves every "nodes of this type" lookup.
+        f"CREATE UNIQUE INDEX {table}_type_name ON {table}(type_id, name)",
+        f"CREATE UNIQUE INDEX {table}_external_id ON {table}(external_id) WHERE external_id IS NOT NULL",
+        f"CREATE INDEX {table}_name ON {table}(name)",
+        f"CREATE INDEX {table}_create_time ON {table}(create_time, id)",
+        f"CREATE INDEX {table}_update_time ON {table}(update_time, id)",
+        f"""CREATE TABLE {table}_property (
+            node_id INTEGER NOT NULL,
+            is_custom INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            kind INTEGER NOT NULL,
+            int_value INTEGER,
+            double_value REAL,
+            string_value TEXT,
+            bool_value INTEGER,
+            blob_value BLOB,
+            PRIMARY KEY (node_id, is_custom, name)
+        ) WITHOUT ROWID""",
+    )
+
+
+_V1_TABLES = (
+    """CREATE TABLE type (
+        id INTEGER PRIMARY KEY,
+        kind INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        version TEXT,
+        description TEXT,
+        external_id TEXT,
+        base_type INTEGER,
+        input_type BLOB,
+        output_type BLOB,
+        is_builtin INTEGER NOT NULL DEFAULT 0
+    )""",
+    # Identity of a type is (kind, name, version); NULL and "" versions are the same unversioned type.
+    "CREATE UNIQUE INDEX type_identity ON type(kind, name, ifnull(version, ''))",
+    "CREATE UNIQUE INDEX type_external_id ON type(external_id) WHERE external_id IS NOT NULL",
+    """CREATE TABLE type_property (
+        type_id INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        data_type INTEGER NOT NULL,
+        PRIMARY KEY (type_id, name)
+    ) WITHOUT ROWID""",
+    *_node_tables("artifact", "uri TEXT NOT NULL DEFAULT '', state INTEGER,"),
+    "CREATE INDEX artifact_uri ON artifact(uri)",
+    *_node_tables("execution", "last_known_state INTEGER,"),
+    *_node_tables("context", ""),
+    """CREATE TABLE event (
+        id INTEGER PRIMARY KEY,
+        artifact_id INTEGER NOT NULL,
+        execution_id INTEGER NOT NULL,
+        type INTEGER NOT NULL,
+        milliseconds_since_epoch INTEGER,
+        path BLOB
+    )""",
+    "CREATE UNIQUE INDEX event_identity ON event(artifact_id, execution_id, type)",
+    "CREATE INDEX event_execution ON event(execution_id, artifact_id)",
+    """CREATE TABLE attribution (
+        context_id INTEGER NOT NULL,
+        artifact_id INTEGER NOT NULL,
+        PRIMARY KEY (context_id, artifact_id)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX attribution_artifact ON attribution(artifact_id, context_id)",
+    """CREATE TABLE association (
+        context_id INTEGER NOT NULL,
+        execution_id INTEGER NOT NULL,
+        PRIMARY KEY (context_id, execution_id)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX association_execution ON association(execution_id, context_id)",
+    """CREATE TABLE parent_context (
+        child_id INTEGER NOT NULL,
+        parent_id INTEGER NOT NULL,
+        PRIMARY KEY (child_id, parent_id)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX parent_context_parent ON parent_context(parent_id, child_id)",
+    *(
+        f"INSERT INTO type (id, kind, name, is_builtin) VALUES ({type_id}, {int(kind)}, '{name}', 1)"
+        for type_id, kind, name in BUILTIN_TYPES
+    ),
+)
+
+
+def _property_value_indexes() -> Tuple[str, ...]:
+    statements = []
+    for table in ("artifact", "execution", "context"):
+        for column in ("int_value", "double_value", "string_value", "bool_value"):
+            statements.append(
+                f"CREATE INDEX {table}_property_{column} ON {table}_property(name, is_custom, {column}, node_id)"
+                f" WHERE {column} IS NOT NULL"
+            )
+    return tuple(statements)
+
+
+def _drop_indexes(statements: Tuple[str, ...]) -> Tuple[str, ...]:
+    return tuple(f"DROP INDEX {stmt.split()[2]}" for stmt in statements)
+
+
+_V2_INDEXES = _property_value_indexes() + (
+    # The LIKE optimisation needs a NOCASE index because MLMD's LIKE is ASCII case-insensitive.
+    "CREATE INDEX artifact_uri_nocase ON artifact(uri COLLATE NOCASE)",
+)
+
+# The registry: each entry upgrades from the previous version. Never edit a released entry; add one.
+MIGRATIONS: Tuple[Migration, ...] = (
+    Migration(1, "types, nodes with encoded bodies, properties, events, links", _V1_TABLES,
+              tuple(f"DROP TABLE {t}" for t in (
+                  "type", "type_property", "artifact", "artifact_property", "execution", "execution_property",
+                  "context", "context_property", "event", "attribution", "association", "parent_context"))),
+    Migration(2, "indexes for filter queries on property values and uri prefixes", _V2_INDEXES,
+              _drop_indexes(_V2_INDEXES)),
+)
+SCHEMA_VERSION = MIGRATIONS[-1].version
+
+# The version lives in the database itself, in a table no MLMD schema has.
+VERSION_TABLE = "fastmlmd_schema"

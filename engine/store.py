@@ -1,0 +1,178 @@
+"""The engine's entry point: one `Engine` per store, each method one transaction.
+
+The bindings turn protos into records (engine/records.py) and call these methods; nodes and events come
+back as encoded message bodies, which the bindings parse in one go.
+"""
+from __future__ import annotations
+
+import sqlite3
+import time
+from typing import Callable, List, Optional, Sequence, Tuple, TypeVar
+
+from fastmlmd.engine import compound, links, nodes, reads, types
+from fastmlmd.engine.catalog import ARTIFACT, CONTEXT, EXECUTION, LAYOUTS, NodeLayout, TypeKind
+from fastmlmd.engine.db import Database, migrate_to, read_schema_version
+from fastmlmd.engine import errors
+from fastmlmd.engine.planner import compile_filter
+from fastmlmd.engine.records import EventRecord, NodeRecord, TypeRecord
+from fastmlmd.engine.schema import SCHEMA_VERSION
+
+T = TypeVar("T")
+
+
+def now_ms() -> int:
+    """Milliseconds since the Unix epoch, as MLMD stamps nodes and events."""
+    return time.time_ns() // 1_000_000
+
+
+class Engine:
+    """A store: typed methods over one database, each run as a single transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _read(self, fn: Callable[[sqlite3.Cursor], T]) -> T:
+        return self.db.run(fn, write=False)
+
+    def _write(self, fn: Callable[[sqlite3.Cursor], T]) -> T:
+        return self.db.run(fn, write=True)
+
+    # Types ---------------------------------------------------------------------------------------------------
+    def put_type(self, record: TypeRecord, can_add_fields: bool, can_omit_fields: bool) -> int:
+        return self._write(lambda cur: types.put_type(cur, record, can_add_fields, can_omit_fields))
+
+    def get_type(self, kind: TypeKind, name: str, version: Optional[str]) -> Optional[TypeRecord]:
+        return self._read(lambda cur: types.type_by_name(cur, kind, name, version))
+
+    def get_types(self, kind: TypeKind) -> List[TypeRecord]:
+        return self._read(lambda cur: types.user_types(cur, kind))
+
+    def get_types_by_id(self, kind: TypeKind, type_ids: Sequence[int]) -> List[TypeRecord]:
+        return self._read(lambda cur: types.types_by_id(cur, kind, type_ids))
+
+    def get_types_by_external_ids(self, kind: TypeKind, external_ids: Sequence[str]) -> List[TypeRecord]:
+        return self._read(lambda cur: types.types_by_external_ids(cur, kind, external_ids))
+
+    # Nodes ---------------------------------------------------------------------------------------------------
+    def put_nodes(self, kind: TypeKind, records: Sequence[NodeRecord], mask_paths: Sequence[str] = ()) -> List[int]:
+        layout = LAYOUTS[kind]
+        return self._write(lambda cur: nodes.put_nodes(cur, layout, records, now_ms(), mask_paths))
+
+    def nodes_by_ids(self, kind: TypeKind, ids: Sequence[int]) -> List[bytes]:
+        return self._read(lambda cur: reads.bodies_by_ids(cur, LAYOUTS[kind], ids))
+
+    def artifacts_and_types_by_ids(self, ids: Sequence[int]) -> Tuple[List[bytes], List[TypeRecord]]:
+        def run(cur: sqlite3.Cursor) -> Tuple[List[bytes], List[TypeRecord]]:
+            return (reads.bodies_by_ids(cur, ARTIFACT, ids),
+                    types.types_by_id(cur, TypeKind.ARTIFACT, reads.type_ids_of(cur, ARTIFACT, ids)))
+        return self._read(run)
+
+    def nodes_by_type(self, kind: TypeKind, type_name: str, type_version: Optional[str]) -> List[bytes]:
+        layout = LAYOUTS[kind]
+
+        def run(cur: sqlite3.Cursor) -> List[bytes]:
+            node_type = types.type_by_name(cur, kind, type_name, type_version)
+            if node_type is None:
+                return []
+            return reads.bodies_where(cur, layout, "type_id = ?", (node_type.id,))
+        return self._read(run)
+
+    def node_by_type_and_name(self, kind: TypeKind, type_name: str, node_name: str,
+                              type_version: Optional[str]) -> Optional[bytes]:
+        layout = LAYOUTS[kind]
+
+        def run(cur: sqlite3.Cursor) -> Optional[bytes]:
+            node_type = types.type_by_name(cur, kind, type_name, type_version)
+            if node_type is None:
+                return None
+            found = reads.bodies_where(cur, layout, "type_id = ? AND name = ?", (node_type.id, node_name))
+            return found[0] if found else None
+        return self._read(run)
+
+    def artifacts_by_uri(self, uri: str) -> List[bytes]:
+        return self._read(lambda cur: reads.bodies_where(cur, ARTIFACT, "uri = ?", (uri,)))
+
+    def nodes_by_external_ids(self, kind: TypeKind, external_ids: Sequence[str]) -> List[bytes]:
+        return self._read(lambda cur: reads.bodies_by_external_ids(cur, LAYOUTS[kind], external_ids))
+
+    def list_page(
+        self,
+        kind: TypeKind,
+        page_size: int,
+        order_field: int,
+        is_asc: bool,
+        after: Optional[reads.PageAfter],
+        filter_query: str = "",
+        context_id: Optional[int] = None,
+    ) -> Tuple[List[bytes], Optional[reads.PageAfter]]:
+        """One page of a (filtered, context-scoped) listing; see reads.list_page."""
+        layout = LAYOUTS[kind]
+        if page_size <= 0:
+            raise errors.InvalidArgumentError(f"max_result_size field value is required to be greater than 0 "
+                                              f"and less than or equal to 100, got {page_size}")
+        if order_field not in reads.ORDER_COLUMNS:
+            raise errors.InvalidArgumentError(f"Unsupported order_by_field: {order_field}")
+        filter_sql = compile_filter(layout, filter_query) if filter_query else None
+        scope = None
+        if context_id is not None:
+            link = ("attribution", "artifact_id") if layout is ARTIFACT else ("association", "execution_id")
+            scope = reads.Scope(link[0], link[1], context_id)
+        return self._read(lambda cur: reads.list_page(cur, layout, page_size, order_field, is_asc, after, scope,
+                                                      filter_sql))
+
+    # Edges ---------------------------------------------------------------------------------------------------
+    def put_events(self, events: Sequence[EventRecord]) -> None:
+        self._write(lambda cur: links.put_events(cur, events, now_ms()))
+
+    def events_by_artifact_ids(self, ids: Sequence[int]) -> List[bytes]:
+        return self._read(lambda cur: links.events_by_node(cur, "artifact_id", ids))
+
+    def events_by_execution_ids(self, ids: Sequence[int]) -> List[bytes]:
+        return self._read(lambda cur: links.events_by_node(cur, "execution_id", ids))
+
+    def put_attributions_and_associations(self, attributions: Sequence[Tuple[Optional[int], Optional[int]]],
+                                          associations: Sequence[Tuple[Optional[int], Optional[int]]]) -> None:
+        self._write(lambda cur: links.put_attributions_and_associations(cur, attributions, associations))
+
+    def put_parent_contexts(self, edges: Sequence[Tuple[Optional[int], Optional[int]]]) -> None:
+        self._write(lambda cur: links.put_parent_contexts(cur, edges))
+
+    def contexts_by_artifact(self, artifact_id: int) -> List[bytes]:
+        return self._read(lambda cur: links.contexts_of_node(cur, ARTIFACT, artifact_id))
+
+    def contexts_by_execution(self, execution_id: int) -> List[bytes]:
+        return self._read(lambda cur: links.contexts_of_node(cur, EXECUTION, execution_id))
+
+    def parent_contexts(self, context_id: int) -> List[bytes]:
+        return self._read(lambda cur: links.related_contexts(cur, context_id, parents=True))
+
+    def children_contexts(self, context_id: int) -> List[bytes]:
+        return self._read(lambda cur: links.related_contexts(cur, context_id, parents=False))
+
+    # Compound writes -----------------------------------------------------------------------------------------
+    def put_execution(self, execution: NodeRecord, artifact_events: Sequence[Tuple[NodeRecord, Optional[EventRecord]]],
+                      contexts: Sequence[NodeRecord], options: compound.ReuseOptions) -> Tuple[int, List[int], List[int]]:
+        return self._write(lambda cur: compound.put_execution(cur, execution, artifact_events, contexts, options,
+                                                              now_ms()))
+
+    def put_lineage_subgraph(self, executions: Sequence[NodeRecord], artifacts: Sequence[NodeRecord],
+                             contexts: Sequence[NodeRecord],
+                             event_edges: Sequence[Tuple[Optional[int], Optional[int], EventRecord]],
+                             options: compound.ReuseOptions) -> Tuple[List[int], List[int], List[int]]:
+        return self._write(lambda cur: compound.put_lineage_subgraph(cur, executions, artifacts, contexts,
+                                                                     event_edges, options, now_ms()))
+
+    # Schema --------------------------------------------------------------------------------------------------
+    def downgrade(self, target_version: int) -> None:
+        """Steps the schema down to `target_version` (0 <= target < SCHEMA_VERSION) in one transaction."""
+        def run(cur: sqlite3.Cursor) -> None:
+            current = read_schema_version(cur) or 0
+            if target_version < current:
+                migrate_to(cur, current, target_version)
+        self._write(run)
+
+
+__all__ = ["Engine", "SCHEMA_VERSION", "now_ms", "ARTIFACT", "EXECUTION", "CONTEXT", "NodeLayout"]

@@ -1,0 +1,154 @@
+"""Type operations: create, evolve and look up artifact, execution and context types (spec 2.5)."""
+from __future__ import annotations
+
+import sqlite3
+from typing import Dict, Iterable, List, Optional, Sequence
+
+from fastmlmd.engine import errors
+from fastmlmd.engine.catalog import PropertyType, TypeKind
+from fastmlmd.engine.records import TypeRecord
+from fastmlmd.engine.sqlutil import chunks, placeholders
+
+_TYPE_COLUMNS = "id, kind, name, version, description, external_id, base_type, input_type, output_type"
+_KIND_NOUN = {TypeKind.ARTIFACT: "ArtifactType", TypeKind.EXECUTION: "ExecutionType",
+              TypeKind.CONTEXT: "ContextType"}
+
+
+def _version(version: Optional[str]) -> Optional[str]:
+    return version or None  # "" and unset are the same unversioned type
+
+
+def load_types(cur: sqlite3.Cursor, where: str, params: Sequence[object]) -> List[TypeRecord]:
+    """Loads the types matching `where` (engine-written SQL), ordered by id, with their properties."""
+    rows = cur.execute(f"SELECT {_TYPE_COLUMNS} FROM type WHERE {where} ORDER BY id", params).fetchall()
+    records = [
+        TypeRecord(kind=row[1], name=row[2], id=row[0], version=row[3], description=row[4], external_id=row[5],
+                   base_type=row[6], input_type=row[7], output_type=row[8])
+        for row in rows
+    ]
+    if records:
+        by_id = {rec.id: rec for rec in records}
+        for batch in chunks(list(by_id)):
+            for type_id, name, data_type in cur.execute(
+                f"SELECT type_id, name, data_type FROM type_property WHERE type_id IN ({placeholders(batch)})",
+                batch,
+            ):
+                by_id[type_id].properties[name] = data_type
+    return records
+
+
+def types_by_id(cur: sqlite3.Cursor, kind: Optional[int], type_ids: Iterable[int]) -> List[TypeRecord]:
+    """The types with these ids (of `kind` when given), ascending id; unknown ids are skipped."""
+    ids = sorted({int(i) for i in type_ids})
+    found: List[TypeRecord] = []
+    for batch in chunks(ids):
+        where = f"id IN ({placeholders(batch)})"
+        params: List[object] = list(batch)
+        if kind is not None:
+            where += " AND kind = ?"
+            params.append(int(kind))
+        found.extend(load_types(cur, where, params))
+    found.sort(key=lambda rec: rec.id or 0)
+    return found
+
+
+def type_by_name(cur: sqlite3.Cursor, kind: int, name: str, version: Optional[str]) -> Optional[TypeRecord]:
+    """The type (kind, name, version), or None."""
+    found = load_types(cur, "kind = ? AND name = ? AND ifnull(version, '') = ?",
+                       (int(kind), name, _version(version) or ""))
+    return found[0] if found else None
+
+
+def user_types(cur: sqlite3.Cursor, kind: int) -> List[TypeRecord]:
+    """Every user type of a kind (all versions), by id; the built-in mlmd.* types are left out."""
+    return load_types(cur, "kind = ? AND is_builtin = 0", (int(kind),))
+
+
+def types_by_external_ids(cur: sqlite3.Cursor, kind: int, external_ids: Sequence[str]) -> List[TypeRecord]:
+    """Types with these external ids; empty input gives []; no match at all raises NotFoundError."""
+    if not external_ids:
+        return []
+    found: List[TypeRecord] = []
+    for batch in chunks(list(dict.fromkeys(external_ids))):
+        found.extend(load_types(cur, f"kind = ? AND external_id IN ({placeholders(batch)})",
+                                [int(kind), *batch]))
+    if not found:
+        raise errors.NotFoundError(f"No {_KIND_NOUN[TypeKind(kind)]} found with the given external ids")
+    found.sort(key=lambda rec: rec.id or 0)
+    return found
+
+
+def put_type(cur: sqlite3.Cursor, request: TypeRecord, can_add_fields: bool, can_omit_fields: bool) -> int:
+    """Creates the type, or checks the request against the stored one and evolves it; returns its id."""
+    if not request.name:
+        raise errors.InvalidArgumentError("No type name is specified.")
+    for prop_name, data_type in request.properties.items():
+        if data_type == PropertyType.UNKNOWN or data_type not in PropertyType._value2member_map_:
+            raise errors.InvalidArgumentError(f"Type {request.name!r} has unknown property type for {prop_name!r}")
+    stored = type_by_name(cur, request.kind, request.name, request.version)
+    if stored is None:
+        return _create_type(cur, request)
+    assert stored.id is not None
+    _check_evolution(request, stored, can_add_fields, can_omit_fields)
+    added = {k: v for k, v in request.properties.items() if k not in stored.properties}
+    cur.executemany("INSERT INTO type_property (type_id, name, data_type) VALUES (?, ?, ?)",
+                    [(stored.id, name, int(data_type)) for name, data_type in added.items()])
+    if request.external_id is not None and request.external_id != stored.external_id:
+        _check_type_external_id(cur, request)
+        cur.execute("UPDATE type SET external_id = ? WHERE id = ?", (request.external_id, stored.id))
+    return stored.id
+
+
+def _check_evolution(request: TypeRecord, stored: TypeRecord, can_add_fields: bool, can_omit_fields: bool) -> None:
+    if request.base_type and request.base_type != (stored.base_type or 0):
+        raise errors.UnimplementedError("base_type update is not supported yet")
+    for prop_name, data_type in request.properties.items():
+        stored_type = stored.properties.get(prop_name)
+        if stored_type is not None and stored_type != data_type:
+            raise errors.AlreadyExistsError(
+                f"Type already exists with different properties: property {prop_name!r} is "
+                f"{PropertyType(stored_type).name}, not {PropertyType(data_type).name} (type {stored.name!r})"
+            )
+        if stored_type is None and not can_add_fields:
+            raise errors.AlreadyExistsError(
+                f"Type already exists with different properties: {prop_name!r} is new; pass can_add_fields=True "
+                f"to add it (type {stored.name!r})"
+            )
+    omitted = sorted(set(stored.properties) - set(request.properties))
+    if omitted and not can_omit_fields:
+        raise errors.AlreadyExistsError(
+            f"Type already exists with different properties: {omitted} are missing from the request; pass "
+            f"can_omit_fields=True to omit them (type {stored.name!r})"
+        )
+
+
+def _check_type_external_id(cur: sqlite3.Cursor, request: TypeRecord) -> None:
+    row = cur.execute("SELECT kind FROM type WHERE external_id = ?", (request.external_id,)).fetchone()
+    if row is None:
+        return
+    if row[0] == request.kind:
+        raise errors.AlreadyExistsError(f"A type with external_id {request.external_id!r} already exists")
+    # MLMD reports a clash with another kind's type as a raw UNIQUE violation: INTERNAL.
+    raise errors.InternalError(
+        f"UNIQUE constraint failed: Type.external_id ({request.external_id!r} is used by a type of another kind)"
+    )
+
+
+def _create_type(cur: sqlite3.Cursor, request: TypeRecord) -> int:
+    if request.external_id is not None:
+        _check_type_external_id(cur, request)
+    type_id = cur.execute("SELECT ifnull(max(id), 0) + 1 FROM type").fetchone()[0]
+    cur.execute(
+        "INSERT INTO type (id, kind, name, version, description, external_id, base_type, input_type, output_type)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (type_id, int(request.kind), request.name, _version(request.version), request.description,
+         request.external_id, request.base_type or None, request.input_type, request.output_type),
+    )
+    cur.executemany("INSERT INTO type_property (type_id, name, data_type) VALUES (?, ?, ?)",
+                    [(type_id, name, int(data_type)) for name, data_type in request.properties.items()])
+    return int(type_id)
+
+
+def type_map(cur: sqlite3.Cursor, type_ids: Iterable[int]) -> Dict[int, TypeRecord]:
+    """The types with these ids, keyed by id (any kind)."""
+    return {rec.id: rec for rec in types_by_id(cur, None, type_ids) if rec.id is not None}
