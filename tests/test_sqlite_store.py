@@ -1,0 +1,231 @@
+"""SQLite file stores: connection modes, schema versions and migrations, atomicity, fidelity, concurrency."""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ml_metadata import errors, metadata_store
+from ml_metadata.proto import metadata_store_pb2 as pb
+
+from fastmlmd.engine.schema import SCHEMA_VERSION, VERSION_TABLE
+
+
+def _config(path: Path, mode: int = pb.SqliteMetadataSourceConfig.READWRITE_OPENCREATE) -> pb.ConnectionConfig:
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(path)
+    config.sqlite.connection_mode = mode
+    return config
+
+
+def _seed(store: metadata_store.MetadataStore) -> int:
+    artifact_type = pb.ArtifactType(name="DataSet")
+    artifact_type.properties["day"] = pb.INT
+    type_id = store.put_artifact_type(artifact_type)
+    artifact = pb.Artifact(type_id=type_id, uri="u")
+    artifact.properties["day"].int_value = 1
+    [artifact_id] = store.put_artifacts([artifact])
+    return artifact_id
+
+
+@pytest.mark.parametrize(
+    ("mode", "exists", "outcome"),
+    [
+        pytest.param(pb.SqliteMetadataSourceConfig.READWRITE_OPENCREATE, False, "ok", id="opencreate-creates"),
+        pytest.param(pb.SqliteMetadataSourceConfig.UNKNOWN, False, "ok", id="unknown-acts-as-opencreate"),
+        pytest.param(pb.SqliteMetadataSourceConfig.READWRITE, False, RuntimeError, id="readwrite-missing-file"),
+        pytest.param(pb.SqliteMetadataSourceConfig.READWRITE, True, "ok", id="readwrite-existing"),
+        pytest.param(pb.SqliteMetadataSourceConfig.READONLY, False, RuntimeError, id="readonly-missing-file"),
+        pytest.param(pb.SqliteMetadataSourceConfig.READONLY, True, "ok", id="readonly-existing"),
+    ],
+)
+def test_connection_modes(tmp_path: Path, mode: int, exists: bool, outcome: object) -> None:
+    path = tmp_path / "store.db"
+    if exists:
+        _seed(metadata_store.MetadataStore(_config(path)))
+    if outcome == "ok":
+        store = metadata_store.MetadataStore(_config(path, mode))
+        assert store.get_artifact_types() == ([] if not exists else store.get_artifact_types())
+        assert path.exists()
+    else:
+        with pytest.raises(outcome):  # type: ignore[call-overload]
+            metadata_store.MetadataStore(_config(path, mode))
+        assert not path.exists()
+
+
+def test_readonly_store_reads_and_refuses_writes(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    artifact_id = _seed(metadata_store.MetadataStore(_config(path)))
+    store = metadata_store.MetadataStore(_config(path, pb.SqliteMetadataSourceConfig.READONLY))
+    assert [a.id for a in store.get_artifacts_by_id([artifact_id])] == [artifact_id]
+    with pytest.raises(errors.InternalError, match="readonly"):
+        store.put_artifacts([pb.Artifact(type_id=10)])
+    assert len(store.get_artifacts()) == 1
+
+
+def test_file_uri_and_reopen_keeps_data(tmp_path: Path) -> None:
+    path = tmp_path / "uri store.db"
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = "file:" + str(path)
+    artifact_id = _seed(metadata_store.MetadataStore(config))
+    again = metadata_store.MetadataStore(_config(path))
+    assert [a.uri for a in again.get_artifacts_by_id([artifact_id])] == ["u"]
+
+
+def test_fake_databases_are_private() -> None:
+    config = pb.ConnectionConfig()
+    config.fake_database.SetInParent()
+    first, second = metadata_store.MetadataStore(config), metadata_store.MetadataStore(config)
+    _seed(first)
+    assert len(first.get_artifacts()) == 1 and second.get_artifacts() == []
+
+
+@pytest.mark.parametrize("backend", ["mysql", "postgresql"])
+def test_server_backends_not_supported_yet(backend: str) -> None:
+    config = pb.ConnectionConfig()
+    getattr(config, backend).SetInParent()
+    with pytest.raises(RuntimeError, match="not supported by fastmlmd yet"):
+        metadata_store.MetadataStore(config)
+
+
+def test_grpc_client_config_not_supported_yet() -> None:
+    with pytest.raises(RuntimeError, match="gRPC"):
+        metadata_store.MetadataStore(pb.MetadataStoreClientConfig(host="localhost", port=1))
+    with pytest.raises(ValueError):
+        metadata_store.MetadataStore(pb.MetadataStoreClientConfig(), enable_upgrade_migration=True)
+
+
+def _set_version(path: Path, version: int) -> None:
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"UPDATE {VERSION_TABLE} SET version = ?", (version,))
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    _seed(metadata_store.MetadataStore(_config(path)))
+    _set_version(path, SCHEMA_VERSION + 1)
+    with pytest.raises(RuntimeError, match="greater than library version"):
+        metadata_store.MetadataStore(_config(path), enable_upgrade_migration=True)
+
+
+def test_older_schema_needs_upgrade_flag_and_keeps_data(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    artifact_id = _seed(metadata_store.MetadataStore(_config(path)))
+    metadata_store.downgrade_schema(_config(path), SCHEMA_VERSION - 1)
+    with pytest.raises(RuntimeError, match="Schema migration is disabled"):
+        metadata_store.MetadataStore(_config(path))
+    store = metadata_store.MetadataStore(_config(path), enable_upgrade_migration=True)
+    assert [a.id for a in store.get_artifacts_by_id([artifact_id])] == [artifact_id]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute(f"SELECT version FROM {VERSION_TABLE}").fetchone()[0] == SCHEMA_VERSION
+        indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "artifact_property_int_value" in indexes
+
+
+@pytest.mark.parametrize(
+    ("version", "error"),
+    [pytest.param(-1, errors.InvalidArgumentError, id="negative"),
+     pytest.param(SCHEMA_VERSION, errors.InvalidArgumentError, id="not-older")],
+)
+def test_downgrade_schema_argument_checks(tmp_path: Path, version: int, error: type) -> None:
+    with pytest.raises(error):
+        metadata_store.downgrade_schema(_config(tmp_path / "s.db"), version)
+
+
+def test_mlmd_database_is_refused_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "mlmd.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE MLMDEnv (schema_version INTEGER PRIMARY KEY)")
+    with pytest.raises(RuntimeError, match="created by ml-metadata"):
+        metadata_store.MetadataStore(_config(path))
+
+
+STRANGE_STRINGS = ["nul\x00inside", "quote'\"`", "back\\slash", "ünïcødé ✓ 𝄞", "", " spaces ", "%_like"]
+
+
+@pytest.mark.parametrize("text", STRANGE_STRINGS)
+def test_strings_round_trip_byte_for_byte(tmp_path: Path, text: str) -> None:
+    store = metadata_store.MetadataStore(_config(tmp_path / "s.db"))
+    artifact_type = pb.ArtifactType(name="T" + text)
+    artifact_type.properties["p" + text] = pb.STRING
+    type_id = store.put_artifact_type(artifact_type)
+    artifact = pb.Artifact(type_id=type_id, uri=text, name="n" + text, external_id="x" + text)
+    artifact.properties["p" + text].string_value = text
+    artifact.custom_properties[text].string_value = text
+    [artifact_id] = store.put_artifacts([artifact])
+    [back] = store.get_artifacts_by_id([artifact_id])
+    assert (back.uri, back.name, back.external_id, back.type) == (text, "n" + text, "x" + text, "T" + text)
+    assert back.properties["p" + text].string_value == text
+    assert back.custom_properties[text].string_value == text
+    assert [a.id for a in store.get_artifacts_by_uri(text)] == [artifact_id]
+    assert store.get_artifact_by_type_and_name("T" + text, "n" + text).id == artifact_id
+    assert store.get_artifact_type("T" + text).properties["p" + text] == pb.STRING
+
+
+def test_failed_batch_leaves_nothing_behind(tmp_path: Path) -> None:
+    store = metadata_store.MetadataStore(_config(tmp_path / "s.db"))
+    type_id = store.put_artifact_type(pb.ArtifactType(name="T"))
+    store.put_artifacts([pb.Artifact(type_id=type_id, name="taken")])
+    batch = [pb.Artifact(type_id=type_id, name="new"), pb.Artifact(type_id=type_id, name="taken")]
+    with pytest.raises(errors.AlreadyExistsError):
+        store.put_artifacts(batch)
+    assert [a.name for a in store.get_artifacts()] == ["taken"]
+
+
+_KILL_SCRIPT = """
+import sys, os
+from ml_metadata import metadata_store
+from ml_metadata.proto import metadata_store_pb2 as pb
+from fastmlmd.engine import nodes
+config = pb.ConnectionConfig(); config.sqlite.filename_uri = sys.argv[1]
+store = metadata_store.MetadataStore(config)
+real = nodes._write_updates
+def die_half_way(*args, **kwargs):
+    os._exit(9)  # the process dies after the inserts of this call were written, before it commits
+nodes._write_updates = die_half_way
+store.put_artifacts([pb.Artifact(type_id=10, uri="new-%d" % i) for i in range(50)])
+"""
+
+
+def test_process_killed_mid_call_leaves_store_unchanged(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = metadata_store.MetadataStore(_config(path))
+    _seed(store)
+    result = subprocess.run([sys.executable, "-c", _KILL_SCRIPT, str(path)], capture_output=True, timeout=60)
+    assert result.returncode == 9, result.stderr
+    reopened = metadata_store.MetadataStore(_config(path))
+    assert [a.uri for a in reopened.get_artifacts()] == ["u"]
+
+
+def _writer(path: str, worker: int, count: int, queue: "multiprocessing.Queue[object]") -> None:
+    store = metadata_store.MetadataStore(_config(Path(path)))
+    slowest = 0.0
+    for i in range(count):
+        started = time.monotonic()
+        store.put_artifacts([pb.Artifact(type_id=10, uri=f"w{worker}-{i}")])
+        slowest = max(slowest, time.monotonic() - started)
+    queue.put((worker, slowest))
+
+
+def test_concurrent_writer_processes_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    _seed(metadata_store.MetadataStore(_config(path)))
+    workers, count = 6, 40
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_writer, args=(str(path), w, count, queue)) for w in range(workers)]
+    for proc in procs:
+        proc.start()
+    results = [queue.get(timeout=120) for _ in procs]
+    for proc in procs:
+        proc.join(timeout=60)
+        assert proc.exitcode == 0
+    assert len(results) == workers
+    uris = {a.uri for a in metadata_store.MetadataStore(_config(path)).get_artifacts()}
+    assert uris == {"u"} | {f"w{w}-{i}" for w in range(workers) for i in range(count)}
