@@ -69,7 +69,7 @@ def event_record(event: "pb.Event") -> EventRecord:
         type=event.type if event.HasField("type") else None,
         milliseconds_since_epoch=event.milliseconds_since_epoch if event.HasField("milliseconds_since_epoch")
         else None,
-        path=event.path.SerializeToString() if event.HasField("path") else None,
+        path=(event.path.SerializeToString() or None) if event.HasField("path") else None,  # MLMD drops an empty path
     )
 
 

@@ -36,9 +36,13 @@ def _put_contexts(cur: sqlite3.Cursor, contexts: Sequence[NodeRecord], options: 
     for context in contexts:
         if context.id is not None and options.force_reuse_context:
             if not existing_ids(cur, CONTEXT, [context.id]):
-                raise errors.InvalidArgumentError(f"Cannot find the given id {context.id}")
+                raise errors.NotFoundError(f"Cannot find the context to reuse: id {context.id}")
             ids.append(context.id)
             continue
+        if context.id is not None and context.type_id is None:
+            raise errors.InvalidArgumentError(
+                f"Context is missing a type_id (context id {context.id}); set it, or pass force_reuse_context=True "
+                "to use the stored context as it is")
         if context.id is None:
             if not context.name:
                 raise errors.InvalidArgumentError("Context is missing a name")
@@ -81,12 +85,12 @@ def put_execution(
             continue
         if event.artifact_id is not None and event.artifact_id != artifact_id:
             raise errors.InvalidArgumentError(
-                f"Request's event.artifact_id {event.artifact_id} does not match the paired artifact's id "
-                f"{artifact_id}")
+                f"Given event.artifact_id is not aligned with the artifact: the event names {event.artifact_id}, "
+                f"the artifact is {artifact_id}")
         if event.execution_id is not None and event.execution_id != execution_id:
             raise errors.InvalidArgumentError(
-                f"Request's event.execution_id {event.execution_id} does not match the execution's id "
-                f"{execution_id}")
+                f"Request's event.execution_id does not match with the given execution: the event names "
+                f"{event.execution_id}, the execution is {execution_id}")
         event.artifact_id, event.execution_id = artifact_id, execution_id
         events.append(event)
     put_events(cur, events, now)
@@ -95,11 +99,18 @@ def put_execution(
     return execution_id, artifact_ids, context_ids
 
 
-def _edge_end(index: Optional[int], ids: Sequence[int], given: Optional[int], noun: str) -> int:
+def _edge_end(index: Optional[int], ids: Sequence[int], requested: Sequence[NodeRecord], given: Optional[int],
+              noun: str) -> int:
     if index is not None:
         if not 0 <= index < len(ids):
             raise errors.OutOfRangeError(
-                f"{noun}_index {index} is outside the {len(ids)} {noun}s of the request")
+                f"The event_edge has an {noun}_index {index} that is outside the bounds of the {len(ids)} "
+                f"{noun}s of the request")
+        if given is not None and requested[index].id is None:
+            # As MLMD: an event id can only be checked against a node the request names by id.
+            raise errors.InvalidArgumentError(
+                f"Missing {noun} ID.: {noun}_index {index} names a new {noun}, which the event's {noun}_id "
+                f"{given} cannot refer to")
         if given is not None and given != ids[index]:
             raise errors.InvalidArgumentError(
                 f"{noun.capitalize()} ID mismatch: the event names {noun} {given} but {noun}_index {index} is "
@@ -128,8 +139,8 @@ def put_lineage_subgraph(
     context_ids = _put_contexts(cur, contexts, options, now)
     events: List[EventRecord] = []
     for execution_index, artifact_index, event in event_edges:
-        event.execution_id = _edge_end(execution_index, execution_ids, event.execution_id, "execution")
-        event.artifact_id = _edge_end(artifact_index, artifact_ids, event.artifact_id, "artifact")
+        event.execution_id = _edge_end(execution_index, execution_ids, executions, event.execution_id, "execution")
+        event.artifact_id = _edge_end(artifact_index, artifact_ids, artifacts, event.artifact_id, "artifact")
         events.append(event)
     put_events(cur, events, now)
     _link_all(cur, context_ids, execution_ids, artifact_ids)

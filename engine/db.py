@@ -129,7 +129,7 @@ def open_sqlite(filename_uri: str, mode: int, enable_upgrade_migration: bool,
             )
         _configure(conn, in_memory=in_memory, readonly=readonly)
     except sqlite3.Error as exc:
-        raise RuntimeError(f"Cannot open the SQLite store {filename_uri!r} (connection mode {mode}): {exc}") from exc
+        raise RuntimeError(f"Cannot connect sqlite3 database {filename_uri!r} (connection mode {mode}): {exc}") from exc
     db = Database(conn, readonly=readonly, in_memory=in_memory)
     if not prepare_schema:
         return db

@@ -144,10 +144,8 @@ def make_exception(message: str, error_code: int) -> StatusError:
     """Returns (does not raise) the exception for a status code, UnknownError for an unknown code."""
     try:
         exc_type = exception_type_from_error_code(error_code)
-        if error_code == INTERNAL:
-            logging.warning("Internal error: %s", message)
-        if exc_type is UnknownError:
-            return UnknownError(message, error_code)
-        return exc_type(message)
     except KeyError:
-        return UnknownError(message, error_code)
+        return UnknownError(message)
+    if error_code == INTERNAL:  # log internal backend errors only, as MLMD does
+        logging.warning("mlmd client %s: %s", exc_type.__name__, message)
+    return exc_type(message)

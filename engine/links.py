@@ -51,15 +51,22 @@ def put_events(cur: sqlite3.Cursor, events: Sequence[EventRecord], now: int) -> 
 
 
 def events_by_node(cur: sqlite3.Cursor, column: str, ids: Sequence[int]) -> List[bytes]:
-    """Encoded events touching these artifacts (`column`="artifact_id") or executions, in insertion order."""
+    """Encoded events touching these artifacts (`column`="artifact_id") or executions.
+
+    In MLMD's order: by artifact, execution and type for artifacts; by execution, then insertion, for
+    executions (the orders of the indexes its queries use).
+    """
     assert column in ("artifact_id", "execution_id")
     rows: List[tuple] = []
     for batch in chunks(sorted({int(i) for i in ids})):
         rows += cur.execute(
-            "SELECT id, artifact_id, execution_id, path, type, milliseconds_since_epoch FROM event"
+            "SELECT artifact_id, execution_id, path, type, milliseconds_since_epoch, id FROM event"
             f" WHERE {column} IN ({placeholders(batch)})", batch).fetchall()
-    rows.sort()
-    return [rowcore.encode_event(a, e, path, t, ms) for _, a, e, path, t, ms in rows]
+    if column == "artifact_id":
+        rows.sort(key=lambda r: (r[0], r[1], r[3]))
+    else:
+        rows.sort(key=lambda r: (r[1], r[5]))
+    return [rowcore.encode_event(a, e, path, t, ms) for a, e, path, t, ms, _ in rows]
 
 
 def put_attributions_and_associations(
@@ -76,9 +83,10 @@ def put_attributions_and_associations(
         nodes = existing_ids(cur, layout, [n for _, n in links if n is not None])
         for context_id, node_id in links:
             if context_id is None or context_id not in contexts:
-                raise errors.InvalidArgumentError(f"Context id not found: {context_id}")
+                raise errors.InvalidArgumentError(f"Context id not found. (context_id {context_id})")
             if node_id is None or node_id not in nodes:
-                raise errors.InvalidArgumentError(f"No {layout.noun} with the given id {node_id}")
+                raise errors.InvalidArgumentError(
+                    f"{layout.noun.capitalize()} id not found. ({layout.noun}_id {node_id})")
         cur.executemany(f"INSERT OR IGNORE INTO {table} (context_id, {column}) VALUES (?, ?)", links)
 
 
@@ -86,15 +94,15 @@ def put_parent_contexts(cur: sqlite3.Cursor, edges: Sequence[Tuple[Optional[int]
     """Adds (child, parent) edges; the hierarchy must stay acyclic, with no self edges and no duplicates."""
     for child_id, parent_id in edges:
         if child_id is None or parent_id is None:
-            raise errors.InvalidArgumentError("ParentContext must have both child_id and parent_id set")
+            raise errors.InvalidArgumentError(
+                f"Missing parent / child id in the parent_context (child_id {child_id}, parent_id {parent_id})")
     stored = existing_ids(cur, CONTEXT, [c for c, _ in edges] + [p for _, p in edges])  # type: ignore[misc]
     for child_id, parent_id in edges:
-        for context_id in (child_id, parent_id):
-            if context_id not in stored:
-                raise errors.InvalidArgumentError(f"The context with id {context_id} cannot be found")
-        if child_id == parent_id:
+        if child_id not in stored or parent_id not in stored or child_id == parent_id:
+            # MLMD reports a self edge like a missing context.
             raise errors.InvalidArgumentError(
-                f"The context with id {child_id} cannot be found as its own parent (a self edge is not allowed)")
+                f"Given parent / child id in the parent_context cannot be found (child_id {child_id}, parent_id "
+                f"{parent_id}{'; a context cannot be its own parent' if child_id == parent_id else ''})")
         if _is_ancestor(cur, ancestor=child_id, of=parent_id):  # type: ignore[arg-type]
             raise errors.InvalidArgumentError(
                 f"There is a cycle detected: context {child_id} is already an ancestor of {parent_id}")
@@ -120,7 +128,7 @@ def contexts_of_node(cur: sqlite3.Cursor, layout: NodeLayout, node_id: int) -> L
     table, column = ("attribution", "artifact_id") if layout is ARTIFACT else ("association", "execution_id")
     bodies = bodies_where(cur, CONTEXT, f"id IN (SELECT context_id FROM {table} WHERE {column} = ?)", (node_id,))
     if not bodies:
-        raise errors.NotFoundError(f"No contexts found for {layout.noun} id {node_id}")
+        raise errors.NotFoundError(f"No contexts found for {layout.noun}_id: {node_id}")
     return bodies
 
 

@@ -165,9 +165,13 @@ def put_nodes(
         ids.append(node.id)
     try:
         _write_inserts(cur, layout, inserts, types)
-        _write_updates(cur, layout, changed, types)
     except sqlite3.IntegrityError as exc:
         raise errors.AlreadyExistsError(f"Given node already exists: {_describe(layout, exc)}") from exc
+    try:
+        _write_updates(cur, layout, changed, types)
+    except sqlite3.IntegrityError as exc:
+        # MLMD surfaces a uniqueness clash of an update as the raw database error: INTERNAL.
+        raise errors.InternalError(f"Cannot update the {layout.noun}: {_describe(layout, exc)}") from exc
     return ids
 
 
@@ -186,7 +190,9 @@ def _new_node(layout: NodeLayout, rec: NodeRecord, types: Dict[int, TypeRecord],
         raise errors.InvalidArgumentError("Type id is missing.")
     node_type = _resolve_type(layout, rec.type_id, types)
     _validate_properties(layout, rec, node_type)
-    _check_context_name(layout, rec.name)
+    if layout.kind == TypeKind.CONTEXT and not rec.name:
+        raise errors.InvalidArgumentError(f"Cannot create node for type_id: {rec.type_id}Context name should not "
+                                          "be empty")
     return StoredNode(
         id=node_id, type_id=rec.type_id, uri=(rec.uri or "") if layout.f_uri else None, state=rec.state,
         name=rec.name, external_id=rec.external_id, create_time=now, update_time=now,

@@ -1,18 +1,447 @@
-"""The filter-query planner: AST -> parameterised SQL over our schema (filter issue).
+"""The filter-query planner: the grammar's AST -> one parameterised SQL condition over our schema.
 
-Until it lands, a filter query is refused loudly rather than ignored.
+It reproduces MLMD's semantics (spec 3.2): every distinct reference (the type, a property, a
+neighbourhood alias) is one INNER JOIN, so each alias means "some linked row" and a node lacking a
+referenced neighbour or property never matches, whatever the boolean position. Every value, property
+name included, is a bound parameter; every identifier comes from the catalog below.
 """
 from __future__ import annotations
 
-from typing import List, Tuple
+import functools
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from fastmlmd.engine import errors
-from fastmlmd.engine.catalog import NodeLayout
+from fastmlmd.engine.catalog import ARTIFACT, CONTEXT, EXECUTION, NodeLayout, TypeKind
+from fastmlmd.grammar import FilterSyntaxError, ast, parse, walk
+from fastmlmd.grammar.errors import render_at
+
+PREFIX = "Invalid `filter_query`: "
+MAX_JOINS = 60  # SQLite joins at most 64 tables in one SELECT
+INT64_MAX = 2**63 - 1
+
+
+class Kind:
+    """Value kinds of columns and literals (ZetaSQL's types, as far as filters see them)."""
+
+    INT = "INT64"
+    DOUBLE = "DOUBLE"
+    STRING = "STRING"
+    BOOL = "BOOL"
+    ENUM = "ENUM"
+    NULL = "NULL"
+
+
+NUMERIC = (Kind.INT, Kind.DOUBLE)
+
+# Enum names a filter may use, per enum column (spec 3.5: ABANDONED, REFERENCE, UNKNOWN event and
+# PENDING_OUTPUT are rejected by MLMD, and so by us).
+ARTIFACT_STATES = {"UNKNOWN": 0, "PENDING": 1, "LIVE": 2, "MARKED_FOR_DELETION": 3, "DELETED": 4}
+EXECUTION_STATES = {"UNKNOWN": 0, "NEW": 1, "RUNNING": 2, "COMPLETE": 3, "FAILED": 4, "CACHED": 5,
+                    "CANCELED": 6}
+EVENT_TYPES = {"DECLARED_OUTPUT": 1, "DECLARED_INPUT": 2, "INPUT": 3, "OUTPUT": 4, "INTERNAL_INPUT": 5,
+               "INTERNAL_OUTPUT": 6}
+KNOWN_BUT_UNSUPPORTED = {"ABANDONED", "REFERENCE", "PENDING_OUTPUT"}
+
+
+@dataclass(frozen=True)
+class Field:
+    """A filterable field: its column in the joined table, its kind, and its enum names if any."""
+
+    column: str  # column of the table the reference joins ("" for `type`, which joins the type table)
+    kind: str
+    enum: Optional[Dict[str, int]] = None
+
+
+def _node_fields(extra: Dict[str, Field]) -> Dict[str, Field]:
+    base = {
+        "id": Field("id", Kind.INT),
+        "type_id": Field("type_id", Kind.INT),
+        "type": Field("", Kind.STRING),
+        "name": Field("name", Kind.STRING),
+        "external_id": Field("external_id", Kind.STRING),
+        "create_time_since_epoch": Field("create_time", Kind.INT),
+        "last_update_time_since_epoch": Field("update_time", Kind.INT),
+    }
+    return {**base, **extra}
+
+
+NODE_FIELDS = {
+    TypeKind.ARTIFACT: _node_fields({"uri": Field("uri", Kind.STRING),
+                                     "state": Field("state", Kind.ENUM, ARTIFACT_STATES)}),
+    TypeKind.EXECUTION: _node_fields({"last_known_state": Field("last_known_state", Kind.ENUM, EXECUTION_STATES)}),
+    TypeKind.CONTEXT: _node_fields({}),
+}
+_CONTEXT_ALIAS_FIELDS = {k: v for k, v in NODE_FIELDS[TypeKind.CONTEXT].items() if k != "type_id"}
+_EVENT_TIME = Field("milliseconds_since_epoch", Kind.INT)
+_EVENT_TYPE = Field("type", Kind.ENUM, EVENT_TYPES)
+
+
+@dataclass(frozen=True)
+class Neighbourhood:
+    """An alias prefix: which rows it joins to the node and which fields they offer."""
+
+    prefix: str
+    joins: Tuple[str, ...]  # JOIN clauses; {a} = this alias's row, {l} = its link row, {n} = the node
+    fields: Dict[str, Field]
+    type_kind: Optional[TypeKind] = None  # the kind of the joined nodes' types (None for events)
+    id_column: str = ""  # the link column equal to the joined row's id: filtering on it skips a lookup
+
+
+def _link(table: str, node_col: str, other_col: str, target: str) -> Tuple[str, ...]:
+    return (f"JOIN {table} {{l}} ON {{l}}.{node_col} = {{n}}.id", f"JOIN {target} {{a}} ON {{a}}.id = {{l}}.{other_col}")
+
+
+NEIGHBOURHOODS: Dict[TypeKind, Tuple[Neighbourhood, ...]] = {
+    TypeKind.ARTIFACT: (
+        Neighbourhood("contexts_", _link("attribution", "artifact_id", "context_id", "context"),
+                      _CONTEXT_ALIAS_FIELDS, TypeKind.CONTEXT, "context_id"),
+        Neighbourhood("events_", ("JOIN event {a} ON {a}.artifact_id = {n}.id",),
+                      {"execution_id": Field("execution_id", Kind.INT), "type": _EVENT_TYPE,
+                       "milliseconds_since_epoch": _EVENT_TIME}),
+    ),
+    TypeKind.EXECUTION: (
+        Neighbourhood("contexts_", _link("association", "execution_id", "context_id", "context"),
+                      _CONTEXT_ALIAS_FIELDS, TypeKind.CONTEXT, "context_id"),
+        Neighbourhood("events_", ("JOIN event {a} ON {a}.execution_id = {n}.id",),
+                      {"artifact_id": Field("artifact_id", Kind.INT), "type": _EVENT_TYPE,
+                       "milliseconds_since_epoch": _EVENT_TIME}),
+    ),
+    TypeKind.CONTEXT: (
+        # `parent_contexts_` before `contexts_`-like prefixes: longest prefix first.
+        Neighbourhood("parent_contexts_", _link("parent_context", "child_id", "parent_id", "context"),
+                      _CONTEXT_ALIAS_FIELDS, TypeKind.CONTEXT, "parent_id"),
+        Neighbourhood("child_contexts_", _link("parent_context", "parent_id", "child_id", "context"),
+                      _CONTEXT_ALIAS_FIELDS, TypeKind.CONTEXT, "child_id"),
+        Neighbourhood("artifacts_", _link("attribution", "context_id", "artifact_id", "artifact"),
+                      {k: v for k, v in NODE_FIELDS[TypeKind.ARTIFACT].items() if k != "type_id"},
+                      TypeKind.ARTIFACT, "artifact_id"),
+        Neighbourhood("executions_", _link("association", "context_id", "execution_id", "execution"),
+                      {k: v for k, v in NODE_FIELDS[TypeKind.EXECUTION].items() if k != "type_id"},
+                      TypeKind.EXECUTION, "execution_id"),
+    ),
+}
+VALUE_KINDS = {"int_value": Kind.INT, "double_value": Kind.DOUBLE, "string_value": Kind.STRING,
+               "bool_value": Kind.BOOL}
+
+
+class PlanError(Exception):
+    """A query that parses but means nothing for this node kind; carries the node for the caret."""
+
+    def __init__(self, detail: str, node: object) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.line = getattr(node, "line", 0) or 1
+        self.column = getattr(node, "column", 0) or 1
+
+
+@dataclass
+class _Typed:
+    sql: str
+    kind: str
+    params: List[object] = field(default_factory=list)
+    enum: Optional[Dict[str, int]] = None
+    enum_rewrite: bool = False  # an enum column written in lower case: bare names on its right resolve
+    path: Optional[ast.Path] = None
+
+
+def _needs_join(layout: NodeLayout, path: ast.Path) -> bool:
+    head = path.parts[0]
+    if head in ("properties", "custom_properties") or head.lower() == "type":
+        return True
+    return any(head.startswith(n.prefix) for n in NEIGHBOURHOODS[layout.kind])
+
+
+class _Compiler:
+    """Compiles one query for one node kind; collects the joins its references need."""
+
+    def __init__(self, layout: NodeLayout, tree: ast.Node) -> None:
+        self.layout = layout
+        self.fields = NODE_FIELDS[layout.kind]
+        self.joined = any(_needs_join(layout, n) for n in walk(tree) if isinstance(n, ast.Path))
+        self.base = "n0" if self.joined else "n"
+        self.joins: List[str] = []
+        self.join_params: List[object] = []
+        self.aliases: Dict[Tuple[object, ...], str] = {}
+
+    def _new_alias(self) -> str:
+        return f"j{len(self.joins)}"
+
+    def _join(self, key: Tuple[object, ...], clauses: Sequence[str], params: Sequence[object] = ()) -> str:
+        alias = self.aliases.get(key)
+        if alias is not None:
+            return alias
+        alias, link = self._new_alias(), f"j{len(self.joins)}l"
+        for clause in clauses:
+            self.joins.append(clause.format(a=alias, l=link, n=self.base))
+        self.join_params.extend(params)
+        self.aliases[key] = alias
+        if len(self.joins) > MAX_JOINS:
+            raise PlanError(f"the query references too many properties and neighbours (more than "
+                            f"{MAX_JOINS} joins); split it into several queries", None)
+        return alias
+
+    def _type_name(self, owner: str, owner_key: Tuple[object, ...], kind: TypeKind) -> str:
+        # The kind is implied by the join, but stating it lets `type = 'x'` seek the (kind, name) index.
+        alias = self._join(("type", *owner_key),
+                           (f"JOIN type {{a}} ON {{a}}.id = {owner}.type_id AND {{a}}.kind = {int(kind)}",))
+        return f"{alias}.name"
+
+    # Names ---------------------------------------------------------------------------------------------------
+    def column(self, path: ast.Path) -> _Typed:
+        parts = path.parts
+        head = parts[0]
+        if head in ("properties", "custom_properties"):
+            return self._property(path)
+        for hood in NEIGHBOURHOODS[self.layout.kind]:
+            if head.startswith(hood.prefix) and len(head) > len(hood.prefix) and not path.quoted[0]:
+                return self._neighbour(path, hood)
+        if len(parts) != 1:
+            raise PlanError(self._unknown(path), path)
+        spec = self.fields.get(head.lower())
+        if spec is None:
+            raise PlanError(self._unknown(path), path)
+        sql = (self._type_name(self.base, (), self.layout.kind) if head.lower() == "type"
+               else f"{self.base}.{spec.column}")
+        return _Typed(sql, spec.kind, enum=spec.enum, enum_rewrite=spec.enum is not None and head == head.lower(),
+                      path=path)
+
+    def _unknown(self, path: ast.Path) -> str:
+        prefixes = ", ".join(f"{h.prefix}<alias>.<field>" for h in NEIGHBOURHOODS[self.layout.kind])
+        return (f"Unrecognized name: {path.text}; {self.layout.noun} fields are "
+                f"{', '.join(sorted(self.fields))}, properties.<name>.<kind>_value, "
+                f"custom_properties.<name>.<kind>_value and {prefixes}")
+
+    def _property(self, path: ast.Path) -> _Typed:
+        parts = path.parts
+        if len(parts) != 3 or parts[2] not in VALUE_KINDS or path.quoted[2]:
+            raise PlanError(
+                f"Unrecognized name: {parts[0]} (in {path.text}); write {parts[0]}.<name>.<kind>_value with kind "
+                "int, double, string or bool", path)
+        is_custom = parts[0] == "custom_properties"
+        alias = self._join(
+            ("property", is_custom, parts[1]),
+            (f"JOIN {self.layout.property_table} {{a}} ON {{a}}.node_id = {{n}}.id AND {{a}}.is_custom = "
+             f"{int(is_custom)} AND {{a}}.name = ?",),
+            (parts[1],),
+        )
+        return _Typed(f"{alias}.{parts[2]}", VALUE_KINDS[parts[2]], path=path)
+
+    def _neighbour(self, path: ast.Path, hood: Neighbourhood) -> _Typed:
+        if len(path.parts) != 2:
+            raise PlanError(f"Unrecognized name: {path.text}; write {hood.prefix}<alias>.<field> with a field of "
+                            f"{', '.join(sorted(hood.fields))}", path)
+        alias_name, field_name = path.parts[0].lower(), path.parts[1]
+        spec = hood.fields.get(field_name.lower())
+        if spec is None:
+            raise PlanError(f"Field name {field_name} does not exist in {path.parts[0]}; its fields are "
+                            f"{', '.join(sorted(hood.fields))}", path)
+        alias = self._join(("alias", alias_name), hood.joins)
+        if field_name.lower() == "type" and not spec.column:
+            assert hood.type_kind is not None
+            sql = self._type_name(alias, ("alias", alias_name), hood.type_kind)
+        elif spec.column == "id" and hood.id_column:
+            sql = f"{alias}l.{hood.id_column}"  # the link row holds the same id, and its key is indexed
+        else:
+            sql = f"{alias}.{spec.column}"
+        return _Typed(sql, spec.kind, enum=spec.enum,
+                      enum_rewrite=spec.enum is not None and field_name == field_name.lower(), path=path)
+
+    # Expressions ---------------------------------------------------------------------------------------------
+    def compile(self, tree: ast.Node) -> _Typed:
+        """Compiles bottom-up with an explicit stack, so deep queries cost no recursion."""
+        done: Dict[int, _Typed] = {}
+        stack: List[Tuple[ast.Node, bool]] = [(tree, False)]
+        while stack:
+            node, expanded = stack.pop()
+            kids = ast.children(node) if not isinstance(node, (ast.Compare, ast.InList)) else ()
+            if isinstance(node, ast.Compare):
+                kids = (node.left,) + (() if self._is_enum_name_slot(node.left, node.right) else (node.right,))
+            elif isinstance(node, ast.InList):
+                kids = (node.operand,) + tuple(i for i in node.items if not self._bare_name(i))
+            if not expanded and kids:
+                stack.append((node, True))
+                stack.extend((kid, False) for kid in reversed(kids))
+                continue
+            done[id(node)] = self._node(node, done)
+        return done[id(tree)]
+
+    @staticmethod
+    def _bare_name(node: ast.Node) -> bool:
+        return isinstance(node, ast.Path) and len(node.parts) == 1 and not node.quoted[0]
+
+    def _is_enum_name_slot(self, left: ast.Node, right: ast.Node) -> bool:
+        # A bare name on the right of an enum column is resolved against the enum, not as a column.
+        return self._bare_name(right) and isinstance(left, ast.Path) and right.parts[0].upper() == right.parts[0] \
+            and self._is_enum_path(left)
+
+    def _is_enum_path(self, path: ast.Path) -> bool:
+        try:
+            return self.column(path).enum is not None
+        except PlanError:
+            return False
+
+    def _node(self, node: ast.Node, done: Dict[int, _Typed]) -> _Typed:
+        if isinstance(node, ast.Path):
+            return self.column(node)
+        if isinstance(node, ast.String):
+            return _Typed("?", Kind.STRING, [node.value])
+        if isinstance(node, ast.Int):
+            # Past INT64 SQLite cannot bind the integer; as a double it still compares right.
+            return _Typed("?", Kind.INT, [node.value if node.value <= INT64_MAX else float(node.value)])
+        if isinstance(node, ast.Float):
+            return _Typed("?", Kind.DOUBLE, [node.value])
+        if isinstance(node, ast.Bool):
+            return _Typed("1" if node.value else "0", Kind.BOOL)
+        if isinstance(node, ast.Null):
+            return _Typed("NULL", Kind.NULL)
+        if isinstance(node, (ast.And, ast.Or)):
+            items = [self._predicate(done[id(item)], item) for item in node.items]
+            return _Typed(_balanced("AND" if isinstance(node, ast.And) else "OR", [i.sql for i in items]), Kind.BOOL,
+                          [p for i in items for p in i.params])
+        if isinstance(node, ast.Not):
+            inner = self._predicate(done[id(node.operand)], node.operand)
+            return _Typed(f"NOT ({inner.sql})", Kind.BOOL, inner.params)
+        if isinstance(node, ast.Compare):
+            return self._compare(node, done)
+        if isinstance(node, ast.InList):
+            return self._in_list(node, done)
+        if isinstance(node, ast.Like):
+            operand, pattern = done[id(node.operand)], done[id(node.pattern)]
+            for side, src in ((operand, node.operand), (pattern, node.pattern)):
+                if side.kind != Kind.STRING:
+                    raise PlanError(f"No matching signature for operator LIKE for argument types: "
+                                    f"{operand.kind}, {pattern.kind} (LIKE compares strings)", src)
+            op = "NOT LIKE" if node.negated else "LIKE"
+            return _Typed(f"{operand.sql} {op} {pattern.sql}", Kind.BOOL, operand.params + pattern.params)
+        if isinstance(node, ast.Between):
+            operand, low, high = (done[id(node.operand)], done[id(node.low)], done[id(node.high)])
+            for bound, src in ((low, node.low), (high, node.high)):
+                self._check_comparable("BETWEEN", operand, bound, src)
+            op = "NOT BETWEEN" if node.negated else "BETWEEN"
+            return _Typed(f"{operand.sql} {op} {low.sql} AND {high.sql}", Kind.BOOL,
+                          operand.params + low.params + high.params)
+        if isinstance(node, ast.IsNull):
+            operand = done[id(node.operand)]
+            return _Typed(f"{operand.sql} IS {'NOT ' if node.negated else ''}NULL", Kind.BOOL, operand.params)
+        if isinstance(node, ast.IsBool):
+            operand = done[id(node.operand)]
+            if operand.kind not in (Kind.BOOL, Kind.NULL):
+                raise PlanError(f"IS {'TRUE' if node.value else 'FALSE'} needs a boolean, got {operand.kind}",
+                                node.operand)
+            # `x IS 1` is true or false, never NULL, as IS TRUE must be.
+            return _Typed(f"({operand.sql}) IS {'NOT ' if node.negated else ''}{int(node.value)}", Kind.BOOL,
+                          operand.params)
+        raise PlanError(f"unsupported expression {type(node).__name__}", node)
+
+    def _predicate(self, typed: _Typed, node: ast.Node) -> _Typed:
+        if typed.kind != Kind.BOOL:
+            raise PlanError(f"Given query string is not a valid boolean expression: "
+                            f"{_describe(node)} is {typed.kind}, not a condition", node)
+        return typed
+
+    def _enum_value(self, column: _Typed, name_node: ast.Node) -> int:
+        assert isinstance(name_node, ast.Path) and column.enum is not None
+        name = name_node.parts[0]
+        if name in column.enum:
+            return column.enum[name]
+        if name in KNOWN_BUT_UNSUPPORTED or name == "UNKNOWN":
+            raise PlanError(f"Unsupported enum value specified in the query: {name}; use one of "
+                            f"{', '.join(column.enum)}", name_node)
+        raise PlanError(f"Unrecognized name: {name}; {column.path.text if column.path else 'the column'} takes "
+                        f"one of {', '.join(column.enum)}", name_node)
+
+    def _compare(self, node: ast.Compare, done: Dict[int, _Typed]) -> _Typed:
+        left = done[id(node.left)]
+        op = "!=" if node.op in (ast.CompareOp.NE, ast.CompareOp.LTGT) else node.op.value
+        if id(node.right) not in done:  # an enum name slot
+            if not left.enum_rewrite or node.op not in (ast.CompareOp.EQ, ast.CompareOp.NE):
+                raise PlanError(f"Unrecognized name: {node.right.parts[0]}", node.right)  # type: ignore[union-attr]
+            value = self._enum_value(left, node.right)
+            if node.op == ast.CompareOp.EQ:
+                return _Typed(f"{left.sql} = ?", Kind.BOOL, left.params + [value])
+            # MLMD's rewrite makes `!=` also match unset values.
+            return _Typed(f"({left.sql} != ? OR {left.sql} IS NULL)", Kind.BOOL, left.params + [value] + left.params)
+        right = done[id(node.right)]
+        if Kind.NULL in (left.kind, right.kind):
+            raise PlanError(f"Operands of {node.op.value} cannot be literal NULL; use IS NULL or IS NOT NULL", node)
+        self._check_comparable(node.op.value, left, right, node)
+        return _Typed(f"{left.sql} {op} {right.sql}", Kind.BOOL, left.params + right.params)
+
+    def _in_list(self, node: ast.InList, done: Dict[int, _Typed]) -> _Typed:
+        operand = done[id(node.operand)]
+        names = [item for item in node.items if id(item) not in done]
+        if names:
+            if not operand.enum_rewrite or len(names) != len(node.items):
+                raise PlanError(f"Unrecognized name: {names[0].parts[0]}", names[0])  # type: ignore[union-attr]
+            values = [self._enum_value(operand, item) for item in names]
+            marks = ", ".join("?" * len(values))
+            if not node.negated:
+                return _Typed(f"{operand.sql} IN ({marks})", Kind.BOOL, operand.params + values)
+            return _Typed(f"({operand.sql} NOT IN ({marks}) OR {operand.sql} IS NULL)", Kind.BOOL,
+                          operand.params + values + operand.params)
+        items = [done[id(item)] for item in node.items]
+        for item, src in zip(items, node.items):
+            if item.kind == Kind.NULL:
+                continue
+            self._check_comparable("IN", operand, item, src)
+        op = "NOT IN" if node.negated else "IN"
+        return _Typed(f"{operand.sql} {op} ({', '.join(i.sql for i in items)})", Kind.BOOL,
+                      operand.params + [p for i in items for p in i.params])
+
+    @staticmethod
+    def _check_comparable(op: str, left: _Typed, right: _Typed, node: object) -> None:
+        ok = (left.kind == right.kind and left.kind != Kind.ENUM) or (left.kind in NUMERIC and right.kind in NUMERIC)
+        if not ok:
+            hint = " (enum columns take bare names: state = LIVE)" if Kind.ENUM in (left.kind, right.kind) else ""
+            raise PlanError(f"No matching signature for operator {op} for argument types: {left.kind}, "
+                            f"{right.kind}{hint}", node)
+
+
+def _balanced(op: str, parts: List[str]) -> str:
+    # A long flat chain nests as deep as it is long in SQLite's parser; halving keeps it logarithmic.
+    if len(parts) <= 8:
+        return "(" + f" {op} ".join(parts) + ")"
+    middle = len(parts) // 2
+    return f"({_balanced(op, parts[:middle])} {op} {_balanced(op, parts[middle:])})"
+
+
+def _describe(node: ast.Node) -> str:
+    if isinstance(node, ast.Path):
+        return node.text
+    return type(node).__name__.lower()
+
+
+def invalid(detail: str, query: str, line: int = 1, column: int = 1) -> errors.InvalidArgumentError:
+    """The InvalidArgumentError MLMD callers expect, with where the problem is and a caret under it."""
+    return errors.InvalidArgumentError(f"{PREFIX}{detail} [at {line}:{column}]\n{render_at(query, line, column)}")
+
+
+@functools.lru_cache(maxsize=2048)
+def _compile_cached(kind: TypeKind, query: str) -> Tuple[str, Tuple[object, ...]]:
+    layout = {TypeKind.ARTIFACT: ARTIFACT, TypeKind.EXECUTION: EXECUTION, TypeKind.CONTEXT: CONTEXT}[kind]
+    try:
+        tree = parse(query)
+    except FilterSyntaxError as exc:
+        raise errors.InvalidArgumentError(PREFIX + exc.rendered) from exc
+    compiler = _Compiler(layout, tree)
+    try:
+        typed = compiler.compile(tree)
+        compiler._predicate(typed, tree)
+    except PlanError as exc:
+        raise invalid(exc.detail, query, exc.line, exc.column) from exc
+    if not compiler.joined:
+        return typed.sql, tuple(typed.params)
+    sql = (f"n.id IN (SELECT n0.id FROM {layout.table} n0 {' '.join(compiler.joins)} WHERE {typed.sql})")
+    return sql, tuple(compiler.join_params + typed.params)
 
 
 def compile_filter(layout: NodeLayout, query: str) -> Tuple[str, List[object]]:
-    """Returns `(sql, params)`: a condition on the node alias `n` that holds for the nodes `query` selects."""
-    raise errors.UnimplementedError(
-        f"filter_query is not supported yet by fastmlmd ({layout.noun} query {query!r}); "
-        "it is refused rather than ignored"
-    )
+    """Returns `(sql, params)`: a condition on the node alias `n` that holds for the nodes `query` selects.
+
+    Raises:
+        InvalidArgumentError: the query is malformed or means nothing for this node kind; the message
+            starts with ``Invalid `filter_query`: `` and says where.
+    """
+    sql, params = _compile_cached(layout.kind, query)
+    return sql, list(params)

@@ -75,8 +75,7 @@ class PageAfter:
     node_id: int
 
 
-def list_page(
-    cur: sqlite3.Cursor,
+def listing_sql(
     layout: NodeLayout,
     page_size: int,
     order_field: int,
@@ -84,11 +83,8 @@ def list_page(
     after: Optional[PageAfter],
     scope: Optional[Scope] = None,
     filter_sql: Optional[Tuple[str, List[object]]] = None,
-) -> Tuple[List[bytes], Optional[PageAfter]]:
-    """One page of a listing, in (sort column, id) order; returns its bodies and where it ended when more follow.
-
-    Paging is keyset paging on (sort value, id), so a page costs an index seek wherever it starts.
-    """
+) -> Tuple[str, List[object]]:
+    """The SELECT of one listing page: (body, id, sort value) rows in (sort column, id) order, one extra row."""
     column = ORDER_COLUMNS[order_field]
     direction = "ASC" if is_asc else "DESC"
     compare = ">" if is_asc else "<"
@@ -112,7 +108,31 @@ def list_page(
     sql = (f"SELECT n.body, n.id, n.{column} FROM {layout.table} n{joins}"
            f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {order} LIMIT ?")
     params.append(page_size + 1)
-    rows = cur.execute(sql, params).fetchall()
+    return sql, params
+
+
+def list_page(
+    cur: sqlite3.Cursor,
+    layout: NodeLayout,
+    page_size: int,
+    order_field: int,
+    is_asc: bool,
+    after: Optional[PageAfter],
+    scope: Optional[Scope] = None,
+    filter_sql: Optional[Tuple[str, List[object]]] = None,
+) -> Tuple[List[bytes], Optional[PageAfter]]:
+    """One page of a listing; returns its bodies and where it ended when more rows follow.
+
+    Paging is keyset paging on (sort value, id), so a page costs an index seek wherever it starts.
+    """
+    sql, params = listing_sql(layout, page_size, order_field, is_asc, after, scope, filter_sql)
+    try:
+        rows = cur.execute(sql, params).fetchall()
+    except sqlite3.OperationalError as exc:
+        if filter_sql is None:
+            raise
+        # SQLite's own limits (expression depth, parser stack) on a legal but enormous query.
+        raise errors.InvalidArgumentError(f"Invalid `filter_query`: the query is too large to run: {exc}") from exc
     if len(rows) <= page_size:
         return [row[0] for row in rows], None
     rows = rows[:page_size]

@@ -135,6 +135,7 @@ def _drop_indexes(statements: Tuple[str, ...]) -> Tuple[str, ...]:
 _V2_INDEXES = _property_value_indexes() + (
     # The LIKE optimisation needs a NOCASE index because MLMD's LIKE is ASCII case-insensitive.
     "CREATE INDEX artifact_uri_nocase ON artifact(uri COLLATE NOCASE)",
+    "CREATE INDEX event_type ON event(type, artifact_id, execution_id)",
 )
 
 # The registry: each entry upgrades from the previous version. Never edit a released entry; add one.

@@ -169,7 +169,9 @@ class Engine:
     def downgrade(self, target_version: int) -> None:
         """Steps the schema down to `target_version` (0 <= target < SCHEMA_VERSION) in one transaction."""
         def run(cur: sqlite3.Cursor) -> None:
-            current = read_schema_version(cur) or 0
+            current = read_schema_version(cur)
+            if current is None:
+                raise RuntimeError("Empty database is given. Downgrade operation is not needed.")
             if target_version < current:
                 migrate_to(cur, current, target_version)
         self._write(run)

@@ -38,18 +38,18 @@ def load_types(cur: sqlite3.Cursor, where: str, params: Sequence[object]) -> Lis
 
 
 def types_by_id(cur: sqlite3.Cursor, kind: Optional[int], type_ids: Iterable[int]) -> List[TypeRecord]:
-    """The types with these ids (of `kind` when given), ascending id; unknown ids are skipped."""
-    ids = sorted({int(i) for i in type_ids})
-    found: List[TypeRecord] = []
-    for batch in chunks(ids):
+    """The types with these ids (of `kind` when given) in the order asked, repeats included, as MLMD returns
+    them; unknown ids and types of another kind are skipped."""
+    wanted = [int(i) for i in type_ids]
+    found: Dict[int, TypeRecord] = {}
+    for batch in chunks(sorted(set(wanted))):
         where = f"id IN ({placeholders(batch)})"
         params: List[object] = list(batch)
         if kind is not None:
             where += " AND kind = ?"
             params.append(int(kind))
-        found.extend(load_types(cur, where, params))
-    found.sort(key=lambda rec: rec.id or 0)
-    return found
+        found.update((rec.id, rec) for rec in load_types(cur, where, params) if rec.id is not None)
+    return [found[i] for i in wanted if i in found]
 
 
 def type_by_name(cur: sqlite3.Cursor, kind: int, name: str, version: Optional[str]) -> Optional[TypeRecord]:
@@ -60,8 +60,14 @@ def type_by_name(cur: sqlite3.Cursor, kind: int, name: str, version: Optional[st
 
 
 def user_types(cur: sqlite3.Cursor, kind: int) -> List[TypeRecord]:
-    """Every user type of a kind (all versions), by id; the built-in mlmd.* types are left out."""
-    return load_types(cur, "kind = ? AND is_builtin = 0", (int(kind),))
+    """Every user type of a kind (all versions), by id; the built-in mlmd.* types are left out.
+
+    As in MLMD's listings, the types carry no external_id (lookups by id or name do).
+    """
+    records = load_types(cur, "kind = ? AND is_builtin = 0", (int(kind),))
+    for rec in records:
+        rec.external_id = None
+    return records
 
 
 def types_by_external_ids(cur: sqlite3.Cursor, kind: int, external_ids: Sequence[str]) -> List[TypeRecord]:
@@ -96,11 +102,13 @@ def put_type(cur: sqlite3.Cursor, request: TypeRecord, can_add_fields: bool, can
     if request.external_id is not None and request.external_id != stored.external_id:
         _check_type_external_id(cur, request)
         cur.execute("UPDATE type SET external_id = ? WHERE id = ?", (request.external_id, stored.id))
+    if request.base_type and not stored.base_type:
+        cur.execute("UPDATE type SET base_type = ? WHERE id = ?", (request.base_type, stored.id))
     return stored.id
 
 
 def _check_evolution(request: TypeRecord, stored: TypeRecord, can_add_fields: bool, can_omit_fields: bool) -> None:
-    if request.base_type and request.base_type != (stored.base_type or 0):
+    if request.base_type and stored.base_type and request.base_type != stored.base_type:
         raise errors.UnimplementedError("base_type update is not supported yet")
     for prop_name, data_type in request.properties.items():
         stored_type = stored.properties.get(prop_name)

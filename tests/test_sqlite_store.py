@@ -131,7 +131,7 @@ def test_older_schema_needs_upgrade_flag_and_keeps_data(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("version", "error"),
     [pytest.param(-1, errors.InvalidArgumentError, id="negative"),
-     pytest.param(SCHEMA_VERSION, errors.InvalidArgumentError, id="not-older")],
+     pytest.param(SCHEMA_VERSION + 1, errors.InvalidArgumentError, id="newer-than-library")],
 )
 def test_downgrade_schema_argument_checks(tmp_path: Path, version: int, error: type) -> None:
     with pytest.raises(error):

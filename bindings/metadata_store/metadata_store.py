@@ -510,7 +510,7 @@ def downgrade_schema(config: proto.ConnectionConfig, downgrade_to_schema_version
 
     if downgrade_to_schema_version < 0:
         raise errors.make_exception("downgrade_to_schema_version not specified", errors.INVALID_ARGUMENT)
-    if downgrade_to_schema_version >= SCHEMA_VERSION:
+    if downgrade_to_schema_version > SCHEMA_VERSION:
         raise errors.make_exception(
             f"MLMD cannot be downgraded to schema_version: {downgrade_to_schema_version}. The target version "
             f"should be greater or equal to 0, and the current library version: {SCHEMA_VERSION} needs to be "

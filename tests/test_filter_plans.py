@@ -1,0 +1,120 @@
+"""What the planner emits: the SQL of a set of queries (a fixture diff shows any change) and index use.
+
+Set FASTMLMD_UPDATE_FIXTURES=1 to rewrite tests/fixtures/filter_to_sql.txt after an intended change.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import List, Tuple
+
+import pytest
+
+from fastmlmd.engine import planner, reads
+from fastmlmd.engine.catalog import ARTIFACT, CONTEXT, EXECUTION, NodeLayout
+from ml_metadata import metadata_store
+from ml_metadata.proto import metadata_store_pb2 as pb
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "filter_to_sql.txt"
+
+QUERIES: List[Tuple[NodeLayout, str]] = [
+    (ARTIFACT, "uri LIKE '%/data' AND properties.day.int_value > 0"),
+    (ARTIFACT, "type = 'Model' AND custom_properties.tag.int_value IN (3, 7)"),
+    (ARTIFACT, "contexts_a.type = 'Run' AND contexts_a.name = 'run1'"),
+    (ARTIFACT, "state IN (LIVE, PENDING)"),
+    (ARTIFACT, "state != LIVE"),
+    (ARTIFACT, "NOT (name = 'a' OR external_id IS NULL)"),
+    (ARTIFACT, "custom_properties.`my key`.string_value = 'x'"),
+    (ARTIFACT, "properties.flag.bool_value"),
+    (EXECUTION, "last_known_state NOT IN (COMPLETE, FAILED)"),
+    (EXECUTION, "events_0.type = INPUT AND events_0.artifact_id = 1"),
+    (EXECUTION, "contexts_a.id = 3 OR contexts_b.name LIKE 'run%'"),
+    (CONTEXT, "parent_contexts_a.name = 'pipe1'"),
+    (CONTEXT, "child_contexts_a.type = 'Run'"),
+    (CONTEXT, "artifacts_a.state = LIVE AND executions_b.last_known_state = RUNNING"),
+    (CONTEXT, "create_time_since_epoch BETWEEN 1 AND 2"),
+]
+
+
+def _render() -> str:
+    lines = []
+    for layout, query in QUERIES:
+        sql, params = planner.compile_filter(layout, query)
+        lines += [f"{layout.noun}: {query}", f"  sql: {sql}", f"  params: {params!r}", ""]
+    return "\n".join(lines)
+
+
+def test_planner_output_matches_fixture() -> None:
+    rendered = _render()
+    if os.environ.get("FASTMLMD_UPDATE_FIXTURES") == "1":
+        FIXTURE.write_text(rendered)
+    assert rendered == FIXTURE.read_text()
+
+
+def test_query_text_never_reaches_the_sql() -> None:
+    query = "custom_properties.`x' OR 1=1 --`.string_value = 'y\\'; DROP TABLE artifact'"
+    sql, params = planner.compile_filter(ARTIFACT, query)
+    assert "DROP" not in sql and "1=1" not in sql
+    assert params == ["x' OR 1=1 --", "y'; DROP TABLE artifact"]
+
+
+@pytest.fixture(scope="module")
+def seeded() -> metadata_store.MetadataStore:
+    config = pb.ConnectionConfig()
+    config.fake_database.SetInParent()
+    store = metadata_store.MetadataStore(config)
+    artifact_type = pb.ArtifactType(name="Data")
+    artifact_type.properties["span"] = pb.INT
+    artifact_type.properties["split"] = pb.STRING
+    type_id = store.put_artifact_type(artifact_type)
+    run_type = store.put_context_type(pb.ContextType(name="Run"))
+    trainer = store.put_execution_type(pb.ExecutionType(name="Trainer"))
+    artifacts = []
+    for i in range(2000):
+        artifact = pb.Artifact(type_id=type_id, uri=f"gs://b/{i % 40}/x{i}", name=f"a{i}", external_id=f"e{i}")
+        artifact.properties["span"].int_value = i % 97
+        artifact.properties["split"].string_value = f"s{i % 13}"
+        artifacts.append(artifact)
+    artifact_ids = store.put_artifacts(artifacts)
+    context_ids = store.put_contexts([pb.Context(type_id=run_type, name=f"run{i}") for i in range(50)])
+    execution_ids = store.put_executions([pb.Execution(type_id=trainer) for _ in range(200)])
+    store.put_attributions_and_associations(
+        [pb.Attribution(artifact_id=a, context_id=context_ids[a % 50]) for a in artifact_ids],
+        [pb.Association(execution_id=e, context_id=context_ids[e % 50]) for e in execution_ids])
+    store.put_events([pb.Event(artifact_id=a, execution_id=execution_ids[a % 200], type=pb.Event.INPUT + a % 2)
+                      for a in artifact_ids])
+    store._engine.db.run(lambda cur: cur.execute("ANALYZE"), write=True)
+    return store
+
+
+@pytest.mark.parametrize(
+    ("layout", "query", "index"),
+    [
+        pytest.param(ARTIFACT, "properties.span.int_value = 5", "artifact_property_int_value", id="property-eq"),
+        pytest.param(ARTIFACT, "properties.span.int_value > 90", "artifact_property_int_value", id="property-range"),
+        pytest.param(ARTIFACT, "properties.split.string_value = 's1'", "artifact_property_string_value",
+                     id="property-string"),
+        pytest.param(ARTIFACT, "type = 'Data'", "type_identity", id="type-name"),
+        pytest.param(ARTIFACT, "name = 'a5'", "artifact_name", id="name"),
+        pytest.param(ARTIFACT, "external_id = 'e5'", "artifact_external_id", id="external-id"),
+        pytest.param(ARTIFACT, "uri = 'gs://b/1/x1'", "artifact_uri", id="uri-eq"),
+        pytest.param(ARTIFACT, "uri LIKE 'gs://b/1/%'", "artifact_uri_nocase", id="uri-prefix"),
+        pytest.param(ARTIFACT, "contexts_a.name = 'run5'", "context_name", id="context-by-name"),
+        pytest.param(ARTIFACT, "contexts_a.id = 5", "PRIMARY KEY (context_id=?)", id="context-by-id"),
+        pytest.param(EXECUTION, "contexts_a.name = 'run5'", "context_name", id="execution-context-by-name"),
+        pytest.param(ARTIFACT, "events_e.type = INPUT AND events_e.execution_id = 3", "event_execution",
+                     id="events-of-execution"),
+        pytest.param(EXECUTION, "events_e.artifact_id = 7", "event_identity", id="events-of-artifact"),
+        pytest.param(EXECUTION, "events_e.type = OUTPUT", "event_type", id="event-type"),
+    ],
+)
+def test_common_filters_use_an_index(seeded: metadata_store.MetadataStore, layout: NodeLayout, query: str,
+                                     index: str) -> None:
+    sql, params = reads.listing_sql(layout, 100, 3, True, None, None, planner.compile_filter(layout, query))
+    plan = seeded._engine.db.run(lambda cur: cur.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall(),
+                                 write=False)
+    details = [row[-1] for row in plan]
+    assert any(index in detail for detail in details), details
+    scanned = [d for d in details if d.startswith("SCAN") and not d.startswith("SCAN CONSTANT")]
+    assert not scanned, details
+    assert seeded._list(layout.kind, metadata_store.ListOptions(filter_query=query))  # and it finds nodes
