@@ -217,13 +217,15 @@ def _prepare_schema(db: Database, enable_upgrade_migration: bool) -> None:
 def migrate_to(cur: sqlite3.Cursor, current: int, target: int) -> None:
     """Runs the registered migrations from version `current` to `target`, up or down, step by step."""
     if current < target:
-        for migration in MIGRATIONS[current:target]:
-            for statement in migration.upgrade:
-                cur.execute(statement)
+        for migration in MIGRATIONS:
+            if current < migration.version <= target:
+                for statement in migration.upgrade:
+                    cur.execute(statement)
     else:
-        for migration in reversed(MIGRATIONS[target:current]):
-            for statement in migration.downgrade:
-                cur.execute(statement)
+        for migration in reversed(MIGRATIONS):
+            if target < migration.version <= current:
+                for statement in migration.downgrade:
+                    cur.execute(statement)
     cur.execute(f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version INTEGER NOT NULL)")
     cur.execute(f"DELETE FROM {VERSION_TABLE}")
     cur.execute(f"INSERT INTO {VERSION_TABLE} (version) VALUES (?)", (target,))

@@ -138,13 +138,16 @@ _V2_INDEXES = _property_value_indexes() + (
     "CREATE INDEX event_type ON event(type, artifact_id, execution_id)",
 )
 
-# The registry: each entry upgrades from the previous version. Never edit a released entry; add one.
+# The registry: each entry upgrades from the version before it. Never edit a released entry; add one.
+# Version numbers continue MLMD's (its library schema is 10): the layout is our own, but tools and
+# scripts that compare or pass schema versions (`downgrade_schema(config, 9)`, "version 9 is older than
+# library version 10") behave as they do with MLMD. Versions below 9 hold no tables.
 MIGRATIONS: Tuple[Migration, ...] = (
-    Migration(1, "types, nodes with encoded bodies, properties, events, links", _V1_TABLES,
+    Migration(9, "types, nodes with encoded bodies, properties, events, links", _V1_TABLES,
               tuple(f"DROP TABLE {t}" for t in (
                   "type", "type_property", "artifact", "artifact_property", "execution", "execution_property",
                   "context", "context_property", "event", "attribution", "association", "parent_context"))),
-    Migration(2, "indexes for filter queries on property values and uri prefixes", _V2_INDEXES,
+    Migration(10, "indexes for filter queries on property values, uri prefixes and event types", _V2_INDEXES,
               _drop_indexes(_V2_INDEXES)),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -172,6 +172,11 @@ class Engine:
             current = read_schema_version(cur)
             if current is None:
                 raise RuntimeError("Empty database is given. Downgrade operation is not needed.")
+            if target_version > SCHEMA_VERSION:
+                raise errors.InvalidArgumentError(
+                    f"MLMD cannot be downgraded to schema_version: {target_version}. The target version should be "
+                    f"greater or equal to 0, and the current library version: {SCHEMA_VERSION} needs to be "
+                    "greater than the target version.")
             if target_version < current:
                 migrate_to(cur, current, target_version)
         self._write(run)

@@ -134,8 +134,10 @@ def test_older_schema_needs_upgrade_flag_and_keeps_data(tmp_path: Path) -> None:
      pytest.param(SCHEMA_VERSION + 1, errors.InvalidArgumentError, id="newer-than-library")],
 )
 def test_downgrade_schema_argument_checks(tmp_path: Path, version: int, error: type) -> None:
+    _seed(metadata_store.MetadataStore(_config(tmp_path / "s.db")))
     with pytest.raises(error):
         metadata_store.downgrade_schema(_config(tmp_path / "s.db"), version)
+    assert metadata_store.MetadataStore(_config(tmp_path / "s.db")).get_artifact_types()
 
 
 def test_mlmd_database_is_refused_clearly(tmp_path: Path) -> None:

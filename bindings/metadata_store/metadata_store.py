@@ -506,18 +506,13 @@ def downgrade_schema(config: proto.ConnectionConfig, downgrade_to_schema_version
       errors.InvalidArgumentError: the version is negative or not older than this library's.
       RuntimeError: the store cannot be opened or the downgrade fails.
     """
-    from fastmlmd.engine.schema import SCHEMA_VERSION
-
     if downgrade_to_schema_version < 0:
         raise errors.make_exception("downgrade_to_schema_version not specified", errors.INVALID_ARGUMENT)
-    if downgrade_to_schema_version > SCHEMA_VERSION:
-        raise errors.make_exception(
-            f"MLMD cannot be downgraded to schema_version: {downgrade_to_schema_version}. The target version "
-            f"should be greater or equal to 0, and the current library version: {SCHEMA_VERSION} needs to be "
-            "greater than the target version.", errors.INVALID_ARGUMENT)
     engine = Engine(open_database(config, enable_upgrade_migration=False, prepare_schema=False))
     try:
         engine.downgrade(downgrade_to_schema_version)
+    except errors.InvalidArgumentError:
+        raise
     except _engine_errors.StatusError as exc:
         raise RuntimeError(f"Downgrade migration failed: {exc.message}") from exc
     finally:

@@ -1,0 +1,1 @@
+"""API scenario tables (see scenario_kit.py); a package so test module names cannot clash."""

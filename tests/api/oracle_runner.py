@@ -1,0 +1,59 @@
+"""Runs scenario tables in whatever interpreter executes this file and writes the results as JSON.
+
+Usage: python oracle_runner.py OUT.json scenarios_a.py [scenarios_b.py ...]
+
+test_against_oracle.py starts it with the real ml-metadata 1.17.1. Output:
+`{"<module stem>": {"<case id>": {"status": "ok", "value": ...}
+                                | {"status": "crash", "error": "<traceback>"}
+                                | {"status": "skipped", "why": "..."}}}`.
+Only the standard library and the scenario modules (which import only `ml_metadata`) are used.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import traceback
+from typing import Any
+
+
+def _load(path: str) -> tuple:
+    name = os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return name, module
+
+
+def _run_case(case: Any) -> dict:
+    if not case.oracle:
+        return {"status": "skipped", "why": case.why}
+    try:
+        result = case.scenario()
+    except BaseException:  # a crash of one case must not hide the others
+        return {"status": "crash", "error": traceback.format_exc()}
+    try:
+        stable = json.loads(json.dumps(result)) == result
+    except (TypeError, ValueError) as exc:
+        return {"status": "crash", "error": f"result is not JSON-able: {exc}: {result!r}"}
+    if not stable:
+        return {"status": "crash", "error": f"result changes in a JSON round trip: {result!r}"}
+    return {"status": "ok", "value": result}
+
+
+def main(argv: list) -> int:
+    out_path, module_paths = argv[0], argv[1:]
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    results = {}
+    for path in module_paths:
+        name, module = _load(path)
+        results[name] = {case.id: _run_case(case) for case in module.CASES}
+    with open(out_path, "w", encoding="utf-8") as fh:
+        json.dump(results, fh)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,15 @@
+"""Runs the scenario table of scenarios_compound.py on our implementation.
+
+Covers put_execution and put_lineage_subgraph.
+test_against_oracle.py checks the same table against ml-metadata 1.17.1.
+"""
+from __future__ import annotations
+
+import pytest
+import scenarios_compound
+from scenario_kit import Case
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in scenarios_compound.CASES])
+def test_compound(case: Case) -> None:
+    assert case.scenario() == case.expected_for_us

@@ -1,0 +1,15 @@
+"""Runs the scenario table of scenarios_getters.py on our implementation.
+
+Covers node getters: by id, type, type and name, uri, external ids.
+test_against_oracle.py checks the same table against ml-metadata 1.17.1.
+"""
+from __future__ import annotations
+
+import pytest
+import scenarios_getters
+from scenario_kit import Case
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in scenarios_getters.CASES])
+def test_getters(case: Case) -> None:
+    assert case.scenario() == case.expected_for_us

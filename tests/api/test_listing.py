@@ -1,0 +1,15 @@
+"""Runs the scenario table of scenarios_listing.py on our implementation.
+
+Covers ListOptions: limit, ordering, paging, by-context listings.
+test_against_oracle.py checks the same table against ml-metadata 1.17.1.
+"""
+from __future__ import annotations
+
+import pytest
+import scenarios_listing
+from scenario_kit import Case
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in scenarios_listing.CASES])
+def test_listing(case: Case) -> None:
+    assert case.scenario() == case.expected_for_us

@@ -1,0 +1,15 @@
+"""Runs the scenario table of scenarios_nodes.py on our implementation.
+
+Covers artifacts, executions and contexts: insert/update rules, names, field masks, timestamps.
+test_against_oracle.py checks the same table against ml-metadata 1.17.1.
+"""
+from __future__ import annotations
+
+import pytest
+import scenarios_nodes
+from scenario_kit import Case
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in scenarios_nodes.CASES])
+def test_nodes(case: Case) -> None:
+    assert case.scenario() == case.expected_for_us

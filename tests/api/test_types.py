@@ -1,0 +1,15 @@
+"""Runs the scenario table of scenarios_types.py on our implementation.
+
+Covers types: creation, evolution, versions, base types, external ids.
+test_against_oracle.py checks the same table against ml-metadata 1.17.1.
+"""
+from __future__ import annotations
+
+import pytest
+import scenarios_types
+from scenario_kit import Case
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in scenarios_types.CASES])
+def test_types(case: Case) -> None:
+    assert case.scenario() == case.expected_for_us
