@@ -8,7 +8,7 @@ ORACLE_VENV ?= .venv-oracle
 ORACLE_PYTHON ?= $(shell command -v python3.11 2>/dev/null || ls $$HOME/.pyenv/versions/3.11*/bin/python3.11 2>/dev/null | tail -n 1)
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-pure test-compiled test-all-pythons oracle bench protos lint clean
+.PHONY: demo test check test-pure test-all-pythons oracle bench protos clean
 
 $(BIN)/.installed: pyproject.toml setup.py $(wildcard engine/*.pyx)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ test: $(BIN)/.installed oracle
 test-pure: $(BIN)/.installed
 	FASTMLMD_PURE_PYTHON=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Both paths, without the differential tests (the oracle needs Python 3.11).
+check: $(BIN)/.installed
+	$(BIN)/python -m pytest -m 'not oracle' $(PYTEST_ARGS)
+	FASTMLMD_PURE_PYTHON=1 $(BIN)/python -m pytest -m 'not oracle' $(PYTEST_ARGS)
+
 # Best effort: without Python 3.11 or without the wheel, the differential tests skip and say why.
 oracle:
 	@if [ -x $(ORACLE_VENV)/bin/python ] && $(ORACLE_VENV)/bin/python -c 'import ml_metadata' 2>/dev/null; then :; \
@@ -41,7 +46,7 @@ test-all-pythons:
 	  py=$$(ls -d $$HOME/.pyenv/versions/$$v.*/bin/python$$v 2>/dev/null | tail -n 1); \
 	  if [ -z "$$py" ]; then echo "== Python $$v: not found under pyenv, skipped"; continue; fi; \
 	  echo "== Python $$v ($$py)"; \
-	  $(MAKE) --no-print-directory test-pure PYTHON=$$py VENV=.venv-$$v PYTEST_ARGS='-q -m "not oracle"'; \
+	  $(MAKE) --no-print-directory check PYTHON=$$py VENV=.venv-$$v PYTEST_ARGS=-q; \
 	done
 
 bench: $(BIN)/.installed
