@@ -5,7 +5,9 @@ and the property rows that filters use; all three change in the same transaction
 """
 from __future__ import annotations
 
+import math
 import sqlite3
+import struct
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -53,12 +55,23 @@ def _columns(layout: NodeLayout) -> List[str]:
     return cols + ["name", "external_id", "create_time", "update_time"]
 
 
+_pack_double = struct.Struct("<d").pack
+_unpack_double = struct.Struct("<d").unpack
+
+
+def _needs_exact_bits(value: float) -> bool:
+    # SQLite stores NaN as NULL and -0.0 as 0: such doubles keep their bits in blob_value as well.
+    return value != value or (value == 0 and math.copysign(1.0, value) < 0)
+
+
 def _property_rows(node_id: int, node: StoredNode) -> List[tuple]:
     rows = []
     for is_custom, props in ((0, node.properties), (1, node.custom_properties)):
         for name, (kind, value) in props.items():
             slots: List[object] = [None, None, None, None, None]
             slots[_VALUE_SLOT[PropertyType(kind)]] = int(value) if kind == PropertyType.BOOLEAN else value
+            if kind == PropertyType.DOUBLE and _needs_exact_bits(value):  # type: ignore[arg-type]
+                slots[4] = _pack_double(value)
             rows.append((node_id, is_custom, name, int(kind), *slots))
     return rows
 
@@ -69,6 +82,8 @@ def _decode_value(kind: int, int_v: object, double_v: object, string_v: object, 
     value = (int_v, double_v, string_v, bool_v, blob_v)[slot]
     if kind == PropertyType.BOOLEAN:
         value = bool(value)
+    elif kind == PropertyType.DOUBLE and blob_v is not None:
+        value = _unpack_double(blob_v)[0]  # type: ignore[arg-type]
     return kind, value
 
 

@@ -143,8 +143,11 @@ def _install(cache: Path, version: str, runtime: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def runtime_cache(request: pytest.FixtureRequest) -> Path:
-    return Path(request.config.cache.mkdir("protobuf-runtimes"))
+def runtime_cache(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cache = getattr(request.config, "cache", None)  # absent under `-p no:cacheprovider`
+    if cache is None:
+        return tmp_path_factory.mktemp("protobuf-runtimes")
+    return Path(cache.mkdir("protobuf-runtimes"))
 
 
 def _exercise(python: str, target: Path) -> list[dict[str, str]]:

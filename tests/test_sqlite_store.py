@@ -231,3 +231,21 @@ def test_concurrent_writer_processes_lose_nothing(tmp_path: Path) -> None:
     assert len(results) == workers
     uris = {a.uri for a in metadata_store.MetadataStore(_config(path)).get_artifacts()}
     assert uris == {"u"} | {f"w{w}-{i}" for w in range(workers) for i in range(count)}
+
+
+@pytest.mark.parametrize("value", [float("nan"), -0.0, float("inf"), 5e-324, 0.30000000000000004])
+def test_doubles_survive_an_update_of_another_field(tmp_path: Path, value: float) -> None:
+    import math
+    import struct
+
+    store = metadata_store.MetadataStore(_config(tmp_path / "s.db"))
+    type_id = store.put_artifact_type(pb.ArtifactType(name="T"))
+    artifact = pb.Artifact(type_id=type_id, uri="a")
+    artifact.custom_properties["x"].double_value = value
+    [artifact_id] = store.put_artifacts([artifact])
+    # A masked update re-encodes the node from the stored property rows.
+    store.put_artifacts([pb.Artifact(id=artifact_id, uri="b")], field_mask_paths=["uri"])
+    [back] = store.get_artifacts_by_id([artifact_id])
+    got = back.custom_properties["x"].double_value
+    assert back.uri == "b"
+    assert struct.pack("<d", got) == struct.pack("<d", value) or (math.isnan(got) and math.isnan(value))
