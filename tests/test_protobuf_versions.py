@@ -119,12 +119,13 @@ def _find_python(version: str) -> str | None:
 
 def _install(cache: Path, version: str, runtime: str) -> Path:
     """pip-installs the runtime for `version` into a cached --target folder; skips if pip fails."""
-    target = cache / f"py{version}-{runtime}"
-    if (target / ".complete").exists():
-        return target
     requirements = [RUNTIMES.get(runtime) or FIRST_OF_MAJOR[runtime]]
     if runtime == "newest" and version == THIS_PYTHON:
         requirements.append("grpcio")  # the gRPC stubs, checked on one interpreter only
+    # The folder name says what is in it: which Python runs the suite decides whether grpcio is there.
+    target = cache / f"py{version}-{runtime}{'-grpc' if 'grpcio' in requirements else ''}"
+    if (target / ".complete").exists():
+        return target
     partial = cache / f"{target.name}.partial"
     shutil.rmtree(partial, ignore_errors=True)
     proc = subprocess.run(
