@@ -1,0 +1,20 @@
+"""The filter query language of MLMD list options: text in, AST out (spec §3.3).
+
+Knows nothing of SQL, the schema or protobuf: `parse` checks form only, and the planner in
+`fastmlmd.engine` resolves names and meaning.
+
+    >>> from fastmlmd.grammar import parse
+    >>> parse("state = LIVE").right
+    Path(parts=('LIVE',), quoted=(False,))
+
+`ast` holds the node classes (the contract with the planner), `walk` visits a tree without recursion,
+and `FilterSyntaxError` (a ValueError) says what is malformed, where, and what would work.
+"""
+from __future__ import annotations
+
+from fastmlmd.grammar import ast
+from fastmlmd.grammar.ast import Node, children, walk
+from fastmlmd.grammar.errors import FilterSyntaxError
+from fastmlmd.grammar.parse import parse, parse_uncached
+
+__all__ = ["FilterSyntaxError", "Node", "ast", "children", "parse", "parse_uncached", "walk"]
