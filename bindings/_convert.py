@@ -5,8 +5,9 @@ from typing import Callable, Dict, Iterable, List, Sequence, Tuple, Type, TypeVa
 
 from google.protobuf.message import Message
 
-from fastmlmd.engine import rowcore
+from fastmlmd.engine import errors, lineage, rowcore
 from fastmlmd.engine.catalog import PropertyType, TypeKind
+from fastmlmd.engine.reads import PageAfter
 from fastmlmd.engine.records import EventRecord, NodeRecord, Properties, TypeRecord
 from ml_metadata.proto import metadata_store_pb2 as pb
 from ml_metadata.proto import metadata_store_service_pb2 as svc
@@ -140,3 +141,91 @@ parse_contexts = _parser(svc.GetContextsByIDResponse, "contexts")
 parse_events = _parser(svc.GetEventsByArtifactIDsResponse, "events")
 NODE_PARSERS = {TypeKind.ARTIFACT: parse_artifacts, TypeKind.EXECUTION: parse_executions,
                 TypeKind.CONTEXT: parse_contexts}
+
+
+# Lineage --------------------------------------------------------------------------------------------------
+_LINEAGE_FIELDS = tuple(f.name for f in pb.LineageGraph.DESCRIPTOR.fields)
+_SEED_KINDS = {"starting_artifacts": TypeKind.ARTIFACT, "starting_executions": TypeKind.EXECUTION}
+
+
+def _ending_nodes(options: "pb.LineageSubgraphQueryOptions", name: str) -> lineage.EndingNodes:
+    if not options.HasField(name):
+        return lineage.EndingNodes()
+    ending = getattr(options, name)
+    # A filter set to "" is not "unset": MLMD then treats every reached node as an ending node.
+    return lineage.EndingNodes(ending.filter_query if ending.HasField("filter_query") else None,
+                               ending.include_ending_nodes)
+
+
+def subgraph_query(options: "pb.LineageSubgraphQueryOptions") -> lineage.SubgraphQuery:
+    """LineageSubgraphQueryOptions as the engine's query (checked by the engine, in MLMD's order)."""
+    which = options.WhichOneof("starting_nodes")
+    return lineage.SubgraphQuery(
+        seed_kind=_SEED_KINDS.get(which) if which else None,
+        seed_filter=getattr(options, which).filter_query if which else "",
+        max_num_hops=options.max_num_hops if options.HasField("max_num_hops") else None,
+        direction=options.direction,
+        ending_artifacts=_ending_nodes(options, "ending_artifacts"),
+        ending_executions=_ending_nodes(options, "ending_executions"),
+    )
+
+
+def subgraph_fields(field_mask_paths: "Sequence[str] | None") -> frozenset:
+    """The LineageGraph fields get_lineage_subgraph fills for these mask paths, as MLMD's wrapper does.
+
+    The wrapper sends the paths that do not end in `_types` as the RPC's read mask (every field when none
+    is left), then fetches the types of the nodes the RPC returned. So `*_types` alone yields types, but
+    `artifact_types` next to, say, `events` yields none (no artifacts came back to take types from).
+    Unknown paths select nothing.
+    """
+    paths = set(field_mask_paths) if field_mask_paths else set(_LINEAGE_FIELDS)
+    read_mask = {p for p in paths if not p.endswith("_types")} or set(_LINEAGE_FIELDS)
+    fields = {p for p in paths if p in lineage.NODE_FIELDS or p in lineage.EDGE_FIELDS}
+    for kind in ("artifact", "execution", "context"):
+        if f"{kind}_types" in paths and f"{kind}s" in read_mask:
+            fields.add(f"{kind}_types")
+    return frozenset(fields)
+
+
+def graph_query(options: "pb.LineageGraphQueryOptions") -> lineage.GraphQuery:
+    """LineageGraphQueryOptions as the engine's query; a next-page token in artifacts_options is honoured."""
+    from ml_metadata import _paging  # the token format lives there
+
+    seeds = None
+    if options.HasField("artifacts_options"):
+        listing = options.artifacts_options
+        order = listing.order_by_field
+        after = None
+        if listing.next_page_token:
+            token = _paging._decode_token(listing.next_page_token)
+            first = token.set_options.order_by_field
+            if first.field != order.field or first.is_asc != order.is_asc:
+                raise errors.InvalidArgumentError(
+                    "ListOperationOptions mismatch between calls: the order (field, is_asc) of a follow-up call "
+                    f"must be the first call's ({first.field}, {first.is_asc}), got ({order.field}, {order.is_asc})")
+            after = PageAfter(field_value=token.field_offset, node_id=token.id_offset)
+        seeds = lineage.SeedPage(page_size=listing.max_result_size, order_field=order.field, is_asc=order.is_asc,
+                                 after=after, filter_query=listing.filter_query)
+    stop = options.stop_conditions
+    return lineage.GraphQuery(
+        seeds=seeds,
+        max_num_hops=stop.max_num_hops if stop.HasField("max_num_hops") else None,
+        max_node_size=options.max_node_size,
+        boundary_artifacts=stop.boundary_artifacts if stop.HasField("boundary_artifacts") else None,
+        boundary_executions=stop.boundary_executions if stop.HasField("boundary_executions") else None,
+    )
+
+
+def lineage_graph(result: lineage.LineageResult) -> "pb.LineageGraph":
+    """A LineageGraph from a walk's result; its encoded nodes and events are parsed in one go."""
+    numbers = pb.LineageGraph.DESCRIPTOR.fields_by_name
+    framed = b"".join(rowcore.frame(bodies, numbers[name].number) for name, bodies in (
+        ("artifacts", result.artifacts), ("executions", result.executions), ("contexts", result.contexts),
+        ("events", result.events)) if bodies)
+    graph = pb.LineageGraph.FromString(framed)
+    graph.artifact_types.extend(type_messages(result.artifact_types))
+    graph.execution_types.extend(type_messages(result.execution_types))
+    graph.context_types.extend(type_messages(result.context_types))
+    graph.attributions.extend(pb.Attribution(context_id=c, artifact_id=a) for c, a in result.attributions)
+    graph.associations.extend(pb.Association(context_id=c, execution_id=e) for c, e in result.associations)
+    return graph

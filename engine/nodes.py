@@ -17,9 +17,9 @@ from fastmlmd.engine.records import NodeRecord, Properties, TypeRecord
 from fastmlmd.engine.sqlutil import chunks, placeholders
 from fastmlmd.engine.types import type_map
 
-_VALUE_SLOT = {  # PropertyType -> position in (int, double, string, bool, blob)
-    PropertyType.INT: 0, PropertyType.DOUBLE: 1, PropertyType.STRING: 2, PropertyType.BOOLEAN: 3,
-    PropertyType.STRUCT: 4, PropertyType.PROTO: 4,
+_VALUE_SLOT = {  # PropertyType number -> position in (int, double, string, bool, blob); plain ints: hot path
+    int(PropertyType.INT): 0, int(PropertyType.DOUBLE): 1, int(PropertyType.STRING): 2,
+    int(PropertyType.BOOLEAN): 3, int(PropertyType.STRUCT): 4, int(PropertyType.PROTO): 4,
 }
 
 
@@ -69,7 +69,7 @@ def _property_rows(node_id: int, node: StoredNode) -> List[tuple]:
     for is_custom, props in ((0, node.properties), (1, node.custom_properties)):
         for name, (kind, value) in props.items():
             slots: List[object] = [None, None, None, None, None]
-            slots[_VALUE_SLOT[PropertyType(kind)]] = int(value) if kind == PropertyType.BOOLEAN else value
+            slots[_VALUE_SLOT[kind]] = int(value) if kind == PropertyType.BOOLEAN else value
             if kind == PropertyType.DOUBLE and _needs_exact_bits(value):  # type: ignore[arg-type]
                 slots[4] = _pack_double(value)
             rows.append((node_id, is_custom, name, int(kind), *slots))
@@ -78,7 +78,7 @@ def _property_rows(node_id: int, node: StoredNode) -> List[tuple]:
 
 def _decode_value(kind: int, int_v: object, double_v: object, string_v: object, bool_v: object,
                   blob_v: object) -> Tuple[int, object]:
-    slot = _VALUE_SLOT[PropertyType(kind)]
+    slot = _VALUE_SLOT[kind]
     value = (int_v, double_v, string_v, bool_v, blob_v)[slot]
     if kind == PropertyType.BOOLEAN:
         value = bool(value)

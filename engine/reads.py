@@ -35,13 +35,14 @@ def bodies_by_ids(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) -
 
 
 def type_ids_of(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) -> List[int]:
-    """The distinct type ids of these nodes."""
+    """The distinct type ids of these nodes, in the order of each type's first node by id (as MLMD lists them)."""
     unique = sorted({int(i) for i in ids})
-    type_ids = set()
+    rows: List[Tuple[int, int]] = []
     for batch in chunks(unique):
-        type_ids.update(row[0] for row in cur.execute(
-            f"SELECT DISTINCT type_id FROM {layout.table} WHERE id IN ({placeholders(batch)})", batch))
-    return sorted(type_ids)
+        rows += cur.execute(f"SELECT id, type_id FROM {layout.table} WHERE id IN ({placeholders(batch)})",
+                            batch).fetchall()
+    rows.sort()
+    return list(dict.fromkeys(type_id for _, type_id in rows))
 
 
 def bodies_by_external_ids(cur: sqlite3.Cursor, layout: NodeLayout, external_ids: Sequence[str]) -> List[bytes]:

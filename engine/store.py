@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from typing import Callable, List, Optional, Sequence, Tuple, TypeVar
+from typing import AbstractSet, Callable, List, Optional, Sequence, Tuple, TypeVar
 
-from fastmlmd.engine import compound, links, nodes, reads, types
+from fastmlmd.engine import compound, lineage, links, nodes, reads, types
 from fastmlmd.engine.catalog import ARTIFACT, CONTEXT, EXECUTION, LAYOUTS, NodeLayout, TypeKind
 from fastmlmd.engine.db import Database, migrate_to, read_schema_version
 from fastmlmd.engine import errors
@@ -164,6 +164,16 @@ class Engine:
                              options: compound.ReuseOptions) -> Tuple[List[int], List[int], List[int]]:
         return self._write(lambda cur: compound.put_lineage_subgraph(cur, executions, artifacts, contexts,
                                                                      event_edges, options, now_ms()))
+
+    # Lineage -------------------------------------------------------------------------------------------------
+    def lineage_subgraph(self, query: lineage.SubgraphQuery,
+                         fields: AbstractSet[str] = lineage.ALL_FIELDS) -> lineage.LineageResult:
+        """GetLineageSubgraph's walk and the LineageGraph `fields` it fills (spec 2.10); see engine/lineage.py."""
+        return self._read(lambda cur: lineage.subgraph(cur, query, fields))
+
+    def lineage_graph(self, query: lineage.GraphQuery) -> lineage.LineageResult:
+        """GetLineageGraph's walk (MLMD's deprecated gRPC-only lineage query); see engine/lineage.py."""
+        return self._read(lambda cur: lineage.graph(cur, query))
 
     # Schema --------------------------------------------------------------------------------------------------
     def downgrade(self, target_version: int) -> None:

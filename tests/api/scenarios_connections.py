@@ -310,6 +310,25 @@ def downgrade_empty_or_unset_database() -> Json:
             catch_msg("Unset", mlmd.downgrade_schema, pb.ConnectionConfig(), 5)]
 
 
+_MLMD_METHODS = [
+    "get_artifact_by_type_and_name", "get_artifact_type", "get_artifact_types",
+    "get_artifact_types_by_external_ids", "get_artifact_types_by_id", "get_artifacts",
+    "get_artifacts_and_types_by_artifact_ids", "get_artifacts_by_context",
+    "get_artifacts_by_external_ids", "get_artifacts_by_id", "get_artifacts_by_type",
+    "get_artifacts_by_uri", "get_children_contexts_by_context",
+    "get_context_by_type_and_name", "get_context_type", "get_context_types",
+    "get_context_types_by_external_ids", "get_context_types_by_id", "get_contexts",
+    "get_contexts_by_artifact", "get_contexts_by_execution", "get_contexts_by_external_ids",
+    "get_contexts_by_id", "get_contexts_by_type", "get_events_by_artifact_ids",
+    "get_events_by_execution_ids", "get_execution_by_type_and_name", "get_execution_type",
+    "get_execution_types", "get_execution_types_by_external_ids",
+    "get_execution_types_by_id", "get_executions", "get_executions_by_context",
+    "get_executions_by_external_ids", "get_executions_by_id", "get_executions_by_type",
+    "get_lineage_subgraph", "get_parent_contexts_by_context", "put_artifact_type",
+    "put_artifacts", "put_attributions_and_associations", "put_context_type",
+    "put_contexts", "put_events", "put_execution", "put_execution_type", "put_executions",
+    "put_lineage_subgraph", "put_parent_contexts"]
+
 CASES = [
     Case("package-version-and-all", package_version_and_all, [
         "1.17.1", ["downgrade_schema", "ListOptions", "MetadataStore", "OrderByField"]]),
@@ -327,24 +346,9 @@ CASES = [
          [["CREATE_TIME", 1], ["UPDATE_TIME", 2], ["ID", 3]]),
     Case("list-options-shape", list_options_shape, [
         "ListOptions(limit=None, order_by=None, is_asc=True, filter_query=None)", True, False]),
-    Case("store-method-names", store_method_names, [
-        "get_artifact_by_type_and_name", "get_artifact_type", "get_artifact_types",
-        "get_artifact_types_by_external_ids", "get_artifact_types_by_id", "get_artifacts",
-        "get_artifacts_and_types_by_artifact_ids", "get_artifacts_by_context",
-        "get_artifacts_by_external_ids", "get_artifacts_by_id", "get_artifacts_by_type",
-        "get_artifacts_by_uri", "get_children_contexts_by_context",
-        "get_context_by_type_and_name", "get_context_type", "get_context_types",
-        "get_context_types_by_external_ids", "get_context_types_by_id", "get_contexts",
-        "get_contexts_by_artifact", "get_contexts_by_execution", "get_contexts_by_external_ids",
-        "get_contexts_by_id", "get_contexts_by_type", "get_events_by_artifact_ids",
-        "get_events_by_execution_ids", "get_execution_by_type_and_name", "get_execution_type",
-        "get_execution_types", "get_execution_types_by_external_ids",
-        "get_execution_types_by_id", "get_executions", "get_executions_by_context",
-        "get_executions_by_external_ids", "get_executions_by_id", "get_executions_by_type",
-        "get_lineage_subgraph", "get_parent_contexts_by_context", "put_artifact_type",
-        "put_artifacts", "put_attributions_and_associations", "put_context_type",
-        "put_contexts", "put_events", "put_execution", "put_execution_type", "put_executions",
-        "put_lineage_subgraph", "put_parent_contexts"]),
+    Case("store-method-names", store_method_names, _MLMD_METHODS,
+         ours=sorted(_MLMD_METHODS + ["get_lineage_graph"]),
+         ours_why="get_lineage_graph is our addition: the GetLineageGraph RPC's semantics, which MLMD's Python API dropped"),
     Case("every-method-takes-extra-options", every_method_takes_extra_options, []),
     Case("extra-options-accepted-and-ignored", extra_options_accepted_and_ignored,
          [10, [{"id": 10, "name": "A"}], []]),
