@@ -72,7 +72,8 @@ NODE_FIELDS = {
     TypeKind.EXECUTION: _node_fields({"last_known_state": Field("last_known_state", Kind.ENUM, EXECUTION_STATES)}),
     TypeKind.CONTEXT: _node_fields({}),
 }
-_CONTEXT_ALIAS_FIELDS = {k: v for k, v in NODE_FIELDS[TypeKind.CONTEXT].items() if k != "type_id"}
+# MLMD offers no external_id (nor type_id) on context aliases.
+_CONTEXT_ALIAS_FIELDS = {k: v for k, v in NODE_FIELDS[TypeKind.CONTEXT].items() if k not in ("type_id", "external_id")}
 _EVENT_TIME = Field("milliseconds_since_epoch", Kind.INT)
 _EVENT_TYPE = Field("type", Kind.ENUM, EVENT_TYPES)
 
@@ -145,6 +146,20 @@ class _Typed:
     path: Optional[ast.Path] = None
 
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _tight(path: ast.Path) -> bool:
+    """Whether no space follows any dot of the path (MLMD's property rewrite needs `a.b.c` written tight)."""
+    if len(path.columns) != len(path.parts):
+        return True
+    for i in range(1, len(path.parts)):
+        width = len(path.parts[i - 1]) + (2 if path.quoted[i - 1] else 0)
+        if path.columns[i] != path.columns[i - 1] + width + 1:
+            return False
+    return True
+
+
 def _needs_join(layout: NodeLayout, path: ast.Path) -> bool:
     head = path.parts[0]
     if head in ("properties", "custom_properties") or head.lower() == "type":
@@ -155,8 +170,11 @@ def _needs_join(layout: NodeLayout, path: ast.Path) -> bool:
 class _Compiler:
     """Compiles one query for one node kind; collects the joins its references need."""
 
-    def __init__(self, layout: NodeLayout, tree: ast.Node) -> None:
+    def __init__(self, layout: NodeLayout, tree: ast.Node, query: str) -> None:
         self.layout = layout
+        self.query = query
+        # MLMD declares one column per spelling; names that differ only in case then clash.
+        self.spellings: Dict[Tuple[object, ...], str] = {}
         self.fields = NODE_FIELDS[layout.kind]
         self.joined = any(_needs_join(layout, n) for n in walk(tree) if isinstance(n, ast.Path))
         self.base = "n0" if self.joined else "n"
@@ -188,10 +206,16 @@ class _Compiler:
         return f"{alias}.name"
 
     # Names ---------------------------------------------------------------------------------------------------
+    def _one_spelling(self, key: Tuple[object, ...], spelling: str, path: ast.Path) -> None:
+        known = self.spellings.setdefault(key, spelling)
+        if known != spelling:
+            raise PlanError(f"Column name {spelling} is ambiguous: the query also writes it {known}; spell it the "
+                            "same way each time", path)
+
     def column(self, path: ast.Path) -> _Typed:
         parts = path.parts
         head = parts[0]
-        if head in ("properties", "custom_properties"):
+        if head in ("properties", "custom_properties") and not path.quoted[0]:
             return self._property(path)
         for hood in NEIGHBOURHOODS[self.layout.kind]:
             if head.startswith(hood.prefix) and len(head) > len(hood.prefix) and not path.quoted[0]:
@@ -214,16 +238,21 @@ class _Compiler:
 
     def _property(self, path: ast.Path) -> _Typed:
         parts = path.parts
-        if len(parts) != 3 or parts[2] not in VALUE_KINDS or path.quoted[2]:
+        if len(parts) != 3 or parts[2] not in VALUE_KINDS or path.quoted[2] or not _tight(path):
             raise PlanError(
                 f"Unrecognized name: {parts[0]} (in {path.text}); write {parts[0]}.<name>.<kind>_value with kind "
-                "int, double, string or bool", path)
+                "int, double, string or bool and no spaces", path)
         is_custom = parts[0] == "custom_properties"
+        # MLMD lower-cases (ASCII) the property name of a query: `properties.SPAN` is `span`. It does so
+        # to back-quoted names too, which leaves stored mixed-case names unreachable; we take a back-quoted
+        # name literally instead, so `properties.`Span`` finds "Span".
+        name = parts[1] if path.quoted[1] else parts[1].translate(_ASCII_LOWER)
+        self._one_spelling(("property", is_custom, name), parts[1], path)
         alias = self._join(
-            ("property", is_custom, parts[1]),
+            ("property", is_custom, name),
             (f"JOIN {self.layout.property_table} {{a}} ON {{a}}.node_id = {{n}}.id AND {{a}}.is_custom = "
              f"{int(is_custom)} AND {{a}}.name = ?",),
-            (parts[1],),
+            (name,),
         )
         return _Typed(f"{alias}.{parts[2]}", VALUE_KINDS[parts[2]], path=path)
 
@@ -232,6 +261,7 @@ class _Compiler:
             raise PlanError(f"Unrecognized name: {path.text}; write {hood.prefix}<alias>.<field> with a field of "
                             f"{', '.join(sorted(hood.fields))}", path)
         alias_name, field_name = path.parts[0].lower(), path.parts[1]
+        self._one_spelling(("alias", alias_name), path.parts[0], path)
         spec = hood.fields.get(field_name.lower())
         if spec is None:
             raise PlanError(f"Field name {field_name} does not exist in {path.parts[0]}; its fields are "
@@ -263,7 +293,10 @@ class _Compiler:
                 stack.append((node, True))
                 stack.extend((kid, False) for kid in reversed(kids))
                 continue
-            done[id(node)] = self._node(node, done)
+            typed = self._node(node, done)
+            if isinstance(node, (ast.Not, ast.Compare, ast.Like, ast.InList, ast.Between, ast.IsNull, ast.IsBool)):
+                typed.sql = f"({typed.sql})"  # an operand of a comparison keeps its own precedence
+            done[id(node)] = typed
         return done[id(tree)]
 
     @staticmethod
@@ -372,7 +405,8 @@ class _Compiler:
         operand = done[id(node.operand)]
         names = [item for item in node.items if id(item) not in done]
         if names:
-            if not operand.enum_rewrite or len(names) != len(node.items):
+            # MLMD rewrites enum names only in `IN (`, with a space: `state IN(LIVE)` leaves LIVE unknown.
+            if not operand.enum_rewrite or len(names) != len(node.items) or not self._space_before_paren(names[0]):
                 raise PlanError(f"Unrecognized name: {names[0].parts[0]}", names[0])  # type: ignore[union-attr]
             values = [self._enum_value(operand, item) for item in names]
             marks = ", ".join("?" * len(values))
@@ -388,6 +422,14 @@ class _Compiler:
         op = "NOT IN" if node.negated else "IN"
         return _Typed(f"{operand.sql} {op} ({', '.join(i.sql for i in items)})", Kind.BOOL,
                       operand.params + [p for i in items for p in i.params])
+
+    def _space_before_paren(self, first_item: ast.Node) -> bool:
+        lines = self.query.split("\n")
+        line_no, col = getattr(first_item, "line", 0), getattr(first_item, "column", 0)
+        if not 1 <= line_no <= len(lines):
+            return True
+        before = lines[line_no - 1][:max(col - 1, 0)].rstrip(" \t")
+        return not before.endswith("(") or before[:-1][-1:] in (" ", "\t")
 
     @staticmethod
     def _check_comparable(op: str, left: _Typed, right: _Typed, node: object) -> None:
@@ -424,7 +466,7 @@ def _compile_cached(kind: TypeKind, query: str) -> Tuple[str, Tuple[object, ...]
         tree = parse(query)
     except FilterSyntaxError as exc:
         raise errors.InvalidArgumentError(PREFIX + exc.rendered) from exc
-    compiler = _Compiler(layout, tree)
+    compiler = _Compiler(layout, tree, query)
     try:
         typed = compiler.compile(tree)
         compiler._predicate(typed, tree)

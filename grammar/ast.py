@@ -146,7 +146,7 @@ class Path:
 
     @property
     def text(self) -> str:
-        """The path as it was written, e.g. ``custom_properties.`my key`.string_value``."""
+        """The path as written, less any spaces after its dots, e.g. ``custom_properties.`my key`.string_value``."""
         return ".".join(f"`{p}`" if q else p for p, q in zip(self.parts, self.quoted))
 
 

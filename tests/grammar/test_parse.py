@@ -140,12 +140,15 @@ def test_constructs(query: str, expected: ast.Node) -> None:
         pytest.param("custom_properties.` `.int_value", P("custom_properties", "` `", "int_value"),
                      id="backquoted-space-only"),
         pytest.param("a.b.c.d.e", P("a", "b", "c", "d", "e"), id="any-depth-for-the-planner"),
+        # ZetaSQL (and so MLMD) allows spaces after a dot; the planner refuses them in property paths.
+        pytest.param("contexts_a. name", P("contexts_a", "name"), id="space-after-dot"),
+        pytest.param("contexts_a.\tname", P("contexts_a", "name"), id="tab-after-dot"),
     ],
 )
 def test_paths(query: str, expected: Path) -> None:
     node = parse(query)
     assert node == expected
-    assert node.text == query  # type: ignore[union-attr]
+    assert node.text == query.replace(". ", ".").replace(".\t", ".")  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
@@ -364,7 +367,6 @@ def test_path_part_columns() -> None:
         pytest.param("custom_properties.`a\nb`.string_value = 'y'", 18, "unclosed back-quoted name",
                      id="line-break-in-backquotes"),
         pytest.param("properties . span . int_value = 1", 12, "without spaces around its dots", id="spaced-dots"),
-        pytest.param("properties.span. int_value = 1", 16, "without spaces around its dots", id="space-after-dot"),
         pytest.param("é = 1", 1, "back-quote any other name", id="non-ascii-name"),
         pytest.param("id = 1\u00a0AND id = 2", 7, "ASCII spaces", id="no-break-space"),
         pytest.param("id = 1 ，", 8, "U+FF0C", id="fullwidth-comma"),
