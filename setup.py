@@ -25,6 +25,7 @@ PACKAGES = [
     "ml_metadata.simple_types",
     "ml_metadata.simple_types.proto",
     "fastmlmd",
+    "fastmlmd.bench",
     "fastmlmd.engine",
     "fastmlmd.grammar",
 ]

@@ -1,0 +1,142 @@
+"""`python -m fastmlmd.bench`: the mlmd_bench-like workloads on fastmlmd, side by side with MLMD and raw SQLite.
+
+    python -m fastmlmd.bench --scale small --against /path/to/mlmd-venv/bin/python --json bench.json
+
+Each side (ours, MLMD under `--against`, the raw-SQLite floor) runs in its own worker process, one after
+another, on each backend; the table compares items per second and peak RSS.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from typing import List, Optional
+
+from fastmlmd.bench import data, report, worker
+
+WORKER = os.path.abspath(worker.__file__)
+
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as handle:
+            cpu = next(line.split(":", 1)[1].strip() for line in handle if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{platform.node()}: {cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}"
+
+
+def _spawn(python: str, side: str, backend: str, args: argparse.Namespace, label: str) -> dict:
+    """Runs one worker process and returns its JSON; a crash becomes {"error": ...} with no results."""
+    with tempfile.TemporaryDirectory(prefix="fastmlmd-bench-out-") as tmp:
+        out = os.path.join(tmp, "result.json")
+        command = [python, WORKER, "--side", side, "--scale", args.scale, "--backend", backend,
+                   "--seed", str(args.seed), "--label", label, "--out", out]
+        if args.budget:
+            command += ["--budget", str(args.budget)]
+        if args.only:
+            command += ["--only", args.only]
+        if args.workdir:
+            command += ["--workdir", args.workdir]
+        code = subprocess.call(command)
+        if code != 0 or not os.path.exists(out):
+            return {"side": python, "error": f"worker exited with status {code}", "results": {}}
+        with open(out) as handle:
+            return json.load(handle)
+
+
+def _keep_best(sides: dict, key: str, found: dict) -> None:
+    """Merges one run of a side into `sides`, keeping each workload's fastest successful run (noise only slows)."""
+    kept = sides.get(key)
+    if kept is None or kept.get("error"):
+        sides[key] = found
+        return
+    for name, result in found.get("results", {}).items():
+        old = kept["results"].get(name)
+        if old is None or old["status"] != "ok" or (result["status"] == "ok"
+                                                     and result["items_per_s"] > old["items_per_s"]):
+            kept["results"][name] = result
+
+
+def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m fastmlmd.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=sorted(data.SCALES, key=data.SCALES.get), default="small",
+                        help="tiny ~300 nodes, small ~10k, medium ~100k, large ~1M (default: small)")
+    parser.add_argument("--backend", choices=("memory", "file", "both"), default="both",
+                        help="fake_database in memory, a SQLite file in a temporary directory, or both (default)")
+    parser.add_argument("--against", metavar="PYTHON",
+                        help="an interpreter with another ml_metadata (e.g. the real ml-metadata 1.17.1) to compare")
+    parser.add_argument("--floor", action=argparse.BooleanOptionalAction, default=True,
+                        help="also run the raw-sqlite3 floor (default: on)")
+    parser.add_argument("--budget", type=float, default=3.0,
+                        help="seconds of measured time after which a read workload stops (0 = none; default 3)")
+    parser.add_argument("--seed", type=int, default=17)
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run every side N times (sides interleaved) and keep each workload's best rate")
+    parser.add_argument("--only", default="", help="comma-separated workloads to run (fill workloads always run)")
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    parser.add_argument("--workdir", help="directory for the temporary stores (default: the system's)")
+    parser.add_argument("--in-process", action="store_true",
+                        help="run our side and the floor in this process (quick checks; RSS is then shared)")
+    parser.add_argument("--profile", metavar="WORKLOAD",
+                        help="run our side only, in this process, with WORKLOAD under cProfile (stats on stderr)")
+    args = parser.parse_args(argv)
+    if args.profile:
+        if args.profile not in data.WORKLOAD_NAMES:
+            parser.error(f"unknown workload {args.profile}; workloads are: {', '.join(data.WORKLOAD_NAMES)}")
+        args.in_process, args.floor = True, False
+        args.only = args.only or args.profile
+    unknown = [name for name in args.only.split(",") if name and name not in data.WORKLOAD_NAMES]
+    if unknown:
+        parser.error(f"unknown workload(s) {', '.join(unknown)}; workloads are: {', '.join(data.WORKLOAD_NAMES)}")
+    if args.in_process and args.against:
+        parser.error("--against needs worker processes; drop --in-process and --profile")
+    return args
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Runs the benchmark; prints the table to stdout and returns 0 (1 when a side failed to run at all)."""
+    args = parse_args(argv)
+    backends = ["memory", "file"] if args.backend == "both" else [args.backend]
+    sides = [("ours", "api", sys.executable)]
+    if args.against:
+        sides.append(("mlmd", "api", args.against))
+    if args.floor:
+        sides.append(("floor", "floor", sys.executable))
+    results: dict = {}
+    for attempt in range(args.repeat):
+        for backend in backends:
+            for key, side, python in sides:
+                label = f"{key} {backend} {args.scale}" + (f" #{attempt + 1}" if args.repeat > 1 else "")
+                if args.in_process:
+                    only = [name for name in args.only.split(",") if name] or None
+                    found = worker.run_side(side, args.scale, backend, args.budget or None, args.seed, only, label,
+                                            args.workdir, args.profile)
+                else:
+                    found = _spawn(python, side, backend, args, label)
+                _keep_best(results.setdefault(backend, {}), key, found)
+    doc = {
+        "meta": {
+            "scale": args.scale, "nodes": data.Dataset(args.scale, args.seed).n_nodes, "seed": args.seed,
+            "budget": args.budget, "repeat": args.repeat, "machine": _machine(), "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "command": "python -m fastmlmd.bench " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
+        },
+        "results": results,
+    }
+    print(report.render(doc))
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(doc, handle, indent=1)
+    failed = any(found.get("error") for sides_ in results.values() for found in sides_.values())
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""The side-by-side table of a benchmark run (text), from the JSON document the runner writes."""
+from __future__ import annotations
+
+from typing import Dict, List, Optional
+
+SIDES = (("ours", "ours"), ("mlmd", "mlmd"), ("floor", "floor"))
+
+
+def rate(value: float) -> str:
+    """Items per second, three significant digits: 812, 12.3k, 1.05M."""
+    for limit, suffix in ((1e6, "M"), (1e3, "k")):
+        if value >= limit:
+            scaled = value / limit
+            return f"{scaled:.3g}{suffix}" if scaled < 1000 else f"{scaled:.0f}{suffix}"
+    return f"{value:.3g}" if value < 100 else f"{value:.0f}"
+
+
+def ratio(ours: Optional[dict], theirs: Optional[dict]) -> str:
+    """ours items/s ÷ theirs items/s, or "n/a" when either side has no number."""
+    if not ours or not theirs or ours.get("status") != "ok" or theirs.get("status") != "ok":
+        return "n/a"
+    if theirs["items_per_s"] <= 0 or ours["items_per_s"] <= 0:
+        return "n/a"
+    value = ours["items_per_s"] / theirs["items_per_s"]
+    return f"{value:.3g}×" if value < 100 else f"{value:.0f}×"
+
+
+def _cell(result: Optional[dict]) -> str:
+    if result is None:
+        return "-"
+    if result["status"] != "ok":
+        return result["status"]
+    return rate(result["items_per_s"]) + ("*" if result.get("cut_by_budget") else "")
+
+
+def _rss(result: Optional[dict]) -> str:
+    return "-" if result is None else f"{result['peak_rss_mb']:.0f}"
+
+
+def _disagree(ours: Optional[dict], theirs: Optional[dict]) -> bool:
+    """Same operations but a different number of rows back: a correctness flag, not a speed one."""
+    if not ours or not theirs or ours.get("status") != "ok" or theirs.get("status") != "ok":
+        return False
+    return ours["ops"] == theirs["ops"] and ours["returned"] != theirs["returned"]
+
+
+def render(doc: dict) -> str:
+    """The whole report: one table per backend, with the ratios against MLMD and against the floor."""
+    meta = doc["meta"]
+    out: List[str] = []
+    budget = f"{meta['budget']:g} s" if meta.get("budget") else "none"
+    out.append(f"fastmlmd bench — scale {meta['scale']} ({meta['nodes']:,} nodes, seed {meta['seed']}), "
+               f"read budget {budget} a workload" + (f", best of {meta['repeat']} runs" if meta.get("repeat", 1) > 1
+                                                      else ""))
+    out.append(f"machine: {meta['machine']}")
+    out.append(f"command: {meta['command']}")
+    for backend, sides in doc["results"].items():
+        present = [key for key, _ in SIDES if key in sides]
+        out.append("")
+        out.append(f"== backend: {backend}")
+        for key in present:
+            out.append(f"   {key:5}: {sides[key].get('side', '?')} [Python {sides[key].get('python', '?')}]")
+        header = ["workload", "unit", "items", "ours/s", "RSS"]
+        if "mlmd" in present:
+            header += ["mlmd/s", "RSS", "ours/mlmd"]
+        if "floor" in present:
+            header += ["floor/s", "ours/floor"]
+        rows: List[List[str]] = [header]
+        names: Dict[str, None] = {}
+        for key in present:
+            names.update(dict.fromkeys(sides[key].get("results", {})))
+        for name in names:
+            ours = sides.get("ours", {}).get("results", {}).get(name)
+            mlmd = sides.get("mlmd", {}).get("results", {}).get(name)
+            floor = sides.get("floor", {}).get("results", {}).get(name)
+            unit = next(r["unit"] for r in (ours, mlmd, floor) if r)
+            row = [name, unit, str(ours["items"]) if ours else "-", _cell(ours), _rss(ours)]
+            if "mlmd" in present:
+                row += [_cell(mlmd), _rss(mlmd), ratio(ours, mlmd) + (" ≠" if _disagree(ours, mlmd) else "")]
+            if "floor" in present:
+                row += [_cell(floor), ratio(ours, floor)]
+            rows.append(row)
+        widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+        for number, row in enumerate(rows):
+            cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
+            cells += [cell.rjust(width) for cell, width in zip(row[2:], widths[2:])]
+            out.append("  ".join(cells).rstrip())
+            if number == 0:
+                out.append("  ".join("-" * width for width in widths))
+        errors = [(key, name, r["detail"]) for key in present
+                  for name, r in sides[key].get("results", {}).items() if r["status"] != "ok"]
+        errors += [(key, "(worker)", sides[key]["error"]) for key in present if sides[key].get("error")]
+        for key, name, detail in errors:
+            out.append(f"   {key} {name}: {detail}")
+    out.append("")
+    out.append("items/s of measured time only; RSS = peak MiB during the workload; ratios = ours ÷ theirs "
+               "(> 1: we are faster); * = stopped by the read budget; ≠ = same operations, different row count.")
+    return "\n".join(out)

@@ -1,0 +1,347 @@
+"""The workloads, written against the public `ml_metadata` API only, so the same code measures any MLMD.
+
+Imports nothing but `ml_metadata` and the standard library: the worker ships this file by path to the
+baseline interpreter (the real ml-metadata 1.17.1), which does not have fastmlmd. The rows and the operation
+plans come from a `data.Dataset`; each workload method reports through a `meter.Meter`.
+"""
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
+
+from ml_metadata.metadata_store import metadata_store
+from ml_metadata.proto import metadata_store_pb2 as pb
+
+if TYPE_CHECKING:
+    from fastmlmd.bench.data import Dataset, Props
+    from fastmlmd.bench.meter import Meter
+
+ListOptions = metadata_store.ListOptions
+OrderByField = metadata_store.OrderByField
+ARTIFACT, EXECUTION, CONTEXT = "artifact", "execution", "context"
+
+
+def _set_properties(target, values: Props) -> None:  # noqa: ANN001 - a protobuf map<string, Value>
+    for key, value in values.items():
+        if isinstance(value, int):
+            target[key].int_value = value
+        elif isinstance(value, float):
+            target[key].double_value = value
+        else:
+            target[key].string_value = value
+
+
+def _event(event_type: int, key: str, artifact_id: int = 0, execution_id: int = 0) -> pb.Event:
+    event = pb.Event(type=event_type)
+    if artifact_id:
+        event.artifact_id = artifact_id
+        event.execution_id = execution_id
+    event.path.steps.add().key = key
+    event.path.steps.add().index = 0
+    return event
+
+
+class ApiSide:
+    """One `MetadataStore` (fake_database or a SQLite file) and the id of every node the dataset put in it."""
+
+    def __init__(self, backend: str, workdir: str) -> None:
+        config = pb.ConnectionConfig()
+        if backend == "memory":
+            config.fake_database.SetInParent()
+        else:
+            config.sqlite.filename_uri = os.path.join(workdir, "mlmd.sqlite")
+            config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
+        self.store = metadata_store.MetadataStore(config)
+        self.ids: Dict[str, List[int]] = {ARTIFACT: [], EXECUTION: [], CONTEXT: []}
+        self.type_ids: Dict[str, List[int]] = {ARTIFACT: [], EXECUTION: [], CONTEXT: []}
+        self.type_names: Dict[str, List[str]] = {ARTIFACT: [], EXECUTION: [], CONTEXT: []}
+
+    def run(self, name: str, ds: Dataset, meter: Meter) -> None:
+        """Runs one workload by name."""
+        getattr(self, name)(ds, meter)
+
+    # Proto builders ------------------------------------------------------------------------------------
+    def _context(self, ds: Dataset, index: int, with_id: bool = False) -> pb.Context:
+        type_index, name, props = ds.context(index)
+        msg = pb.Context(type_id=self.type_ids[CONTEXT][type_index], name=name)
+        _set_properties(msg.properties, props)
+        if with_id:
+            msg.id = self.ids[CONTEXT][index]
+        return msg
+
+    def _execution(self, ds: Dataset, index: int, state: int = 3, node_id: Optional[int] = None) -> pb.Execution:
+        type_index, name, state, props, custom = ds.execution(index, state)
+        msg = pb.Execution(type_id=self.type_ids[EXECUTION][type_index], name=name, last_known_state=state)
+        _set_properties(msg.properties, props)
+        _set_properties(msg.custom_properties, custom)
+        if node_id is not None:
+            msg.id = node_id
+        return msg
+
+    def _artifact(self, ds: Dataset, index: int, node_id: Optional[int] = None) -> pb.Artifact:
+        type_index, name, uri, state, props, custom = ds.artifact(index)
+        msg = pb.Artifact(type_id=self.type_ids[ARTIFACT][type_index], name=name, uri=uri, state=state)
+        _set_properties(msg.properties, props)
+        _set_properties(msg.custom_properties, custom)
+        if node_id is not None:
+            msg.id = node_id
+        return msg
+
+    # Fill: build the store -----------------------------------------------------------------------------
+    def fill_types(self, ds: Dataset, meter: Meter) -> None:
+        puts = {ARTIFACT: (pb.ArtifactType, self.store.put_artifact_type),
+                EXECUTION: (pb.ExecutionType, self.store.put_execution_type),
+                CONTEXT: (pb.ContextType, self.store.put_context_type)}
+        todo = [(kind, name, props, False) for kind in puts for name, props in ds.extra_types(kind)]
+        todo += [(kind, name, props, True) for kind in puts for name, props in ds.types(kind)]
+        for kind, name, props, keep in meter.each(todo):
+            message, put = puts[kind]
+            msg = message(name=name)
+            for key, data_type in props.items():
+                msg.properties[key] = data_type
+            type_id = put(msg)
+            if keep:
+                self.type_ids[kind].append(type_id)
+                self.type_names[kind].append(name)
+            meter.add(1)
+
+    def _fill_nodes(self, ds: Dataset, meter: Meter, kind: str, count: int) -> None:
+        build = {CONTEXT: self._context, EXECUTION: self._execution, ARTIFACT: self._artifact}[kind]
+        put = {CONTEXT: self.store.put_contexts, EXECUTION: self.store.put_executions,
+               ARTIFACT: self.store.put_artifacts}[kind]
+        size = ds.node_batch
+        batches = (range(start, min(start + size, count)) for start in range(0, count, size))
+        for batch in meter.each(batches, total=-(-count // size)):
+            self.ids[kind].extend(put([build(ds, i) for i in batch]))
+            meter.add(len(batch))
+
+    def fill_contexts(self, ds: Dataset, meter: Meter) -> None:
+        self._fill_nodes(ds, meter, CONTEXT, ds.n_contexts)
+
+    def fill_executions(self, ds: Dataset, meter: Meter) -> None:
+        self._fill_nodes(ds, meter, EXECUTION, ds.n_executions)
+
+    def fill_artifacts(self, ds: Dataset, meter: Meter) -> None:
+        self._fill_nodes(ds, meter, ARTIFACT, ds.n_artifacts)
+
+    def fill_context_edges(self, ds: Dataset, meter: Meter) -> None:
+        ctx, exe, art = self.ids[CONTEXT], self.ids[EXECUTION], self.ids[ARTIFACT]
+        for batch in meter.each(ds.chunks(ds.context_edges(), ds.edge_batch), total=-(-ds.n_edges // ds.edge_batch)):
+            attributions = [pb.Attribution(context_id=ctx[c], artifact_id=art[n])
+                            for kind, c, n in batch if kind == "attribution"]
+            associations = [pb.Association(context_id=ctx[c], execution_id=exe[n])
+                            for kind, c, n in batch if kind == "association"]
+            self.store.put_attributions_and_associations(attributions, associations)
+            meter.add(len(batch))
+
+    def fill_events(self, ds: Dataset, meter: Meter) -> None:
+        exe, art = self.ids[EXECUTION], self.ids[ARTIFACT]
+        for batch in meter.each(ds.chunks(ds.events(), ds.node_batch)):
+            self.store.put_events([_event(t, key, art[a], exe[e]) for a, e, t, key in batch])
+            meter.add(len(batch))
+
+    # Reads ---------------------------------------------------------------------------------------------
+    def read_types(self, ds: Dataset, meter: Meter) -> None:
+        store = self.store
+        by_kind = {
+            ARTIFACT: (store.get_artifact_types, store.get_artifact_type, store.get_artifact_types_by_id),
+            EXECUTION: (store.get_execution_types, store.get_execution_type, store.get_execution_types_by_id),
+            CONTEXT: (store.get_context_types, store.get_context_type, store.get_context_types_by_id),
+        }
+        for how, kind, name, indices in meter.each(ds.plan("read_types")):
+            get_all, get_one, get_by_id = by_kind[kind]
+            if how == "all":
+                found = len(get_all())
+            elif how == "by_name":
+                found = 1 if get_one(name) else 0
+            else:
+                found = len(get_by_id([self.type_ids[kind][i] for i in indices]))
+            meter.add(1, found)
+
+    def _by_id(self, ds: Dataset, meter: Meter, kind: str, get) -> None:  # noqa: ANN001 - a store method
+        ids = self.ids[kind]
+        for batch in meter.each(ds.plan(f"read_{kind}s_by_id")):
+            found = len(get([ids[i] for i in batch]))
+            meter.add(found, found)
+
+    def read_artifacts_by_id(self, ds: Dataset, meter: Meter) -> None:
+        self._by_id(ds, meter, ARTIFACT, self.store.get_artifacts_by_id)
+
+    def read_executions_by_id(self, ds: Dataset, meter: Meter) -> None:
+        self._by_id(ds, meter, EXECUTION, self.store.get_executions_by_id)
+
+    def read_artifacts_by_type(self, ds: Dataset, meter: Meter) -> None:
+        for type_name in meter.each(ds.plan("read_artifacts_by_type")):
+            found = len(self.store.get_artifacts_by_type(type_name))
+            meter.add(found, found)
+
+    def read_executions_by_type(self, ds: Dataset, meter: Meter) -> None:
+        for type_name in meter.each(ds.plan("read_executions_by_type")):
+            found = len(self.store.get_executions_by_type(type_name))
+            meter.add(found, found)
+
+    def read_nodes_by_type_and_name(self, ds: Dataset, meter: Meter) -> None:
+        store = self.store
+        for kind, index in meter.each(ds.plan("read_nodes_by_type_and_name")):
+            if kind == ARTIFACT:
+                type_index, name = ds.artifact(index)[:2]
+                found = store.get_artifact_by_type_and_name(self.type_names[kind][type_index], name)
+            elif kind == EXECUTION:
+                type_index, name = ds.execution(index)[:2]
+                found = store.get_execution_by_type_and_name(self.type_names[kind][type_index], name)
+            else:
+                type_index, name = ds.context(index)[:2]
+                found = store.get_context_by_type_and_name(self.type_names[kind][type_index], name)
+            meter.add(1, 1 if found is not None else 0)
+
+    def read_artifacts_by_uri(self, ds: Dataset, meter: Meter) -> None:
+        for index in meter.each(ds.plan("read_artifacts_by_uri")):
+            meter.add(1, len(self.store.get_artifacts_by_uri(ds.artifact(index)[2])))
+
+    def read_contexts_by_artifact(self, ds: Dataset, meter: Meter) -> None:
+        ids = self.ids[ARTIFACT]
+        for index in meter.each(ds.plan("read_contexts_by_artifact")):
+            meter.add(1, len(self.store.get_contexts_by_artifact(ids[index])))
+
+    def read_contexts_by_execution(self, ds: Dataset, meter: Meter) -> None:
+        ids = self.ids[EXECUTION]
+        for index in meter.each(ds.plan("read_contexts_by_execution")):
+            meter.add(1, len(self.store.get_contexts_by_execution(ids[index])))
+
+    def read_artifacts_by_context(self, ds: Dataset, meter: Meter) -> None:
+        ids = self.ids[CONTEXT]
+        for index in meter.each(ds.plan("read_artifacts_by_context")):
+            meter.add(1, len(self.store.get_artifacts_by_context(ids[index])))
+
+    def read_executions_by_context(self, ds: Dataset, meter: Meter) -> None:
+        ids = self.ids[CONTEXT]
+        for index in meter.each(ds.plan("read_executions_by_context")):
+            meter.add(1, len(self.store.get_executions_by_context(ids[index])))
+
+    def read_events_by_executions(self, ds: Dataset, meter: Meter) -> None:
+        ids = self.ids[EXECUTION]
+        for batch in meter.each(ds.plan("read_events_by_executions")):
+            found = len(self.store.get_events_by_execution_ids([ids[i] for i in batch]))
+            meter.add(found, found)
+
+    def read_events_by_artifacts(self, ds: Dataset, meter: Meter) -> None:
+        ids = self.ids[ARTIFACT]
+        for batch in meter.each(ds.plan("read_events_by_artifacts")):
+            found = len(self.store.get_events_by_artifact_ids([ids[i] for i in batch]))
+            meter.add(found, found)
+
+    # Filtered listings ---------------------------------------------------------------------------------
+    def _filtered(self, meter: Meter, get, queries: Sequence[str], **options: object) -> None:  # noqa: ANN001
+        for query in meter.each(queries):
+            meter.add(1, len(get(list_options=ListOptions(filter_query=query, **options))))
+
+    def filter_by_property(self, ds: Dataset, meter: Meter) -> None:
+        queries = [f"properties.span.int_value = {run}" for run in ds.plan("filter_by_property")]
+        self._filtered(meter, self.store.get_artifacts, queries)
+
+    def filter_by_name(self, ds: Dataset, meter: Meter) -> None:
+        queries = [f"name = '{ds.artifact(i)[1]}'" for i in ds.plan("filter_by_name")]
+        self._filtered(meter, self.store.get_artifacts, queries)
+
+    def filter_uri_prefix(self, ds: Dataset, meter: Meter) -> None:
+        queries = [f"uri LIKE '/pipelines/{ds.pipeline_name(run)}/{ds.run_name(run)}/%'"
+                   for run in ds.plan("filter_uri_prefix")]
+        self._filtered(meter, self.store.get_artifacts, queries)
+
+    def filter_context_join(self, ds: Dataset, meter: Meter) -> None:
+        names = self.type_names[ARTIFACT]
+        queries = [f"contexts_a.name = '{ds.run_name(run)}' AND type = '{names[comp]}'"
+                   for run, comp in ds.plan("filter_context_join")]
+        self._filtered(meter, self.store.get_artifacts, queries)
+
+    def filter_event_join(self, ds: Dataset, meter: Meter) -> None:
+        ids = self.ids[ARTIFACT]
+        queries = [f"events_0.artifact_id = {ids[i]} AND events_0.type = INPUT" for i in ds.plan("filter_event_join")]
+        self._filtered(meter, self.store.get_executions, queries)
+
+    def list_paged(self, ds: Dataset, meter: Meter) -> None:
+        ids = self.ids[ARTIFACT]
+        for index, limit in meter.each(ds.plan("list_paged")):
+            options = ListOptions(limit=limit, order_by=OrderByField.ID, is_asc=False,
+                                  filter_query=f"id <= {ids[index]}")
+            found = len(self.store.get_artifacts(list_options=options))
+            meter.add(found, found)
+
+    def list_pipeline_paged(self, ds: Dataset, meter: Meter) -> None:
+        names = self.type_names[EXECUTION]
+        for pipeline, comp, limit in meter.each(ds.plan("list_pipeline_paged")):
+            options = ListOptions(limit=limit, order_by=OrderByField.CREATE_TIME, is_asc=False,
+                                  filter_query=f"contexts_a.name = 'pipeline-{pipeline:02d}' AND type = '{names[comp]}'")
+            found = len(self.store.get_executions(list_options=options))
+            meter.add(found, found)
+
+    # Lineage -------------------------------------------------------------------------------------------
+    def _lineage(self, ds: Dataset, meter: Meter, name: str) -> None:
+        ids = self.ids[ARTIFACT]
+        for index, hops, direction in meter.each(ds.plan(name)):
+            options = pb.LineageSubgraphQueryOptions(max_num_hops=hops)
+            options.starting_artifacts.filter_query = f"id = {ids[index]}"
+            options.direction = pb.LineageSubgraphQueryOptions.Direction.Value(direction)
+            graph = self.store.get_lineage_subgraph(options)
+            meter.add(1, len(graph.artifacts) + len(graph.executions))
+
+    def lineage_2_hops(self, ds: Dataset, meter: Meter) -> None:
+        self._lineage(ds, meter, "lineage_2_hops")
+
+    def lineage_6_hops(self, ds: Dataset, meter: Meter) -> None:
+        self._lineage(ds, meter, "lineage_6_hops")
+
+    def lineage_upstream_20_hops(self, ds: Dataset, meter: Meter) -> None:
+        self._lineage(ds, meter, "lineage_upstream_20_hops")
+
+    # Closing writes ------------------------------------------------------------------------------------
+    def update_artifacts(self, ds: Dataset, meter: Meter) -> None:
+        ids = self.ids[ARTIFACT]
+        for number, batch in enumerate(meter.each(ds.plan("update_artifacts"))):
+            updates = []
+            for i in batch:
+                msg = self._artifact(ds, i, ids[i])
+                msg.custom_properties["bench_update"].int_value = number
+                updates.append(msg)
+            self.store.put_artifacts(updates)
+            meter.add(len(updates))
+
+    def put_execution(self, ds: Dataset, meter: Meter) -> None:
+        """Components publishing as a pipeline runner does: register with inputs, then publish outputs."""
+        store = self.store
+        outputs: Dict[Tuple[int, int], pb.Artifact] = {}  # (run, component) -> published main output
+        running: Dict[Tuple[int, int], int] = {}
+        run_contexts: Dict[int, pb.Context] = {}
+        for phase, run, comp in meter.each(ds.plan("put_execution")):
+            index = run * ds.components + comp
+            pipeline = self._context(ds, run % ds.pipelines, with_id=True)
+            run_context = run_contexts.get(run)
+            if run_context is None:
+                run_context = pb.Context(type_id=self.type_ids[CONTEXT][1], name=ds.run_name(run))
+                run_context.properties["pipeline_name"].string_value = ds.pipeline_name(run)
+            if phase == "register":
+                pairs = []
+                for src_run, src_comp in ds.inputs(run, comp):
+                    artifact = outputs.get((src_run, src_comp))
+                    if artifact is None:
+                        src = ds.main_output(src_run, src_comp)
+                        artifact = self._artifact(ds, src, self.ids[ARTIFACT][src])
+                    pairs.append((artifact, _event(3, "input")))
+                execution = self._execution(ds, index, state=2)
+                reuse = True
+            else:
+                pairs = [(self._artifact(ds, index * 2), _event(4, "output")),
+                         (self._artifact(ds, index * 2 + 1), _event(4, "log"))]
+                execution = self._execution(ds, index, state=3, node_id=running[(run, comp)])
+                reuse = False
+            execution_id, artifact_ids, context_ids = store.put_execution(
+                execution, pairs, [pipeline, run_context], reuse_context_if_already_exist=reuse)
+            running[(run, comp)] = execution_id
+            if run not in run_contexts:
+                run_context.id = context_ids[1]
+                run_contexts[run] = run_context
+            if phase == "publish":
+                main = pairs[0][0]
+                main.id = artifact_ids[0]
+                outputs[(run, comp)] = main
+            meter.add(1, len(artifact_ids))
