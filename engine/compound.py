@@ -10,6 +10,7 @@ from fastmlmd.engine.catalog import ARTIFACT, CONTEXT, EXECUTION
 from fastmlmd.engine.links import existing_ids, put_attributions_and_associations, put_events
 from fastmlmd.engine.nodes import put_nodes
 from fastmlmd.engine.records import EventRecord, NodeRecord
+from fastmlmd.engine.types import TypeCache
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ def _reuse_artifacts_by_external_id(cur: sqlite3.Cursor, artifacts: Sequence[Nod
 
 
 def _put_contexts(cur: sqlite3.Cursor, contexts: Sequence[NodeRecord], options: ReuseOptions,
-                  now: int) -> List[int]:
+                  now: int, type_cache: TypeCache) -> List[int]:
     ids: List[int] = []
     for context in contexts:
         if context.id is not None and options.force_reuse_context:
@@ -52,16 +53,18 @@ def _put_contexts(cur: sqlite3.Cursor, contexts: Sequence[NodeRecord], options: 
                 if row is not None:
                     ids.append(row[0])
                     continue
-        ids.extend(put_nodes(cur, CONTEXT, [context], now))
+        ids.extend(put_nodes(cur, CONTEXT, [context], now, type_cache))
     return ids
 
 
 def _link_all(cur: sqlite3.Cursor, context_ids: Sequence[int], execution_ids: Sequence[int],
               artifact_ids: Sequence[int]) -> None:
+    # Every id here was just written by this call: nothing to look up before linking.
     put_attributions_and_associations(
         cur,
         [(c, a) for c in context_ids for a in artifact_ids],
         [(c, e) for c in context_ids for e in execution_ids],
+        known_contexts=set(context_ids), known_nodes=set(artifact_ids) | set(execution_ids),
     )
 
 
@@ -72,13 +75,15 @@ def put_execution(
     contexts: Sequence[NodeRecord],
     options: ReuseOptions,
     now: int,
+    type_cache: TypeCache,
 ) -> Tuple[int, List[int], List[int]]:
     """Upserts an execution, its artifacts with their events, and its contexts with their links."""
-    [execution_id] = put_nodes(cur, EXECUTION, [execution], now, force_update_time=options.force_update_time)
+    [execution_id] = put_nodes(cur, EXECUTION, [execution], now, type_cache,
+                                force_update_time=options.force_update_time)
     artifacts = [artifact for artifact, _ in artifact_events]
     if options.reuse_artifact_if_already_exist_by_external_id:
         _reuse_artifacts_by_external_id(cur, artifacts)
-    artifact_ids = put_nodes(cur, ARTIFACT, artifacts, now)
+    artifact_ids = put_nodes(cur, ARTIFACT, artifacts, now, type_cache)
     events: List[EventRecord] = []
     for artifact_id, (_, event) in zip(artifact_ids, artifact_events):
         if event is None:
@@ -93,8 +98,8 @@ def put_execution(
                 f"{event.execution_id}, the execution is {execution_id}")
         event.artifact_id, event.execution_id = artifact_id, execution_id
         events.append(event)
-    put_events(cur, events, now)
-    context_ids = _put_contexts(cur, contexts, options, now)
+    put_events(cur, events, now, known_artifacts=set(artifact_ids), known_executions={execution_id})
+    context_ids = _put_contexts(cur, contexts, options, now, type_cache)
     _link_all(cur, context_ids, [execution_id], artifact_ids)
     return execution_id, artifact_ids, context_ids
 
@@ -130,18 +135,19 @@ def put_lineage_subgraph(
     event_edges: Sequence[Tuple[Optional[int], Optional[int], EventRecord]],
     options: ReuseOptions,
     now: int,
+    type_cache: TypeCache,
 ) -> Tuple[List[int], List[int], List[int]]:
     """Upserts a whole subgraph in one transaction and links every node of it to every context of it."""
-    execution_ids = put_nodes(cur, EXECUTION, executions, now)
+    execution_ids = put_nodes(cur, EXECUTION, executions, now, type_cache)
     if options.reuse_artifact_if_already_exist_by_external_id:
         _reuse_artifacts_by_external_id(cur, artifacts)
-    artifact_ids = put_nodes(cur, ARTIFACT, artifacts, now)
-    context_ids = _put_contexts(cur, contexts, options, now)
+    artifact_ids = put_nodes(cur, ARTIFACT, artifacts, now, type_cache)
+    context_ids = _put_contexts(cur, contexts, options, now, type_cache)
     events: List[EventRecord] = []
     for execution_index, artifact_index, event in event_edges:
         event.execution_id = _edge_end(execution_index, execution_ids, executions, event.execution_id, "execution")
         event.artifact_id = _edge_end(artifact_index, artifact_ids, artifacts, event.artifact_id, "artifact")
         events.append(event)
-    put_events(cur, events, now)
+    put_events(cur, events, now, known_artifacts=set(artifact_ids), known_executions=set(execution_ids))
     _link_all(cur, context_ids, execution_ids, artifact_ids)
     return execution_ids, artifact_ids, context_ids

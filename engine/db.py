@@ -150,7 +150,6 @@ def _configure(conn: sqlite3.Connection, in_memory: bool, readonly: bool) -> Non
         # WAL: readers never wait for writers; NORMAL sync is crash-safe for the process under WAL.
         _retry_busy(lambda: conn.execute("PRAGMA journal_mode = WAL"))
         conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute("PRAGMA cache_size = -65536")  # 64 MiB
 
 
 def _retry_busy(fn: Callable[[], T]) -> T:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import List, Optional, Sequence, Set, Tuple
+from typing import AbstractSet, List, Optional, Sequence, Set, Tuple
 
 from fastmlmd.engine import errors, rowcore
 from fastmlmd.engine.catalog import ARTIFACT, CONTEXT, EVENT_UNKNOWN, EXECUTION, NodeLayout
@@ -20,8 +20,15 @@ def existing_ids(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) ->
     return found
 
 
-def put_events(cur: sqlite3.Cursor, events: Sequence[EventRecord], now: int) -> None:
-    """Inserts events; every one must name a stored artifact and execution and a known type."""
+def put_events(cur: sqlite3.Cursor, events: Sequence[EventRecord], now: int,
+               known_artifacts: AbstractSet[int] = frozenset(),
+               known_executions: AbstractSet[int] = frozenset()) -> None:
+    """Inserts events; every one must name a stored artifact and execution and a known type.
+
+    `known_*` are ids the caller has just written in this transaction, which need no look-up.
+    """
+    if not events:
+        return
     for event in events:
         if event.artifact_id is None:
             raise errors.InvalidArgumentError("No artifact id is specified.")
@@ -29,8 +36,10 @@ def put_events(cur: sqlite3.Cursor, events: Sequence[EventRecord], now: int) -> 
             raise errors.InvalidArgumentError("No execution id is specified.")
         if not event.type or event.type == EVENT_UNKNOWN:
             raise errors.InvalidArgumentError("No event type is specified.")
-    artifacts = existing_ids(cur, ARTIFACT, [e.artifact_id for e in events if e.artifact_id is not None])
-    executions = existing_ids(cur, EXECUTION, [e.execution_id for e in events if e.execution_id is not None])
+    artifacts = set(known_artifacts) | existing_ids(
+        cur, ARTIFACT, [e.artifact_id for e in events if e.artifact_id not in known_artifacts])
+    executions = set(known_executions) | existing_ids(
+        cur, EXECUTION, [e.execution_id for e in events if e.execution_id not in known_executions])
     for event in events:
         if event.artifact_id not in artifacts:
             raise errors.InvalidArgumentError(f"No artifact with the given id {event.artifact_id}")
@@ -57,27 +66,33 @@ def events_by_node(cur: sqlite3.Cursor, column: str, ids: Sequence[int]) -> List
     executions (the orders of the indexes its queries use).
     """
     assert column in ("artifact_id", "execution_id")
+    order = "artifact_id, execution_id, type" if column == "artifact_id" else "execution_id, id"
+    unique = sorted({int(i) for i in ids})
     rows: List[tuple] = []
-    for batch in chunks(sorted({int(i) for i in ids})):
+    for batch in chunks(unique):
         rows += cur.execute(
-            "SELECT artifact_id, execution_id, path, type, milliseconds_since_epoch, id FROM event"
-            f" WHERE {column} IN ({placeholders(batch)})", batch).fetchall()
-    if column == "artifact_id":
-        rows.sort(key=lambda r: (r[0], r[1], r[3]))
-    else:
-        rows.sort(key=lambda r: (r[1], r[5]))
-    return [rowcore.encode_event(a, e, path, t, ms) for a, e, path, t, ms, _ in rows]
+            "SELECT artifact_id, execution_id, path, type, milliseconds_since_epoch FROM event"
+            f" WHERE {column} IN ({placeholders(batch)}) ORDER BY {order}", batch).fetchall()
+    return [rowcore.encode_event(*row) for row in rows]
 
 
 def put_attributions_and_associations(
     cur: sqlite3.Cursor,
     attributions: Sequence[Tuple[Optional[int], Optional[int]]],
     associations: Sequence[Tuple[Optional[int], Optional[int]]],
+    known_contexts: AbstractSet[int] = frozenset(),
+    known_nodes: AbstractSet[int] = frozenset(),
 ) -> None:
-    """Links artifacts (attributions) and executions (associations) to contexts; existing links are kept."""
+    """Links artifacts (attributions) and executions (associations) to contexts; existing links are kept.
+
+    `known_*` are ids the caller has just written in this transaction, which need no look-up.
+    """
     for links, layout, table, column in ((attributions, ARTIFACT, "attribution", "artifact_id"),
                                          (associations, EXECUTION, "association", "execution_id")):
         if not links:
+            continue
+        if {c for c, _ in links} <= known_contexts and {n for _, n in links} <= known_nodes:
+            cur.executemany(f"INSERT OR IGNORE INTO {table} (context_id, {column}) VALUES (?, ?)", links)
             continue
         contexts = existing_ids(cur, CONTEXT, [c for c, _ in links if c is not None])
         nodes = existing_ids(cur, layout, [n for _, n in links if n is not None])

@@ -15,7 +15,7 @@ from fastmlmd.engine import errors, rowcore
 from fastmlmd.engine.catalog import NodeLayout, PropertyType, TypeKind
 from fastmlmd.engine.records import NodeRecord, Properties, TypeRecord
 from fastmlmd.engine.sqlutil import chunks, placeholders
-from fastmlmd.engine.types import type_map
+from fastmlmd.engine.types import TypeCache
 
 _VALUE_SLOT = {  # PropertyType number -> position in (int, double, string, bool, blob); plain ints: hot path
     int(PropertyType.INT): 0, int(PropertyType.DOUBLE): 1, int(PropertyType.STRING): 2,
@@ -64,16 +64,19 @@ def _needs_exact_bits(value: float) -> bool:
     return value != value or (value == 0 and math.copysign(1.0, value) < 0)
 
 
-def _property_rows(node_id: int, node: StoredNode) -> List[tuple]:
+def _value_rows(node_id: int, is_custom: int, props: Properties) -> List[tuple]:
     rows = []
-    for is_custom, props in ((0, node.properties), (1, node.custom_properties)):
-        for name, (kind, value) in props.items():
-            slots: List[object] = [None, None, None, None, None]
-            slots[_VALUE_SLOT[kind]] = int(value) if kind == PropertyType.BOOLEAN else value
-            if kind == PropertyType.DOUBLE and _needs_exact_bits(value):  # type: ignore[arg-type]
-                slots[4] = _pack_double(value)
-            rows.append((node_id, is_custom, name, int(kind), *slots))
+    for name, (kind, value) in props.items():
+        slots: List[object] = [None, None, None, None, None]
+        slots[_VALUE_SLOT[kind]] = int(value) if kind == PropertyType.BOOLEAN else value
+        if kind == PropertyType.DOUBLE and _needs_exact_bits(value):  # type: ignore[arg-type]
+            slots[4] = _pack_double(value)
+        rows.append((node_id, is_custom, name, int(kind), *slots))
     return rows
+
+
+def _property_rows(node_id: int, node: StoredNode) -> List[tuple]:
+    return _value_rows(node_id, 0, node.properties) + _value_rows(node_id, 1, node.custom_properties)
 
 
 def _decode_value(kind: int, int_v: object, double_v: object, string_v: object, bool_v: object,
@@ -143,11 +146,27 @@ def _check_context_name(layout: NodeLayout, name: Optional[str]) -> None:
         raise errors.InvalidArgumentError("Context name should not be empty")
 
 
+def _types_for(cur: sqlite3.Cursor, type_cache: TypeCache, records: Sequence[NodeRecord],
+               stored: Dict[int, StoredNode]) -> Dict[int, TypeRecord]:
+    type_ids = {rec.type_id for rec in records if rec.type_id is not None} | {n.type_id for n in stored.values()}
+    types = type_cache.get(cur, type_ids)
+    # A property the cached type lacks may have been added since: re-read those types once.
+    stale = {rec.type_id if rec.type_id is not None else stored[rec.id].type_id  # type: ignore[index]
+             for rec in records
+             if rec.properties and (rec.type_id in types or rec.id in stored)
+             and not rec.properties.keys() <= types[rec.type_id if rec.type_id is not None
+                                                    else stored[rec.id].type_id].properties.keys()}  # type: ignore[index]
+    if stale:
+        types.update(type_cache.get(cur, stale, reload=True))
+    return types
+
+
 def put_nodes(
     cur: sqlite3.Cursor,
     layout: NodeLayout,
     records: Sequence[NodeRecord],
     now: int,
+    type_cache: TypeCache,
     mask_paths: Sequence[str] = (),
     force_update_time: bool = False,
 ) -> List[int]:
@@ -156,11 +175,15 @@ def put_nodes(
         return []
     updates = [rec.id for rec in records if rec.id is not None]
     stored = load_stored(cur, layout, updates) if updates else {}
-    types = type_map(cur, {rec.type_id for rec in records if rec.type_id is not None}
-                     | {node.type_id for node in stored.values()})
-    next_id = cur.execute(f"SELECT ifnull(max(id), 0) + 1 FROM {layout.table}").fetchone()[0]
+    for rec in records:
+        if rec.id is not None and rec.id not in stored:
+            raise errors.InvalidArgumentError(f"Cannot find the given id {rec.id}")
+    types = _types_for(cur, type_cache, records, stored)
+    next_id = 0
+    if len(updates) < len(records):
+        next_id = cur.execute(f"SELECT ifnull(max(id), 0) + 1 FROM {layout.table}").fetchone()[0]
     inserts: List[StoredNode] = []
-    changed: List[StoredNode] = []
+    changed: List[Tuple[StoredNode, StoredNode]] = []
     ids: List[int] = []
     for rec in records:
         if rec.id is None:
@@ -168,14 +191,12 @@ def put_nodes(
             next_id += 1
             inserts.append(node)
         else:
-            old = stored.get(rec.id)
-            if old is None:
-                raise errors.InvalidArgumentError(f"Cannot find the given id {rec.id}")
+            old = stored[rec.id]
             node_type = types[old.type_id]
             node = _updated_node(layout, rec, old, node_type, mask_paths)
             if force_update_time or not _is_noop(layout, rec, old, node, node_type, mask_paths):
                 node.update_time = max(now, old.update_time)
-                changed.append(node)
+                changed.append((old, node))
                 stored[rec.id] = node  # a later record of the batch updating the same node sees this one
         ids.append(node.id)
     try:
@@ -294,15 +315,18 @@ def _body(layout: NodeLayout, node: StoredNode, type_name: str) -> bytes:
     )
 
 
-def _row(layout: NodeLayout, node: StoredNode, types: Dict[int, TypeRecord]) -> tuple:
+def _column_values(layout: NodeLayout, node: StoredNode) -> List[object]:
+    """The node's values for `_columns(layout)`, in that order."""
     row: List[object] = [node.id, node.type_id]
     if layout.f_uri:
         row.append(node.uri)
     if layout.state_column:
         row.append(node.state)
-    row += [node.name, node.external_id, node.create_time, node.update_time,
-            _body(layout, node, types[node.type_id].name or "")]
-    return tuple(row)
+    return row + [node.name, node.external_id, node.create_time, node.update_time]
+
+
+def _row(layout: NodeLayout, node: StoredNode, types: Dict[int, TypeRecord]) -> tuple:
+    return (*_column_values(layout, node), _body(layout, node, types[node.type_id].name or ""))
 
 
 _PROPERTY_INSERT = ("INSERT INTO {table} (node_id, is_custom, name, kind, int_value, double_value, string_value,"
@@ -320,14 +344,33 @@ def _write_inserts(cur: sqlite3.Cursor, layout: NodeLayout, nodes: List[StoredNo
                     [row for node in nodes for row in _property_rows(node.id, node)])
 
 
-def _write_updates(cur: sqlite3.Cursor, layout: NodeLayout, nodes: List[StoredNode],
+def _write_updates(cur: sqlite3.Cursor, layout: NodeLayout, pairs: List[Tuple[StoredNode, StoredNode]],
                    types: Dict[int, TypeRecord]) -> None:
-    if not nodes:
+    """Writes only what changed: SQLite then maintains only the indexes of the columns set."""
+    if not pairs:
         return
-    cols = _columns(layout)[1:] + ["body"]
-    assignments = ", ".join(f"{col} = ?" for col in cols)
-    cur.executemany(f"UPDATE {layout.table} SET {assignments} WHERE id = ?",
-                    [(*_row(layout, node, types)[1:], node.id) for node in nodes])
-    cur.executemany(f"DELETE FROM {layout.property_table} WHERE node_id = ?", [(node.id,) for node in nodes])
-    cur.executemany(_PROPERTY_INSERT.format(table=layout.property_table),
-                    [row for node in nodes for row in _property_rows(node.id, node)])
+    by_columns: Dict[Tuple[str, ...], List[tuple]] = {}
+    removed: List[tuple] = []
+    upserted: List[tuple] = []
+    cols = _columns(layout)
+    for old, new in pairs:
+        values = dict(zip(cols, _column_values(layout, new)))
+        before = dict(zip(cols, _column_values(layout, old)))
+        changed_cols = tuple(c for c in cols if c not in ("id", "update_time") and values[c] != before[c])
+        body = _body(layout, new, types[new.type_id].name or "")
+        by_columns.setdefault(changed_cols, []).append(
+            (*(values[c] for c in changed_cols), new.update_time, body, new.id))
+        for is_custom, old_props, new_props in ((0, old.properties, new.properties),
+                                                (1, old.custom_properties, new.custom_properties)):
+            removed += [(new.id, is_custom, name) for name in old_props.keys() - new_props.keys()]
+            upserted += _value_rows(new.id, is_custom,
+                                    {k: v for k, v in new_props.items() if old_props.get(k) != v})
+    for changed_cols, rows in by_columns.items():
+        assignments = ", ".join(f"{col} = ?" for col in (*changed_cols, "update_time", "body"))
+        cur.executemany(f"UPDATE {layout.table} SET {assignments} WHERE id = ?", rows)
+    if removed:
+        cur.executemany(f"DELETE FROM {layout.property_table} WHERE node_id = ? AND is_custom = ? AND name = ?",
+                        removed)
+    if upserted:
+        cur.executemany(_PROPERTY_INSERT.replace("INSERT", "INSERT OR REPLACE", 1).format(
+            table=layout.property_table), upserted)

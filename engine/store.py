@@ -30,6 +30,7 @@ class Engine:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.type_cache = types.TypeCache()
 
     def close(self) -> None:
         self.db.close()
@@ -59,7 +60,7 @@ class Engine:
     # Nodes ---------------------------------------------------------------------------------------------------
     def put_nodes(self, kind: TypeKind, records: Sequence[NodeRecord], mask_paths: Sequence[str] = ()) -> List[int]:
         layout = LAYOUTS[kind]
-        return self._write(lambda cur: nodes.put_nodes(cur, layout, records, now_ms(), mask_paths))
+        return self._write(lambda cur: nodes.put_nodes(cur, layout, records, now_ms(), self.type_cache, mask_paths))
 
     def nodes_by_ids(self, kind: TypeKind, ids: Sequence[int]) -> List[bytes]:
         return self._read(lambda cur: reads.bodies_by_ids(cur, LAYOUTS[kind], ids))
@@ -156,14 +157,15 @@ class Engine:
     def put_execution(self, execution: NodeRecord, artifact_events: Sequence[Tuple[NodeRecord, Optional[EventRecord]]],
                       contexts: Sequence[NodeRecord], options: compound.ReuseOptions) -> Tuple[int, List[int], List[int]]:
         return self._write(lambda cur: compound.put_execution(cur, execution, artifact_events, contexts, options,
-                                                              now_ms()))
+                                                              now_ms(), self.type_cache))
 
     def put_lineage_subgraph(self, executions: Sequence[NodeRecord], artifacts: Sequence[NodeRecord],
                              contexts: Sequence[NodeRecord],
                              event_edges: Sequence[Tuple[Optional[int], Optional[int], EventRecord]],
                              options: compound.ReuseOptions) -> Tuple[List[int], List[int], List[int]]:
         return self._write(lambda cur: compound.put_lineage_subgraph(cur, executions, artifacts, contexts,
-                                                                     event_edges, options, now_ms()))
+                                                                     event_edges, options, now_ms(),
+                                                                     self.type_cache))
 
     # Lineage -------------------------------------------------------------------------------------------------
     def lineage_subgraph(self, query: lineage.SubgraphQuery,

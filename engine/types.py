@@ -160,3 +160,26 @@ def _create_type(cur: sqlite3.Cursor, request: TypeRecord) -> int:
 def type_map(cur: sqlite3.Cursor, type_ids: Iterable[int]) -> Dict[int, TypeRecord]:
     """The types with these ids, keyed by id (any kind)."""
     return {rec.id: rec for rec in types_by_id(cur, None, type_ids) if rec.id is not None}
+
+
+class TypeCache:
+    """Types by id, kept across the calls of one store.
+
+    Safe without invalidation: a type's id, kind and name never change and its properties only grow, so
+    a cached entry can be incomplete (a property another writer added since) but never wrong; callers
+    reload an entry when a property is missing from it. Entries are filled from committed rows only, and
+    never by put_type, so a rolled-back call cannot leave a type here that the store does not have.
+    """
+
+    def __init__(self) -> None:
+        self._by_id: Dict[int, TypeRecord] = {}
+
+    def get(self, cur: sqlite3.Cursor, type_ids: Iterable[int], reload: bool = False) -> Dict[int, TypeRecord]:
+        """The types with these ids that exist, keyed by id; `reload` re-reads them from the store."""
+        wanted = set(type_ids)
+        missing = wanted if reload else {i for i in wanted if i not in self._by_id}
+        if missing:
+            for rec in types_by_id(cur, None, missing):
+                if rec.id is not None:
+                    self._by_id[rec.id] = rec
+        return {i: self._by_id[i] for i in wanted if i in self._by_id}
