@@ -27,6 +27,12 @@ MODE_UNKNOWN, MODE_READONLY, MODE_READWRITE, MODE_READWRITE_OPENCREATE = 0, 1, 2
 
 # How long a call keeps retrying while other writers hold the lock before it gives up with AbortedError.
 LOCK_WAIT_SECONDS = float(os.environ.get("FASTMLMD_LOCK_WAIT_SECONDS", "120"))
+# How long a query written by a user (a filter, a lineage walk) may run before it is stopped.
+QUERY_TIME_LIMIT_SECONDS = float(os.environ.get("FASTMLMD_QUERY_TIME_LIMIT_SECONDS", "60"))
+
+
+class QueryTimeout(Exception):
+    """A user-written query ran past its time limit and was interrupted."""
 
 
 @dataclass(frozen=True)
@@ -60,8 +66,12 @@ class Database:
         with self._lock:
             self._conn.close()
 
-    def run(self, fn: Callable[[sqlite3.Cursor], T], write: bool) -> T:
-        """Runs `fn(cursor)` in one transaction: committed if it returns, rolled back if it raises."""
+    def run(self, fn: Callable[[sqlite3.Cursor], T], write: bool, time_limit: Optional[float] = None) -> T:
+        """Runs `fn(cursor)` in one transaction: committed if it returns, rolled back if it raises.
+
+        With `time_limit`, SQLite is interrupted once that many seconds have passed, and the call raises
+        QueryTimeout: a pathological query ends instead of hanging the caller.
+        """
         if write and self.readonly:
             raise errors.InternalError("attempt to write a readonly database")
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
@@ -69,7 +79,9 @@ class Database:
         with self._lock:
             while True:
                 try:
-                    return self._run_once(fn, write)
+                    if time_limit is None:
+                        return self._run_once(fn, write)
+                    return self._run_limited(fn, write, time_limit)
                 except sqlite3.OperationalError as exc:
                     if not _is_busy(exc) or self.in_memory:
                         raise _translate(exc) from exc
@@ -80,6 +92,26 @@ class Database:
                 attempt += 1
                 # Short, jittered waits keep every waiting writer in the race for the lock.
                 time.sleep(random.uniform(0.0002, min(0.002 * attempt, 0.02)))
+
+    def _run_limited(self, fn: Callable[[sqlite3.Cursor], T], write: bool, time_limit: float) -> T:
+        stop_at = time.monotonic() + time_limit
+        timed_out = []
+
+        def past_limit() -> int:
+            if time.monotonic() > stop_at:
+                timed_out.append(True)
+                return 1  # non-zero interrupts the running statement
+            return 0
+
+        self._conn.set_progress_handler(past_limit, 20000)
+        try:
+            return self._run_once(fn, write)
+        except sqlite3.OperationalError as exc:
+            if timed_out:
+                raise QueryTimeout(f"stopped after {time_limit:.0f}s") from exc
+            raise
+        finally:
+            self._conn.set_progress_handler(None, 0)
 
     def _run_once(self, fn: Callable[[sqlite3.Cursor], T], write: bool) -> T:
         cur = self._conn.cursor()

@@ -170,11 +170,12 @@ def _needs_join(layout: NodeLayout, path: ast.Path) -> bool:
 class _Compiler:
     """Compiles one query for one node kind; collects the joins its references need."""
 
-    def __init__(self, layout: NodeLayout, tree: ast.Node, query: str) -> None:
+    def __init__(self, layout: NodeLayout, tree: ast.Node, query: str,
+                 spellings: Optional[Dict[Tuple[object, ...], str]] = None) -> None:
         self.layout = layout
         self.query = query
         # MLMD declares one column per spelling; names that differ only in case then clash.
-        self.spellings: Dict[Tuple[object, ...], str] = {}
+        self.spellings: Dict[Tuple[object, ...], str] = {} if spellings is None else spellings
         self.fields = NODE_FIELDS[layout.kind]
         self.joined = any(_needs_join(layout, n) for n in walk(tree) if isinstance(n, ast.Path))
         self.base = "n0" if self.joined else "n"
@@ -459,6 +460,46 @@ def invalid(detail: str, query: str, line: int = 1, column: int = 1) -> errors.I
     return errors.InvalidArgumentError(f"{PREFIX}{detail} [at {line}:{column}]\n{render_at(query, line, column)}")
 
 
+def _alias_of(layout: NodeLayout, path: ast.Path) -> Optional[str]:
+    head = path.parts[0]
+    if path.quoted[0]:
+        return None
+    for hood in NEIGHBOURHOODS[layout.kind]:
+        if head.startswith(hood.prefix) and len(head) > len(hood.prefix):
+            return head.lower()
+    return None
+
+
+def conjunct_groups(layout: NodeLayout, tree: ast.Node) -> List[List[ast.Node]]:
+    """Splits a top-level AND into groups that share no neighbourhood alias.
+
+    Each alias means "some linked row", and the rows of different aliases are independent, so
+    `exists a, b: P(a) AND Q(b)` is `(exists a: P(a)) AND (exists b: Q(b))`: each group can run as its
+    own join, and a node's neighbours are never multiplied across aliases. Conjuncts that share an
+    alias stay together (the same alias is the same row); conjuncts without one form one group.
+    """
+    conjuncts = list(tree.items) if isinstance(tree, ast.And) else [tree]
+    parent: Dict[str, str] = {}
+
+    def find(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    owners = []
+    for index, conjunct in enumerate(conjuncts):
+        aliases = {_alias_of(layout, n) for n in walk(conjunct) if isinstance(n, ast.Path)} - {None}
+        owner = f"#{index}" if aliases else "#base"
+        for alias in aliases:
+            parent[find(alias)] = find(owner)  # type: ignore[arg-type]
+        owners.append(owner)
+    groups: Dict[str, List[ast.Node]] = {}
+    for conjunct, owner in zip(conjuncts, owners):
+        groups.setdefault(find(owner), []).append(conjunct)  # roots are final once every union is done
+    return list(groups.values())
+
+
 @functools.lru_cache(maxsize=2048)
 def _compile_cached(kind: TypeKind, query: str) -> Tuple[str, Tuple[object, ...]]:
     layout = {TypeKind.ARTIFACT: ARTIFACT, TypeKind.EXECUTION: EXECUTION, TypeKind.CONTEXT: CONTEXT}[kind]
@@ -466,16 +507,25 @@ def _compile_cached(kind: TypeKind, query: str) -> Tuple[str, Tuple[object, ...]
         tree = parse(query)
     except FilterSyntaxError as exc:
         raise errors.InvalidArgumentError(PREFIX + exc.rendered) from exc
-    compiler = _Compiler(layout, tree, query)
+    spellings: Dict[Tuple[object, ...], str] = {}
+    parts: List[str] = []
+    params: List[object] = []
     try:
-        typed = compiler.compile(tree)
-        compiler._predicate(typed, tree)
+        for group in conjunct_groups(layout, tree):
+            subtree = group[0] if len(group) == 1 else ast.And(tuple(group))
+            compiler = _Compiler(layout, subtree, query, spellings)
+            typed = compiler._predicate(compiler.compile(subtree), subtree)
+            if not compiler.joined:
+                parts.append(typed.sql)
+                params += typed.params
+            else:
+                parts.append(f"n.id IN (SELECT n0.id FROM {layout.table} n0 {' '.join(compiler.joins)} "
+                             f"WHERE {typed.sql})")
+                params += compiler.join_params + typed.params
     except PlanError as exc:
         raise invalid(exc.detail, query, exc.line, exc.column) from exc
-    if not compiler.joined:
-        return typed.sql, tuple(typed.params)
-    sql = (f"n.id IN (SELECT n0.id FROM {layout.table} n0 {' '.join(compiler.joins)} WHERE {typed.sql})")
-    return sql, tuple(compiler.join_params + typed.params)
+    sql = parts[0] if len(parts) == 1 else _balanced("AND", parts)
+    return sql, tuple(params)
 
 
 def compile_filter(layout: NodeLayout, query: str) -> Tuple[str, List[object]]:

@@ -130,8 +130,8 @@ def list_page(
     try:
         rows = cur.execute(sql, params).fetchall()
     except sqlite3.OperationalError as exc:
-        if filter_sql is None:
-            raise
+        if filter_sql is None or "interrupted" in str(exc):
+            raise  # an interrupt is the time limit's (Database.run); anything else is the query's size
         # SQLite's own limits (expression depth, parser stack) on a legal but enormous query.
         raise errors.InvalidArgumentError(f"Invalid `filter_query`: the query is too large to run: {exc}") from exc
     if len(rows) <= page_size:

@@ -11,7 +11,7 @@ from typing import AbstractSet, Callable, List, Optional, Sequence, Tuple, TypeV
 
 from fastmlmd.engine import compound, lineage, links, nodes, reads, types
 from fastmlmd.engine.catalog import ARTIFACT, CONTEXT, EXECUTION, LAYOUTS, NodeLayout, TypeKind
-from fastmlmd.engine.db import Database, migrate_to, read_schema_version
+from fastmlmd.engine.db import QUERY_TIME_LIMIT_SECONDS, Database, QueryTimeout, migrate_to, read_schema_version
 from fastmlmd.engine import errors
 from fastmlmd.engine.planner import compile_filter
 from fastmlmd.engine.records import EventRecord, NodeRecord, TypeRecord
@@ -40,6 +40,16 @@ class Engine:
 
     def _write(self, fn: Callable[[sqlite3.Cursor], T]) -> T:
         return self.db.run(fn, write=True)
+
+    def _read_user_query(self, fn: Callable[[sqlite3.Cursor], T]) -> T:
+        """A read that runs a user-written filter: stopped, with a clear error, if it runs too long."""
+        try:
+            return self.db.run(fn, write=False, time_limit=QUERY_TIME_LIMIT_SECONDS)
+        except QueryTimeout as exc:
+            raise errors.InvalidArgumentError(
+                f"Invalid `filter_query`: the query ran for more than {QUERY_TIME_LIMIT_SECONDS:.0f}s and was "
+                "stopped. Queries that combine neighbourhood aliases under OR or NOT join every linked row of "
+                "each alias with every other; split such a query, or combine the aliases with AND.") from exc
 
     # Types ---------------------------------------------------------------------------------------------------
     def put_type(self, record: TypeRecord, can_add_fields: bool, can_omit_fields: bool) -> int:
@@ -121,8 +131,9 @@ class Engine:
         if context_id is not None:
             link = ("attribution", "artifact_id") if layout is ARTIFACT else ("association", "execution_id")
             scope = reads.Scope(link[0], link[1], context_id)
-        return self._read(lambda cur: reads.list_page(cur, layout, page_size, order_field, is_asc, after, scope,
-                                                      filter_sql))
+        run = self._read_user_query if filter_sql is not None else self._read
+        return run(lambda cur: reads.list_page(cur, layout, page_size, order_field, is_asc, after, scope,
+                                               filter_sql))
 
     # Edges ---------------------------------------------------------------------------------------------------
     def put_events(self, events: Sequence[EventRecord]) -> None:
@@ -171,11 +182,11 @@ class Engine:
     def lineage_subgraph(self, query: lineage.SubgraphQuery,
                          fields: AbstractSet[str] = lineage.ALL_FIELDS) -> lineage.LineageResult:
         """GetLineageSubgraph's walk and the LineageGraph `fields` it fills (spec 2.10); see engine/lineage.py."""
-        return self._read(lambda cur: lineage.subgraph(cur, query, fields))
+        return self._read_user_query(lambda cur: lineage.subgraph(cur, query, fields))
 
     def lineage_graph(self, query: lineage.GraphQuery) -> lineage.LineageResult:
         """GetLineageGraph's walk (MLMD's deprecated gRPC-only lineage query); see engine/lineage.py."""
-        return self._read(lambda cur: lineage.graph(cur, query))
+        return self._read_user_query(lambda cur: lineage.graph(cur, query))
 
     # Schema --------------------------------------------------------------------------------------------------
     def downgrade(self, target_version: int) -> None:
