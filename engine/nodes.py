@@ -148,14 +148,17 @@ def _check_context_name(layout: NodeLayout, name: Optional[str]) -> None:
 
 def _types_for(cur: sqlite3.Cursor, type_cache: TypeCache, records: Sequence[NodeRecord],
                stored: Dict[int, StoredNode]) -> Dict[int, TypeRecord]:
-    type_ids = {rec.type_id for rec in records if rec.type_id is not None} | {n.type_id for n in stored.values()}
-    types = type_cache.get(cur, type_ids)
-    # A property the cached type lacks may have been added since: re-read those types once.
-    stale = {rec.type_id if rec.type_id is not None else stored[rec.id].type_id  # type: ignore[index]
-             for rec in records
-             if rec.properties and (rec.type_id in types or rec.id in stored)
-             and not rec.properties.keys() <= types[rec.type_id if rec.type_id is not None
-                                                    else stored[rec.id].type_id].properties.keys()}  # type: ignore[index]
+    """The types the records need, from the cache; a type lacking a property a record sets is re-read once
+    (another writer may have added the property since it was cached)."""
+    wanted = {rec.type_id for rec in records if rec.type_id is not None} | {n.type_id for n in stored.values()}
+    types = type_cache.get(cur, wanted)
+    stale = set()
+    for rec in records:
+        # An update is checked against the stored node's type, an insert against the one it names.
+        type_id = stored[rec.id].type_id if rec.id is not None else rec.type_id
+        known = types.get(type_id) if type_id is not None else None
+        if known is not None and not rec.properties.keys() <= known.properties.keys():
+            stale.add(type_id)
     if stale:
         types.update(type_cache.get(cur, stale, reload=True))
     return types

@@ -249,3 +249,17 @@ def test_doubles_survive_an_update_of_another_field(tmp_path: Path, value: float
     got = back.custom_properties["x"].double_value
     assert back.uri == "b"
     assert struct.pack("<d", got) == struct.pack("<d", value) or (math.isnan(got) and math.isnan(value))
+
+
+def test_a_property_added_by_another_store_is_seen(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    first, second = metadata_store.MetadataStore(_config(path)), metadata_store.MetadataStore(_config(path))
+    type_id = first.put_artifact_type(pb.ArtifactType(name="T"))
+    first.put_artifacts([pb.Artifact(type_id=type_id)])  # `first` now holds T in its type cache
+    evolved = pb.ArtifactType(name="T")
+    evolved.properties["p"] = pb.INT
+    second.put_artifact_type(evolved, can_add_fields=True)
+    artifact = pb.Artifact(type_id=type_id)
+    artifact.properties["p"].int_value = 1
+    [artifact_id] = first.put_artifacts([artifact])
+    assert first.get_artifacts_by_id([artifact_id])[0].properties["p"].int_value == 1
