@@ -1,5 +1,9 @@
 """Connections and transactions: the seam where SQLite (and later MySQL / PostgreSQL) plug in.
 
+The rest of the engine only sees `Database.run(fn, write)` and a DB-API cursor; a server backend
+provides the same, plus its spelling of the few SQLite-only forms the engine modules use
+(INSERT OR IGNORE / OR REPLACE, WITHOUT ROWID tables, partial indexes, json_each).
+
 Every API call runs as one transaction through `Database.run`: writes take the write lock up front
 (BEGIN IMMEDIATE), so a call never fails half-way for lack of it; reads run in a deferred transaction,
 which under WAL sees one consistent snapshot and never waits for writers. When another process holds the
@@ -14,7 +18,6 @@ import sqlite3
 import threading
 import time
 import urllib.parse
-from dataclasses import dataclass
 from typing import Callable, Optional, TypeVar
 
 from fastmlmd.engine import errors
@@ -35,17 +38,6 @@ class QueryTimeout(Exception):
     """A user-written query ran past its time limit and was interrupted."""
 
 
-@dataclass(frozen=True)
-class Dialect:
-    """What differs between SQL backends; the engine asks this instead of hard-coding a backend."""
-
-    name: str
-    max_variables: int  # bound parameters one statement may carry
-
-
-SQLITE = Dialect(name="sqlite", max_variables=32766)
-
-
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
     text = str(exc)
     return "database is locked" in text or "database table is locked" in text or "busy" in text
@@ -55,7 +47,6 @@ class Database:
     """One connection to one store; `run` executes a call as a single transaction."""
 
     def __init__(self, connection: sqlite3.Connection, readonly: bool, in_memory: bool) -> None:
-        self.dialect = SQLITE
         self.readonly = readonly
         self.in_memory = in_memory
         self._conn = connection
@@ -118,10 +109,11 @@ class Database:
         cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         try:
             result = fn(cur)
+            cur.execute("COMMIT")
         except BaseException:
-            self._conn.rollback()
+            if self._conn.in_transaction:  # a failed COMMIT leaves the transaction open too
+                self._conn.rollback()
             raise
-        cur.execute("COMMIT")
         return result
 
 
