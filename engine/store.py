@@ -84,22 +84,16 @@ class Engine:
     def nodes_by_type(self, kind: TypeKind, type_name: str, type_version: Optional[str]) -> List[bytes]:
         layout = LAYOUTS[kind]
 
-        def run(cur: sqlite3.Cursor) -> List[bytes]:
-            node_type = types.type_by_name(cur, kind, type_name, type_version)
-            if node_type is None:
-                return []
-            return reads.bodies_where(cur, layout, "type_id = ?", (node_type.id,))
-        return self._read(run)
+        return self._read(lambda cur: reads.bodies_where(
+            cur, layout, f"type_id = ({types.TYPE_ID_BY_NAME})", (int(kind), type_name, type_version or "")))
 
     def node_by_type_and_name(self, kind: TypeKind, type_name: str, node_name: str,
                               type_version: Optional[str]) -> Optional[bytes]:
         layout = LAYOUTS[kind]
 
         def run(cur: sqlite3.Cursor) -> Optional[bytes]:
-            node_type = types.type_by_name(cur, kind, type_name, type_version)
-            if node_type is None:
-                return None
-            found = reads.bodies_where(cur, layout, "type_id = ? AND name = ?", (node_type.id, node_name))
+            found = reads.bodies_where(cur, layout, f"type_id = ({types.TYPE_ID_BY_NAME}) AND name = ?",
+                                       (int(kind), type_name, type_version or "", node_name))
             return found[0] if found else None
         return self._read(run)
 

@@ -14,6 +14,10 @@ _KIND_NOUN = {TypeKind.ARTIFACT: "ArtifactType", TypeKind.EXECUTION: "ExecutionT
               TypeKind.CONTEXT: "ContextType"}
 
 
+# The id of the type (kind, name, version) as a scalar subquery: a lookup by type name is then one statement.
+TYPE_ID_BY_NAME = "SELECT id FROM type WHERE kind = ? AND name = ? AND ifnull(version, '') = ?"
+
+
 def _version(version: Optional[str]) -> Optional[str]:
     return version or None  # "" and unset are the same unversioned type
 
