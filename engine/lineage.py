@@ -24,7 +24,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import AbstractSet, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from fastmlmd.engine import errors, rowcore, types
+from fastmlmd.engine import errors, types
 from fastmlmd.engine.catalog import (ARTIFACT, CONTEXT, EXECUTION, INPUT_EVENT_TYPES, OUTPUT_EVENT_TYPES, NodeLayout,
                                      TypeKind)
 from fastmlmd.engine.planner import PREFIX, compile_filter
@@ -124,7 +124,7 @@ class LineageResult:
     context_types: List[TypeRecord] = field(default_factory=list)
 
 
-# An event row: (artifact_id, execution_id, path, type, milliseconds_since_epoch, id).
+# An event row: (artifact_id, execution_id, encoded Event, type, milliseconds_since_epoch, id).
 EventRow = Tuple[int, int, Optional[bytes], int, Optional[int], int]
 
 
@@ -177,7 +177,7 @@ def _events_of(cur: sqlite3.Cursor, from_layout: NodeLayout, ids: Sequence[int],
         # (a cost that grows with the store); the node-column index keeps each hop proportional to its edges.
         where_type = f" AND +type IN ({', '.join(str(int(t)) for t in event_types)})"
     return cur.execute(
-        "SELECT artifact_id, execution_id, path, type, milliseconds_since_epoch, id FROM event"
+        "SELECT artifact_id, execution_id, body, type, milliseconds_since_epoch, id FROM event"
         f" WHERE {column} {_IN_IDS}{where_type} ORDER BY {order}", (_json_ids(ids),)).fetchall()
 
 
@@ -320,7 +320,7 @@ def _subgraph_result(cur: sqlite3.Cursor, artifact_ids: Set[int], execution_ids:
             out.context_types = types.types_by_id(cur, TypeKind.CONTEXT, sorted(set(
                 _type_ids(cur, CONTEXT, context_ids))))
     if "events" in fields:
-        out.events = [rowcore.encode_event(a, e, path, t, ms) for a, e, path, t, ms, _ in event_rows]
+        out.events = [row[2] for row in event_rows]
     if "attributions" in fields:
         out.attributions = _links(cur, "attribution", "artifact_id", artifact_ids)
     if "associations" in fields:
@@ -402,7 +402,7 @@ def graph(cur: sqlite3.Cursor, query: GraphQuery) -> LineageResult:
     return LineageResult(
         artifacts=[body for _, body in seeds] + _bodies_in_order(cur, ARTIFACT, found[ARTIFACT.kind]),
         executions=_bodies_in_order(cur, EXECUTION, found[EXECUTION.kind]),
-        events=[rowcore.encode_event(a, e, path, t, ms) for a, e, path, t, ms, _ in event_rows],
+        events=[row[2] for row in event_rows],
         artifact_types=types.user_types(cur, TypeKind.ARTIFACT),
         execution_types=types.user_types(cur, TypeKind.EXECUTION),
         context_types=types.user_types(cur, TypeKind.CONTEXT),

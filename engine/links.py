@@ -46,13 +46,14 @@ def put_events(cur: sqlite3.Cursor, events: Sequence[EventRecord], now: int,
         if event.execution_id not in executions:
             raise errors.InvalidArgumentError(f"No execution with the given id {event.execution_id}")
     next_id = cur.execute("SELECT ifnull(max(id), 0) + 1 FROM event").fetchone()[0]
-    rows = [
-        (next_id + i, e.artifact_id, e.execution_id, e.type,
-         now if e.milliseconds_since_epoch is None else e.milliseconds_since_epoch, e.path)
-        for i, e in enumerate(events)
-    ]
+    rows = []
+    for i, e in enumerate(events):
+        milliseconds = now if e.milliseconds_since_epoch is None else e.milliseconds_since_epoch
+        # Events never change: the row keeps the encoded message (path included) for reads to parse.
+        body = rowcore.encode_event(e.artifact_id, e.execution_id, e.path, e.type, milliseconds)
+        rows.append((next_id + i, e.artifact_id, e.execution_id, e.type, milliseconds, body))
     try:
-        cur.executemany("INSERT INTO event (id, artifact_id, execution_id, type, milliseconds_since_epoch, path)"
+        cur.executemany("INSERT INTO event (id, artifact_id, execution_id, type, milliseconds_since_epoch, body)"
                         " VALUES (?, ?, ?, ?, ?, ?)", rows)
     except sqlite3.IntegrityError as exc:
         raise errors.AlreadyExistsError(
@@ -68,12 +69,11 @@ def events_by_node(cur: sqlite3.Cursor, column: str, ids: Sequence[int]) -> List
     assert column in ("artifact_id", "execution_id")
     order = "artifact_id, execution_id, type" if column == "artifact_id" else "execution_id, id"
     unique = sorted({int(i) for i in ids})
-    rows: List[tuple] = []
+    bodies: List[bytes] = []
     for batch in chunks(unique):
-        rows += cur.execute(
-            "SELECT artifact_id, execution_id, path, type, milliseconds_since_epoch FROM event"
-            f" WHERE {column} IN ({placeholders(batch)}) ORDER BY {order}", batch).fetchall()
-    return [rowcore.encode_event(*row) for row in rows]
+        bodies += [row[0] for row in cur.execute(
+            f"SELECT body FROM event WHERE {column} IN ({placeholders(batch)}) ORDER BY {order}", batch)]
+    return bodies
 
 
 def put_attributions_and_associations(

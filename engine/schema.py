@@ -88,7 +88,7 @@ _V1_TABLES = (
         execution_id INTEGER NOT NULL,
         type INTEGER NOT NULL,
         milliseconds_since_epoch INTEGER,
-        path BLOB
+        body BLOB NOT NULL
     )""",
     "CREATE UNIQUE INDEX event_identity ON event(artifact_id, execution_id, type)",
     "CREATE INDEX event_execution ON event(execution_id, artifact_id)",
