@@ -1,4 +1,5 @@
-"""The row kernels, both twins: encoding node rows, framing bodies, and 1,000 bodies parsed into protos."""
+"""The row kernels, both twins: encoding node rows, framing bodies, 1,000 bodies parsed into protos, and 1,000
+serialized artifacts decoded into write records (against the field-by-field conversion it replaced)."""
 from __future__ import annotations
 
 import importlib
@@ -10,6 +11,7 @@ import pytest
 
 from fastmlmd.engine.catalog import ARTIFACT
 from fastmlmd.engine.nodes import wire_fields
+from fastmlmd.engine.records import NodeRecord
 from ml_metadata.proto import metadata_store_pb2 as pb
 from ml_metadata.proto import metadata_store_service_pb2 as svc
 
@@ -97,3 +99,78 @@ def test_set_fields_baseline(benchmark) -> None:
     """The same 1,000 protos built field by field from Python: what the framed parse replaces."""
     benchmark.group = "protos-x1000"
     assert len(benchmark(_set_fields)) == COUNT
+
+
+# Decoding: the write path's proto -> record conversion -------------------------------------------------------
+MESSAGES = _set_fields()  # the same 1,000 artifacts: 4 properties and 2 custom properties each
+BODIES = [msg.SerializeToString(deterministic=True) for msg in MESSAGES]
+_FIELDS = wire_fields(ARTIFACT)
+
+
+def _decode_all(impl: ModuleType) -> list:
+    fields = _FIELDS
+    return [impl.decode_node(fields, body) for body in BODIES]
+
+
+def test_decode_node(benchmark, impl: ModuleType) -> None:
+    """The kernel alone: 1,000 serialized artifacts decoded into record values."""
+    benchmark.group = "rowcore-decode-node-x1000"
+    decoded = benchmark(_decode_all, impl)
+    assert decoded[0][4] == "run-000000.Trainer.Model" and len(decoded[0][7]) == 4
+
+
+def _records(impl: ModuleType) -> List[NodeRecord]:
+    fields = _FIELDS
+    return [NodeRecord(*impl.decode_node(fields, msg.SerializeToString(deterministic=True))) for msg in MESSAGES]
+
+
+def test_node_records(benchmark, impl: ModuleType) -> None:
+    """What `node_record` now does: serialize each message once, decode it, build the record."""
+    benchmark.group = "rowcore-decode-node-x1000"
+    assert len(benchmark(_records, impl)) == COUNT
+
+
+_VALUE_KINDS = {"int_value": 1, "double_value": 2, "string_value": 3, "struct_value": 4, "proto_value": 5,
+                "bool_value": 6}
+
+
+def _field_by_field_properties(values, empty: List[str]) -> dict:
+    out = {}
+    for key, value in values:
+        which = value.WhichOneof("value")
+        if which is None:
+            empty.append(key)
+            continue
+        kind = _VALUE_KINDS[which]
+        if kind in (4, 5):
+            out[key] = (kind, getattr(value, which).SerializeToString(deterministic=True))
+        else:
+            out[key] = (kind, getattr(value, which))
+    return out
+
+
+def _field_by_field_record(msg: pb.Artifact) -> NodeRecord:
+    """The conversion `node_record` did before the decode kernel: every field read through the protobuf API."""
+    empty: List[str] = []
+    rec = NodeRecord(
+        id=msg.id if msg.HasField("id") else None,
+        type_id=msg.type_id if msg.HasField("type_id") else None,
+        name=msg.name if msg.HasField("name") else None,
+        external_id=msg.external_id if msg.HasField("external_id") else None,
+        type_name=msg.type if msg.HasField("type") else None,
+        properties=_field_by_field_properties(msg.properties.items(), empty),
+        custom_properties=_field_by_field_properties(msg.custom_properties.items(), empty),
+    )
+    if msg.HasField("uri"):
+        rec.uri = msg.uri
+    if msg.HasField("state"):
+        rec.state = msg.state
+    rec.empty_values = tuple(empty)
+    return rec
+
+
+def test_field_by_field_baseline(benchmark) -> None:
+    """The same 1,000 records read field by field through the protobuf API: what the decode replaces."""
+    benchmark.group = "rowcore-decode-node-x1000"
+    records = benchmark(lambda: [_field_by_field_record(msg) for msg in MESSAGES])
+    assert records == _records(importlib.import_module("fastmlmd.engine._rowcore_py"))

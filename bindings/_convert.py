@@ -1,65 +1,45 @@
 """Protos <-> engine records. The only place that knows both the message classes and the engine's records."""
 from __future__ import annotations
 
-from typing import Callable, Dict, Iterable, List, Sequence, Tuple, Type, TypeVar
+from typing import Callable, Dict, List, Sequence, Type, TypeVar
 
 from google.protobuf.message import Message
 
 from fastmlmd.engine import errors, lineage, rowcore
-from fastmlmd.engine.catalog import PropertyType, TypeKind
+from fastmlmd.engine.catalog import LAYOUTS, TypeKind
+from fastmlmd.engine.nodes import wire_fields
 from fastmlmd.engine.reads import PageAfter
-from fastmlmd.engine.records import EventRecord, NodeRecord, Properties, TypeRecord
+from fastmlmd.engine.records import EventRecord, NodeRecord, TypeRecord
 from ml_metadata.proto import metadata_store_pb2 as pb
 from ml_metadata.proto import metadata_store_service_pb2 as svc
 
 M = TypeVar("M", bound=Message)
 
-_VALUE_KINDS = {
-    "int_value": PropertyType.INT,
-    "double_value": PropertyType.DOUBLE,
-    "string_value": PropertyType.STRING,
-    "struct_value": PropertyType.STRUCT,
-    "proto_value": PropertyType.PROTO,
-    "bool_value": PropertyType.BOOLEAN,
-}
-_STATE_FIELD = {TypeKind.ARTIFACT: "state", TypeKind.EXECUTION: "last_known_state"}
-
-
-def _properties(values: "Iterable[Tuple[str, pb.Value]]", empty: List[str]) -> Properties:
-    out: Properties = {}
-    for key, value in values:
-        which = value.WhichOneof("value")
-        if which is None:
-            empty.append(key)
-            continue
-        kind = _VALUE_KINDS[which]
-        if kind in (PropertyType.STRUCT, PropertyType.PROTO):
-            # Deterministic bytes, so equal structs compare equal in no-op detection.
-            out[key] = (kind, getattr(value, which).SerializeToString(deterministic=True))
-        else:
-            out[key] = (kind, getattr(value, which))
-    return out
+_NODE_DESCRIPTORS = {TypeKind.ARTIFACT: pb.Artifact.DESCRIPTOR, TypeKind.EXECUTION: pb.Execution.DESCRIPTOR,
+                     TypeKind.CONTEXT: pb.Context.DESCRIPTOR}
+_NODE_FIELDS = {kind: wire_fields(LAYOUTS[kind]) for kind in _NODE_DESCRIPTORS}
 
 
 def node_record(kind: TypeKind, msg: Message) -> NodeRecord:
-    """An Artifact / Execution / Context message as a record; output-only fields are kept only for no-op checks."""
-    empty: List[str] = []
-    rec = NodeRecord(
-        id=msg.id if msg.HasField("id") else None,
-        type_id=msg.type_id if msg.HasField("type_id") else None,
-        name=msg.name if msg.HasField("name") else None,
-        external_id=msg.external_id if msg.HasField("external_id") else None,
-        type_name=msg.type if msg.HasField("type") else None,
-        properties=_properties(msg.properties.items(), empty),
-        custom_properties=_properties(msg.custom_properties.items(), empty),
-    )
-    if kind == TypeKind.ARTIFACT and msg.HasField("uri"):
-        rec.uri = msg.uri
-    state_field = _STATE_FIELD.get(kind)
-    if state_field and msg.HasField(state_field):
-        rec.state = getattr(msg, state_field)
-    rec.empty_values = tuple(empty)
-    return rec
+    """An Artifact / Execution / Context message as a record; output-only fields are kept only for no-op checks.
+
+    One serialization and one decode by the row kernel, instead of reading every field through the protobuf
+    API. Deterministic serialization keeps struct / Any values canonical, so equal values compare equal in
+    no-op detection.
+
+    Raises:
+      TypeError: `msg` is not a message of `kind` (MLMD's own wrapper fails the same way in CopyFrom).
+      InvalidArgumentError: a string field or property name is not valid UTF-8 (only possible in a message
+        parsed from bytes: proto2 parsing does not check).
+    """
+    descriptor = _NODE_DESCRIPTORS[kind]
+    if getattr(msg, "DESCRIPTOR", None) is not descriptor:
+        raise TypeError(f"expected an {descriptor.full_name} message, got {type(msg).__name__}")
+    try:
+        return NodeRecord(*rowcore.decode_node(_NODE_FIELDS[kind], msg.SerializeToString(deterministic=True)))
+    except UnicodeDecodeError as exc:
+        raise errors.InvalidArgumentError(
+            f"a string field or property name of the {descriptor.name} is not valid UTF-8: {exc}") from exc
 
 
 def event_record(event: "pb.Event") -> EventRecord:

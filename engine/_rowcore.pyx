@@ -1,11 +1,13 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
-"""Compiled twin of `_rowcore_py.py`: encodes stored rows as protobuf wire bytes.
+"""Compiled twin of `_rowcore_py.py`: encodes stored rows as protobuf wire bytes, and decodes written nodes.
 
-Must produce exactly the bytes of the pure-Python twin (tests/test_rowcore.py checks both, and a
-hypothesis test checks they agree). boundscheck/wraparound are off because every index below is a
-non-negative position we have just computed from the buffer's own length.
+Must produce exactly the bytes and records of the pure-Python twin (tests/test_rowcore.py and
+tests/test_rowcore_decode.py check both, and hypothesis tests check they agree). boundscheck/wraparound are
+off because every index below is a non-negative position we have just computed from the buffer's own length.
 """
-from libc.stdint cimport uint64_t, int64_t
+from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.unicode cimport PyUnicode_DecodeUTF8
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.string cimport memcpy
 
 import struct
@@ -169,3 +171,272 @@ def frame(bodies, int number=1):
         _put_varint(out, <uint64_t>len(body))
         out.extend(body)
     return bytes(out)
+
+
+# Decoding -------------------------------------------------------------------------------------------------
+# Same rules as the twin (see `_rowcore_py.decode_node`). The buffer is read through a raw pointer: every
+# read below is preceded by an explicit check of its position against `end`, which never exceeds the length
+# of the bytes object the pointer comes from, so boundscheck/wraparound (which only guard indexing of Python
+# sequences and memoryviews anyway) have nothing left to check. Scalars and string spans are kept as C
+# values while scanning; Python objects are made once per field that survives, at the end of its message.
+
+# Artifact.State and Execution.State are closed proto2 enums (0..6 in MLMD 1.17.1): protobuf keeps any other
+# number as an unknown field and leaves `state` unset, so the decoder skips it too.
+cdef enum:
+    _STATE_MAX = 6
+
+
+cdef int _read_varint(const unsigned char* buf, Py_ssize_t end, Py_ssize_t* pos, uint64_t* out) except -1:
+    """A varint of at most 10 bytes; bits past the 64th are dropped, as upb does."""
+    cdef Py_ssize_t p = pos[0]
+    cdef uint64_t value = 0
+    cdef unsigned int shift = 0
+    cdef unsigned char byte
+    while True:
+        if p >= end:
+            raise ValueError("truncated varint")
+        byte = buf[p]
+        p += 1
+        value |= (<uint64_t>(byte & 0x7F)) << shift  # shift <= 63 here; unsigned overflow just drops bits
+        if byte < 0x80:
+            break
+        shift += 7
+        if shift > 63:
+            raise ValueError("varint longer than 10 bytes")
+    pos[0] = p
+    out[0] = value
+    return 0
+
+
+cdef int _read_tag(const unsigned char* buf, Py_ssize_t end, Py_ssize_t* pos, uint64_t* tag) except -1:
+    """A field tag: at most 5 bytes and 32 bits (upb rejects anything longer)."""
+    cdef Py_ssize_t start = pos[0]
+    _read_varint(buf, end, pos, tag)
+    if pos[0] - start > 5 or tag[0] > 0xFFFFFFFFu:
+        raise ValueError(f"malformed tag at byte {start}")
+    return 0
+
+
+cdef int _read_length(const unsigned char* buf, Py_ssize_t end, Py_ssize_t* pos, Py_ssize_t* length) except -1:
+    """A length prefix: at most 5 bytes, and no longer than what is left of the buffer."""
+    cdef Py_ssize_t start = pos[0]
+    cdef uint64_t value
+    _read_varint(buf, end, pos, &value)
+    if pos[0] - start > 5 or value > <uint64_t>(end - pos[0]):
+        raise ValueError(f"truncated length-delimited field at byte {start}")
+    length[0] = <Py_ssize_t>value
+    return 0
+
+
+cdef int _skip_scalar(const unsigned char* buf, Py_ssize_t end, Py_ssize_t* pos, int wire_type) except -1:
+    cdef uint64_t ignored
+    cdef Py_ssize_t length
+    if wire_type == 0:
+        _read_varint(buf, end, pos, &ignored)
+    elif wire_type == 2:
+        _read_length(buf, end, pos, &length)
+        pos[0] += length
+    elif wire_type == 1 or wire_type == 5:
+        length = 8 if wire_type == 1 else 4
+        if length > end - pos[0]:
+            raise ValueError("truncated fixed-width field")
+        pos[0] += length
+    else:
+        raise ValueError(f"unexpected wire type {wire_type} at byte {pos[0]}")
+    return 0
+
+
+cdef int _skip_field(const unsigned char* buf, Py_ssize_t end, Py_ssize_t* pos, uint64_t tag) except -1:
+    """Skips the value of an unknown field whose tag was just read; a group up to its matching end tag."""
+    cdef list open_groups  # groups are rare: a Python list is fine for their nesting
+    if tag & 7 != 3:
+        return _skip_scalar(buf, end, pos, <int>(tag & 7))
+    open_groups = [tag >> 3]
+    while True:
+        _read_tag(buf, end, pos, &tag)
+        if tag & 7 == 4:
+            if tag >> 3 != open_groups.pop():
+                raise ValueError(f"mismatched end-group tag at byte {pos[0]}")
+            if not open_groups:
+                return 0
+        elif tag & 7 == 3:
+            open_groups.append(tag >> 3)
+        else:
+            _skip_scalar(buf, end, pos, <int>(tag & 7))
+
+
+cdef inline object _signed64(uint64_t value):
+    return <int64_t>value
+
+
+cdef object _decode_value(const unsigned char* buf, Py_ssize_t pos, Py_ssize_t end):
+    """One Value message: (PropertyType, value), or None when no member is set (see the twin)."""
+    cdef uint64_t tag, number_value = 0
+    cdef int kind = 0
+    cdef int member
+    cdef Py_ssize_t start = 0, stop = 0, length, i
+    cdef double double_value
+    cdef list chunks = None  # a struct / Any member's occurrences beyond the first (rare)
+    while pos < end:
+        _read_tag(buf, end, &pos, &tag)
+        if tag == 0x08 or tag == 0x30:  # int_value / bool_value, varint
+            kind = _INT if tag == 0x08 else _BOOLEAN
+            _read_varint(buf, end, &pos, &number_value)
+        elif tag == 0x11:  # double_value, fixed64
+            if 8 > end - pos:
+                raise ValueError("truncated double")
+            kind = _DOUBLE
+            start = pos
+            pos += 8
+        elif tag == 0x1A or tag == 0x22 or tag == 0x2A:  # string_value / struct_value / proto_value
+            _read_length(buf, end, &pos, &length)
+            member = <int>(tag >> 3)
+            if member != _STRING and kind == member:
+                if chunks is None:
+                    chunks = []
+                chunks.append(PyBytes_FromStringAndSize(<const char*>buf + pos, length))
+            else:
+                kind = member
+                start = pos
+                stop = pos + length
+                chunks = None
+            pos += length
+        elif tag >> 3 == 0:
+            raise ValueError(f"field number 0 at byte {pos}")
+        else:
+            _skip_field(buf, end, &pos, tag)
+    if kind == 0:
+        return None
+    if kind == _INT:
+        return (_INT, _signed64(number_value))
+    if kind == _BOOLEAN:
+        return (_BOOLEAN, number_value != 0)
+    if kind == _DOUBLE:
+        number_value = 0
+        for i in range(7, -1, -1):  # little-endian on the wire, whatever the host's byte order
+            number_value = (number_value << 8) | buf[start + i]
+        memcpy(&double_value, &number_value, 8)
+        return (_DOUBLE, double_value)
+    if kind == _STRING:
+        return (_STRING, PyUnicode_DecodeUTF8(<const char*>buf + start, stop - start, "strict"))
+    head = PyBytes_FromStringAndSize(<const char*>buf + start, stop - start)
+    if chunks is not None:
+        head = head + b"".join(chunks)
+    return (kind, head)
+
+
+cdef int _decode_entry(const unsigned char* buf, Py_ssize_t pos, Py_ssize_t end, dict into) except -1:
+    """One map<string, Value> entry into `into` (None for an empty Value); a repeated key replaces its entry.
+
+    An entry holding any other field is not inserted (upb keeps it whole among the parent's unknown fields).
+    Returns 1 when it stored None, so the caller knows whether to look for empty values at all.
+    """
+    cdef uint64_t tag
+    cdef Py_ssize_t length, key_start = 0, key_stop = 0, value_start = 0, value_stop = 0
+    cdef int values = 0
+    cdef bint has_unknown = False
+    cdef bytes joined
+    cdef list more = None  # the value field repeated (rare): protobuf merges, i.e. parses the concatenation
+    while pos < end:
+        _read_tag(buf, end, &pos, &tag)
+        if tag == 0x0A or tag == 0x12:
+            _read_length(buf, end, &pos, &length)
+            if tag == 0x0A:
+                key_start = pos
+                key_stop = pos + length
+            elif values == 0:
+                value_start = pos
+                value_stop = pos + length
+                values = 1
+            else:
+                if more is None:
+                    more = [PyBytes_FromStringAndSize(<const char*>buf + value_start, value_stop - value_start)]
+                more.append(PyBytes_FromStringAndSize(<const char*>buf + pos, length))
+            pos += length
+        elif tag >> 3 == 0:
+            raise ValueError(f"field number 0 at byte {pos}")
+        else:
+            _skip_field(buf, end, &pos, tag)
+            has_unknown = True
+    if has_unknown:
+        return 0
+    if values == 0:
+        value = None
+    elif more is None:
+        value = _decode_value(buf, value_start, value_stop)
+    else:
+        joined = b"".join(more)
+        value = _decode_value(<const unsigned char*>(<const char*>joined), 0, len(joined))
+    into[PyUnicode_DecodeUTF8(<const char*>buf + key_start, key_stop - key_start, "strict")] = value
+    return value is None
+
+
+cdef inline object _span_str(const unsigned char* buf, Py_ssize_t start, Py_ssize_t stop):
+    if start < 0:
+        return None
+    return PyUnicode_DecodeUTF8(<const char*>buf + start, stop - start, "strict")
+
+
+def decode_node(tuple fields, bytes data not None):
+    """Decodes a serialized Artifact / Execution / Context into the values of a `NodeRecord` (see the twin)."""
+    cdef int f_id, f_type_id, f_uri, f_props, f_custom, f_state, f_name, f_type, f_create, f_update, f_ext
+    f_id, f_type_id, f_uri, f_props, f_custom, f_state, f_name, f_type, f_create, f_update, f_ext = fields
+    cdef const unsigned char* buf = <const unsigned char*>(<const char*>data)
+    cdef Py_ssize_t pos = 0, end = len(data), length, stop
+    cdef uint64_t tag, value
+    cdef int64_t number
+    cdef int wire_type
+    cdef int32_t state_value = 0
+    cdef uint64_t id_value = 0, type_id_value = 0
+    cdef bint has_id = False, has_type_id = False, has_state = False, stored_empty = False
+    # (start, stop) of each string field's last occurrence; start -1 = absent.
+    cdef Py_ssize_t uri_start = -1, uri_stop = 0, name_start = -1, name_stop = 0
+    cdef Py_ssize_t type_start = -1, type_stop = 0, ext_start = -1, ext_stop = 0
+    cdef dict props = {}, custom = {}
+    cdef tuple empty = ()
+    while pos < end:
+        _read_tag(buf, end, &pos, &tag)
+        number = <int64_t>(tag >> 3)
+        wire_type = <int>(tag & 7)
+        if number == 0:
+            raise ValueError(f"field number 0 at byte {pos}")
+        if wire_type == 0 and (number == f_id or number == f_type_id or number == f_state):
+            _read_varint(buf, end, &pos, &value)
+            if number == f_id:
+                id_value = value
+                has_id = True
+            elif number == f_type_id:
+                type_id_value = value
+                has_type_id = True
+            elif <int32_t>(<uint32_t>value) >= 0 and <int32_t>(<uint32_t>value) <= _STATE_MAX:
+                state_value = <int32_t>(<uint32_t>value)  # an enum is an int32: the varint's low 32 bits
+                has_state = True
+        elif wire_type == 2:
+            _read_length(buf, end, &pos, &length)
+            stop = pos + length
+            if number == f_props:
+                stored_empty |= _decode_entry(buf, pos, stop, props)
+            elif number == f_custom:
+                stored_empty |= _decode_entry(buf, pos, stop, custom)
+            elif number == f_uri:
+                uri_start, uri_stop = pos, stop
+            elif number == f_name:
+                name_start, name_stop = pos, stop
+            elif number == f_type:
+                type_start, type_stop = pos, stop
+            elif number == f_ext:
+                ext_start, ext_stop = pos, stop
+            pos = stop
+        else:
+            _skip_field(buf, end, &pos, tag)
+    uri = _span_str(buf, uri_start, uri_stop)
+    name = _span_str(buf, name_start, name_stop)
+    ext = _span_str(buf, ext_start, ext_stop)
+    type_name = _span_str(buf, type_start, type_stop)
+    if stored_empty and (None in props.values() or None in custom.values()):  # a later entry may replace it
+        empty = tuple([key for key, v in props.items() if v is None] +
+                      [key for key, v in custom.items() if v is None])
+        props = {key: v for key, v in props.items() if v is not None}
+        custom = {key: v for key, v in custom.items() if v is not None}
+    return (_signed64(id_value) if has_id else None, _signed64(type_id_value) if has_type_id else None, uri,
+            state_value if has_state else None, name, ext, type_name, props, custom, empty)

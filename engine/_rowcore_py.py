@@ -1,7 +1,9 @@
-"""Pure-Python twin of `_rowcore.pyx`: encodes stored rows as protobuf wire bytes.
+"""Pure-Python twin of `_rowcore.pyx`: encodes stored rows as protobuf wire bytes, and decodes written nodes.
 
 Nodes are stored with their message already encoded, so a read of N nodes is one SELECT and one protobuf
-parse of N framed bodies, never N field-by-field constructions. The two twins must produce identical bytes.
+parse of N framed bodies, never N field-by-field constructions. Writes go the other way: a message serialized
+once is decoded here into a record's values, instead of being read field by field through the protobuf API.
+The two twins must produce identical bytes and identical records.
 """
 from __future__ import annotations
 
@@ -119,3 +121,273 @@ def frame(bodies: Iterable[bytes], number: int = 1) -> bytes:
     """Frames encoded messages as the repeated field `number` of a container message."""
     tag = varint(number << 3 | 2)
     return b"".join(tag + varint(len(body)) + body for body in bodies)
+
+
+# Decoding -------------------------------------------------------------------------------------------------
+# The write path hands the engine a message serialized once (deterministically) and decoded here, instead of
+# reading it field by field through the protobuf API. The rules are protobuf's parse rules (upb's, where they
+# differ from the spec's letter): last occurrence wins, map entries with the same key replace each other,
+# fields of another number or wire type are skipped, and whatever upb rejects as corrupt raises ValueError.
+# Each nested message is sliced out as bytes of its own, so a read past its end raises IndexError (reported
+# as ValueError by decode_node); that lets the common one-byte tags and lengths be read inline.
+
+_MASK64 = (1 << 64) - 1
+_unpack_double = struct.Struct("<d").unpack_from
+# Artifact.State and Execution.State are closed proto2 enums (0..6 in MLMD 1.17.1): protobuf keeps any other
+# number as an unknown field and leaves `state` unset, so the decoder skips it too.
+_STATE_MAX = 6
+
+
+def _varint_at(data: bytes, pos: int) -> Tuple[int, int]:
+    """The varint at `pos` (at most 10 bytes) as an unsigned 64-bit int, higher bits dropped as upb does."""
+    value = 0
+    shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value & _MASK64, pos
+        shift += 7
+        if shift > 63:
+            raise ValueError("varint longer than 10 bytes")
+
+
+def _tag_at(data: bytes, pos: int) -> Tuple[int, int]:
+    """A field tag of more than one byte: at most 5 bytes and 32 bits (upb rejects anything longer)."""
+    tag, after = _varint_at(data, pos)
+    if after - pos > 5 or tag > 0xFFFFFFFF:
+        raise ValueError(f"malformed tag at byte {pos}")
+    return tag, after
+
+
+def _length_at(data: bytes, pos: int) -> Tuple[int, int]:
+    """A length prefix (at most 5 bytes): the start and end of the field it announces, within the data."""
+    length, after = _varint_at(data, pos)
+    if after - pos > 5 or length > len(data) - after:
+        raise ValueError(f"truncated length-delimited field at byte {pos}")
+    return after, after + length
+
+
+def _skip_field(data: bytes, pos: int, tag: int) -> int:
+    """Skips the value of an unknown field whose tag was just read; a group up to its matching end tag."""
+    wire_type = tag & 7
+    if wire_type == 0:
+        return _varint_at(data, pos)[1]
+    if wire_type == 2:
+        return _length_at(data, pos)[1]
+    if wire_type == 1 or wire_type == 5:
+        pos += 8 if wire_type == 1 else 4
+        if pos > len(data):
+            raise ValueError("truncated fixed-width field")
+        return pos
+    if wire_type != 3:
+        raise ValueError(f"unexpected wire type {wire_type} at byte {pos}")
+    open_groups = [tag >> 3]
+    while True:
+        tag, pos = _tag_at(data, pos)
+        if tag & 7 == 4:
+            if tag >> 3 != open_groups.pop():
+                raise ValueError(f"mismatched end-group tag at byte {pos}")
+            if not open_groups:
+                return pos
+        elif tag & 7 == 3:
+            open_groups.append(tag >> 3)
+        else:
+            pos = _skip_field(data, pos, tag)
+
+
+def _decode_value(data: bytes) -> Optional[Tuple[int, object]]:
+    """One `ml_metadata.Value` message: (PropertyType, value), or None when no member is set.
+
+    The last member set wins. A struct or Any member repeated without another member in between merges, as
+    protobuf merges a message field: its occurrences are concatenated, which parses as that merge.
+    """
+    kind = 0
+    number_value = 0
+    start = stop = 0
+    chunks: List[bytes] = []  # a struct / Any member's occurrences beyond the first (rare)
+    pos, end = 0, len(data)
+    while pos < end:
+        tag = data[pos]
+        if tag < 0x80:
+            pos += 1
+        else:
+            tag, pos = _tag_at(data, pos)
+        if tag == 0x08 or tag == 0x30:  # int_value / bool_value, varint
+            kind = _INT if tag == 0x08 else _BOOLEAN
+            number_value = data[pos]
+            if number_value < 0x80:
+                pos += 1
+            else:
+                number_value, pos = _varint_at(data, pos)
+        elif tag == 0x11:  # double_value, fixed64
+            if pos + 8 > end:
+                raise ValueError("truncated double")
+            kind = _DOUBLE
+            start = pos
+            pos += 8
+        elif tag == 0x1A or tag == 0x22 or tag == 0x2A:  # string_value / struct_value / proto_value
+            begin, pos = _length_at(data, pos)
+            member = tag >> 3
+            if member != _STRING and kind == member:
+                chunks.append(data[begin:pos])
+            else:
+                kind = member
+                start, stop = begin, pos
+                chunks = []
+        elif tag < 8:
+            raise ValueError(f"field number 0 at byte {pos}")
+        else:
+            pos = _skip_field(data, pos, tag)
+    if kind == 0:
+        return None
+    if kind == _INT:
+        return (_INT, number_value - (1 << 64) if number_value >> 63 else number_value)
+    if kind == _BOOLEAN:
+        return (_BOOLEAN, number_value != 0)
+    if kind == _DOUBLE:
+        return (_DOUBLE, _unpack_double(data, start)[0])
+    if kind == _STRING:
+        return (_STRING, data[start:stop].decode("utf-8"))
+    return (kind, data[start:stop] + b"".join(chunks) if chunks else data[start:stop])
+
+
+def _decode_entry(data: bytes, into: Dict[str, Optional[Tuple[int, object]]]) -> None:
+    """One `map<string, Value>` entry into `into` (None for an empty Value); a repeated key replaces its entry.
+
+    An entry holding any other field (or key / value with another wire type) is not inserted: upb keeps
+    such an entry whole among the parent's unknown fields.
+    """
+    end = len(data)
+    # The shape serialization gives: key (field 1) then value (field 2), both with one-byte lengths.
+    if end >= 4 and data[0] == 0x0A and data[1] < 0x80:
+        key_stop = 2 + data[1]
+        if (key_stop + 2 <= end and data[key_stop] == 0x12 and data[key_stop + 1] < 0x80
+                and key_stop + 2 + data[key_stop + 1] == end):
+            into[data[2:key_stop].decode("utf-8")] = _decode_value(data[key_stop + 2:])
+            return
+    key_start = key_stop = 0
+    value_spans: List[Tuple[int, int]] = []
+    has_unknown = False
+    pos = 0
+    while pos < end:
+        tag = data[pos]
+        if tag < 0x80:
+            pos += 1
+        else:
+            tag, pos = _tag_at(data, pos)
+        if tag == 0x0A or tag == 0x12:
+            length = data[pos]
+            if length < 0x80:
+                pos += 1
+                stop = pos + length
+                if stop > end:
+                    raise ValueError(f"truncated length-delimited field at byte {pos - 1}")
+            else:
+                pos, stop = _length_at(data, pos)
+            if tag == 0x0A:
+                key_start, key_stop = pos, stop
+            else:
+                value_spans.append((pos, stop))
+            pos = stop
+        elif tag < 8:
+            raise ValueError(f"field number 0 at byte {pos}")
+        else:
+            pos = _skip_field(data, pos, tag)
+            has_unknown = True
+    if has_unknown:
+        return
+    if not value_spans:
+        value = None
+    elif len(value_spans) == 1:
+        start, stop = value_spans[0]
+        value = _decode_value(data[start:stop])
+    else:  # the value field repeated: protobuf merges the messages, i.e. parses their concatenation
+        value = _decode_value(b"".join(data[start:stop] for start, stop in value_spans))
+    into[data[key_start:key_stop].decode("utf-8")] = value
+
+
+def decode_node(
+    fields: Tuple[int, ...], data: bytes
+) -> Tuple[Optional[int], Optional[int], Optional[str], Optional[int], Optional[str], Optional[str], Optional[str],
+           Dict[str, Tuple[int, object]], Dict[str, Tuple[int, object]], Tuple[str, ...]]:
+    """Decodes a serialized Artifact / Execution / Context into the values of a `NodeRecord`.
+
+    Args:
+      fields: the message's field numbers, as `encode_node` takes them (0 = no such field).
+      data: the serialized message; serialize it deterministically so struct / Any bytes are canonical.
+
+    Returns:
+      (id, type_id, uri, state, name, external_id, type_name, properties, custom_properties, empty_values):
+      the optional fields are None when absent; the property maps hold {key: (PropertyType, value)}, with
+      struct / Any values as the nested message's bytes; empty_values lists the keys whose Value had no
+      member set, properties' first, each map in order of first appearance. Timestamps and system_metadata
+      are skipped.
+
+    Raises:
+      ValueError: the bytes are not a well-formed message (UnicodeDecodeError for a string that is not UTF-8).
+
+    Example: `decode_node(wire_fields(ARTIFACT), artifact.SerializeToString(deterministic=True))`.
+    """
+    try:
+        return _decode_node(fields, data)
+    except IndexError as exc:  # a varint, tag or length ran past the end of its message
+        raise ValueError("truncated message") from exc
+
+
+def _decode_node(fields: Tuple[int, ...], data: bytes) -> tuple:
+    f_id, f_type_id, f_uri, f_props, f_custom, f_state, f_name, f_type, _, _, f_ext = fields
+    node_id = type_id = state = None
+    spans: Dict[int, Tuple[int, int]] = {}  # string field number -> (start, stop) of its last occurrence
+    props: Dict[str, Optional[Tuple[int, object]]] = {}
+    custom: Dict[str, Optional[Tuple[int, object]]] = {}
+    pos, end = 0, len(data)
+    while pos < end:
+        tag = data[pos]
+        if tag < 0x80:
+            pos += 1
+        else:
+            tag, pos = _tag_at(data, pos)
+        number = tag >> 3
+        wire_type = tag & 7
+        if number == 0:
+            raise ValueError(f"field number 0 at byte {pos}")
+        if wire_type == 2:
+            length = data[pos]
+            if length < 0x80:
+                pos += 1
+                stop = pos + length
+                if stop > end:
+                    raise ValueError(f"truncated length-delimited field at byte {pos - 1}")
+            else:
+                pos, stop = _length_at(data, pos)
+            if number == f_props:
+                _decode_entry(data[pos:stop], props)
+            elif number == f_custom:
+                _decode_entry(data[pos:stop], custom)
+            elif number == f_uri or number == f_name or number == f_type or number == f_ext:
+                spans[number] = (pos, stop)
+            pos = stop
+        elif wire_type == 0 and (number == f_id or number == f_type_id or number == f_state):
+            value, pos = _varint_at(data, pos)
+            if number == f_id:
+                node_id = value - (1 << 64) if value >> 63 else value
+            elif number == f_type_id:
+                type_id = value - (1 << 64) if value >> 63 else value
+            else:
+                value &= 0xFFFFFFFF  # an enum is an int32: the varint's low 32 bits
+                value = value - (1 << 32) if value >> 31 else value
+                if 0 <= value <= _STATE_MAX:
+                    state = value
+        else:
+            pos = _skip_field(data, pos, tag)
+    strings = {number: data[start:stop].decode("utf-8") for number, (start, stop) in spans.items()}
+    empty: Tuple[str, ...] = ()
+    if None in props.values() or None in custom.values():
+        empty = tuple(key for key, value in props.items() if value is None)
+        empty += tuple(key for key, value in custom.items() if value is None)
+        props = {key: value for key, value in props.items() if value is not None}
+        custom = {key: value for key, value in custom.items() if value is not None}
+    return (node_id, type_id, strings.get(f_uri), state, strings.get(f_name), strings.get(f_ext),
+            strings.get(f_type), props, custom, empty)

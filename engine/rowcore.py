@@ -19,8 +19,11 @@ _impl = _pick()
 IMPLEMENTATION = "cython" if _impl.__name__.endswith("._rowcore") else "python"
 
 if TYPE_CHECKING:
-    from fastmlmd.engine._rowcore_py import encode_event, encode_node, encode_properties, encode_value, frame
+    from fastmlmd.engine._rowcore_py import (
+        decode_node, encode_event, encode_node, encode_properties, encode_value, frame,
+    )
 else:
+    decode_node = _impl.decode_node
     encode_event = _impl.encode_event
     encode_node = _impl.encode_node
     encode_properties = _impl.encode_properties
