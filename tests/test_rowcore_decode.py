@@ -10,6 +10,7 @@ import struct
 from types import ModuleType
 from typing import Dict, Optional, Tuple
 
+import google.protobuf
 import pytest
 from google.protobuf import any_pb2, struct_pb2
 from google.protobuf.message import DecodeError, Message
@@ -276,7 +277,11 @@ BYTES_CASES = [
 
 @pytest.mark.parametrize("data", BYTES_CASES)
 def test_wire_rules_match_protobuf(impl: ModuleType, data: bytes) -> None:
-    parsed = pb.Artifact.FromString(data)
+    try:
+        parsed = pb.Artifact.FromString(data)
+    except DecodeError:
+        # Older upb (protobuf < 7) refuses a few of these odd inputs; serialized requests never contain them.
+        pytest.skip(f"protobuf {google.protobuf.__version__} rejects this input; the kernel follows newer upb")
     got = decode(impl, data)
     want = expected(parsed)
     # A struct member repeated within one Value is returned as the concatenated bytes (which parse as the
@@ -318,10 +323,11 @@ MALFORMED_CASES = [
 
 @pytest.mark.parametrize("data", MALFORMED_CASES)
 def test_malformed_input_raises(impl: ModuleType, data: bytes) -> None:
-    with pytest.raises(DecodeError):
-        pb.Artifact.FromString(data)  # protobuf rejects it too
     with pytest.raises(ValueError):
         decode(impl, data)
+    if int(google.protobuf.__version__.split(".")[0]) >= 7:  # older upb accepts an overlong 6-byte length
+        with pytest.raises(DecodeError):
+            pb.Artifact.FromString(data)  # protobuf rejects it too
 
 
 @pytest.mark.parametrize("cls", list(KINDS), ids=lambda c: c.__name__)
