@@ -476,7 +476,9 @@ def conjunct_groups(layout: NodeLayout, tree: ast.Node) -> List[List[ast.Node]]:
     Each alias means "some linked row", and the rows of different aliases are independent, so
     `exists a, b: P(a) AND Q(b)` is `(exists a: P(a)) AND (exists b: Q(b))`: each group can run as its
     own join, and a node's neighbours are never multiplied across aliases. Conjuncts that share an
-    alias stay together (the same alias is the same row); conjuncts without one form one group.
+    alias stay together (the same alias is the same row). Conjuncts without an alias join at most one
+    row per node (its type, one property), so they go into every group: each group's join then starts
+    from its most selective condition, wherever it is.
     """
     conjuncts = list(tree.items) if isinstance(tree, ast.And) else [tree]
     parent: Dict[str, str] = {}
@@ -497,7 +499,10 @@ def conjunct_groups(layout: NodeLayout, tree: ast.Node) -> List[List[ast.Node]]:
     groups: Dict[str, List[ast.Node]] = {}
     for conjunct, owner in zip(conjuncts, owners):
         groups.setdefault(find(owner), []).append(conjunct)  # roots are final once every union is done
-    return list(groups.values())
+    base = groups.pop("#base", [])
+    if not groups:
+        return [base]
+    return [conjuncts_of_group + base for conjuncts_of_group in groups.values()]
 
 
 @functools.lru_cache(maxsize=2048)

@@ -21,6 +21,7 @@ QUERIES: List[Tuple[NodeLayout, str]] = [
     (ARTIFACT, "uri LIKE '%/data' AND properties.day.int_value > 0"),
     (ARTIFACT, "type = 'Model' AND custom_properties.tag.int_value IN (3, 7)"),
     (ARTIFACT, "contexts_a.type = 'Run' AND contexts_a.name = 'run1'"),
+    (ARTIFACT, "contexts_a.name = 'run1' AND contexts_b.name = 'run2' AND type = 'Model'"),
     (ARTIFACT, "state IN (LIVE, PENDING)"),
     (ARTIFACT, "state != LIVE"),
     (ARTIFACT, "NOT (name = 'a' OR external_id IS NULL)"),
