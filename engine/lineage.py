@@ -141,6 +141,8 @@ def _execute_filtered(cur: sqlite3.Cursor, sql: str, params: Sequence[object]) -
     try:
         return cur.execute(sql, params).fetchall()
     except sqlite3.OperationalError as exc:
+        if "interrupted" in str(exc):
+            raise  # the time limit's (Database.run), reported as such by the engine
         # SQLite's own limits (expression depth, parser stack) on a legal but enormous filter query.
         raise errors.InvalidArgumentError(f"{PREFIX}the query is too large to run: {exc}") from exc
 

@@ -48,8 +48,9 @@ class Engine:
         except QueryTimeout as exc:
             raise errors.InvalidArgumentError(
                 f"Invalid `filter_query`: the query ran for more than {QUERY_TIME_LIMIT_SECONDS:.0f}s and was "
-                "stopped. Queries that combine neighbourhood aliases under OR or NOT join every linked row of "
-                "each alias with every other; split such a query, or combine the aliases with AND.") from exc
+                "stopped (FASTMLMD_QUERY_TIME_LIMIT_SECONDS sets the limit). Filters that combine neighbourhood "
+                "aliases under OR or NOT join every linked row of each alias with every other; split such a "
+                "query, or combine the aliases with AND.") from exc
 
     # Types ---------------------------------------------------------------------------------------------------
     def put_type(self, record: TypeRecord, can_add_fields: bool, can_omit_fields: bool) -> int:
