@@ -164,7 +164,7 @@ def _needs_join(layout: NodeLayout, path: ast.Path) -> bool:
     head = path.parts[0]
     if head in ("properties", "custom_properties") or head.lower() == "type":
         return True
-    return any(head.startswith(n.prefix) for n in NEIGHBOURHOODS[layout.kind])
+    return _alias_of(layout, path) is not None
 
 
 class _Compiler:

@@ -161,10 +161,6 @@ def _create_type(cur: sqlite3.Cursor, request: TypeRecord) -> int:
     return int(type_id)
 
 
-def type_map(cur: sqlite3.Cursor, type_ids: Iterable[int]) -> Dict[int, TypeRecord]:
-    """The types with these ids, keyed by id (any kind)."""
-    return {rec.id: rec for rec in types_by_id(cur, None, type_ids) if rec.id is not None}
-
 
 class TypeCache:
     """Types by id, kept across the calls of one store.
