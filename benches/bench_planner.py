@@ -22,7 +22,7 @@ ROUNDS = 300
 
 
 def _clear_all() -> None:
-    planner._compile_cached.cache_clear()
+    planner.PLANS.clear()
     parse_module._parse_cached.cache_clear()
 
 
@@ -32,7 +32,7 @@ def test_plan_cold(benchmark, name: str) -> None:
     kind, query = QUERIES[name]
     parse(query)
     benchmark.pedantic(planner.compile_filter, args=(LAYOUTS[kind], query),
-                       setup=planner._compile_cached.cache_clear, rounds=ROUNDS, warmup_rounds=5)
+                       setup=planner.PLANS.clear, rounds=ROUNDS, warmup_rounds=5)
 
 
 @pytest.mark.parametrize("name", sorted(QUERIES))

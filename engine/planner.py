@@ -7,12 +7,12 @@ name included, is a bound parameter; every identifier comes from the catalog bel
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from fastmlmd.engine import errors
 from fastmlmd.engine.catalog import ARTIFACT, CONTEXT, EXECUTION, NodeLayout, TypeKind
+from fastmlmd.engine.plan_cache import PlanCache
 from fastmlmd.grammar import FilterSyntaxError, ast, parse, walk
 from fastmlmd.grammar.errors import render_at
 
@@ -505,8 +505,7 @@ def conjunct_groups(layout: NodeLayout, tree: ast.Node) -> List[List[ast.Node]]:
     return [conjuncts_of_group + base for conjuncts_of_group in groups.values()]
 
 
-@functools.lru_cache(maxsize=2048)
-def _compile_cached(kind: TypeKind, query: str) -> Tuple[str, Tuple[object, ...]]:
+def _compile_text(kind: TypeKind, query: str) -> Tuple[str, Tuple[object, ...]]:
     layout = {TypeKind.ARTIFACT: ARTIFACT, TypeKind.EXECUTION: EXECUTION, TypeKind.CONTEXT: CONTEXT}[kind]
     try:
         tree = parse(query)
@@ -540,5 +539,9 @@ def compile_filter(layout: NodeLayout, query: str) -> Tuple[str, List[object]]:
         InvalidArgumentError: the query is malformed or means nothing for this node kind; the message
             starts with ``Invalid `filter_query`: `` and says where.
     """
-    sql, params = _compile_cached(layout.kind, query)
+    sql, params = PLANS.plan(layout.kind, query)
     return sql, list(params)
+
+
+# Every store in the process shares the plans: they depend on the query and the node kind only.
+PLANS = PlanCache(_compile_text)  # type: ignore[arg-type]

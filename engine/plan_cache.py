@@ -1,0 +1,124 @@
+"""Plans of filter queries, cached by text and by shape.
+
+A text seen before costs a dictionary lookup. A new text whose shape was seen before (the same query with
+other plain literals, see `grammar/shape.py`) costs one scan: its values are bound into the shape's plan.
+A new shape is planned from its text, and then learned only if a second text of that shape — the same
+query with every literal changed — plans to the same SQL, with each parameter either equal in both plans
+or equal to one literal in each. A shape whose plan depends on its values in any other way (a negative
+number read as `-` and a literal, say) is remembered as not shareable, and its texts are planned one by one.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Callable, Hashable, List, Optional, Sequence, Tuple, Union
+
+from fastmlmd.engine import errors
+from fastmlmd.grammar.shape import Literal, Shape, literal_shape
+
+Plan = Tuple[str, Tuple[object, ...]]
+# How to fill each parameter of a shared plan: a constant, or ("slot", k) for the query's k-th literal.
+_SLOT = object()
+Filler = Tuple[object, object]
+
+
+class _NotShared:
+    """The mark of a shape whose texts must each be planned."""
+
+
+NOT_SHARED = _NotShared()
+
+
+class PlanCache:
+    """`plan(scope, query)`: `compile_text(scope, query)`'s result, cached by text and by shape.
+
+    `scope` is anything hashable that `compile_text` takes besides the text (the node kind). Errors are
+    never cached: a text that fails is planned again, and fails again, with its own message.
+    """
+
+    def __init__(self, compile_text: Callable[[Hashable, str], Plan], size: int = 2048) -> None:
+        self._compile = compile_text
+        self._size = size
+        self._by_text: "OrderedDict[Tuple[Hashable, str], Plan]" = OrderedDict()
+        self._by_shape: "OrderedDict[Tuple[Hashable, str], Union[Tuple[str, Tuple[Filler, ...]], _NotShared]]" = (
+            OrderedDict())
+        self._lock = threading.Lock()  # the dictionaries are shared by every store in the process
+
+    def plan(self, scope: Hashable, query: str) -> Plan:
+        text_key = (scope, query)
+        found = self._by_text.get(text_key)
+        if found is not None:
+            return found
+        plan = self._plan_by_shape(scope, query)
+        if plan is None:
+            plan = self._compile(scope, query)
+        self._remember(self._by_text, text_key, plan)
+        return plan
+
+    def clear(self) -> None:
+        with self._lock:
+            self._by_text.clear()
+            self._by_shape.clear()
+
+    def _plan_by_shape(self, scope: Hashable, query: str) -> Optional[Plan]:
+        shape = literal_shape(query)
+        if shape is None:
+            return None
+        shape_key = (scope, shape.key)
+        template = self._by_shape.get(shape_key)
+        if template is None:
+            template = self._learn(scope, query, shape)
+            self._remember(self._by_shape, shape_key, template)
+        if template is NOT_SHARED:
+            return None
+        sql, fillers = template  # type: ignore[misc]
+        values = shape.values
+        return sql, tuple(values[arg] if how is _SLOT else arg for how, arg in fillers)  # type: ignore[index]
+
+    def _learn(self, scope: Hashable, query: str, shape: Shape) -> Union[Tuple[str, Tuple[Filler, ...]], _NotShared]:
+        sql, params = self._compile(scope, query)  # a query that fails raises here and teaches nothing
+        others = _other_values(shape.values)
+        other_query = shape.with_values(query, others)
+        try:
+            other_sql, other_params = self._compile(scope, other_query)
+        except errors.StatusError:
+            return NOT_SHARED
+        reread = literal_shape(other_query)
+        if reread is None or reread.key != shape.key or reread.values != others:
+            return NOT_SHARED  # the new values did not land where the old ones were
+        if other_sql != sql or len(other_params) != len(params):
+            return NOT_SHARED
+        fillers: List[Filler] = []
+        for mine, theirs in zip(params, other_params):
+            if type(mine) is type(theirs) and mine == theirs:
+                fillers.append((None, mine))
+                continue
+            slot = _slot_of(mine, theirs, shape.values, others)
+            if slot is None:
+                return NOT_SHARED
+            fillers.append((_SLOT, slot))
+        return sql, tuple(fillers)
+
+    def _remember(self, table: OrderedDict, key: object, value: object) -> None:
+        with self._lock:
+            table[key] = value
+            if len(table) > self._size:
+                table.popitem(last=False)
+
+
+def _other_values(values: Sequence[Literal]) -> Tuple[Literal, ...]:
+    """A different value of the same kind for each literal, unlike any constant a plan could hold."""
+    others: List[Literal] = []
+    for index, value in enumerate(values):
+        if isinstance(value, str):
+            others.append(f"{value}~shape{index}~")
+        else:
+            others.append((value + 100_003 + index) % 10**17)  # stays within 18 digits
+    return tuple(others)
+
+
+def _slot_of(mine: object, theirs: object, values: Sequence[Literal], others: Sequence[Literal]) -> Optional[int]:
+    for index, (value, other) in enumerate(zip(values, others)):
+        if type(mine) is type(value) and mine == value and type(theirs) is type(other) and theirs == other:
+            return index
+    return None
