@@ -32,6 +32,9 @@ MODE_UNKNOWN, MODE_READONLY, MODE_READWRITE, MODE_READWRITE_OPENCREATE = 0, 1, 2
 LOCK_WAIT_SECONDS = float(os.environ.get("FASTMLMD_LOCK_WAIT_SECONDS", "120"))
 # How long a query written by a user (a filter, a lineage walk) may run before it is stopped.
 QUERY_TIME_LIMIT_SECONDS = float(os.environ.get("FASTMLMD_QUERY_TIME_LIMIT_SECONDS", "60"))
+# SQLite's page cache for a database file, per connection. Its default (2 MiB) cannot hold the name and
+# uri indexes of a 100k-node store, and point reads then wait on the OS for every page (4x slower).
+CACHE_MIB = int(os.environ.get("FASTMLMD_CACHE_MIB", "16"))
 
 
 class QueryTimeout(Exception):
@@ -169,7 +172,8 @@ def _configure(conn: sqlite3.Connection, in_memory: bool, readonly: bool) -> Non
     # Calls retry on SQLITE_BUSY themselves (Database.run), so SQLite must report it at once.
     conn.execute("PRAGMA busy_timeout = 0")
     if in_memory:
-        return
+        return  # an in-memory database is all cache
+    conn.execute(f"PRAGMA cache_size = {-CACHE_MIB * 1024}")
     if not readonly:
         # WAL: readers never wait for writers; NORMAL sync is crash-safe for the process under WAL.
         _retry_busy(lambda: conn.execute("PRAGMA journal_mode = WAL"))
