@@ -1,12 +1,13 @@
 """Protos <-> engine records. The only place that knows both the message classes and the engine's records."""
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Sequence, Type, TypeVar
+import dataclasses
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Type, TypeVar
 
 from google.protobuf.message import Message
 
 from fastmlmd.engine import errors, lineage, rowcore
-from fastmlmd.engine.catalog import LAYOUTS, TypeKind
+from fastmlmd.engine.catalog import BUILTIN_TYPES, LAYOUTS, TypeKind
 from fastmlmd.engine.nodes import wire_fields
 from fastmlmd.engine.reads import PageAfter
 from fastmlmd.engine.records import EventRecord, NodeRecord, TypeRecord
@@ -104,6 +105,45 @@ def type_message(rec: TypeRecord) -> Message:
 
 def type_messages(records: Sequence[TypeRecord]) -> List[Message]:
     return [type_message(rec) for rec in records]
+
+
+_TYPE_LISTS = {TypeKind.ARTIFACT: (svc.GetArtifactTypesResponse, "artifact_types"),
+               TypeKind.EXECUTION: (svc.GetExecutionTypesResponse, "execution_types"),
+               TypeKind.CONTEXT: (svc.GetContextTypesResponse, "context_types")}
+_BUILTIN_IDS = frozenset(type_id for type_id, _, _ in BUILTIN_TYPES)
+
+
+class TypeView:
+    """The types of one kind, encoded once: every read then costs one parse (see Engine.types_view)."""
+
+    def __init__(self, kind: TypeKind, records: Sequence[TypeRecord]) -> None:
+        self._message = TYPE_CLASSES[kind]
+        self._list_class, self._list_field = _TYPE_LISTS[kind]
+        self._by_id: Dict[int, bytes] = {}
+        self._by_name: Dict[Tuple[str, str], bytes] = {}
+        listed: List[bytes] = []
+        for rec in records:
+            body = type_message(rec).SerializeToString()
+            self._by_id[rec.id] = body  # type: ignore[index]
+            self._by_name[(rec.name or "", rec.version or "")] = body
+            if rec.id not in _BUILTIN_IDS:
+                # As in MLMD's listings, listed types carry no external_id (lookups by id or name do).
+                rec = dataclasses.replace(rec, external_id=None)
+                listed.append(type_message(rec).SerializeToString())
+        self._listing = rowcore.frame(listed)
+
+    def all_user_types(self) -> List[Message]:
+        """Every user type (all versions), by id; the built-in mlmd.* types are left out."""
+        return list(getattr(self._list_class.FromString(self._listing), self._list_field))
+
+    def by_name(self, name: str, version: Optional[str]) -> Optional[Message]:
+        body = self._by_name.get((name, version or ""))
+        return None if body is None else self._message.FromString(body)
+
+    def by_ids(self, type_ids: Sequence[int]) -> List[Message]:
+        """The types with these ids in the order asked, repeats included; unknown ids are skipped."""
+        bodies = [self._by_id[i] for i in type_ids if i in self._by_id]
+        return list(getattr(self._list_class.FromString(rowcore.frame(bodies)), self._list_field))
 
 
 def _parser(container: Type[M], field: str) -> Callable[[Sequence[bytes]], list]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from typing import AbstractSet, Callable, List, Optional, Sequence, Tuple, TypeVar
+from typing import AbstractSet, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
 
 from fastmlmd.engine import compound, lineage, links, nodes, reads, types
 from fastmlmd.engine.catalog import ARTIFACT, CONTEXT, EXECUTION, LAYOUTS, NodeLayout, TypeKind
@@ -31,6 +31,8 @@ class Engine:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.type_cache = types.TypeCache()
+        self._type_writes = 0  # put_type calls made here: SQLite's data_version counts only other connections'
+        self._type_views: Dict[TypeKind, Tuple[Tuple[int, int], object]] = {}
 
     def close(self) -> None:
         self.db.close()
@@ -54,16 +56,27 @@ class Engine:
 
     # Types ---------------------------------------------------------------------------------------------------
     def put_type(self, record: TypeRecord, can_add_fields: bool, can_omit_fields: bool) -> int:
-        return self._write(lambda cur: types.put_type(cur, record, can_add_fields, can_omit_fields))
+        try:
+            return self._write(lambda cur: types.put_type(cur, record, can_add_fields, can_omit_fields))
+        finally:
+            self._type_writes += 1  # after the commit: a view taken in between is then rebuilt, never kept
 
-    def get_type(self, kind: TypeKind, name: str, version: Optional[str]) -> Optional[TypeRecord]:
-        return self._read(lambda cur: types.type_by_name(cur, kind, name, version))
+    def types_view(self, kind: TypeKind, build: Callable[[List[TypeRecord]], T]) -> T:
+        """`build(every type of kind, built-ins included, by id)`, rebuilt only when the types may have changed.
 
-    def get_types(self, kind: TypeKind) -> List[TypeRecord]:
-        return self._read(lambda cur: types.user_types(cur, kind))
-
-    def get_types_by_id(self, kind: TypeKind, type_ids: Sequence[int]) -> List[TypeRecord]:
-        return self._read(lambda cur: types.types_by_id(cur, kind, type_ids))
+        Types change rarely and are read on every pipeline step, so the bindings keep them ready-encoded here.
+        The view is stale once any connection commits (SQLite's data_version moves) or this store writes a
+        type; both are read before the types are, so a view is never newer than its mark claims.
+        """
+        def run(cur: sqlite3.Cursor) -> T:
+            mark = (cur.execute("PRAGMA data_version").fetchone()[0], self._type_writes)
+            cached = self._type_views.get(kind)
+            if cached is not None and cached[0] == mark:
+                return cached[1]  # type: ignore[return-value]
+            view = build(types.types_of_kind(cur, kind))
+            self._type_views[kind] = (mark, view)
+            return view
+        return self._read(run)
 
     def get_types_by_external_ids(self, kind: TypeKind, external_ids: Sequence[str]) -> List[TypeRecord]:
         return self._read(lambda cur: types.types_by_external_ids(cur, kind, external_ids))

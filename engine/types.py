@@ -56,6 +56,11 @@ def types_by_id(cur: sqlite3.Cursor, kind: Optional[int], type_ids: Iterable[int
     return [found[i] for i in wanted if i in found]
 
 
+def types_of_kind(cur: sqlite3.Cursor, kind: int) -> List[TypeRecord]:
+    """Every type of a kind, built-ins included, by id."""
+    return load_types(cur, "kind = ?", (int(kind),))
+
+
 def type_by_name(cur: sqlite3.Cursor, kind: int, name: str, version: Optional[str]) -> Optional[TypeRecord]:
     """The type (kind, name, version), or None."""
     found = load_types(cur, "kind = ? AND name = ? AND ifnull(version, '') = ?",

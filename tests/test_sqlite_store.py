@@ -263,3 +263,40 @@ def test_a_property_added_by_another_store_is_seen(tmp_path: Path) -> None:
     artifact.properties["p"].int_value = 1
     [artifact_id] = first.put_artifacts([artifact])
     assert first.get_artifacts_by_id([artifact_id])[0].properties["p"].int_value == 1
+
+
+def test_type_reads_follow_changes_by_this_and_other_stores(tmp_path: Path) -> None:
+    # Type reads are served from a view encoded once (Engine.types_view): every change must show at once.
+    path = tmp_path / "s.db"
+    first, second = metadata_store.MetadataStore(_config(path)), metadata_store.MetadataStore(_config(path))
+    type_id = first.put_artifact_type(pb.ArtifactType(name="T"))
+    assert [t.name for t in first.get_artifact_types()] == ["T"]  # views taken
+    assert first.get_artifact_type("T").properties == {}
+    assert first.get_artifact_types_by_id([type_id])[0].name == "T"
+
+    evolved = pb.ArtifactType(name="T", external_id="ext")
+    evolved.properties["p"] = pb.INT
+    second.put_artifact_type(evolved, can_add_fields=True)  # another connection
+    assert dict(first.get_artifact_type("T").properties) == {"p": pb.INT}
+    assert first.get_artifact_types_by_id([type_id])[0].external_id == "ext"
+    assert not first.get_artifact_types()[0].HasField("external_id")  # listings omit it, as in MLMD
+
+    first.put_artifact_type(pb.ArtifactType(name="U"))  # this connection: data_version does not move
+    assert [t.name for t in first.get_artifact_types()] == ["T", "U"]
+    assert [t.name for t in second.get_artifact_types()] == ["T", "U"]
+    second.put_artifacts([pb.Artifact(type_id=type_id)])  # a commit that changes no type
+    assert first.get_artifact_type("U").name == "U"
+    with pytest.raises(errors.NotFoundError):
+        first.get_artifact_type("V")
+    with pytest.raises(errors.AlreadyExistsError):  # a failed type write leaves the views right
+        first.put_artifact_type(pb.ArtifactType(name="T", properties={"p": pb.STRING, "q": pb.INT}),
+                                can_add_fields=True)
+    assert dict(first.get_artifact_type("T").properties) == {"p": pb.INT}
+
+
+def test_returned_types_are_the_callers_own(tmp_path: Path) -> None:
+    store = metadata_store.MetadataStore(_config(tmp_path / "s.db"))
+    store.put_artifact_type(pb.ArtifactType(name="T"))
+    store.get_artifact_type("T").name = "changed"
+    store.get_artifact_types()[0].name = "changed"
+    assert store.get_artifact_type("T").name == "T" and store.get_artifact_types()[0].name == "T"

@@ -6,6 +6,7 @@ classes follow MLMD's (see the spec's section 2).
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 import random
 import time
@@ -125,12 +126,15 @@ class MetadataStore:
         """Inserts or updates a context type and returns its id."""
         return self._put_type(TypeKind.CONTEXT, context_type, can_add_fields, can_omit_fields)
 
+    def _types(self, kind: TypeKind) -> convert.TypeView:
+        return self._call(lambda: self._engine.types_view(kind, functools.partial(convert.TypeView, kind)))
+
     def _get_type(self, kind: TypeKind, type_name: str, type_version: Optional[str]) -> Any:
-        record = self._call(lambda: self._engine.get_type(kind, type_name, type_version))
-        if record is None:
+        found = self._types(kind).by_name(type_name, type_version)
+        if found is None:
             raise errors.NotFoundError(
                 f"No type found for query, name: `{type_name}`, version: `{type_version or 'nullopt'}`")
-        return convert.type_message(record)
+        return found
 
     def get_artifact_type(self, type_name: str, type_version: Optional[str] = None,
                           extra_options: Optional[ExtraOptions] = None) -> proto.ArtifactType:
@@ -149,19 +153,18 @@ class MetadataStore:
 
     def get_artifact_types(self, extra_options: Optional[ExtraOptions] = None) -> List[proto.ArtifactType]:
         """Gets every user artifact type (all versions), by id."""
-        return convert.type_messages(self._call(lambda: self._engine.get_types(TypeKind.ARTIFACT)))
+        return self._types(TypeKind.ARTIFACT).all_user_types()
 
     def get_execution_types(self, extra_options: Optional[ExtraOptions] = None) -> List[proto.ExecutionType]:
         """Gets every user execution type (all versions), by id."""
-        return convert.type_messages(self._call(lambda: self._engine.get_types(TypeKind.EXECUTION)))
+        return self._types(TypeKind.EXECUTION).all_user_types()
 
     def get_context_types(self, extra_options: Optional[ExtraOptions] = None) -> List[proto.ContextType]:
         """Gets every user context type (all versions), by id."""
-        return convert.type_messages(self._call(lambda: self._engine.get_types(TypeKind.CONTEXT)))
+        return self._types(TypeKind.CONTEXT).all_user_types()
 
     def _types_by_id(self, kind: TypeKind, type_ids: Iterable[int]) -> list:
-        ids = _ids(type_ids)
-        return convert.type_messages(self._call(lambda: self._engine.get_types_by_id(kind, ids)))
+        return self._types(kind).by_ids(_ids(type_ids))
 
     def get_artifact_types_by_id(self, type_ids: Iterable[int],
                                  extra_options: Optional[ExtraOptions] = None) -> List[proto.ArtifactType]:
