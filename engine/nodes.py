@@ -56,7 +56,6 @@ def _columns(layout: NodeLayout) -> List[str]:
 
 
 _pack_double = struct.Struct("<d").pack
-_unpack_double = struct.Struct("<d").unpack
 
 
 def _needs_exact_bits(value: float) -> bool:
@@ -79,38 +78,25 @@ def _property_rows(node_id: int, node: StoredNode) -> List[tuple]:
     return _value_rows(node_id, 0, node.properties) + _value_rows(node_id, 1, node.custom_properties)
 
 
-def _decode_value(kind: int, int_v: object, double_v: object, string_v: object, bool_v: object,
-                  blob_v: object) -> Tuple[int, object]:
-    slot = _VALUE_SLOT[kind]
-    value = (int_v, double_v, string_v, bool_v, blob_v)[slot]
-    if kind == PropertyType.BOOLEAN:
-        value = bool(value)
-    elif kind == PropertyType.DOUBLE and blob_v is not None:
-        value = _unpack_double(blob_v)[0]  # type: ignore[arg-type]
-    return kind, value
-
-
 def load_stored(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) -> Dict[int, StoredNode]:
-    """The stored nodes with these ids, with their properties, keyed by id."""
+    """The stored nodes with these ids, with their properties, keyed by id.
+
+    Read from the encoded bodies, which hold every field and exact property values: one statement and one
+    decode a node, instead of a row per property.
+    """
     found: Dict[int, StoredNode] = {}
-    cols = _columns(layout)
+    fields = wire_fields(layout)
     for batch in chunks(sorted(set(ids))):
-        marks = placeholders(batch)
-        for row in cur.execute(f"SELECT {', '.join(cols)} FROM {layout.table} WHERE id IN ({marks})", batch):
-            values = dict(zip(cols, row))
-            found[row[0]] = StoredNode(
-                id=row[0], type_id=values["type_id"], uri=values.get("uri"),
-                state=values.get(layout.state_column) if layout.state_column else None,
-                name=values["name"], external_id=values["external_id"],
-                create_time=values["create_time"], update_time=values["update_time"],
-            )
-        for node_id, is_custom, name, kind, *slots in cur.execute(
-            f"SELECT node_id, is_custom, name, kind, int_value, double_value, string_value, bool_value, blob_value"
-            f" FROM {layout.property_table} WHERE node_id IN ({marks})", batch,
+        for node_id, create_time, update_time, body in cur.execute(
+            f"SELECT id, create_time, update_time, body FROM {layout.table} WHERE id IN ({placeholders(batch)})",
+            batch,
         ):
-            node = found[node_id]
-            target = node.custom_properties if is_custom else node.properties
-            target[name] = _decode_value(kind, *slots)
+            _, type_id, uri, state, name, external_id, _, props, custom, _ = rowcore.decode_node(fields, body)
+            found[node_id] = StoredNode(
+                id=node_id, type_id=type_id, uri=(uri or "") if layout.f_uri else None, state=state, name=name,
+                external_id=external_id, create_time=create_time, update_time=update_time,
+                properties=props, custom_properties=custom,
+            )
     return found
 
 
