@@ -16,6 +16,7 @@ from fastmlmd.engine import errors
 from fastmlmd.engine.planner import compile_filter
 from fastmlmd.engine.records import EventRecord, NodeRecord, TypeRecord
 from fastmlmd.engine.schema import SCHEMA_VERSION
+from fastmlmd.engine.sqlutil import CHUNK
 
 T = TypeVar("T")
 
@@ -39,6 +40,10 @@ class Engine:
 
     def _read(self, fn: Callable[[sqlite3.Cursor], T]) -> T:
         return self.db.run(fn, write=False)
+
+    def _read_statement(self, fn: Callable[[sqlite3.Cursor], T]) -> T:
+        """A read that runs exactly one SELECT, atomic without an explicit transaction."""
+        return self.db.run(fn, write=False, one_statement=True)
 
     def _write(self, fn: Callable[[sqlite3.Cursor], T]) -> T:
         return self.db.run(fn, write=True)
@@ -68,15 +73,21 @@ class Engine:
         The view is stale once any connection commits (SQLite's data_version moves) or this store writes a
         type; both are read before the types are, so a view is never newer than its mark claims.
         """
-        def run(cur: sqlite3.Cursor) -> T:
-            mark = (cur.execute("PRAGMA data_version").fetchone()[0], self._type_writes)
+        def mark(cur: sqlite3.Cursor) -> Tuple[int, int]:
+            return cur.execute("PRAGMA data_version").fetchone()[0], self._type_writes
+
+        def fresh_view(cur: sqlite3.Cursor) -> Optional[T]:
             cached = self._type_views.get(kind)
-            if cached is not None and cached[0] == mark:
-                return cached[1]  # type: ignore[return-value]
+            return cached[1] if cached is not None and cached[0] == mark(cur) else None  # type: ignore[return-value]
+
+        def rebuild(cur: sqlite3.Cursor) -> T:
+            taken = mark(cur)
             view = build(types.types_of_kind(cur, kind))
-            self._type_views[kind] = (mark, view)
+            self._type_views[kind] = (taken, view)
             return view
-        return self._read(run)
+
+        found = self._read_statement(fresh_view)
+        return found if found is not None else self._read(rebuild)
 
     def get_types_by_external_ids(self, kind: TypeKind, external_ids: Sequence[str]) -> List[TypeRecord]:
         return self._read(lambda cur: types.types_by_external_ids(cur, kind, external_ids))
@@ -87,7 +98,8 @@ class Engine:
         return self._write(lambda cur: nodes.put_nodes(cur, layout, records, now_ms(), self.type_cache, mask_paths))
 
     def nodes_by_ids(self, kind: TypeKind, ids: Sequence[int]) -> List[bytes]:
-        return self._read(lambda cur: reads.bodies_by_ids(cur, LAYOUTS[kind], ids))
+        read = self._read_statement if len(ids) <= CHUNK else self._read  # more ids: several statements
+        return read(lambda cur: reads.bodies_by_ids(cur, LAYOUTS[kind], ids))
 
     def artifacts_and_types_by_ids(self, ids: Sequence[int]) -> Tuple[List[bytes], List[TypeRecord]]:
         def run(cur: sqlite3.Cursor) -> Tuple[List[bytes], List[TypeRecord]]:
@@ -98,7 +110,7 @@ class Engine:
     def nodes_by_type(self, kind: TypeKind, type_name: str, type_version: Optional[str]) -> List[bytes]:
         layout = LAYOUTS[kind]
 
-        return self._read(lambda cur: reads.bodies_where(
+        return self._read_statement(lambda cur: reads.bodies_where(
             cur, layout, f"type_id = ({types.TYPE_ID_BY_NAME})", (int(kind), type_name, type_version or "")))
 
     def node_by_type_and_name(self, kind: TypeKind, type_name: str, node_name: str,
@@ -109,10 +121,10 @@ class Engine:
             found = reads.bodies_where(cur, layout, f"type_id = ({types.TYPE_ID_BY_NAME}) AND name = ?",
                                        (int(kind), type_name, type_version or "", node_name))
             return found[0] if found else None
-        return self._read(run)
+        return self._read_statement(run)
 
     def artifacts_by_uri(self, uri: str) -> List[bytes]:
-        return self._read(lambda cur: reads.bodies_where(cur, ARTIFACT, "uri = ?", (uri,)))
+        return self._read_statement(lambda cur: reads.bodies_where(cur, ARTIFACT, "uri = ?", (uri,)))
 
     def nodes_by_external_ids(self, kind: TypeKind, external_ids: Sequence[str]) -> List[bytes]:
         return self._read(lambda cur: reads.bodies_by_external_ids(cur, LAYOUTS[kind], external_ids))
@@ -148,10 +160,12 @@ class Engine:
         self._write(lambda cur: links.put_events(cur, events, now_ms()))
 
     def events_by_artifact_ids(self, ids: Sequence[int]) -> List[bytes]:
-        return self._read(lambda cur: links.events_by_node(cur, "artifact_id", ids))
+        read = self._read_statement if len(ids) <= CHUNK else self._read
+        return read(lambda cur: links.events_by_node(cur, "artifact_id", ids))
 
     def events_by_execution_ids(self, ids: Sequence[int]) -> List[bytes]:
-        return self._read(lambda cur: links.events_by_node(cur, "execution_id", ids))
+        read = self._read_statement if len(ids) <= CHUNK else self._read
+        return read(lambda cur: links.events_by_node(cur, "execution_id", ids))
 
     def put_attributions_and_associations(self, attributions: Sequence[Tuple[Optional[int], Optional[int]]],
                                           associations: Sequence[Tuple[Optional[int], Optional[int]]]) -> None:
@@ -161,16 +175,16 @@ class Engine:
         self._write(lambda cur: links.put_parent_contexts(cur, edges))
 
     def contexts_by_artifact(self, artifact_id: int) -> List[bytes]:
-        return self._read(lambda cur: links.contexts_of_node(cur, ARTIFACT, artifact_id))
+        return self._read_statement(lambda cur: links.contexts_of_node(cur, ARTIFACT, artifact_id))
 
     def contexts_by_execution(self, execution_id: int) -> List[bytes]:
-        return self._read(lambda cur: links.contexts_of_node(cur, EXECUTION, execution_id))
+        return self._read_statement(lambda cur: links.contexts_of_node(cur, EXECUTION, execution_id))
 
     def parent_contexts(self, context_id: int) -> List[bytes]:
-        return self._read(lambda cur: links.related_contexts(cur, context_id, parents=True))
+        return self._read_statement(lambda cur: links.related_contexts(cur, context_id, parents=True))
 
     def children_contexts(self, context_id: int) -> List[bytes]:
-        return self._read(lambda cur: links.related_contexts(cur, context_id, parents=False))
+        return self._read_statement(lambda cur: links.related_contexts(cur, context_id, parents=False))
 
     # Compound writes -----------------------------------------------------------------------------------------
     def put_execution(self, execution: NodeRecord, artifact_events: Sequence[Tuple[NodeRecord, Optional[EventRecord]]],
