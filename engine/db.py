@@ -180,7 +180,8 @@ def _configure(conn: sqlite3.Connection, in_memory: bool, readonly: bool) -> Non
     conn.execute("PRAGMA busy_timeout = 0")
     if in_memory:
         return  # an in-memory database is all cache
-    conn.execute(f"PRAGMA cache_size = {-CACHE_MIB * 1024}")
+    # Even this pragma reads the schema first: another process's commit can make it wait like any read.
+    _retry_busy(lambda: conn.execute(f"PRAGMA cache_size = {-CACHE_MIB * 1024}"))
     if not readonly:
         # WAL: readers never wait for writers; NORMAL sync is crash-safe for the process under WAL.
         _retry_busy(lambda: conn.execute("PRAGMA journal_mode = WAL"))

@@ -22,6 +22,9 @@ _SLOT = object()
 Filler = Tuple[object, object]
 
 
+MAX_CACHED_CHARS = 4096  # longer queries are rare, slow to plan anyway, and would bloat the caches
+
+
 class _NotShared:
     """The mark of a shape whose texts must each be planned."""
 
@@ -45,6 +48,8 @@ class PlanCache:
         self._lock = threading.Lock()  # the dictionaries are shared by every store in the process
 
     def plan(self, scope: Hashable, query: str) -> Plan:
+        if len(query) > MAX_CACHED_CHARS:
+            return self._compile(scope, query)
         text_key = (scope, query)
         found = self._by_text.get(text_key)
         if found is not None:
@@ -88,13 +93,14 @@ class PlanCache:
             return NOT_SHARED  # the new values did not land where the old ones were
         if other_sql != sql or len(other_params) != len(params):
             return NOT_SHARED
+        slot_of_other = {(type(other), other): index for index, other in enumerate(others)}  # all distinct
         fillers: List[Filler] = []
         for mine, theirs in zip(params, other_params):
             if type(mine) is type(theirs) and mine == theirs:
                 fillers.append((None, mine))
                 continue
-            slot = _slot_of(mine, theirs, shape.values, others)
-            if slot is None:
+            slot = slot_of_other.get((type(theirs), theirs))
+            if slot is None or type(mine) is not type(shape.values[slot]) or mine != shape.values[slot]:
                 return NOT_SHARED
             fillers.append((_SLOT, slot))
         return sql, tuple(fillers)
@@ -107,18 +113,12 @@ class PlanCache:
 
 
 def _other_values(values: Sequence[Literal]) -> Tuple[Literal, ...]:
-    """A different value of the same kind for each literal, unlike any constant a plan could hold."""
+    """For each literal a different value of the same kind: all distinct, unlike any constant a plan holds."""
     others: List[Literal] = []
     for index, value in enumerate(values):
         if isinstance(value, str):
             others.append(f"{value}~shape{index}~")
         else:
-            others.append((value + 100_003 + index) % 10**17)  # stays within 18 digits
+            other = 10**17 + index  # 18 digits, like the largest literal a shape takes
+            others.append(other if other != value else 2 * 10**17 + index)
     return tuple(others)
-
-
-def _slot_of(mine: object, theirs: object, values: Sequence[Literal], others: Sequence[Literal]) -> Optional[int]:
-    for index, (value, other) in enumerate(zip(values, others)):
-        if type(mine) is type(value) and mine == value and type(theirs) is type(other) and theirs == other:
-            return index
-    return None
