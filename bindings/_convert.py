@@ -146,19 +146,23 @@ class TypeView:
         return list(getattr(self._list_class.FromString(rowcore.frame(bodies)), self._list_field))
 
 
-def _parser(container: Type[M], field: str) -> Callable[[Sequence[bytes]], list]:
+def _parser(container: Type[M], field: str, message: Type[Message]) -> Callable[[Sequence[bytes]], list]:
+    parse_one = message.FromString
+
     def parse(bodies: Sequence[bytes]) -> list:
         # One parse builds every message: the bodies are framed as the container's repeated field 1.
+        if len(bodies) == 1:
+            return [parse_one(bodies[0])]  # a point read: no frame to build
         if not bodies:
             return []
         return list(getattr(container.FromString(rowcore.frame(bodies)), field))
     return parse
 
 
-parse_artifacts = _parser(svc.GetArtifactsByIDResponse, "artifacts")
-parse_executions = _parser(svc.GetExecutionsByIDResponse, "executions")
-parse_contexts = _parser(svc.GetContextsByIDResponse, "contexts")
-parse_events = _parser(svc.GetEventsByArtifactIDsResponse, "events")
+parse_artifacts = _parser(svc.GetArtifactsByIDResponse, "artifacts", pb.Artifact)
+parse_executions = _parser(svc.GetExecutionsByIDResponse, "executions", pb.Execution)
+parse_contexts = _parser(svc.GetContextsByIDResponse, "contexts", pb.Context)
+parse_events = _parser(svc.GetEventsByArtifactIDsResponse, "events", pb.Event)
 NODE_PARSERS = {TypeKind.ARTIFACT: parse_artifacts, TypeKind.EXECUTION: parse_executions,
                 TypeKind.CONTEXT: parse_contexts}
 

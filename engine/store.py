@@ -118,9 +118,9 @@ class Engine:
         layout = LAYOUTS[kind]
 
         def run(cur: sqlite3.Cursor) -> Optional[bytes]:
-            found = reads.bodies_where(cur, layout, f"type_id = ({types.TYPE_ID_BY_NAME}) AND name = ?",
-                                       (int(kind), type_name, type_version or "", node_name))
-            return found[0] if found else None
+            sql = f"SELECT body FROM {layout.table} WHERE type_id = ({types.TYPE_ID_BY_NAME}) AND name = ?"
+            row = cur.execute(sql, (int(kind), type_name, type_version or "", node_name)).fetchone()  # unique
+            return None if row is None else row[0]
         return self._read_statement(run)
 
     def artifacts_by_uri(self, uri: str) -> List[bytes]:

@@ -28,7 +28,8 @@ _TOKENS = re.compile(r"""
   | '(?P<single>[^'\\\r\n]*)'(?!')
   | "(?P<double>[^"\\\r\n]*)"(?!")
   | (?P<int>[0-9]{1,18})(?![\w.])
-  | (?P<other>[0-9.](?:[eE][+-]|[\w.])*|(?:[A-Za-z_][A-Za-z0-9_]*|`[^`\r\n]+`)(?:\.[ \t]*(?:[A-Za-z0-9_]+|`[^`\r\n]+`))*)
+  | (?P<other>[0-9.](?:[eE][+-]|[\w.])*                            # a float or a malformed number
+      | (?:[A-Za-z_][A-Za-z0-9_]*|`[^`\r\n]+`)(?:\.[ \t]*(?:[A-Za-z0-9_]+|`[^`\r\n]+`))*)  # a path
 """, re.VERBOSE)
 _INTERESTING = re.compile(r"""[rR]?['"]|[0-9.A-Za-z_`]""")
 
