@@ -10,9 +10,6 @@ from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.string cimport memcpy
 
-import struct
-
-_pack_double = struct.Struct("<d").pack
 
 cdef enum:
     _INT = 1
@@ -23,7 +20,38 @@ cdef enum:
     _BOOLEAN = 6
 
 
-cdef inline void _put_varint(bytearray out, uint64_t value):
+# Encoding -------------------------------------------------------------------------------------------------
+# Each message is written twice by the same code: once into nothing, to measure it, then into one bytes object
+# of exactly that size. No intermediate objects are made (UTF-8 of a str comes from the str's own cache), so a
+# node with six properties costs one allocation instead of about eighty.
+
+cdef extern from "Python.h":
+    const char* PyUnicode_AsUTF8AndSize(object text, Py_ssize_t* size) except NULL
+    char* PyBytes_AS_STRING(object data)
+    Py_ssize_t PyBytes_GET_SIZE(object data)
+
+
+cdef struct Out:
+    char* buf  # NULL while measuring
+    Py_ssize_t n  # bytes written (or measured) so far
+    Py_ssize_t cap  # the size of buf: writes never pass it
+
+
+cdef inline Py_ssize_t _varint_size(uint64_t value) noexcept:
+    cdef Py_ssize_t n = 1
+    while value > 0x7F:
+        value >>= 7
+        n += 1
+    return n
+
+
+cdef inline void _out_raw(Out* out, const char* data, Py_ssize_t size) noexcept:
+    if out.buf != NULL and out.n + size <= out.cap:
+        memcpy(out.buf + out.n, data, size)
+    out.n += size
+
+
+cdef inline void _out_varint(Out* out, uint64_t value) noexcept:
     cdef unsigned char buf[10]
     cdef Py_ssize_t n = 0
     while value > 0x7F:
@@ -31,146 +59,237 @@ cdef inline void _put_varint(bytearray out, uint64_t value):
         value >>= 7
         n += 1
     buf[n] = <unsigned char>value
-    n += 1
-    out.extend((<char*>buf)[:n])
+    _out_raw(out, <char*>buf, n + 1)
 
 
-cdef inline uint64_t _as_u64(object value):
+cdef inline uint64_t _as_u64(object value) except? 0:
     cdef int64_t signed_value = value
     return <uint64_t>signed_value
 
 
-def varint(value):
-    """Encodes an int64 as a protobuf varint (negative numbers as their 64-bit two's complement)."""
-    cdef bytearray out = bytearray()
-    _put_varint(out, _as_u64(value))
-    return bytes(out)
+cdef inline const char* _utf8(object text, Py_ssize_t* size) except NULL:
+    if not isinstance(text, str):
+        raise TypeError(f"expected str, got {type(text).__name__}")
+    return PyUnicode_AsUTF8AndSize(text, size)
 
 
-cdef inline void _put_len_field(bytearray out, int number, bytes payload):
-    _put_varint(out, <uint64_t>(number << 3 | 2))
-    _put_varint(out, <uint64_t>len(payload))
-    out.extend(payload)
+cdef inline void _out_int_field(Out* out, int number, uint64_t value) noexcept:
+    _out_varint(out, <uint64_t>(number << 3))
+    _out_varint(out, value)
 
 
-cdef inline void _put_int_field(bytearray out, int number, object value):
-    _put_varint(out, <uint64_t>(number << 3))
-    _put_varint(out, _as_u64(value))
+cdef inline void _out_len_field(Out* out, int number, const char* data, Py_ssize_t size) noexcept:
+    _out_varint(out, <uint64_t>(number << 3 | 2))
+    _out_varint(out, <uint64_t>size)
+    _out_raw(out, data, size)
 
 
-cdef void _put_value(bytearray out, int kind, object value) except *:
+cdef int _out_str_field(Out* out, int number, object text) except -1:
+    cdef Py_ssize_t size
+    cdef const char* data = _utf8(text, &size)
+    _out_len_field(out, number, data, size)
+    return 0
+
+
+cdef int _out_value(Out* out, int kind, object value) except -1:
+    cdef double number
+    cdef uint64_t bits
+    cdef unsigned char little[8]
+    cdef int i
     if kind == _INT:
-        _put_int_field(out, 1, value)
+        _out_int_field(out, 1, _as_u64(value))
     elif kind == _BOOLEAN:
-        _put_int_field(out, 6, 1 if value else 0)
+        _out_int_field(out, 6, 1 if value else 0)
     elif kind == _DOUBLE:
-        _put_varint(out, <uint64_t>(2 << 3 | 1))
-        out.extend(_pack_double(value))
+        number = value
+        memcpy(&bits, &number, 8)
+        for i in range(8):  # little-endian whatever the host, as protobuf's fixed64
+            little[i] = <unsigned char>((bits >> (8 * i)) & 0xFF)
+        _out_varint(out, <uint64_t>(2 << 3 | 1))
+        _out_raw(out, <char*>little, 8)
     elif kind == _STRING:
-        _put_len_field(out, 3, (<str>value).encode("utf-8"))
-    elif kind == _STRUCT:
-        _put_len_field(out, 4, bytes(value))
-    elif kind == _PROTO:
-        _put_len_field(out, 5, bytes(value))
+        _out_str_field(out, 3, value)
+    elif kind == _STRUCT or kind == _PROTO:
+        if not isinstance(value, bytes):
+            value = bytes(value)
+        _out_len_field(out, 4 if kind == _STRUCT else 5, PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value))
     else:
         raise KeyError(kind)
+    return 0
+
+
+cdef int _out_properties(Out* out, int number, dict properties) except -1:
+    cdef Out measure
+    cdef Py_ssize_t key_size, value_size
+    cdef const char* key_data
+    for key in sorted(properties):
+        kind, value = properties[key]
+        key_data = _utf8(key, &key_size)
+        measure.buf = NULL
+        measure.n = 0
+        measure.cap = 0
+        _out_value(&measure, kind, value)
+        value_size = measure.n
+        _out_varint(out, <uint64_t>(number << 3 | 2))
+        _out_varint(out, <uint64_t>(1 + _varint_size(key_size) + key_size + 1 + _varint_size(value_size) + value_size))
+        _out_len_field(out, 1, key_data, key_size)
+        _out_varint(out, <uint64_t>(2 << 3 | 2))
+        _out_varint(out, <uint64_t>value_size)
+        _out_value(out, kind, value)
+    return 0
+
+
+cdef inline void _start(Out* out) noexcept:
+    out.buf = NULL
+    out.n = 0
+    out.cap = 0
+
+
+cdef object _allocate(Out* out):
+    """The bytes object a measured message goes into; `out` then writes into it from the start."""
+    result = PyBytes_FromStringAndSize(NULL, out.n)
+    out.buf = PyBytes_AS_STRING(result)
+    out.cap = out.n
+    out.n = 0
+    return result
+
+
+cdef inline int _check_filled(Out* out) except -1:
+    if out.n != out.cap:  # only if an argument changed between the passes
+        raise RuntimeError("message size changed while encoding")
+    return 0
+
+
+def varint(value):
+    """Encodes an int64 as a protobuf varint (negative numbers as their 64-bit two's complement)."""
+    cdef uint64_t number = _as_u64(value)
+    cdef Out out
+    _start(&out)
+    _out_varint(&out, number)
+    result = _allocate(&out)
+    _out_varint(&out, number)
+    _check_filled(&out)
+    return result
 
 
 def encode_value(int kind, object value):
     """Encodes one `ml_metadata.Value` message."""
-    cdef bytearray out = bytearray()
-    _put_value(out, kind, value)
-    return bytes(out)
-
-
-cdef void _put_properties(bytearray out, int number, dict properties) except *:
-    cdef bytearray entry
-    cdef bytearray value_bytes
-    for key in sorted(properties):
-        kind, value = properties[key]
-        value_bytes = bytearray()
-        _put_value(value_bytes, kind, value)
-        entry = bytearray()
-        _put_len_field(entry, 1, (<str>key).encode("utf-8"))
-        _put_len_field(entry, 2, bytes(value_bytes))
-        _put_len_field(out, number, bytes(entry))
+    cdef Out out
+    _start(&out)
+    _out_value(&out, kind, value)
+    result = _allocate(&out)
+    _out_value(&out, kind, value)
+    _check_filled(&out)
+    return result
 
 
 def encode_properties(int number, dict properties):
     """Encodes a `map<string, Value>` field as its entries, in key order."""
-    cdef bytearray out = bytearray()
-    _put_properties(out, number, properties)
-    return bytes(out)
+    cdef Out out
+    _start(&out)
+    _out_properties(&out, number, properties)
+    result = _allocate(&out)
+    _out_properties(&out, number, properties)
+    _check_filled(&out)
+    return result
+
+
+cdef int _out_node(Out* out, tuple fields, node_id, type_id, uri, state, name, str type_name, create_time,
+                   update_time, external_id, dict properties, dict custom_properties) except -1:
+    cdef int f_id, f_type_id, f_uri, f_props, f_custom, f_state, f_name, f_type, f_create, f_update, f_ext
+    f_id, f_type_id, f_uri, f_props, f_custom, f_state, f_name, f_type, f_create, f_update, f_ext = fields
+    cdef int number
+    # Field numbers are small (<= 11), so emitting in ascending order is a scan over 1..11.
+    cdef int top = max(fields)
+    for number in range(1, top + 1):
+        if number == f_id:
+            _out_int_field(out, f_id, _as_u64(node_id))
+        elif number == f_type_id:
+            _out_int_field(out, f_type_id, _as_u64(type_id))
+        elif number == f_uri:
+            if uri is not None:
+                _out_str_field(out, f_uri, uri)
+        elif number == f_props:
+            if properties:
+                _out_properties(out, f_props, properties)
+        elif number == f_custom:
+            if custom_properties:
+                _out_properties(out, f_custom, custom_properties)
+        elif number == f_state:
+            if state is not None:
+                _out_int_field(out, f_state, _as_u64(state))
+        elif number == f_name:
+            if name is not None:
+                _out_str_field(out, f_name, name)
+        elif number == f_type:
+            _out_str_field(out, f_type, type_name)
+        elif number == f_create:
+            _out_int_field(out, f_create, _as_u64(create_time))
+        elif number == f_update:
+            _out_int_field(out, f_update, _as_u64(update_time))
+        elif number == f_ext:
+            if external_id is not None:
+                _out_str_field(out, f_ext, external_id)
+    return 0
 
 
 def encode_node(tuple fields, node_id, type_id, uri, state, name, str type_name, create_time, update_time,
                 external_id, dict properties, dict custom_properties):
     """Encodes a whole Artifact / Execution / Context message (see the pure-Python twin)."""
-    cdef int f_id, f_type_id, f_uri, f_props, f_custom, f_state, f_name, f_type, f_create, f_update, f_ext
-    f_id, f_type_id, f_uri, f_props, f_custom, f_state, f_name, f_type, f_create, f_update, f_ext = fields
-    cdef list parts = []
-    cdef bytearray piece
-    cdef int number
-    # Field numbers are small (<= 11), so emitting in ascending order is a scan over 1..11.
-    cdef int top = max(fields)
-    for number in range(1, top + 1):
-        piece = bytearray()
-        if number == f_id:
-            _put_int_field(piece, f_id, node_id)
-        elif number == f_type_id:
-            _put_int_field(piece, f_type_id, type_id)
-        elif number == f_uri:
-            if uri is not None:
-                _put_len_field(piece, f_uri, (<str>uri).encode("utf-8"))
-        elif number == f_props:
-            if properties:
-                _put_properties(piece, f_props, properties)
-        elif number == f_custom:
-            if custom_properties:
-                _put_properties(piece, f_custom, custom_properties)
-        elif number == f_state:
-            if state is not None:
-                _put_int_field(piece, f_state, state)
-        elif number == f_name:
-            if name is not None:
-                _put_len_field(piece, f_name, (<str>name).encode("utf-8"))
-        elif number == f_type:
-            _put_len_field(piece, f_type, type_name.encode("utf-8"))
-        elif number == f_create:
-            _put_int_field(piece, f_create, create_time)
-        elif number == f_update:
-            _put_int_field(piece, f_update, update_time)
-        elif number == f_ext:
-            if external_id is not None:
-                _put_len_field(piece, f_ext, (<str>external_id).encode("utf-8"))
-        if piece:
-            parts.append(bytes(piece))
-    return b"".join(parts)
+    cdef Out out
+    _start(&out)
+    _out_node(&out, fields, node_id, type_id, uri, state, name, type_name, create_time, update_time, external_id,
+              properties, custom_properties)
+    result = _allocate(&out)
+    _out_node(&out, fields, node_id, type_id, uri, state, name, type_name, create_time, update_time, external_id,
+              properties, custom_properties)
+    _check_filled(&out)
+    return result
+
+
+cdef int _out_event(Out* out, artifact_id, execution_id, path, event_type, milliseconds) except -1:
+    _out_int_field(out, 1, _as_u64(artifact_id))
+    _out_int_field(out, 2, _as_u64(execution_id))
+    if path is not None:
+        _out_len_field(out, 3, PyBytes_AS_STRING(path), PyBytes_GET_SIZE(path))
+    _out_int_field(out, 4, _as_u64(event_type))
+    if milliseconds is not None:
+        _out_int_field(out, 5, _as_u64(milliseconds))
+    return 0
 
 
 def encode_event(artifact_id, execution_id, path, event_type, milliseconds):
     """Encodes an `ml_metadata.Event` message (path is the serialized Event.Path)."""
-    cdef bytearray out = bytearray()
-    _put_int_field(out, 1, artifact_id)
-    _put_int_field(out, 2, execution_id)
-    if path is not None:
-        _put_len_field(out, 3, bytes(path))
-    _put_int_field(out, 4, event_type)
-    if milliseconds is not None:
-        _put_int_field(out, 5, milliseconds)
-    return bytes(out)
+    if path is not None and not isinstance(path, bytes):
+        path = bytes(path)
+    cdef Out out
+    _start(&out)
+    _out_event(&out, artifact_id, execution_id, path, event_type, milliseconds)
+    result = _allocate(&out)
+    _out_event(&out, artifact_id, execution_id, path, event_type, milliseconds)
+    _check_filled(&out)
+    return result
 
 
 def frame(bodies, int number=1):
     """Frames encoded messages as the repeated field `number` of a container message."""
-    cdef bytearray out = bytearray()
-    cdef bytes body
     cdef uint64_t tag = <uint64_t>(number << 3 | 2)
-    for body in bodies:
-        _put_varint(out, tag)
-        _put_varint(out, <uint64_t>len(body))
-        out.extend(body)
-    return bytes(out)
+    cdef Py_ssize_t tag_size = _varint_size(tag)
+    cdef Py_ssize_t total = 0
+    cdef Py_ssize_t size
+    cdef bytes body
+    cdef list items = bodies if type(bodies) is list else list(bodies)
+    cdef Out out
+    for body in items:
+        size = PyBytes_GET_SIZE(body)
+        total += tag_size + _varint_size(<uint64_t>size) + size
+    _start(&out)
+    out.n = total
+    result = _allocate(&out)
+    for body in items:
+        _out_len_field(&out, number, PyBytes_AS_STRING(body), PyBytes_GET_SIZE(body))
+    _check_filled(&out)
+    return result
 
 
 # Decoding -------------------------------------------------------------------------------------------------
