@@ -298,6 +298,19 @@ class FloorSide:
                 f"ORDER BY create_time DESC, id DESC LIMIT {limit}")
             meter.add(found, found)
 
+    def page_through_artifacts(self, ds: Dataset, meter: Meter) -> None:
+        size = ds.page_through
+        last = 0
+        for _ in meter.each(ds.plan("page_through_artifacts")):
+            where, tail = "kind = 'artifact' AND id > ?", f"ORDER BY id LIMIT {size}"
+            rows = self.conn.execute(f"SELECT {_NODE_COLUMNS} FROM node WHERE {where} {tail}", (last,)).fetchall()
+            self.conn.execute(f"SELECT * FROM property WHERE node_id IN (SELECT id FROM node WHERE {where} {tail})",
+                              (last,)).fetchall()
+            meter.add(len(rows), len(rows))
+            if len(rows) < size:
+                break
+            last = rows[-1][0]
+
     # Lineage: breadth-first over the event table, then the nodes, edges and contexts of the result -----
     def _walk(self, seed: int, hops: int, direction: str) -> Tuple[Set[int], Set[int]]:
         # Upstream: artifact <- producing execution (OUTPUT events), execution <- consumed artifacts (INPUT).

@@ -275,6 +275,18 @@ class ApiSide:
             found = len(self.store.get_executions(list_options=options))
             meter.add(found, found)
 
+    def page_through_artifacts(self, ds: Dataset, meter: Meter) -> None:
+        """Every artifact, 1,000 a page, as a program pages through a store (keyset paging on id)."""
+        size = ds.page_through
+        last = 0
+        for _ in meter.each(ds.plan("page_through_artifacts")):
+            options = ListOptions(limit=size, order_by=OrderByField.ID, is_asc=True, filter_query=f"id > {last}")
+            page = self.store.get_artifacts(list_options=options)
+            meter.add(len(page), len(page))
+            if len(page) < size:
+                break
+            last = page[-1].id
+
     # Lineage -------------------------------------------------------------------------------------------
     def _lineage(self, ds: Dataset, meter: Meter, name: str) -> None:
         ids = self.ids[ARTIFACT]
