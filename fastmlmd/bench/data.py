@@ -83,7 +83,7 @@ WORKLOAD_NAMES = tuple(name for name, _, _ in WORKLOADS)
 OPS = {"types": 300, "batches": 200, "by_type": 20, "points": 1000, "events": 300, "filters": 300,
        "pages": 40, "lineage": 60}
 NODE_BATCH, EDGE_BATCH, ID_BATCH, EVENT_ID_BATCH = 100, 200, 100, 20
-PAGE_THROUGH = 1000  # page_through_artifacts: artifacts a page
+PAGE_THROUGH = 1000  # page_through_artifacts: artifacts a page (fewer in stores of under 50 pages)
 PUBLISH_RUNS = 20  # put_execution: new runs published component by component
 
 
@@ -102,7 +102,7 @@ class Dataset:
         self.n_artifacts = self.n_executions * 2
         self.n_edges = self.n_executions * 2 * 3  # each execution and its 2 outputs, to 2 contexts
         self.node_batch, self.edge_batch = NODE_BATCH, EDGE_BATCH
-        self.page_through = PAGE_THROUGH
+        self.page_through = max(10, min(PAGE_THROUGH, self.n_artifacts // 50))
 
     @property
     def n_nodes(self) -> int:
@@ -265,7 +265,7 @@ class Dataset:
         if name == "list_pipeline_paged":
             return [(rng.randrange(self.pipelines), rng.randrange(comps), 100) for _ in range(OPS["pages"])]
         if name == "page_through_artifacts":
-            return list(range(-(-n_art // PAGE_THROUGH) + 1))  # every page, the last one found empty or short
+            return list(range(-(-n_art // self.page_through)))  # every page: the store's artifacts are known
         if name in ("lineage_2_hops", "lineage_6_hops"):
             hops = 2 if name == "lineage_2_hops" else 6
             return [(self.main_output(rng.randrange(runs), rng.randrange(comps)), hops, "BIDIRECTIONAL")

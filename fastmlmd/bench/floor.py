@@ -307,9 +307,7 @@ class FloorSide:
             self.conn.execute(f"SELECT * FROM property WHERE node_id IN (SELECT id FROM node WHERE {where} {tail})",
                               (last,)).fetchall()
             meter.add(len(rows), len(rows))
-            if len(rows) < size:
-                break
-            last = rows[-1][0]
+            last = rows[-1][0] if rows else last
 
     # Lineage: breadth-first over the event table, then the nodes, edges and contexts of the result -----
     def _walk(self, seed: int, hops: int, direction: str) -> Tuple[Set[int], Set[int]]:

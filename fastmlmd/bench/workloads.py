@@ -283,9 +283,7 @@ class ApiSide:
             options = ListOptions(limit=size, order_by=OrderByField.ID, is_asc=True, filter_query=f"id > {last}")
             page = self.store.get_artifacts(list_options=options)
             meter.add(len(page), len(page))
-            if len(page) < size:
-                break
-            last = page[-1].id
+            last = page[-1].id if page else last
 
     # Lineage -------------------------------------------------------------------------------------------
     def _lineage(self, ds: Dataset, meter: Meter, name: str) -> None:
