@@ -5,9 +5,7 @@ and the property rows that filters use; all three change in the same transaction
 """
 from __future__ import annotations
 
-import math
 import sqlite3
-import struct
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -16,12 +14,6 @@ from fastmlmd.engine.catalog import NodeLayout, PropertyType, TypeKind
 from fastmlmd.engine.records import NodeRecord, Properties, TypeRecord
 from fastmlmd.engine.sqlutil import chunks, placeholders
 from fastmlmd.engine.types import TypeCache
-
-_VALUE_SLOT = {  # PropertyType number -> position in (int, double, string, bool, blob); plain ints: hot path
-    int(PropertyType.INT): 0, int(PropertyType.DOUBLE): 1, int(PropertyType.STRING): 2,
-    int(PropertyType.BOOLEAN): 3, int(PropertyType.STRUCT): 4, int(PropertyType.PROTO): 4,
-}
-
 
 @dataclass
 class StoredNode:
@@ -55,27 +47,8 @@ def _columns(layout: NodeLayout) -> List[str]:
     return cols + ["name", "external_id", "create_time", "update_time"]
 
 
-_pack_double = struct.Struct("<d").pack
-
-
-def _needs_exact_bits(value: float) -> bool:
-    # SQLite stores NaN as NULL and -0.0 as 0: such doubles keep their bits in blob_value as well.
-    return value != value or (value == 0 and math.copysign(1.0, value) < 0)
-
-
-def _value_rows(node_id: int, is_custom: int, props: Properties) -> List[tuple]:
-    rows = []
-    for name, (kind, value) in props.items():
-        slots: List[object] = [None, None, None, None, None]
-        slots[_VALUE_SLOT[kind]] = int(value) if kind == PropertyType.BOOLEAN else value
-        if kind == PropertyType.DOUBLE and _needs_exact_bits(value):  # type: ignore[arg-type]
-            slots[4] = _pack_double(value)
-        rows.append((node_id, is_custom, name, int(kind), *slots))
-    return rows
-
-
 def _property_rows(node_id: int, node: StoredNode) -> List[tuple]:
-    return _value_rows(node_id, 0, node.properties) + _value_rows(node_id, 1, node.custom_properties)
+    return rowcore.property_rows(node_id, 0, node.properties) + rowcore.property_rows(node_id, 1, node.custom_properties)
 
 
 def load_stored(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) -> Dict[int, StoredNode]:
@@ -352,7 +325,7 @@ def _write_updates(cur: sqlite3.Cursor, layout: NodeLayout, pairs: List[Tuple[St
         for is_custom, old_props, new_props in ((0, old.properties, new.properties),
                                                 (1, old.custom_properties, new.custom_properties)):
             removed += [(new.id, is_custom, name) for name in old_props.keys() - new_props.keys()]
-            upserted += _value_rows(new.id, is_custom,
+            upserted += rowcore.property_rows(new.id, is_custom,
                                     {k: v for k, v in new_props.items() if old_props.get(k) != v})
     for changed_cols, rows in by_columns.items():
         assignments = ", ".join(f"{col} = ?" for col in (*changed_cols, "update_time", "body"))

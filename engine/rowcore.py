@@ -20,7 +20,7 @@ IMPLEMENTATION = "cython" if _impl.__name__.endswith("._rowcore") else "python"
 
 if TYPE_CHECKING:
     from fastmlmd.engine._rowcore_py import (
-        decode_node, encode_event, encode_node, encode_properties, encode_value, frame,
+        decode_node, encode_event, encode_node, encode_properties, encode_value, frame, property_rows,
     )
 else:
     decode_node = _impl.decode_node
@@ -28,4 +28,5 @@ else:
     encode_node = _impl.encode_node
     encode_properties = _impl.encode_properties
     encode_value = _impl.encode_value
+    property_rows = _impl.property_rows
     frame = _impl.frame
