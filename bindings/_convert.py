@@ -240,16 +240,21 @@ def graph_query(options: "pb.LineageGraphQueryOptions") -> lineage.GraphQuery:
     )
 
 
-def lineage_graph(result: lineage.LineageResult) -> "pb.LineageGraph":
-    """A LineageGraph from a walk's result; its encoded nodes and events are parsed in one go."""
+def lineage_graph(result: lineage.LineageResult, types_of: Callable[[TypeKind], "TypeView"]) -> "pb.LineageGraph":
+    """A LineageGraph from a walk's result; its encoded nodes and events are parsed in one go, its types come
+    from `types_of(kind)`, the store's type views."""
     numbers = pb.LineageGraph.DESCRIPTOR.fields_by_name
     framed = b"".join(rowcore.frame(bodies, numbers[name].number) for name, bodies in (
         ("artifacts", result.artifacts), ("executions", result.executions), ("contexts", result.contexts),
         ("events", result.events)) if bodies)
     graph = pb.LineageGraph.FromString(framed)
-    graph.artifact_types.extend(type_messages(result.artifact_types))
-    graph.execution_types.extend(type_messages(result.execution_types))
-    graph.context_types.extend(type_messages(result.context_types))
+    for kind, target, type_ids in ((TypeKind.ARTIFACT, graph.artifact_types, result.artifact_types),
+                                   (TypeKind.EXECUTION, graph.execution_types, result.execution_types),
+                                   (TypeKind.CONTEXT, graph.context_types, result.context_types)):
+        if result.every_user_type:
+            target.extend(types_of(kind).all_user_types())
+        elif type_ids:
+            target.extend(types_of(kind).by_ids(type_ids))
     graph.attributions.extend(pb.Attribution(context_id=c, artifact_id=a) for c, a in result.attributions)
     graph.associations.extend(pb.Association(context_id=c, execution_id=e) for c, e in result.associations)
     return graph

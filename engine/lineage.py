@@ -24,12 +24,11 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import AbstractSet, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from fastmlmd.engine import errors, types
+from fastmlmd.engine import errors
 from fastmlmd.engine.catalog import (ARTIFACT, CONTEXT, EXECUTION, INPUT_EVENT_TYPES, OUTPUT_EVENT_TYPES, NodeLayout,
                                      TypeKind)
 from fastmlmd.engine.planner import PREFIX, compile_filter
 from fastmlmd.engine.reads import ORDER_COLUMNS, PageAfter, listing_sql
-from fastmlmd.engine.records import TypeRecord
 
 # MLMD's kQueryLineageSubgraphMaxNumHops: an unset or larger max_num_hops means this.
 SUBGRAPH_MAX_HOPS = 100
@@ -119,9 +118,11 @@ class LineageResult:
     events: List[bytes] = field(default_factory=list)
     attributions: List[Tuple[int, int]] = field(default_factory=list)  # (context_id, artifact_id)
     associations: List[Tuple[int, int]] = field(default_factory=list)  # (context_id, execution_id)
-    artifact_types: List[TypeRecord] = field(default_factory=list)
-    execution_types: List[TypeRecord] = field(default_factory=list)
-    context_types: List[TypeRecord] = field(default_factory=list)
+    # Types by id, in the order the graph lists them; the bindings take them from their type views.
+    artifact_types: List[int] = field(default_factory=list)
+    execution_types: List[int] = field(default_factory=list)
+    context_types: List[int] = field(default_factory=list)
+    every_user_type: bool = False  # GetLineageGraph: the *_types are every user type, not the nodes' types
 
 
 # An event row: (artifact_id, execution_id, encoded Event, type, milliseconds_since_epoch, id).
@@ -319,8 +320,7 @@ def _subgraph_result(cur: sqlite3.Cursor, artifact_ids: Set[int], execution_ids:
         if "contexts" in fields:
             out.contexts = _bodies(cur, CONTEXT, context_ids)
         if "context_types" in fields:
-            out.context_types = types.types_by_id(cur, TypeKind.CONTEXT, sorted(set(
-                _type_ids(cur, CONTEXT, context_ids))))
+            out.context_types = sorted(set(_type_ids(cur, CONTEXT, context_ids)))
     if "events" in fields:
         out.events = [row[2] for row in event_rows]
     if "attributions" in fields:
@@ -329,10 +329,9 @@ def _subgraph_result(cur: sqlite3.Cursor, artifact_ids: Set[int], execution_ids:
         out.associations = _links(cur, "association", "execution_id", execution_ids)
     if "artifact_types" in fields:
         # get_artifacts_and_types_by_artifact_ids: types in the order of their first artifact.
-        out.artifact_types = types.types_by_id(cur, TypeKind.ARTIFACT, _type_ids(cur, ARTIFACT, artifact_ids))
+        out.artifact_types = _type_ids(cur, ARTIFACT, artifact_ids)
     if "execution_types" in fields:
-        out.execution_types = types.types_by_id(cur, TypeKind.EXECUTION, sorted(set(
-            _type_ids(cur, EXECUTION, execution_ids))))
+        out.execution_types = sorted(set(_type_ids(cur, EXECUTION, execution_ids)))
     return out
 
 
@@ -405,9 +404,7 @@ def graph(cur: sqlite3.Cursor, query: GraphQuery) -> LineageResult:
         artifacts=[body for _, body in seeds] + _bodies_in_order(cur, ARTIFACT, found[ARTIFACT.kind]),
         executions=_bodies_in_order(cur, EXECUTION, found[EXECUTION.kind]),
         events=[row[2] for row in event_rows],
-        artifact_types=types.user_types(cur, TypeKind.ARTIFACT),
-        execution_types=types.user_types(cur, TypeKind.EXECUTION),
-        context_types=types.user_types(cur, TypeKind.CONTEXT),
+        every_user_type=True,
     )
 
 

@@ -523,7 +523,7 @@ class MetadataStore:
         """
         query = convert.subgraph_query(query_options)
         fields = convert.subgraph_fields(field_mask_paths)
-        return convert.lineage_graph(self._call(lambda: self._engine.lineage_subgraph(query, fields)))
+        return convert.lineage_graph(self._call(lambda: self._engine.lineage_subgraph(query, fields)), self._types)
 
     def get_lineage_graph(
         self,
@@ -559,7 +559,7 @@ class MetadataStore:
           errors.NotFoundError: `artifacts_options` selects no artifact.
         """
         query = convert.graph_query(query_options)
-        return convert.lineage_graph(self._call(lambda: self._engine.lineage_graph(query)))
+        return convert.lineage_graph(self._call(lambda: self._engine.lineage_graph(query)), self._types)
 
 
 def downgrade_schema(config: proto.ConnectionConfig, downgrade_to_schema_version: int) -> None:
