@@ -17,10 +17,10 @@ from fastmlmd.engine import errors
 from fastmlmd.grammar.shape import Literal, Shape, literal_shape
 
 Plan = Tuple[str, Tuple[object, ...]]
-# How to fill each parameter of a shared plan: a constant, or ("slot", k) for the query's k-th literal.
+# How to fill each parameter of a shared plan: (None, value) for a constant, (_SLOT, k) for the k-th literal.
 _SLOT = object()
 Filler = Tuple[object, object]
-
+Template = Tuple[str, Tuple[Filler, ...]]
 
 MAX_CACHED_CHARS = 4096  # longer queries are rare, slow to plan anyway, and would bloat the caches
 
@@ -43,8 +43,7 @@ class PlanCache:
         self._compile = compile_text
         self._size = size
         self._by_text: "OrderedDict[Tuple[Hashable, str], Plan]" = OrderedDict()
-        self._by_shape: "OrderedDict[Tuple[Hashable, str], Union[Tuple[str, Tuple[Filler, ...]], _NotShared]]" = (
-            OrderedDict())
+        self._by_shape: "OrderedDict[Tuple[Hashable, str], Union[Template, _NotShared]]" = OrderedDict()
         self._lock = threading.Lock()  # the dictionaries are shared by every store in the process
 
     def plan(self, scope: Hashable, query: str) -> Plan:
@@ -80,7 +79,7 @@ class PlanCache:
         values = shape.values
         return sql, tuple(values[arg] if how is _SLOT else arg for how, arg in fillers)  # type: ignore[index]
 
-    def _learn(self, scope: Hashable, query: str, shape: Shape) -> Union[Tuple[str, Tuple[Filler, ...]], _NotShared]:
+    def _learn(self, scope: Hashable, query: str, shape: Shape) -> Union[Template, _NotShared]:
         sql, params = self._compile(scope, query)  # a query that fails raises here and teaches nothing
         others = _other_values(shape.values)
         other_query = shape.with_values(query, others)

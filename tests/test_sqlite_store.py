@@ -300,3 +300,18 @@ def test_returned_types_are_the_callers_own(tmp_path: Path) -> None:
     store.get_artifact_type("T").name = "changed"
     store.get_artifact_types()[0].name = "changed"
     assert store.get_artifact_type("T").name == "T" and store.get_artifact_types()[0].name == "T"
+
+
+def test_point_reads_run_outside_transactions_and_see_every_commit(tmp_path: Path) -> None:
+    # Single-statement reads skip BEGIN/COMMIT (Database.run(one_statement=True)).
+    path = tmp_path / "s.db"
+    reader, writer = metadata_store.MetadataStore(_config(path)), metadata_store.MetadataStore(_config(path))
+    type_id = writer.put_artifact_type(pb.ArtifactType(name="T"))
+    assert reader.get_artifacts_by_uri("u") == []
+    [artifact_id] = writer.put_artifacts([pb.Artifact(type_id=type_id, uri="u", name="a")])
+    assert [a.id for a in reader.get_artifacts_by_uri("u")] == [artifact_id]
+    assert reader.get_artifact_by_type_and_name("T", "a").id == artifact_id
+    assert [a.id for a in reader.get_artifacts_by_id([artifact_id])] == [artifact_id]
+    assert not reader._engine.db._conn.in_transaction
+    with pytest.raises(ValueError):
+        reader._engine.db.run(lambda cur: None, write=True, one_statement=True)
