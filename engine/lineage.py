@@ -276,11 +276,16 @@ def subgraph(cur: sqlite3.Cursor, query: SubgraphQuery, fields: AbstractSet[str]
     return _subgraph_result(cur, artifact_ids, execution_ids, event_rows, fields)
 
 
-def _bodies(cur: sqlite3.Cursor, layout: NodeLayout, ids: AbstractSet[int]) -> List[bytes]:
-    if not ids:
-        return []
-    return [row[0] for row in cur.execute(
-        f"SELECT body FROM {layout.table} WHERE id {_IN_IDS} ORDER BY id", (_json_ids(ids),))]
+def _nodes(cur: sqlite3.Cursor, layout: NodeLayout, ids: AbstractSet[int], bodies: bool,
+           type_ids: bool) -> Tuple[List[bytes], List[int]]:
+    """The encoded nodes with these ids (if `bodies`) and their distinct type ids in the order of each type's
+    first node by id (if `type_ids`), from one statement."""
+    if not ids or not (bodies or type_ids):
+        return [], []
+    rows = cur.execute(f"SELECT type_id{', body' if bodies else ''} FROM {layout.table} WHERE id {_IN_IDS} "
+                       f"ORDER BY id", (_json_ids(ids),)).fetchall()
+    return ([row[1] for row in rows] if bodies else [],
+            list(dict.fromkeys(row[0] for row in rows)) if type_ids else [])
 
 
 def _context_ids(cur: sqlite3.Cursor, artifact_ids: AbstractSet[int], execution_ids: AbstractSet[int]) -> Set[int]:
@@ -300,38 +305,25 @@ def _links(cur: sqlite3.Cursor, table: str, column: str, ids: AbstractSet[int]) 
         (_json_ids(ids),))]
 
 
-def _type_ids(cur: sqlite3.Cursor, layout: NodeLayout, ids: AbstractSet[int]) -> List[int]:
-    """Distinct type ids of these nodes, in the order of the first node (by id) of each type."""
-    if not ids:
-        return []
-    ordered = cur.execute(f"SELECT type_id FROM {layout.table} WHERE id {_IN_IDS} ORDER BY id", (_json_ids(ids),))
-    return list(dict.fromkeys(row[0] for row in ordered))
-
-
 def _subgraph_result(cur: sqlite3.Cursor, artifact_ids: Set[int], execution_ids: Set[int],
                      event_rows: Sequence[EventRow], fields: AbstractSet[str]) -> LineageResult:
     out = LineageResult()
-    if "artifacts" in fields:
-        out.artifacts = _bodies(cur, ARTIFACT, artifact_ids)
-    if "executions" in fields:
-        out.executions = _bodies(cur, EXECUTION, execution_ids)
+    out.artifacts, out.artifact_types = _nodes(cur, ARTIFACT, artifact_ids, "artifacts" in fields,
+                                               "artifact_types" in fields)  # types in first-artifact order
+    out.executions, execution_types = _nodes(cur, EXECUTION, execution_ids, "executions" in fields,
+                                             "execution_types" in fields)
+    out.execution_types = sorted(execution_types)
     if "contexts" in fields or "context_types" in fields:
         context_ids = _context_ids(cur, artifact_ids, execution_ids)
-        if "contexts" in fields:
-            out.contexts = _bodies(cur, CONTEXT, context_ids)
-        if "context_types" in fields:
-            out.context_types = sorted(set(_type_ids(cur, CONTEXT, context_ids)))
+        out.contexts, context_types = _nodes(cur, CONTEXT, context_ids, "contexts" in fields,
+                                             "context_types" in fields)
+        out.context_types = sorted(context_types)
     if "events" in fields:
         out.events = [row[2] for row in event_rows]
     if "attributions" in fields:
         out.attributions = _links(cur, "attribution", "artifact_id", artifact_ids)
     if "associations" in fields:
         out.associations = _links(cur, "association", "execution_id", execution_ids)
-    if "artifact_types" in fields:
-        # get_artifacts_and_types_by_artifact_ids: types in the order of their first artifact.
-        out.artifact_types = _type_ids(cur, ARTIFACT, artifact_ids)
-    if "execution_types" in fields:
-        out.execution_types = sorted(set(_type_ids(cur, EXECUTION, execution_ids)))
     return out
 
 
