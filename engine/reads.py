@@ -92,20 +92,24 @@ def listing_sql(
     where: List[str] = []
     params: List[object] = []
     joins = ""
+    node_id = "n.id"
     if scope is not None:
         joins = f" JOIN {scope.link_table} s ON s.{scope.node_column} = n.id AND s.context_id = ?"
         params.append(scope.context_id)
+        # The same id, named by the link table: its primary key (context_id, node id) then serves the order and
+        # the page's start, so a page of a large context costs a range walk instead of sorting the context.
+        node_id = f"s.{scope.node_column}"
     if filter_sql is not None:
         where.append(filter_sql[0])
         params.extend(filter_sql[1])
     if after is not None:
         if column == "id":
-            where.append(f"n.id {compare} ?")
+            where.append(f"{node_id} {compare} ?")
             params.append(after.node_id)
         else:
             where.append(f"(n.{column} {compare} ? OR (n.{column} = ? AND n.id {compare} ?))")
             params += [after.field_value, after.field_value, after.node_id]
-    order = f"n.id {direction}" if column == "id" else f"n.{column} {direction}, n.id {direction}"
+    order = f"{node_id} {direction}" if column == "id" else f"n.{column} {direction}, n.id {direction}"
     sql = (f"SELECT n.body, n.id, n.{column} FROM {layout.table} n{joins}"
            f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {order} LIMIT ?")
     params.append(page_size + 1)

@@ -119,3 +119,17 @@ def test_common_filters_use_an_index(seeded: metadata_store.MetadataStore, layou
     scanned = [d for d in details if d.startswith("SCAN") and not d.startswith("SCAN CONSTANT")]
     assert not scanned, details
     assert seeded._list(layout.kind, metadata_store.ListOptions(filter_query=query))  # and it finds nodes
+
+
+@pytest.mark.parametrize("is_asc", [True, False], ids=["asc", "desc"])
+@pytest.mark.parametrize("after", [None, reads.PageAfter(node_id=1500, field_value=1500)], ids=["first", "next"])
+def test_a_page_of_a_context_by_id_walks_the_link_index(seeded: metadata_store.MetadataStore, is_asc: bool,
+                                                        after) -> None:  # noqa: ANN001
+    # Ordered by id, a page of get_*_by_context is a range of the link table's key: no sort of the context.
+    scope = reads.Scope("attribution", "artifact_id", 1)
+    sql, params = reads.listing_sql(ARTIFACT, 100, 3, is_asc, after, scope)
+    plan = seeded._engine.db.run(lambda cur: cur.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall(),
+                                 write=False)
+    details = [row[-1] for row in plan]
+    assert any("PRIMARY KEY (context_id=?" in d for d in details), details
+    assert not any("TEMP B-TREE" in d for d in details), details
