@@ -70,6 +70,7 @@ WORKLOADS: Tuple[Tuple[str, str, str], ...] = (
     ("filter_event_join", "calls", "read"),
     ("list_paged", "nodes", "read"),
     ("list_pipeline_paged", "nodes", "read"),
+    ("list_context_paged", "nodes", "read"),
     ("page_through_artifacts", "nodes", "read"),
     ("lineage_2_hops", "calls", "read"),
     ("lineage_6_hops", "calls", "read"),
@@ -264,6 +265,8 @@ class Dataset:
             return [(rng.randrange(n_art), 250) for _ in range(OPS["pages"])]
         if name == "list_pipeline_paged":
             return [(rng.randrange(self.pipelines), rng.randrange(comps), 100) for _ in range(OPS["pages"])]
+        if name == "list_context_paged":
+            return [(rng.randrange(self.pipelines), 100) for _ in range(OPS["pages"])]
         if name == "page_through_artifacts":
             return list(range(-(-n_art // self.page_through)))  # every page: the store's artifacts are known
         if name in ("lineage_2_hops", "lineage_6_hops"):

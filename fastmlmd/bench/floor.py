@@ -298,6 +298,12 @@ class FloorSide:
                 f"ORDER BY create_time DESC, id DESC LIMIT {limit}")
             meter.add(found, found)
 
+    def list_context_paged(self, ds: Dataset, meter: Meter) -> None:
+        for pipeline, limit in meter.each(ds.plan("list_context_paged")):
+            found = self._nodes("id IN (SELECT execution_id FROM association WHERE context_id = ?)",
+                                [self.ids[CONTEXT][pipeline]], f"ORDER BY id DESC LIMIT {limit}")
+            meter.add(found, found)
+
     def page_through_artifacts(self, ds: Dataset, meter: Meter) -> None:
         size = ds.page_through
         last = 0

@@ -275,6 +275,14 @@ class ApiSide:
             found = len(self.store.get_executions(list_options=options))
             meter.add(found, found)
 
+    def list_context_paged(self, ds: Dataset, meter: Meter) -> None:
+        """The newest executions of a pipeline context, by id, 100 a page (a UI listing a pipeline's runs)."""
+        ids = self.ids[CONTEXT]
+        for pipeline, limit in meter.each(ds.plan("list_context_paged")):
+            options = ListOptions(limit=limit, order_by=OrderByField.ID, is_asc=False)
+            found = len(self.store.get_executions_by_context(ids[pipeline], list_options=options))
+            meter.add(found, found)
+
     def page_through_artifacts(self, ds: Dataset, meter: Meter) -> None:
         """Every artifact, 1,000 a page, as a program pages through a store (keyset paging on id)."""
         size = ds.page_through
