@@ -5,6 +5,7 @@ and the property rows that filters use; all three change in the same transaction
 """
 from __future__ import annotations
 
+import functools
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -31,6 +32,7 @@ class StoredNode:
     custom_properties: Properties = field(default_factory=dict)
 
 
+@functools.lru_cache(maxsize=None)
 def wire_fields(layout: NodeLayout) -> Tuple[int, ...]:
     """The field numbers `rowcore.encode_node` takes, in its argument order."""
     return (layout.f_id, layout.f_type_id, layout.f_uri, layout.f_properties, layout.f_custom_properties,
@@ -45,10 +47,6 @@ def _columns(layout: NodeLayout) -> List[str]:
     if layout.state_column:
         cols.append(layout.state_column)
     return cols + ["name", "external_id", "create_time", "update_time"]
-
-
-def _property_rows(node_id: int, node: StoredNode) -> List[tuple]:
-    return rowcore.property_rows(node_id, 0, node.properties) + rowcore.property_rows(node_id, 1, node.custom_properties)
 
 
 def load_stored(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) -> Dict[int, StoredNode]:
@@ -144,14 +142,17 @@ def put_nodes(
     next_id = 0
     if len(updates) < len(records):
         next_id = cur.execute(f"SELECT ifnull(max(id), 0) + 1 FROM {layout.table}").fetchone()[0]
-    inserts: List[StoredNode] = []
+    inserts: List[tuple] = []
+    insert_properties: List[tuple] = []
     changed: List[Tuple[StoredNode, StoredNode]] = []
     ids: List[int] = []
     for rec in records:
         if rec.id is None:
-            node = _new_node(layout, rec, types, next_id, now)
+            inserts.append(_insert_row(layout, rec, types, next_id, now))
+            insert_properties += rowcore.property_rows(next_id, 0, rec.properties)
+            insert_properties += rowcore.property_rows(next_id, 1, rec.custom_properties)
+            ids.append(next_id)
             next_id += 1
-            inserts.append(node)
         else:
             old = stored[rec.id]
             node_type = types[old.type_id]
@@ -160,9 +161,9 @@ def put_nodes(
                 node.update_time = max(now, old.update_time)
                 changed.append((old, node))
                 stored[rec.id] = node  # a later record of the batch updating the same node sees this one
-        ids.append(node.id)
+            ids.append(node.id)
     try:
-        _write_inserts(cur, layout, inserts, types)
+        _write_inserts(cur, layout, inserts, insert_properties)
     except sqlite3.IntegrityError as exc:
         raise errors.AlreadyExistsError(f"Given node already exists: {_describe(layout, exc)}") from exc
     try:
@@ -182,8 +183,9 @@ def _describe(layout: NodeLayout, exc: sqlite3.IntegrityError) -> str:
     return text
 
 
-def _new_node(layout: NodeLayout, rec: NodeRecord, types: Dict[int, TypeRecord], node_id: int,
-              now: int) -> StoredNode:
+def _insert_row(layout: NodeLayout, rec: NodeRecord, types: Dict[int, TypeRecord], node_id: int,
+                now: int) -> tuple:
+    """The node-table row of a new node: `_columns(layout)`, then its encoded body. Checks the record first."""
     if rec.type_id is None:
         raise errors.InvalidArgumentError("Type id is missing.")
     node_type = _resolve_type(layout, rec.type_id, types)
@@ -191,11 +193,15 @@ def _new_node(layout: NodeLayout, rec: NodeRecord, types: Dict[int, TypeRecord],
     if layout.kind == TypeKind.CONTEXT and not rec.name:
         raise errors.InvalidArgumentError(f"Cannot create node for type_id: {rec.type_id}Context name should not "
                                           "be empty")
-    return StoredNode(
-        id=node_id, type_id=rec.type_id, uri=(rec.uri or "") if layout.f_uri else None, state=rec.state,
-        name=rec.name, external_id=rec.external_id, create_time=now, update_time=now,
-        properties=dict(rec.properties), custom_properties=dict(rec.custom_properties),
-    )
+    uri = (rec.uri or "") if layout.f_uri else None
+    body = rowcore.encode_node(wire_fields(layout), node_id, rec.type_id, uri, rec.state, rec.name,
+                               node_type.name or "", now, now, rec.external_id, rec.properties, rec.custom_properties)
+    columns: tuple = (node_id, rec.type_id)
+    if layout.f_uri:
+        columns += (uri,)
+    if layout.state_column:
+        columns += (rec.state,)
+    return columns + (rec.name, rec.external_id, now, now, body)
 
 
 def _updated_node(layout: NodeLayout, rec: NodeRecord, old: StoredNode, node_type: TypeRecord,
@@ -287,23 +293,16 @@ def _column_values(layout: NodeLayout, node: StoredNode) -> List[object]:
     return row + [node.name, node.external_id, node.create_time, node.update_time]
 
 
-def _row(layout: NodeLayout, node: StoredNode, types: Dict[int, TypeRecord]) -> tuple:
-    return (*_column_values(layout, node), _body(layout, node, types[node.type_id].name or ""))
-
-
 _PROPERTY_INSERT = ("INSERT INTO {table} (node_id, is_custom, name, kind, int_value, double_value, string_value,"
                     " bool_value, blob_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 
-def _write_inserts(cur: sqlite3.Cursor, layout: NodeLayout, nodes: List[StoredNode],
-                   types: Dict[int, TypeRecord]) -> None:
-    if not nodes:
+def _write_inserts(cur: sqlite3.Cursor, layout: NodeLayout, rows: List[tuple], property_rows: List[tuple]) -> None:
+    if not rows:
         return
     cols = _columns(layout) + ["body"]
-    cur.executemany(f"INSERT INTO {layout.table} ({', '.join(cols)}) VALUES ({placeholders(cols)})",
-                    [_row(layout, node, types) for node in nodes])
-    cur.executemany(_PROPERTY_INSERT.format(table=layout.property_table),
-                    [row for node in nodes for row in _property_rows(node.id, node)])
+    cur.executemany(f"INSERT INTO {layout.table} ({', '.join(cols)}) VALUES ({placeholders(cols)})", rows)
+    cur.executemany(_PROPERTY_INSERT.format(table=layout.property_table), property_rows)
 
 
 def _write_updates(cur: sqlite3.Cursor, layout: NodeLayout, pairs: List[Tuple[StoredNode, StoredNode]],
