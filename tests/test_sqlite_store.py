@@ -315,3 +315,16 @@ def test_point_reads_run_outside_transactions_and_see_every_commit(tmp_path: Pat
     assert not reader._engine.db._conn.in_transaction
     with pytest.raises(ValueError):
         reader._engine.db.run(lambda cur: None, write=True, one_statement=True)
+
+
+def test_file_connections_are_tuned(tmp_path: Path) -> None:
+    from fastmlmd.engine.db import CACHE_MIB, WAL_CHECKPOINT_PAGES
+
+    store = metadata_store.MetadataStore(_config(tmp_path / "s.db"))
+    conn = store._engine.db._conn
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == WAL_CHECKPOINT_PAGES
+    assert conn.execute("PRAGMA cache_size").fetchone()[0] == -CACHE_MIB * 1024
+    readonly = metadata_store.MetadataStore(_config(tmp_path / "s.db", pb.SqliteMetadataSourceConfig.READONLY))
+    assert readonly._engine.db._conn.execute("PRAGMA cache_size").fetchone()[0] == -CACHE_MIB * 1024
