@@ -5,7 +5,6 @@ and the property rows that filters use; all three change in the same transaction
 """
 from __future__ import annotations
 
-import functools
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -32,7 +31,6 @@ class StoredNode:
     custom_properties: Properties = field(default_factory=dict)
 
 
-@functools.lru_cache(maxsize=None)
 def wire_fields(layout: NodeLayout) -> Tuple[int, ...]:
     """The field numbers `rowcore.encode_node` takes, in its argument order."""
     return (layout.f_id, layout.f_type_id, layout.f_uri, layout.f_properties, layout.f_custom_properties,
@@ -142,13 +140,14 @@ def put_nodes(
     next_id = 0
     if len(updates) < len(records):
         next_id = cur.execute(f"SELECT ifnull(max(id), 0) + 1 FROM {layout.table}").fetchone()[0]
+    fields = wire_fields(layout)
     inserts: List[tuple] = []
     insert_properties: List[tuple] = []
     changed: List[Tuple[StoredNode, StoredNode]] = []
     ids: List[int] = []
     for rec in records:
         if rec.id is None:
-            inserts.append(_insert_row(layout, rec, types, next_id, now))
+            inserts.append(_insert_row(layout, fields, rec, types, next_id, now))
             insert_properties += rowcore.property_rows(next_id, 0, rec.properties)
             insert_properties += rowcore.property_rows(next_id, 1, rec.custom_properties)
             ids.append(next_id)
@@ -183,8 +182,8 @@ def _describe(layout: NodeLayout, exc: sqlite3.IntegrityError) -> str:
     return text
 
 
-def _insert_row(layout: NodeLayout, rec: NodeRecord, types: Dict[int, TypeRecord], node_id: int,
-                now: int) -> tuple:
+def _insert_row(layout: NodeLayout, fields: Tuple[int, ...], rec: NodeRecord, types: Dict[int, TypeRecord],
+                node_id: int, now: int) -> tuple:
     """The node-table row of a new node: `_columns(layout)`, then its encoded body. Checks the record first."""
     if rec.type_id is None:
         raise errors.InvalidArgumentError("Type id is missing.")
@@ -194,7 +193,7 @@ def _insert_row(layout: NodeLayout, rec: NodeRecord, types: Dict[int, TypeRecord
         raise errors.InvalidArgumentError(f"Cannot create node for type_id: {rec.type_id}Context name should not "
                                           "be empty")
     uri = (rec.uri or "") if layout.f_uri else None
-    body = rowcore.encode_node(wire_fields(layout), node_id, rec.type_id, uri, rec.state, rec.name,
+    body = rowcore.encode_node(fields, node_id, rec.type_id, uri, rec.state, rec.name,
                                node_type.name or "", now, now, rec.external_id, rec.properties, rec.custom_properties)
     columns: tuple = (node_id, rec.type_id)
     if layout.f_uri:
