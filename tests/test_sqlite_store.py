@@ -328,3 +328,43 @@ def test_file_connections_are_tuned(tmp_path: Path) -> None:
     assert conn.execute("PRAGMA cache_size").fetchone()[0] == -CACHE_MIB * 1024
     readonly = metadata_store.MetadataStore(_config(tmp_path / "s.db", pb.SqliteMetadataSourceConfig.READONLY))
     assert readonly._engine.db._conn.execute("PRAGMA cache_size").fetchone()[0] == -CACHE_MIB * 1024
+
+
+def test_threads_sharing_a_store_see_consistent_types_and_filters(tmp_path: Path) -> None:
+    # The type views and the plan cache are shared state: readers racing a type writer must each see a
+    # whole snapshot (types T0..Tk in order) and filters must bind their own literals.
+    import threading
+
+    store = metadata_store.MetadataStore(_config(tmp_path / "s.db"))
+    first = store.put_artifact_type(pb.ArtifactType(name="T0"))
+    [artifact_id] = store.put_artifacts([pb.Artifact(type_id=first, uri="u0")])
+    failures: list = []
+    done = threading.Event()
+
+    def write() -> None:
+        try:
+            for number in range(1, 60):
+                store.put_artifact_type(pb.ArtifactType(name=f"T{number}"))
+        finally:
+            done.set()
+
+    def read(seed: int) -> None:
+        try:
+            while not done.is_set():
+                names = [t.name for t in store.get_artifact_types()]
+                assert names == [f"T{i}" for i in range(len(names))], names
+                assert store.get_artifact_type("T0").id == first
+                found = store.get_artifacts(list_options=metadata_store.ListOptions(
+                    filter_query=f"id = {artifact_id + seed % 2} AND uri = 'u{seed % 2}'"))
+                assert [a.id for a in found] == ([artifact_id] if seed % 2 == 0 else []), found
+                seed += 1
+        except BaseException as exc:  # reported below: an assertion in a thread would be lost
+            failures.append(exc)
+
+    threads = [threading.Thread(target=read, args=(n,)) for n in range(3)] + [threading.Thread(target=write)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not failures, failures[0]
+    assert len(store.get_artifact_types()) == 60
