@@ -195,12 +195,7 @@ def _insert_row(layout: NodeLayout, fields: Tuple[int, ...], rec: NodeRecord, ty
     uri = (rec.uri or "") if layout.f_uri else None
     body = rowcore.encode_node(fields, node_id, rec.type_id, uri, rec.state, rec.name,
                                node_type.name or "", now, now, rec.external_id, rec.properties, rec.custom_properties)
-    columns: tuple = (node_id, rec.type_id)
-    if layout.f_uri:
-        columns += (uri,)
-    if layout.state_column:
-        columns += (rec.state,)
-    return columns + (rec.name, rec.external_id, now, now, body)
+    return _row_values(layout, node_id, rec.type_id, uri, rec.state, rec.name, rec.external_id, now, now) + (body,)
 
 
 def _updated_node(layout: NodeLayout, rec: NodeRecord, old: StoredNode, node_type: TypeRecord,
@@ -282,14 +277,21 @@ def _body(layout: NodeLayout, node: StoredNode, type_name: str) -> bytes:
     )
 
 
-def _column_values(layout: NodeLayout, node: StoredNode) -> List[object]:
-    """The node's values for `_columns(layout)`, in that order."""
-    row: List[object] = [node.id, node.type_id]
+def _row_values(layout: NodeLayout, node_id: int, type_id: int, uri: Optional[str], state: Optional[int],
+                name: Optional[str], external_id: Optional[str], create_time: int, update_time: int) -> tuple:
+    """The values for `_columns(layout)`, in that order."""
+    values: tuple = (node_id, type_id)
     if layout.f_uri:
-        row.append(node.uri)
+        values += (uri,)
     if layout.state_column:
-        row.append(node.state)
-    return row + [node.name, node.external_id, node.create_time, node.update_time]
+        values += (state,)
+    return values + (name, external_id, create_time, update_time)
+
+
+def _column_values(layout: NodeLayout, node: StoredNode) -> tuple:
+    """The stored node's values for `_columns(layout)`, in that order."""
+    return _row_values(layout, node.id, node.type_id, node.uri, node.state, node.name, node.external_id,
+                       node.create_time, node.update_time)
 
 
 _PROPERTY_INSERT = ("INSERT INTO {table} (node_id, is_custom, name, kind, int_value, double_value, string_value,"

@@ -7,7 +7,7 @@ from typing import Callable, List, Optional, Sequence, Tuple
 
 from fastmlmd.engine import errors
 from fastmlmd.engine.catalog import NodeLayout
-from fastmlmd.engine.sqlutil import chunks, placeholders
+from fastmlmd.engine.sqlutil import CHUNK, chunks, placeholders
 
 # ListOperationOptions.OrderByField.Field numbers -> sort column.
 ORDER_COLUMNS = {1: "create_time", 2: "update_time", 3: "id"}
@@ -24,7 +24,7 @@ def bodies_where(cur: sqlite3.Cursor, layout: NodeLayout, where: str, params: Se
 def bodies_by_ids(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) -> List[bytes]:
     """Encoded nodes with these ids, ascending id, duplicates collapsed, unknown ids skipped."""
     unique = sorted({int(i) for i in ids})
-    if len(unique) <= 900:
+    if len(unique) <= CHUNK:
         return bodies_where(cur, layout, f"id IN ({placeholders(unique)})", unique) if unique else []
     found: List[Tuple[int, bytes]] = []
     for batch in chunks(unique):

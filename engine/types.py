@@ -68,17 +68,6 @@ def type_by_name(cur: sqlite3.Cursor, kind: int, name: str, version: Optional[st
     return found[0] if found else None
 
 
-def user_types(cur: sqlite3.Cursor, kind: int) -> List[TypeRecord]:
-    """Every user type of a kind (all versions), by id; the built-in mlmd.* types are left out.
-
-    As in MLMD's listings, the types carry no external_id (lookups by id or name do).
-    """
-    records = load_types(cur, "kind = ? AND is_builtin = 0", (int(kind),))
-    for rec in records:
-        rec.external_id = None
-    return records
-
-
 def types_by_external_ids(cur: sqlite3.Cursor, kind: int, external_ids: Sequence[str]) -> List[TypeRecord]:
     """Types with these external ids; empty input gives []; no match at all raises NotFoundError."""
     if not external_ids:
