@@ -1,8 +1,8 @@
-"""Build script: maps the source folders to import packages and compiles the Cython kernels when it can.
+"""Build script: compiles the Cython kernels when it can.
 
-`bindings/` becomes the public `ml_metadata` package; `engine/` and `grammar/` become the internal
-`fastmlmd.engine` and `fastmlmd.grammar`, so nothing named `engine` or `grammar` lands in site-packages.
-Without a C compiler (or without Cython) the build still succeeds and installs the pure-Python twins.
+Which folder becomes which package is stated once, in pyproject.toml's `[tool.setuptools]`.
+Without a C compiler (or without Cython) the build still succeeds and installs the pure-Python twins,
+unless FASTMLMD_REQUIRE_COMPILED=1 (CI sets it): then a failed compile fails the install.
 """
 from __future__ import annotations
 
@@ -12,58 +12,40 @@ import sys
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
 
-PACKAGE_DIR = {
-    "ml_metadata": "bindings",
-    "fastmlmd": "fastmlmd",
-    "fastmlmd.engine": "engine",
-    "fastmlmd.grammar": "grammar",
-}
-PACKAGES = [
-    "ml_metadata",
-    "ml_metadata.proto",
-    "ml_metadata.metadata_store",
-    "ml_metadata.simple_types",
-    "ml_metadata.simple_types.proto",
-    "fastmlmd",
-    "fastmlmd.bench",
-    "fastmlmd.engine",
-    "fastmlmd.grammar",
-]
-PACKAGE_DATA = {
-    "ml_metadata.proto": ["*.proto", "*.pyi"],
-    "ml_metadata.simple_types.proto": ["*.proto", "*.pyi"],
-    "fastmlmd.grammar": ["*.lark"],
-    "fastmlmd.engine": ["*.pyx"],
-}
 KERNELS = ["rowcore"]
+REQUIRE_COMPILED = os.environ.get("FASTMLMD_REQUIRE_COMPILED") == "1"
 
 
 class OptionalBuildExt(build_ext):
-    """Compiles the kernels, and falls back to pure Python when compiling fails."""
+    """Compiles the kernels, and falls back to pure Python when compiling fails (unless REQUIRE_COMPILED)."""
 
     def run(self) -> None:
         try:
             super().run()
         except Exception as exc:  # no compiler, missing headers: the pure-Python twins still work
-            self._warn(exc)
+            self._fall_back(exc)
 
     def build_extension(self, ext) -> None:
         try:
             super().build_extension(ext)
         except Exception as exc:
-            self._warn(exc)
+            self._fall_back(exc)
 
     @staticmethod
-    def _warn(exc: Exception) -> None:
+    def _fall_back(exc: Exception) -> None:
+        if REQUIRE_COMPILED:
+            raise RuntimeError(f"FASTMLMD_REQUIRE_COMPILED=1, but the Cython kernels failed to compile: {exc}") from exc
         print(f"fastmlmd: not compiling the Cython kernels ({exc}); installing pure Python", file=sys.stderr)
 
 
 def _extensions() -> list:
-    if os.environ.get("FASTMLMD_PURE_PYTHON") == "1":
+    if os.environ.get("FASTMLMD_PURE_PYTHON") == "1" and not REQUIRE_COMPILED:
         return []
     try:
         from Cython.Build import cythonize
     except ImportError:
+        if REQUIRE_COMPILED:
+            raise
         return []
     from setuptools import Extension
 
@@ -72,9 +54,6 @@ def _extensions() -> list:
 
 
 setup(
-    packages=PACKAGES,
-    package_dir=PACKAGE_DIR,
-    package_data=PACKAGE_DATA,
     ext_modules=_extensions(),
     cmdclass={"build_ext": OptionalBuildExt},
     zip_safe=False,

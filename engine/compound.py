@@ -5,12 +5,12 @@ import sqlite3
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
-from fastmlmd.engine import errors
-from fastmlmd.engine.catalog import ARTIFACT, CONTEXT, EXECUTION
-from fastmlmd.engine.links import existing_ids, put_attributions_and_associations, put_events
-from fastmlmd.engine.nodes import put_nodes
-from fastmlmd.engine.records import EventRecord, NodeRecord
-from fastmlmd.engine.types import TypeCache
+from . import errors
+from .catalog import ARTIFACT, CONTEXT, EXECUTION
+from .links import existing_ids, put_attributions_and_associations, put_events
+from .nodes import put_nodes
+from .records import EventRecord, NodeRecord
+from .types import TypeCache
 
 
 @dataclass(frozen=True)

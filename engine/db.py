@@ -20,8 +20,8 @@ import time
 import urllib.parse
 from typing import Callable, Optional, TypeVar
 
-from fastmlmd.engine import errors
-from fastmlmd.engine.schema import MIGRATIONS, SCHEMA_VERSION, VERSION_TABLE
+from . import errors
+from .schema import MIGRATIONS, SCHEMA_VERSION, VERSION_TABLE
 
 T = TypeVar("T")
 

@@ -24,11 +24,11 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import AbstractSet, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from fastmlmd.engine import errors
-from fastmlmd.engine.catalog import (ARTIFACT, CONTEXT, EXECUTION, INPUT_EVENT_TYPES, OUTPUT_EVENT_TYPES, NodeLayout,
+from . import errors
+from .catalog import (ARTIFACT, CONTEXT, EXECUTION, INPUT_EVENT_TYPES, OUTPUT_EVENT_TYPES, NodeLayout,
                                      TypeKind)
-from fastmlmd.engine.planner import PREFIX, compile_filter
-from fastmlmd.engine.reads import ORDER_COLUMNS, PageAfter, listing_sql
+from .planner import PREFIX, compile_filter
+from .reads import ORDER_COLUMNS, PageAfter, listing_sql
 
 # MLMD's kQueryLineageSubgraphMaxNumHops: an unset or larger max_num_hops means this.
 SUBGRAPH_MAX_HOPS = 100

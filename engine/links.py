@@ -4,11 +4,11 @@ from __future__ import annotations
 import sqlite3
 from typing import AbstractSet, List, Optional, Sequence, Set, Tuple
 
-from fastmlmd.engine import errors, rowcore
-from fastmlmd.engine.catalog import ARTIFACT, CONTEXT, EVENT_UNKNOWN, EXECUTION, NodeLayout
-from fastmlmd.engine.reads import bodies_where
-from fastmlmd.engine.records import EventRecord
-from fastmlmd.engine.sqlutil import chunks, placeholders
+from . import errors, rowcore
+from .catalog import ARTIFACT, CONTEXT, EVENT_UNKNOWN, EXECUTION, NodeLayout
+from .reads import bodies_where
+from .records import EventRecord
+from .sqlutil import chunks, placeholders
 
 
 def existing_ids(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) -> Set[int]:

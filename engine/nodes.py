@@ -9,11 +9,11 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from fastmlmd.engine import errors, rowcore
-from fastmlmd.engine.catalog import NodeLayout, PropertyType, TypeKind
-from fastmlmd.engine.records import NodeRecord, Properties, TypeRecord
-from fastmlmd.engine.sqlutil import chunks, placeholders
-from fastmlmd.engine.types import TypeCache
+from . import errors, rowcore
+from .catalog import NodeLayout, PropertyType, TypeKind
+from .records import NodeRecord, Properties, TypeRecord
+from .sqlutil import chunks, placeholders
+from .types import TypeCache
 
 @dataclass
 class StoredNode:

@@ -13,8 +13,8 @@ import threading
 from collections import OrderedDict
 from typing import Callable, Hashable, List, Optional, Sequence, Tuple, Union
 
-from fastmlmd.engine import errors
-from fastmlmd.grammar.shape import Literal, Shape, literal_shape
+from . import errors
+from ..grammar.shape import Literal, Shape, literal_shape
 
 Plan = Tuple[str, Tuple[object, ...]]
 # How to fill each parameter of a shared plan: (None, value) for a constant, (_SLOT, k) for the k-th literal.

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from fastmlmd.engine import errors
-from fastmlmd.engine.catalog import ARTIFACT, CONTEXT, EXECUTION, NodeLayout, TypeKind
-from fastmlmd.engine.plan_cache import PlanCache
-from fastmlmd.grammar import FilterSyntaxError, ast, parse, walk
-from fastmlmd.grammar.errors import render_at
+from . import errors
+from .catalog import ARTIFACT, CONTEXT, EXECUTION, NodeLayout, TypeKind
+from .plan_cache import PlanCache
+from ..grammar import FilterSyntaxError, ast, parse, walk
+from ..grammar.errors import render_at
 
 PREFIX = "Invalid `filter_query`: "
 MAX_JOINS = 60  # SQLite joins at most 64 tables in one SELECT

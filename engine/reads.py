@@ -5,9 +5,9 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Callable, List, Optional, Sequence, Tuple
 
-from fastmlmd.engine import errors
-from fastmlmd.engine.catalog import NodeLayout
-from fastmlmd.engine.sqlutil import CHUNK, chunks, placeholders
+from . import errors
+from .catalog import NodeLayout
+from .sqlutil import CHUNK, chunks, placeholders
 
 # ListOperationOptions.OrderByField.Field numbers -> sort column.
 ORDER_COLUMNS = {1: "create_time", 2: "update_time", 3: "id"}

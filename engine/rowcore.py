@@ -11,15 +11,15 @@ from typing import TYPE_CHECKING
 def _pick() -> ModuleType:
     if os.environ.get("FASTMLMD_PURE_PYTHON") != "1":
         with contextlib.suppress(ImportError):
-            return importlib.import_module("fastmlmd.engine._rowcore")
-    return importlib.import_module("fastmlmd.engine._rowcore_py")
+            return importlib.import_module("._rowcore", __package__)
+    return importlib.import_module("._rowcore_py", __package__)
 
 
 _impl = _pick()
 IMPLEMENTATION = "cython" if _impl.__name__.endswith("._rowcore") else "python"
 
 if TYPE_CHECKING:
-    from fastmlmd.engine._rowcore_py import (
+    from ._rowcore_py import (
         decode_node, encode_event, encode_node, encode_properties, encode_value, frame, property_rows,
     )
 else:

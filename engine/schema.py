@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Tuple
 
-from fastmlmd.engine.catalog import BUILTIN_TYPES
+from .catalog import BUILTIN_TYPES
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,14 @@ import sqlite3
 import time
 from typing import AbstractSet, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
 
-from fastmlmd.engine import compound, lineage, links, nodes, reads, types
-from fastmlmd.engine.catalog import ARTIFACT, CONTEXT, EXECUTION, LAYOUTS, NodeLayout, TypeKind
-from fastmlmd.engine.db import QUERY_TIME_LIMIT_SECONDS, Database, QueryTimeout, migrate_to, read_schema_version
-from fastmlmd.engine import errors
-from fastmlmd.engine.planner import compile_filter
-from fastmlmd.engine.records import EventRecord, NodeRecord, TypeRecord
-from fastmlmd.engine.schema import SCHEMA_VERSION
-from fastmlmd.engine.sqlutil import CHUNK
+from . import compound, lineage, links, nodes, reads, types
+from .catalog import ARTIFACT, CONTEXT, EXECUTION, LAYOUTS, NodeLayout, TypeKind
+from .db import QUERY_TIME_LIMIT_SECONDS, Database, QueryTimeout, migrate_to, read_schema_version
+from . import errors
+from .planner import compile_filter
+from .records import EventRecord, NodeRecord, TypeRecord
+from .schema import SCHEMA_VERSION
+from .sqlutil import CHUNK
 
 T = TypeVar("T")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 import sqlite3
 from typing import Dict, Iterable, List, Optional, Sequence
 
-from fastmlmd.engine import errors
-from fastmlmd.engine.catalog import PropertyType, TypeKind
-from fastmlmd.engine.records import TypeRecord
-from fastmlmd.engine.sqlutil import chunks, placeholders
+from . import errors
+from .catalog import PropertyType, TypeKind
+from .records import TypeRecord
+from .sqlutil import chunks, placeholders
 
 _TYPE_COLUMNS = "id, kind, name, version, description, external_id, base_type, input_type, output_type"
 _KIND_NOUN = {TypeKind.ARTIFACT: "ArtifactType", TypeKind.EXECUTION: "ExecutionType",

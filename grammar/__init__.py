@@ -12,9 +12,9 @@ and `FilterSyntaxError` (a ValueError) says what is malformed, where, and what w
 """
 from __future__ import annotations
 
-from fastmlmd.grammar import ast
-from fastmlmd.grammar.ast import Node, children, walk
-from fastmlmd.grammar.errors import FilterSyntaxError
-from fastmlmd.grammar.parse import parse, parse_uncached
+from . import ast
+from .ast import Node, children, walk
+from .errors import FilterSyntaxError
+from .parse import parse, parse_uncached
 
 __all__ = ["FilterSyntaxError", "Node", "ast", "children", "parse", "parse_uncached", "walk"]

@@ -10,10 +10,10 @@ import re
 import unicodedata
 from typing import TYPE_CHECKING, Any, List, Optional, Set, Tuple
 
-from fastmlmd.grammar.lalr import END
+from .lalr import END
 
 if TYPE_CHECKING:
-    from fastmlmd.grammar.lalr import Token
+    from .lalr import Token
 
 _WHITESPACE = " \t\r\n\f\v"
 _CONTEXT_BEFORE = 40  # characters of the query line shown before the caret

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any, Iterable, Tuple, Union
 from lark import Lark, Transformer, v_args
 from lark.exceptions import UnexpectedInput
 
-from fastmlmd.grammar import ast
-from fastmlmd.grammar.errors import FilterSyntaxError, describe_failure
-from fastmlmd.grammar.lalr import ParseFailure, Runtime
+from . import ast
+from .errors import FilterSyntaxError, describe_failure
+from .lalr import ParseFailure, Runtime
 
 if TYPE_CHECKING:
-    from fastmlmd.grammar.ast import Node
-    from fastmlmd.grammar.lalr import Token
+    from .ast import Node
+    from .lalr import Token
 
 _WHITESPACE = " \t\r\n\f\v"  # the grammar's %ignore set: Unicode spaces are not whitespace here
 # Integer literals span INT64 and UINT64, as in ZetaSQL: -2**63 .. 2**64 - 1.

@@ -4,7 +4,7 @@ A side is an `ml_metadata` implementation (whichever one this interpreter import
 ml-metadata under `--against`) or the raw-SQLite floor. The runner starts one worker per side and backend,
 one after another, by path:
 
-    python fastmlmd/bench/worker.py --side api --scale small --backend memory --out result.json
+    python bench/worker.py --side api --scale small --backend memory --out result.json
 
 Run by path, this directory is on sys.path and its modules import as top-level modules, so the baseline
 interpreter needs nothing but ml-metadata; imported as `fastmlmd.bench.worker` (tests, `--in-process`) it
@@ -38,11 +38,12 @@ def describe(side: str) -> str:
 
     version = getattr(ml_metadata, "__version__", "?")
     try:
-        import fastmlmd
+        from importlib.metadata import version as installed_version
+
         from fastmlmd.engine import rowcore
     except ImportError:
         return f"ml-metadata {version} (SQLite {sqlite3.sqlite_version})"
-    return (f"fastmlmd {fastmlmd.__version__} ({rowcore.IMPLEMENTATION} row kernel, "
+    return (f"fastmlmd {installed_version('fastmlmd')} ({rowcore.IMPLEMENTATION} row kernel, "
             f"SQLite {sqlite3.sqlite_version})")
 
 

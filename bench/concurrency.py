@@ -5,7 +5,7 @@
 Each writer process opens its own store on the same file and puts one artifact per call; the report
 gives, per writer count, the total time, the median and the slowest single call, and whether every
 artifact was stored. It uses only the public `ml_metadata` API, so running this file by path under
-another interpreter (`/path/to/mlmd-python fastmlmd/bench/concurrency.py ...`) measures that library.
+another interpreter (`/path/to/mlmd-python bench/concurrency.py ...`) measures that library.
 """
 from __future__ import annotations
 
