@@ -8,7 +8,7 @@ ORACLE_VENV ?= .venv-oracle
 ORACLE_PYTHON ?= $(shell command -v python3.11 2>/dev/null || ls $$HOME/.pyenv/versions/3.11*/bin/python3.11 2>/dev/null | tail -n 1)
 PYTEST_ARGS ?=
 
-.PHONY: demo test check test-pure test-all-pythons oracle bench protos clean
+.PHONY: demo test check test-pure test-installed test-all-pythons oracle bench protos clean
 
 $(BIN)/.installed: pyproject.toml setup.py $(wildcard engine/*.pyx)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,17 @@ test: $(BIN)/.installed oracle
 
 test-pure: $(BIN)/.installed
 	FASTMLMD_PURE_PYTHON=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The suite once more against a regular (non-editable) install, run from the repository root as a user
+# would: nothing in the checkout may shadow the installed packages (CI runs this too).
+INSTALLED_VENV ?= .venv-installed
+test-installed: oracle
+	test -x $(INSTALLED_VENV)/bin/python || $(PYTHON) -m venv $(INSTALLED_VENV)
+	$(INSTALLED_VENV)/bin/python -m pip install -q --upgrade pip
+	$(INSTALLED_VENV)/bin/python -m pip install -q --force-reinstall --no-deps .
+	$(INSTALLED_VENV)/bin/python -m pip install -q '.[test]'
+	FASTMLMD_EXPECT_INSTALLED=1 FASTMLMD_ORACLE_PYTHON=$(abspath $(ORACLE_VENV))/bin/python \
+	  $(INSTALLED_VENV)/bin/python -m pytest -q $(PYTEST_ARGS)
 
 # Both paths, without the differential tests (the oracle needs Python 3.11).
 check: $(BIN)/.installed
@@ -57,4 +68,4 @@ protos:
 	$(PYTHON) tools/gen_protos.py
 
 clean:
-	rm -rf build dist *.egg-info $(VENV) .venv-3.* engine/_*.c engine/*.so
+	rm -rf build dist *.egg-info $(VENV) .venv-3.* $(INSTALLED_VENV) engine/_*.c engine/*.so

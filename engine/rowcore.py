@@ -1,4 +1,8 @@
-"""Selects the compiled row kernel, or its pure-Python twin when FASTMLMD_PURE_PYTHON=1 or not compiled."""
+"""Selects the compiled row kernel, or its pure-Python twin when FASTMLMD_PURE_PYTHON=1 or not compiled.
+
+FASTMLMD_REQUIRE_COMPILED=1 (CI sets it) turns a missing compiled kernel into an ImportError instead of a
+quiet fall-back, so a broken build cannot pass as the pure-Python path.
+"""
 from __future__ import annotations
 
 import contextlib
@@ -10,6 +14,8 @@ from typing import TYPE_CHECKING
 
 def _pick() -> ModuleType:
     if os.environ.get("FASTMLMD_PURE_PYTHON") != "1":
+        if os.environ.get("FASTMLMD_REQUIRE_COMPILED") == "1":
+            return importlib.import_module("._rowcore", __package__)
         with contextlib.suppress(ImportError):
             return importlib.import_module("._rowcore", __package__)
     return importlib.import_module("._rowcore_py", __package__)

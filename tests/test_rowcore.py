@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
+import os
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -26,6 +28,13 @@ VALUES = st.one_of(
     st.tuples(st.just(6), st.booleans()),
 )
 PROPS = st.dictionaries(TEXT, VALUES, max_size=4)
+
+
+@pytest.mark.skipif(os.environ.get("FASTMLMD_REQUIRE_COMPILED") != "1" or os.environ.get("FASTMLMD_PURE_PYTHON") == "1",
+                    reason="FASTMLMD_REQUIRE_COMPILED=1 is not set (CI sets it), or the pure-Python path was asked for")
+def test_the_compiled_kernel_is_in_use_when_required() -> None:
+    assert rowcore.IMPLEMENTATION == "cython"
+    assert compiled is not None and rowcore.encode_node is compiled.encode_node
 
 
 def _artifact_args(node_id, type_id, uri, state, name, ext, props, custom):
