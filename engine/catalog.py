@@ -91,22 +91,3 @@ BUILTIN_TYPES = (
     (8, TypeKind.EXECUTION, "mlmd.Evaluate"),
     (9, TypeKind.EXECUTION, "mlmd.Deploy"),
 )
-FIRST_USER_TYPE_ID = 10
-
-# SystemDefinedBaseType number -> built-in type name, per type kind (spec 1.2).
-BASE_TYPE_NAMES = {
-    TypeKind.ARTIFACT: {1: "mlmd.Dataset", 2: "mlmd.Model", 3: "mlmd.Metrics", 4: "mlmd.Statistics"},
-    TypeKind.EXECUTION: {1: "mlmd.Train", 2: "mlmd.Transform", 3: "mlmd.Process", 4: "mlmd.Evaluate",
-                         5: "mlmd.Deploy"},
-    TypeKind.CONTEXT: {},
-}
-
-# Which stored value column holds each property kind.
-VALUE_COLUMNS = {
-    PropertyType.INT: "int_value",
-    PropertyType.DOUBLE: "double_value",
-    PropertyType.STRING: "string_value",
-    PropertyType.STRUCT: "blob_value",
-    PropertyType.PROTO: "blob_value",
-    PropertyType.BOOLEAN: "bool_value",
-}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from . import errors
 from .catalog import NodeLayout
@@ -11,9 +11,6 @@ from .sqlutil import CHUNK, chunks, placeholders
 
 # ListOperationOptions.OrderByField.Field numbers -> sort column.
 ORDER_COLUMNS = {1: "create_time", 2: "update_time", 3: "id"}
-
-# A compiled filter: `(sql, params)` for a condition on the node alias `n`.
-FilterCompiler = Callable[[NodeLayout, str], Tuple[str, List[object]]]
 
 
 def bodies_where(cur: sqlite3.Cursor, layout: NodeLayout, where: str, params: Sequence[object]) -> List[bytes]:

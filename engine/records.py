@@ -6,7 +6,7 @@ serialized `google.protobuf.Struct` / `google.protobuf.Any` bytes, which the eng
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, Optional, Tuple, Union
 
 ValueData = Union[int, float, str, bool, bytes]
 Value = Tuple[int, ValueData]  # (PropertyType number, value)
@@ -58,22 +58,3 @@ class EventRecord:
     type: Optional[int]
     milliseconds_since_epoch: Optional[int] = None
     path: Optional[bytes] = None
-
-
-@dataclass
-class ListRequest:
-    """One page request of a listing (MLMD's ListOperationOptions, decoded)."""
-
-    max_result_size: int = 20
-    order_field: int = 3  # 1 CREATE_TIME, 2 LAST_UPDATE_TIME, 3 ID
-    is_asc: bool = True
-    filter_query: str = ""
-    next_page_token: str = ""
-
-
-@dataclass
-class Page:
-    """One page of a listing: the framed node bodies and the token for the next page ("" at the end)."""
-
-    bodies: List[bytes]
-    next_page_token: str = ""
