@@ -8,12 +8,12 @@ ORACLE_VENV ?= .venv-oracle
 ORACLE_PYTHON ?= $(shell command -v python3.11 2>/dev/null || ls $$HOME/.pyenv/versions/3.11*/bin/python3.11 2>/dev/null | tail -n 1)
 PYTEST_ARGS ?=
 
-.PHONY: demo test check test-pure test-installed test-all-pythons oracle bench protos clean
+.PHONY: demo test check lint test-pure test-installed test-all-pythons oracle bench protos clean
 
 $(BIN)/.installed: pyproject.toml setup.py $(wildcard engine/*.pyx)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,lint]'
 	touch $@
 
 demo: $(BIN)/.installed
@@ -59,6 +59,10 @@ test-all-pythons:
 	  echo "== Python $$v ($$py)"; \
 	  $(MAKE) --no-print-directory check PYTHON=$$py VENV=.venv-$$v PYTEST_ARGS=-q; \
 	done
+
+# mypy, following every import to its source folder (tools/typecheck.py explains how).
+lint: $(BIN)/.installed
+	$(BIN)/python tools/typecheck.py
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m pytest benches --benchmark-only $(PYTEST_ARGS)
