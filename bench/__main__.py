@@ -67,7 +67,7 @@ def _keep_best(sides: dict, key: str, found: dict) -> None:
 
 def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m fastmlmd.bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", choices=sorted(data.SCALES, key=data.SCALES.get), default="small",
+    parser.add_argument("--scale", choices=sorted(data.SCALES, key=lambda scale: data.SCALES[scale]), default="small",
                         help="tiny ~300 nodes, small ~10k, medium ~100k, large ~1M (default: small)")
     parser.add_argument("--backend", choices=("memory", "file", "both"), default="both",
                         help="fake_database in memory, a SQLite file in a temporary directory, or both (default)")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from typing import TYPE_CHECKING, Dict, List, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Sequence, Set, Tuple
 
 if TYPE_CHECKING:
     from fastmlmd.bench.data import Dataset, Props
@@ -53,7 +53,7 @@ def _now() -> int:
 
 
 def _property_rows(node_id: int, props: Props, custom: Props) -> List[tuple]:
-    rows = []
+    rows: List[tuple] = []
     for is_custom, values in ((0, props), (1, custom)):
         for key, value in values.items():
             if isinstance(value, int):
@@ -112,6 +112,7 @@ class FloorSide:
         for kind, name, props, keep in meter.each(todo):
             with self.conn:  # one transaction a type, as one put_*_type call
                 type_id = self.conn.execute("INSERT INTO type (kind, name) VALUES (?, ?)", (kind, name)).lastrowid
+                assert type_id is not None
                 self.conn.executemany("INSERT INTO type_property VALUES (?, ?, ?)",
                                       [(type_id, key, data_type) for key, data_type in props.items()])
             if keep:
@@ -210,7 +211,8 @@ class FloorSide:
         self._by_type(ds, meter, EXECUTION, "read_executions_by_type")
 
     def read_nodes_by_type_and_name(self, ds: Dataset, meter: Meter) -> None:
-        rows = {ARTIFACT: ds.artifact, EXECUTION: ds.execution, CONTEXT: ds.context}
+        rows: Dict[str, Callable[[int], tuple]] = {ARTIFACT: ds.artifact, EXECUTION: ds.execution,
+                                                   CONTEXT: ds.context}
         for kind, index in meter.each(ds.plan("read_nodes_by_type_and_name")):
             type_index, name = rows[kind](index)[:2]
             meter.add(1, self._nodes("type_id = ? AND name = ?", [self.type_ids[kind][type_index], name], ""))
@@ -320,8 +322,10 @@ class FloorSide:
         # Upstream: artifact <- producing execution (OUTPUT events), execution <- consumed artifacts (INPUT).
         to_exe = {"UPSTREAM": (OUTPUT,), "DOWNSTREAM": (INPUT,)}.get(direction, (INPUT, OUTPUT))
         to_art = {"UPSTREAM": (INPUT,), "DOWNSTREAM": (OUTPUT,)}.get(direction, (INPUT, OUTPUT))
-        artifacts, executions = {seed}, set()
-        new_art, new_exe = [seed], []
+        artifacts: Set[int] = {seed}
+        executions: Set[int] = set()
+        new_art: List[int] = [seed]
+        new_exe: List[int] = []
         for _ in range(hops):
             found_exe = self._step("execution_id", "artifact_id", new_art, to_exe) - executions
             found_art = self._step("artifact_id", "execution_id", new_exe, to_art) - artifacts

@@ -23,8 +23,8 @@ from typing import Iterable, Optional
 if __package__:
     from fastmlmd.bench import data, meter
 else:  # run by path under an interpreter that may not have fastmlmd
-    import data  # type: ignore[no-redef]
-    import meter  # type: ignore[no-redef]
+    import data  # type: ignore[no-redef,import-not-found]
+    import meter  # type: ignore[no-redef,import-not-found]
 
 # Exceptions that mean "this side does not offer the operation" rather than "the workload broke".
 NOT_AVAILABLE = ("UnimplementedError", "NotImplementedError")
@@ -52,12 +52,12 @@ def _make_side(side: str, backend: str, workdir: str) -> object:
         if __package__:
             from fastmlmd.bench.floor import FloorSide
         else:
-            from floor import FloorSide  # type: ignore[no-redef]
+            from floor import FloorSide  # type: ignore[no-redef,import-not-found]
         return FloorSide(backend, workdir)
     if __package__:
         from fastmlmd.bench.workloads import ApiSide
     else:
-        from workloads import ApiSide  # type: ignore[no-redef]
+        from workloads import ApiSide  # type: ignore[no-redef,import-not-found]
     return ApiSide(backend, workdir)
 
 

@@ -7,7 +7,7 @@ plans come from a `data.Dataset`; each workload method reports through a `meter.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, cast
 
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
@@ -32,7 +32,7 @@ def _set_properties(target, values: Props) -> None:  # noqa: ANN001 - a protobuf
 
 
 def _event(event_type: int, key: str, artifact_id: int = 0, execution_id: int = 0) -> pb.Event:
-    event = pb.Event(type=event_type)
+    event = pb.Event(type=cast("pb.Event.Type", event_type))  # the stubs type enums as their wrapper class
     if artifact_id:
         event.artifact_id = artifact_id
         event.execution_id = execution_id
@@ -71,7 +71,8 @@ class ApiSide:
 
     def _execution(self, ds: Dataset, index: int, state: int = 3, node_id: Optional[int] = None) -> pb.Execution:
         type_index, name, state, props, custom = ds.execution(index, state)
-        msg = pb.Execution(type_id=self.type_ids[EXECUTION][type_index], name=name, last_known_state=state)
+        msg = pb.Execution(type_id=self.type_ids[EXECUTION][type_index], name=name,
+                           last_known_state=cast("pb.Execution.State", state))
         _set_properties(msg.properties, props)
         _set_properties(msg.custom_properties, custom)
         if node_id is not None:
@@ -80,7 +81,8 @@ class ApiSide:
 
     def _artifact(self, ds: Dataset, index: int, node_id: Optional[int] = None) -> pb.Artifact:
         type_index, name, uri, state, props, custom = ds.artifact(index)
-        msg = pb.Artifact(type_id=self.type_ids[ARTIFACT][type_index], name=name, uri=uri, state=state)
+        msg = pb.Artifact(type_id=self.type_ids[ARTIFACT][type_index], name=name, uri=uri,
+                          state=cast("pb.Artifact.State", state))
         _set_properties(msg.properties, props)
         _set_properties(msg.custom_properties, custom)
         if node_id is not None:
@@ -89,9 +91,10 @@ class ApiSide:
 
     # Fill: build the store -----------------------------------------------------------------------------
     def fill_types(self, ds: Dataset, meter: Meter) -> None:
-        puts = {ARTIFACT: (pb.ArtifactType, self.store.put_artifact_type),
-                EXECUTION: (pb.ExecutionType, self.store.put_execution_type),
-                CONTEXT: (pb.ContextType, self.store.put_context_type)}
+        puts: Dict[str, Tuple[Callable[..., Any], Callable[[Any], int]]] = {
+            ARTIFACT: (pb.ArtifactType, self.store.put_artifact_type),
+            EXECUTION: (pb.ExecutionType, self.store.put_execution_type),
+            CONTEXT: (pb.ContextType, self.store.put_context_type)}
         todo = [(kind, name, props, False) for kind in puts for name, props in ds.extra_types(kind)]
         todo += [(kind, name, props, True) for kind in puts for name, props in ds.types(kind)]
         for kind, name, props, keep in meter.each(todo):
@@ -106,9 +109,11 @@ class ApiSide:
             meter.add(1)
 
     def _fill_nodes(self, ds: Dataset, meter: Meter, kind: str, count: int) -> None:
-        build = {CONTEXT: self._context, EXECUTION: self._execution, ARTIFACT: self._artifact}[kind]
-        put = {CONTEXT: self.store.put_contexts, EXECUTION: self.store.put_executions,
-               ARTIFACT: self.store.put_artifacts}[kind]
+        builders: Dict[str, Callable[[Dataset, int], Any]] = {
+            CONTEXT: self._context, EXECUTION: self._execution, ARTIFACT: self._artifact}
+        putters: Dict[str, Callable[[list], List[int]]] = {
+            CONTEXT: self.store.put_contexts, EXECUTION: self.store.put_executions, ARTIFACT: self.store.put_artifacts}
+        build, put = builders[kind], putters[kind]
         size = ds.node_batch
         batches = (range(start, min(start + size, count)) for start in range(0, count, size))
         for batch in meter.each(batches, total=-(-count // size)):
@@ -143,7 +148,7 @@ class ApiSide:
     # Reads ---------------------------------------------------------------------------------------------
     def read_types(self, ds: Dataset, meter: Meter) -> None:
         store = self.store
-        by_kind = {
+        by_kind: Dict[str, Tuple[Callable[[], list], Callable[[str], Any], Callable[[List[int]], list]]] = {
             ARTIFACT: (store.get_artifact_types, store.get_artifact_type, store.get_artifact_types_by_id),
             EXECUTION: (store.get_execution_types, store.get_execution_type, store.get_execution_types_by_id),
             CONTEXT: (store.get_context_types, store.get_context_type, store.get_context_types_by_id),
@@ -183,6 +188,7 @@ class ApiSide:
     def read_nodes_by_type_and_name(self, ds: Dataset, meter: Meter) -> None:
         store = self.store
         for kind, index in meter.each(ds.plan("read_nodes_by_type_and_name")):
+            found: Any
             if kind == ARTIFACT:
                 type_index, name = ds.artifact(index)[:2]
                 found = store.get_artifact_by_type_and_name(self.type_names[kind][type_index], name)
@@ -231,7 +237,7 @@ class ApiSide:
             meter.add(found, found)
 
     # Filtered listings ---------------------------------------------------------------------------------
-    def _filtered(self, meter: Meter, get, queries: Sequence[str], **options: object) -> None:  # noqa: ANN001
+    def _filtered(self, meter: Meter, get, queries: Sequence[str], **options: Any) -> None:  # noqa: ANN001
         for query in meter.each(queries):
             meter.add(1, len(get(list_options=ListOptions(filter_query=query, **options))))
 
@@ -299,7 +305,8 @@ class ApiSide:
         for index, hops, direction in meter.each(ds.plan(name)):
             options = pb.LineageSubgraphQueryOptions(max_num_hops=hops)
             options.starting_artifacts.filter_query = f"id = {ids[index]}"
-            options.direction = pb.LineageSubgraphQueryOptions.Direction.Value(direction)
+            options.direction = cast("pb.LineageSubgraphQueryOptions.Direction",
+                                     pb.LineageSubgraphQueryOptions.Direction.Value(direction))
             graph = self.store.get_lineage_subgraph(options)
             meter.add(1, len(graph.artifacts) + len(graph.executions))
 

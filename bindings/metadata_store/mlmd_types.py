@@ -24,7 +24,8 @@ _TypeProto = Union[metadata_store_pb2.ArtifactType, metadata_store_pb2.Execution
 def _type_name(enum: EnumDescriptor, system_type: int) -> str:
     """The `system_type_extension.type_name` option of one enum value (KeyError if no such value)."""
     options = enum.values_by_number[system_type].GetOptions()
-    return options.Extensions[metadata_store_pb2.system_type_extension].type_name
+    # protoc's stubs declare the extension a plain FieldDescriptor, which typeshed's Extensions rejects.
+    return options.Extensions[metadata_store_pb2.system_type_extension].type_name  # type: ignore[index]
 
 
 def _simple_types() -> dict[str, _TypeProto]:
