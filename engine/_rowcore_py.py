@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import struct
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple, cast
 
 _pack_double = struct.Struct("<d").pack
 
@@ -46,9 +46,9 @@ def encode_value(kind: int, value: object) -> bytes:
     if kind == _BOOLEAN:
         return _int_field(number, 1 if value else 0)
     if kind == _DOUBLE:
-        return varint(number << 3 | 1) + _pack_double(value)  # type: ignore[arg-type]
+        return varint(number << 3 | 1) + _pack_double(value)
     if kind == _STRING:
-        return _len_field(number, value.encode("utf-8"))  # type: ignore[union-attr]
+        return _len_field(number, cast(str, value).encode("utf-8"))
     return _len_field(number, value)  # type: ignore[arg-type]  # STRUCT / PROTO: serialized bytes
 
 

@@ -22,7 +22,7 @@ import enum
 import json
 import sqlite3
 from dataclasses import dataclass, field
-from typing import AbstractSet, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import AbstractSet, Dict, Iterable, List, Literal, Optional, Sequence, Set, Tuple
 
 from . import errors
 from .catalog import (ARTIFACT, CONTEXT, EXECUTION, INPUT_EVENT_TYPES, OUTPUT_EVENT_TYPES, NodeLayout,
@@ -126,7 +126,7 @@ class LineageResult:
 
 
 # An event row: (artifact_id, execution_id, encoded Event, type, milliseconds_since_epoch, id).
-EventRow = Tuple[int, int, Optional[bytes], int, Optional[int], int]
+EventRow = Tuple[int, int, bytes, int, Optional[int], int]
 
 
 def _json_ids(ids: Iterable[int]) -> str:
@@ -188,7 +188,7 @@ def _other(layout: NodeLayout) -> NodeLayout:
     return EXECUTION if layout is ARTIFACT else ARTIFACT
 
 
-def _far_end(layout: NodeLayout) -> int:
+def _far_end(layout: NodeLayout) -> Literal[0, 1]:
     """The position, in an EventRow, of the node a hop from `layout` reaches."""
     return 1 if layout is ARTIFACT else 0
 
