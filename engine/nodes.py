@@ -70,7 +70,10 @@ def load_stored(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) -> 
 
 
 def _validate_properties(layout: NodeLayout, record: NodeRecord, node_type: TypeRecord) -> None:
-    """Checks each property against the type, in name order; the first problem raises, in MLMD's words."""
+    """Checks each property against the type; the first problem raises, in MLMD's words.
+
+    Name order: MLMD reports whichever problem its hash map yields first, which changes between processes.
+    """
     empty = set(record.empty_values)
     for name in sorted(record.properties.keys() | empty):
         declared = node_type.properties.get(name)
