@@ -1,6 +1,7 @@
 """Type operations: create, evolve and look up artifact, execution and context types (spec 2.5)."""
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from typing import Dict, Iterable, List, Optional, Sequence
 
@@ -68,8 +69,15 @@ def type_by_name(cur: sqlite3.Cursor, kind: int, name: str, version: Optional[st
     return found[0] if found else None
 
 
+def without_derived_fields(records: Iterable[TypeRecord]) -> List[TypeRecord]:
+    """The types as MLMD's by-external-id and artifacts-and-types reads return them: without base_type,
+    input_type and output_type, which those reads of MLMD leave unset (they read the type table alone)."""
+    return [dataclasses.replace(rec, base_type=None, input_type=None, output_type=None) for rec in records]
+
+
 def types_by_external_ids(cur: sqlite3.Cursor, kind: int, external_ids: Sequence[str]) -> List[TypeRecord]:
-    """Types with these external ids; empty input gives []; no match at all raises NotFoundError."""
+    """Types with these external ids, once each, in MLMD's order (by external_id, byte-wise) and shape
+    (`without_derived_fields`); empty input gives []; no match at all raises NotFoundError."""
     if not external_ids:
         return []
     found: List[TypeRecord] = []
@@ -79,8 +87,8 @@ def types_by_external_ids(cur: sqlite3.Cursor, kind: int, external_ids: Sequence
     if not found:
         raise errors.NotFoundError(
             f"No types found for external_ids. No {_KIND_NOUN[TypeKind(kind)]} has any of the given external ids")
-    found.sort(key=lambda rec: rec.id or 0)
-    return found
+    found.sort(key=lambda rec: rec.external_id or "")  # code point order: the UTF-8 byte order SQLite sorts in
+    return without_derived_fields(found)
 
 
 def put_type(cur: sqlite3.Cursor, request: TypeRecord, can_add_fields: bool, can_omit_fields: bool) -> int:

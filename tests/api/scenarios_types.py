@@ -400,6 +400,29 @@ def types_by_external_ids_found() -> Json:
     return show(s.get_context_types_by_external_ids(["c2", "c1"]))
 
 
+def types_by_external_ids_order_and_shape() -> Json:
+    s = new_store()
+    # Names, ids and external ids each sort differently; "10" < "9" < "B" < "b" < "é" byte-wise.
+    s.put_artifact_type(artifact_type("B", external_id="b", base_type="MODEL", description="d"))
+    s.put_artifact_type(artifact_type("Y", external_id="10", version="v1", props={"p": "INT"}))
+    s.put_artifact_type(artifact_type("K", external_id="é"))
+    s.put_artifact_type(artifact_type("A", external_id="9", base_type="DATASET"))
+    s.put_artifact_type(artifact_type("U", external_id="B"))
+    return [[t.id for t in s.get_artifact_types_by_external_ids(["b", "é", "10", "B", "9", "b", "nope"])],
+            show(s.get_artifact_types_by_external_ids(["b", "10"]))]
+
+
+def execution_types_by_external_ids_shape() -> Json:
+    s = new_store()
+    t = execution_type("T", external_id="t", base_type="TRAIN", version="v")
+    t.input_type.any.SetInParent()
+    t.output_type.none.SetInParent()
+    s.put_execution_type(t)
+    s.put_context_type(context_type("C", external_id="c"))
+    return [show(s.get_execution_types_by_external_ids(["t"])), show(s.get_execution_types_by_id([10])),
+            show(s.get_context_types_by_external_ids(["c"]))]
+
+
 def types_by_external_ids_empty_input() -> Json:
     return catch(new_store().get_artifact_types_by_external_ids, [])
 
@@ -551,6 +574,17 @@ CASES = [
     Case("types-by-external-ids-found", types_by_external_ids_found, [
         {"id": 10, "name": "C1", "external_id": "c1"},
         {"id": 11, "name": "C2", "external_id": "c2"}]),
+    # By external_id in byte order, once each, without base_type (which the other type reads return).
+    Case("types-by-external-ids-order-and-shape", types_by_external_ids_order_and_shape, [
+        [11, 13, 14, 10, 12],
+        [{"id": 11, "name": "Y", "version": "v1", "properties": {"p": "INT"}, "external_id": "10"},
+         {"id": 10, "name": "B", "description": "d", "external_id": "b"}]]),
+    # ... and without an execution type's input_type and output_type.
+    Case("execution-types-by-external-ids-shape", execution_types_by_external_ids_shape, [
+        [{"id": 10, "name": "T", "version": "v", "external_id": "t"}],
+        [{"id": 10, "name": "T", "version": "v", "base_type": "TRAIN", "external_id": "t",
+          "input_type": {"any": {}}, "output_type": {"none": {}}}],
+        [{"id": 11, "name": "C", "external_id": "c"}]]),
     Case("types-by-external-ids-empty-input", types_by_external_ids_empty_input, []),
     Case("types-by-external-ids-no-match", types_by_external_ids_no_match,
          [["error", "NotFoundError"], ["error", "NotFoundError"]]),
