@@ -13,6 +13,7 @@ from __future__ import annotations
 import abc
 from typing import TYPE_CHECKING, Union
 
+from ml_metadata import errors
 from ml_metadata.proto import metadata_store_pb2
 
 if TYPE_CHECKING:
@@ -42,15 +43,6 @@ def _simple_types() -> dict[str, _TypeProto]:
 _SIMPLE_TYPES = _simple_types()
 
 
-def _not_found(message: str) -> Exception:
-    """NotFoundError, as upstream raises; imported late so this module needs only ml_metadata.proto."""
-    try:
-        from ml_metadata import errors
-    except ImportError:  # the errors module is missing only in a partial checkout
-        return LookupError(message)
-    return errors.NotFoundError(message)
-
-
 class _SystemType(abc.ABC):
     """A simple system type, looked up by its type name."""
 
@@ -61,7 +53,7 @@ class _SystemType(abc.ABC):
             NotFoundError: no simple type has that name (e.g. "unset_artifact_type").
         """
         if type_name not in _SIMPLE_TYPES:
-            raise _not_found(f"Type name: {type_name} is not found")
+            raise errors.NotFoundError(f"Type name: {type_name} is not found")
         self._type = _SIMPLE_TYPES[type_name]
 
     @property
