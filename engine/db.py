@@ -231,13 +231,14 @@ def _prepare_schema(db: Database, enable_upgrade_migration: bool) -> None:
     if version is not None and version > SCHEMA_VERSION:
         raise RuntimeError(
             f"MLMD database version {version} is greater than library version {SCHEMA_VERSION}. "
-            "Please upgrade the library to use the given database in order to prevent potential data loss."
+            "Please upgrade the library to use the given database in order to prevent potential data loss. "
+            "If data loss is acceptable, please downgrade the database using a newer version of library."
         )
     if db.readonly:
         raise RuntimeError(
             "The read-only store has no schema to read" if version is None else
-            f"MLMD database version {version} is older than library version {SCHEMA_VERSION}, "
-            "and a read-only store cannot be migrated."
+            f"MLMD database version {version} is older than library version {SCHEMA_VERSION}. "
+            "A read-only store cannot be migrated: open it once read-write with enable_upgrade_migration=True."
         )
     if version is not None and not enable_upgrade_migration:
         raise RuntimeError(
