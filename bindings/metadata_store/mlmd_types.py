@@ -13,7 +13,6 @@ from __future__ import annotations
 import abc
 from typing import TYPE_CHECKING, Union
 
-from ml_metadata import errors
 from ml_metadata.proto import metadata_store_pb2
 
 if TYPE_CHECKING:
@@ -43,6 +42,17 @@ def _simple_types() -> dict[str, _TypeProto]:
 _SIMPLE_TYPES = _simple_types()
 
 
+def _not_found(message: str) -> Exception:
+    """NotFoundError, as upstream raises.
+
+    Imported here, not at the top: this module needs nothing but ml_metadata.proto and protobuf, and
+    tests/test_protobuf_versions.py imports it with nothing else installed.
+    """
+    from ml_metadata import errors
+
+    return errors.NotFoundError(message)
+
+
 class _SystemType(abc.ABC):
     """A simple system type, looked up by its type name."""
 
@@ -53,7 +63,7 @@ class _SystemType(abc.ABC):
             NotFoundError: no simple type has that name (e.g. "unset_artifact_type").
         """
         if type_name not in _SIMPLE_TYPES:
-            raise errors.NotFoundError(f"Type name: {type_name} is not found")
+            raise _not_found(f"Type name: {type_name} is not found")
         self._type = _SIMPLE_TYPES[type_name]
 
     @property
