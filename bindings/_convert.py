@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type, TypeVar
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type, TypeVar
 
 from google.protobuf.message import Message
 
@@ -42,8 +42,9 @@ def node_record(kind: TypeKind, msg: Message) -> NodeRecord:
         raise errors.InvalidArgumentError(
             f"a string field or property name of the {descriptor.name} is not valid UTF-8: {exc}") from exc
     if record.empty_values:  # rare: the kernel lists both maps' empty keys together; the checks tell them apart
-        record.empty_values = _empty_keys(msg.properties)
-        record.empty_custom_values = _empty_keys(msg.custom_properties)
+        node: Any = msg  # an Artifact, Execution or Context (checked above): each has both maps
+        record.empty_values = _empty_keys(node.properties)
+        record.empty_custom_values = _empty_keys(node.custom_properties)
     return record
 
 
