@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Type, TypeVar
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type, TypeVar
 
 from google.protobuf.message import Message
 
@@ -37,10 +37,20 @@ def node_record(kind: TypeKind, msg: Message) -> NodeRecord:
     if getattr(msg, "DESCRIPTOR", None) is not descriptor:
         raise TypeError(f"expected an {descriptor.full_name} message, got {type(msg).__name__}")
     try:
-        return NodeRecord(*rowcore.decode_node(_NODE_FIELDS[kind], msg.SerializeToString(deterministic=True)))
+        record = NodeRecord(*rowcore.decode_node(_NODE_FIELDS[kind], msg.SerializeToString(deterministic=True)))
     except UnicodeDecodeError as exc:
         raise errors.InvalidArgumentError(
             f"a string field or property name of the {descriptor.name} is not valid UTF-8: {exc}") from exc
+    if record.empty_values:  # rare: the kernel lists both maps' empty keys together; the checks tell them apart
+        node: Any = msg  # an Artifact, Execution or Context (checked above): each has both maps
+        record.empty_values = _empty_keys(node.properties)
+        record.empty_custom_values = _empty_keys(node.custom_properties)
+    return record
+
+
+def _empty_keys(values: "Mapping[str, pb.Value]") -> Tuple[str, ...]:
+    # Sorted: the order the kernel reports them in, from a deterministic serialization.
+    return tuple(sorted(key for key, value in values.items() if value.WhichOneof("value") is None))
 
 
 def event_record(event: "pb.Event") -> EventRecord:

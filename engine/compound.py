@@ -37,7 +37,9 @@ def _put_contexts(cur: sqlite3.Cursor, contexts: Sequence[NodeRecord], options: 
     for context in contexts:
         if context.id is not None and options.force_reuse_context:
             if not existing_ids(cur, CONTEXT, [context.id]):
-                raise errors.NotFoundError(f"Cannot find the context to reuse: id {context.id}")
+                # MLMD's words: it looks each context up on its own, so it never finds "results for" others.
+                raise errors.NotFoundError(f"Results missing for ids: {{{context.id}}}. Found results for {{}}: "
+                                           f"there is no context {context.id} to reuse (force_reuse_context)")
             ids.append(context.id)
             continue
         if context.id is not None and context.type_id is None:
@@ -109,21 +111,23 @@ def _edge_end(index: Optional[int], ids: Sequence[int], requested: Sequence[Node
     if index is not None:
         if not 0 <= index < len(ids):
             raise errors.OutOfRangeError(
-                f"The event_edge has an {noun}_index {index} that is outside the bounds of the {len(ids)} "
-                f"{noun}s of the request")
+                f"The event_edge has an {noun}_index {index} that is outside the bounds of the request's {noun}s "
+                f"list, [0, {len(ids)}).")
         if given is not None and requested[index].id is None:
             # As MLMD: an event id can only be checked against a node the request names by id.
             raise errors.InvalidArgumentError(
-                f"Missing {noun} ID.: {noun}_index {index} names a new {noun}, which the event's {noun}_id "
-                f"{given} cannot refer to")
+                f"Missing {noun} ID. The referenced {noun} at {noun}_index {index} does not have an ID even though "
+                f"the event_edge specifies an event.{noun}_id of {given}. A new {noun} has no id to name yet: "
+                f"leave event.{noun}_id unset.")
         if given is not None and given != ids[index]:
             raise errors.InvalidArgumentError(
-                f"{noun.capitalize()} ID mismatch: the event names {noun} {given} but {noun}_index {index} is "
-                f"{noun} {ids[index]}")
+                f"{noun.capitalize()} ID mismatch. The referenced {noun} at {noun}_index {index} has an ID of "
+                f"{ids[index]} that does not match the event_edge's event.{noun}_id of {given}.")
         return ids[index]
     if given is None:
         raise errors.InvalidArgumentError(
-            f"Event_edge is missing an {noun}: set {noun}_index or the event's {noun}_id")
+            f"Event_edge is missing an {noun}. Could not find either an {noun}_index or an event.{noun}_id: set "
+            "one of them")
     return given
 
 

@@ -73,7 +73,8 @@ class Database:
         if one_statement and write:
             raise ValueError("a write always runs in an explicit transaction")
         if write and self.readonly:
-            raise errors.InternalError("attempt to write a readonly database")
+            raise errors.InternalError("Error when executing query: attempt to write a readonly database (the "
+                                       "store was opened with connection mode READONLY)")
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         attempt = 0
         with self._lock:
@@ -129,10 +130,8 @@ class Database:
 
 
 def _translate(exc: sqlite3.Error) -> errors.StatusError:
-    text = str(exc)
-    if "readonly" in text or "read-only" in text:
-        return errors.InternalError(f"attempt to write a readonly database ({text})")
-    return errors.InternalError(f"database error: {text}")
+    # MLMD's words for a failed statement (a write to a read-only file among them); its SQL would follow.
+    return errors.InternalError(f"Error when executing query: {exc}")
 
 
 def _sqlite_uri(filename_uri: str, mode: int) -> str:
@@ -163,8 +162,11 @@ def open_sqlite(filename_uri: str, mode: int, enable_upgrade_migration: bool,
                 _sqlite_uri(filename_uri, mode), uri=True, isolation_level=None, check_same_thread=False
             )
         _configure(conn, in_memory=in_memory, readonly=readonly)
-    except sqlite3.Error as exc:
-        raise RuntimeError(f"Cannot connect sqlite3 database {filename_uri!r} (connection mode {mode}): {exc}") from exc
+    except sqlite3.OperationalError as exc:
+        raise RuntimeError(
+            f"Cannot connect sqlite3 database: {exc} (filename_uri {filename_uri!r}, connection mode {mode})") from exc
+    except sqlite3.Error as exc:  # the file opened, but reading it failed: MLMD reports its first query failing
+        raise RuntimeError(f"Error when executing query: {exc} (filename_uri {filename_uri!r})") from exc
     db = Database(conn, readonly=readonly, in_memory=in_memory)
     if not prepare_schema:
         return db
@@ -229,13 +231,14 @@ def _prepare_schema(db: Database, enable_upgrade_migration: bool) -> None:
     if version is not None and version > SCHEMA_VERSION:
         raise RuntimeError(
             f"MLMD database version {version} is greater than library version {SCHEMA_VERSION}. "
-            "Please upgrade the library to use the given database in order to prevent potential data loss."
+            "Please upgrade the library to use the given database in order to prevent potential data loss. "
+            "If data loss is acceptable, please downgrade the database using a newer version of library."
         )
     if db.readonly:
         raise RuntimeError(
             "The read-only store has no schema to read" if version is None else
-            f"MLMD database version {version} is older than library version {SCHEMA_VERSION}, "
-            "and a read-only store cannot be migrated."
+            f"MLMD database version {version} is older than library version {SCHEMA_VERSION}. "
+            "A read-only store cannot be migrated: open it once read-write with enable_upgrade_migration=True."
         )
     if version is not None and not enable_upgrade_migration:
         raise RuntimeError(

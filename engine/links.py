@@ -120,12 +120,13 @@ def put_parent_contexts(cur: sqlite3.Cursor, edges: Sequence[Tuple[Optional[int]
                 f"{parent_id}{'; a context cannot be its own parent' if child_id == parent_id else ''})")
         if _is_ancestor(cur, ancestor=child_id, of=parent_id):  # type: ignore[arg-type]
             raise errors.InvalidArgumentError(
-                f"There is a cycle detected: context {child_id} is already an ancestor of {parent_id}")
+                f"There is a cycle detected of the given relationship. Context {child_id} is already an ancestor "
+                f"of context {parent_id}, so it cannot be its child")
         try:
             cur.execute("INSERT INTO parent_context (child_id, parent_id) VALUES (?, ?)", (child_id, parent_id))
         except sqlite3.IntegrityError as exc:
             raise errors.AlreadyExistsError(
-                f"The parent context edge (child {child_id}, parent {parent_id}) already exists") from exc
+                f"Given parent_context already exists: child_id {child_id}, parent_id {parent_id}") from exc
 
 
 def _is_ancestor(cur: sqlite3.Cursor, ancestor: int, of: int) -> bool:

@@ -70,23 +70,31 @@ def load_stored(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) -> 
 
 
 def _validate_properties(layout: NodeLayout, record: NodeRecord, node_type: TypeRecord) -> None:
-    if record.empty_values:
-        raise errors.InvalidArgumentError(
-            f"The value of property {record.empty_values[0]!r} has no value set (an empty Value) "
-            f"on {layout.noun} of type {node_type.name!r}"
-        )
-    for name, (kind, _) in record.properties.items():
+    """Checks each property against the type; the first problem raises, in MLMD's words.
+
+    Name order: MLMD reports whichever problem its hash map yields first, which changes between processes.
+    """
+    empty = set(record.empty_values)
+    for name in sorted(record.properties.keys() | empty):
         declared = node_type.properties.get(name)
         if declared is None:
             raise errors.InvalidArgumentError(
-                f"Found unknown property: {name!r} is not declared by type {node_type.name!r}; declared: "
-                f"{sorted(node_type.properties)}"
-            )
-        if declared != kind:
+                f"Found unknown property: {name}. The type {node_type.name!r} does not declare {name!r}; it declares "
+                f"{sorted(node_type.properties)} (custom_properties take any name)")
+        if name in empty:
             raise errors.InvalidArgumentError(
-                f"Found unmatched property type: {name!r} of type {node_type.name!r} is "
-                f"{PropertyType(declared).name}, the value given is {PropertyType(kind).name}"
-            )
+                f"Found unmatched property type: {name}. The value of property {name!r} has no value set (an empty "
+                f"Value); the type {node_type.name!r} declares it as {PropertyType(declared).name}")
+        given = record.properties[name][0]
+        if declared != given:
+            raise errors.InvalidArgumentError(
+                f"Found unmatched property type: {name}. The type {node_type.name!r} declares {name!r} as "
+                f"{PropertyType(declared).name}; the value given is {PropertyType(given).name}")
+    if record.empty_custom_values:
+        # MLMD aborts the whole process on this one (a failed CHECK); we refuse the call instead.
+        raise errors.InvalidArgumentError(
+            f"The value of custom property {record.empty_custom_values[0]!r} has no value set (an empty Value) on "
+            f"{layout.noun} of type {node_type.name!r}")
 
 
 def _resolve_type(layout: NodeLayout, type_id: Optional[int], types: Dict[int, TypeRecord]) -> TypeRecord:
@@ -164,22 +172,26 @@ def put_nodes(
     try:
         _write_inserts(cur, layout, inserts, insert_properties)
     except sqlite3.IntegrityError as exc:
-        raise errors.AlreadyExistsError(f"Given node already exists: {_describe(layout, exc)}") from exc
+        constraint, clash = _clash(layout, exc)
+        raise errors.AlreadyExistsError(f"Given node already exists: {clash} ({constraint})") from exc
     try:
         _write_updates(cur, layout, changed, types)
     except sqlite3.IntegrityError as exc:
         # MLMD surfaces a uniqueness clash of an update as the raw database error: INTERNAL.
-        raise errors.InternalError(f"Cannot update the {layout.noun}: {_describe(layout, exc)}") from exc
+        constraint, clash = _clash(layout, exc)
+        raise errors.InternalError(f"Error when executing query: {constraint} (cannot update: {clash})") from exc
     return ids
 
 
-def _describe(layout: NodeLayout, exc: sqlite3.IntegrityError) -> str:
-    text = str(exc)
-    if "external_id" in text:
-        return f"an {layout.noun} with this external_id exists ({text})"
-    if "name" in text:
-        return f"an {layout.noun} with this type and name exists ({text})"
-    return text
+def _clash(layout: NodeLayout, exc: sqlite3.IntegrityError) -> Tuple[str, str]:
+    """The uniqueness rule a write broke, as MLMD's schema names it, and what that means."""
+    # Ours: "UNIQUE constraint failed: artifact.type_id, artifact.name"; MLMD's tables are capitalised.
+    constraint = str(exc).replace(f"{layout.table}.", f"{layout.table.capitalize()}.")
+    if "external_id" in constraint:
+        return constraint, f"another {layout.noun} has this external_id"
+    if "name" in constraint:
+        return constraint, f"another {layout.noun} of this type has this name"
+    return constraint, str(exc)
 
 
 def _insert_row(layout: NodeLayout, fields: Tuple[int, ...], rec: NodeRecord, types: Dict[int, TypeRecord],
@@ -190,6 +202,7 @@ def _insert_row(layout: NodeLayout, fields: Tuple[int, ...], rec: NodeRecord, ty
     node_type = _resolve_type(layout, rec.type_id, types)
     _validate_properties(layout, rec, node_type)
     if layout.kind == TypeKind.CONTEXT and not rec.name:
+        # MLMD's words, with the node it prints cut to its type_id.
         raise errors.InvalidArgumentError(f"Cannot create node for type_id: {rec.type_id}Context name should not "
                                           "be empty")
     uri = (rec.uri or "") if layout.f_uri else None
@@ -216,7 +229,8 @@ def _updated_node(layout: NodeLayout, rec: NodeRecord, old: StoredNode, node_typ
         )
     else:
         node = _apply_mask(layout, rec, old, mask_paths, name_mutable)
-    check = NodeRecord(properties=node.properties, empty_values=rec.empty_values)
+    check = NodeRecord(properties=node.properties, empty_values=rec.empty_values,
+                       empty_custom_values=rec.empty_custom_values)
     _validate_properties(layout, check, node_type)
     _check_context_name(layout, node.name)
     return node

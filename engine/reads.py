@@ -51,7 +51,8 @@ def bodies_by_external_ids(cur: sqlite3.Cursor, layout: NodeLayout, external_ids
         found += cur.execute(
             f"SELECT id, body FROM {layout.table} WHERE external_id IN ({placeholders(batch)})", batch).fetchall()
     if not found:
-        raise errors.NotFoundError(f"No {layout.noun}s found with the given external ids")
+        raise errors.NotFoundError(
+            f"No {layout.noun}s found for external_ids. No {layout.noun} has any of the given external ids")
     found.sort()
     return [body for _, body in found]
 

@@ -46,7 +46,10 @@ class NodeRecord:
     type_name: Optional[str] = None  # the output-only `type` field, only used for no-op detection
     properties: Properties = field(default_factory=dict)
     custom_properties: Properties = field(default_factory=dict)
-    empty_values: Tuple[str, ...] = ()  # property keys whose Value had no field set
+    # Keys whose Value had no field set: of `properties` (the row kernel lists both maps' here; the bindings
+    # then split them), and of `custom_properties`.
+    empty_values: Tuple[str, ...] = ()
+    empty_custom_values: Tuple[str, ...] = ()
 
 
 @dataclass

@@ -103,8 +103,8 @@ class Engine:
 
     def artifacts_and_types_by_ids(self, ids: Sequence[int]) -> Tuple[List[bytes], List[TypeRecord]]:
         def run(cur: sqlite3.Cursor) -> Tuple[List[bytes], List[TypeRecord]]:
-            return (reads.bodies_by_ids(cur, ARTIFACT, ids),
-                    types.types_by_id(cur, TypeKind.ARTIFACT, reads.type_ids_of(cur, ARTIFACT, ids)))
+            artifact_types = types.types_by_id(cur, TypeKind.ARTIFACT, reads.type_ids_of(cur, ARTIFACT, ids))
+            return reads.bodies_by_ids(cur, ARTIFACT, ids), types.without_derived_fields(artifact_types)
         return self._read(run)
 
     def nodes_by_type(self, kind: TypeKind, type_name: str, type_version: Optional[str]) -> List[bytes]:

@@ -1,6 +1,7 @@
 """Type operations: create, evolve and look up artifact, execution and context types (spec 2.5)."""
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from typing import Dict, Iterable, List, Optional, Sequence
 
@@ -68,8 +69,15 @@ def type_by_name(cur: sqlite3.Cursor, kind: int, name: str, version: Optional[st
     return found[0] if found else None
 
 
+def without_derived_fields(records: Iterable[TypeRecord]) -> List[TypeRecord]:
+    """The types as MLMD's by-external-id and artifacts-and-types reads return them: without base_type,
+    input_type and output_type, which those reads of MLMD leave unset (they read the type table alone)."""
+    return [dataclasses.replace(rec, base_type=None, input_type=None, output_type=None) for rec in records]
+
+
 def types_by_external_ids(cur: sqlite3.Cursor, kind: int, external_ids: Sequence[str]) -> List[TypeRecord]:
-    """Types with these external ids; empty input gives []; no match at all raises NotFoundError."""
+    """Types with these external ids, once each, in MLMD's order (by external_id, byte-wise) and shape
+    (`without_derived_fields`); empty input gives []; no match at all raises NotFoundError."""
     if not external_ids:
         return []
     found: List[TypeRecord] = []
@@ -77,9 +85,10 @@ def types_by_external_ids(cur: sqlite3.Cursor, kind: int, external_ids: Sequence
         found.extend(load_types(cur, f"kind = ? AND external_id IN ({placeholders(batch)})",
                                 [int(kind), *batch]))
     if not found:
-        raise errors.NotFoundError(f"No {_KIND_NOUN[TypeKind(kind)]} found with the given external ids")
-    found.sort(key=lambda rec: rec.id or 0)
-    return found
+        raise errors.NotFoundError(
+            f"No types found for external_ids. No {_KIND_NOUN[TypeKind(kind)]} has any of the given external ids")
+    found.sort(key=lambda rec: rec.external_id or "")  # code point order: the UTF-8 byte order SQLite sorts in
+    return without_derived_fields(found)
 
 
 def put_type(cur: sqlite3.Cursor, request: TypeRecord, can_add_fields: bool, can_omit_fields: bool) -> int:
@@ -88,7 +97,9 @@ def put_type(cur: sqlite3.Cursor, request: TypeRecord, can_add_fields: bool, can
         raise errors.InvalidArgumentError("No type name is specified.")
     for prop_name, data_type in request.properties.items():
         if data_type == PropertyType.UNKNOWN or data_type not in PropertyType._value2member_map_:
-            raise errors.InvalidArgumentError(f"Type {request.name!r} has unknown property type for {prop_name!r}")
+            raise errors.InvalidArgumentError(
+                f"Property {prop_name} is UNKNOWN. Type {request.name!r} must declare it as one of "
+                f"{[t.name for t in PropertyType if t != PropertyType.UNKNOWN]}")
     stored = type_by_name(cur, request.kind, request.name, request.version)
     if stored is None:
         return _create_type(cur, request)
@@ -106,38 +117,44 @@ def put_type(cur: sqlite3.Cursor, request: TypeRecord, can_add_fields: bool, can
 
 
 def _check_evolution(request: TypeRecord, stored: TypeRecord, can_add_fields: bool, can_omit_fields: bool) -> None:
+    """Refuses a change the flags do not allow: in MLMD's order, omitted properties, then a property whose
+    type changes, then new properties."""
     if request.base_type and stored.base_type and request.base_type != stored.base_type:
         raise errors.UnimplementedError("base_type update is not supported yet")
-    for prop_name, data_type in request.properties.items():
-        stored_type = stored.properties.get(prop_name)
-        if stored_type is not None and stored_type != data_type:
-            raise errors.AlreadyExistsError(
-                f"Type already exists with different properties: property {prop_name!r} is "
-                f"{PropertyType(stored_type).name}, not {PropertyType(data_type).name} (type {stored.name!r})"
-            )
-        if stored_type is None and not can_add_fields:
-            raise errors.AlreadyExistsError(
-                f"Type already exists with different properties: {prop_name!r} is new; pass can_add_fields=True "
-                f"to add it (type {stored.name!r})"
-            )
+    differ = "Type already exists with different properties"
     omitted = sorted(set(stored.properties) - set(request.properties))
     if omitted and not can_omit_fields:
         raise errors.AlreadyExistsError(
-            f"Type already exists with different properties: {omitted} are missing from the request; pass "
-            f"can_omit_fields=True to omit them (type {stored.name!r})"
-        )
+            f"{differ}: can_omit_fields is false while stored type has more properties: {omitted} of type "
+            f"{stored.name!r} are missing from the request; pass can_omit_fields=True to leave them as they are")
+    for prop_name, data_type in sorted(request.properties.items()):
+        stored_type = stored.properties.get(prop_name)
+        if stored_type is not None and stored_type != data_type:
+            raise errors.AlreadyExistsError(
+                f"{differ}: Conflicting property value type found in stored and given types: property "
+                f"{prop_name!r} of type {stored.name!r} is {PropertyType(stored_type).name}, the request says "
+                f"{PropertyType(data_type).name}; a property's type never changes")
+    added = sorted(set(request.properties) - set(stored.properties))
+    if added and not can_add_fields:
+        raise errors.AlreadyExistsError(
+            f"{differ}: can_add_fields is false while the given type has more properties: {added} are new to type "
+            f"{stored.name!r}; pass can_add_fields=True to add them")
 
 
 def _check_type_external_id(cur: sqlite3.Cursor, request: TypeRecord) -> None:
-    row = cur.execute("SELECT kind FROM type WHERE external_id = ?", (request.external_id,)).fetchone()
+    row = cur.execute("SELECT kind, id, name FROM type WHERE external_id = ?", (request.external_id,)).fetchone()
     if row is None:
         return
-    if row[0] == request.kind:
-        raise errors.AlreadyExistsError(f"A type with external_id {request.external_id!r} already exists")
-    # MLMD reports a clash with another kind's type as a raw UNIQUE violation: INTERNAL.
+    kind, type_id, name = row
+    holder = f"{_KIND_NOUN[TypeKind(kind)]} {name!r} (id {type_id})"
+    if kind == request.kind:
+        raise errors.AlreadyExistsError(
+            f"Conflict of external_id: {request.external_id} Found already existing "
+            f"{_KIND_NOUN[TypeKind(kind)][:-len('Type')]} type with the same external_id: {holder}")
+    # MLMD reports a clash with another kind's type as the raw UNIQUE violation of its table: INTERNAL.
     raise errors.InternalError(
-        f"UNIQUE constraint failed: Type.external_id ({request.external_id!r} is used by a type of another kind)"
-    )
+        f"Error when executing query: UNIQUE constraint failed: Type.external_id ({request.external_id!r} is the "
+        f"external_id of {holder}; external ids are unique across every kind of type)")
 
 
 def _create_type(cur: sqlite3.Cursor, request: TypeRecord) -> int:

@@ -1,17 +1,15 @@
 """`ml_metadata.metadata_store.mlmd_types`: the simple system types, checked against upstream."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
-import sys
-import types
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
+from ml_metadata import errors
 from ml_metadata.metadata_store import mlmd_types
 from ml_metadata.proto import metadata_store_pb2 as pb
 
@@ -21,6 +19,7 @@ CLASSES = ["Dataset", "Model", "Metrics", "Statistics", "Train", "Transform", "P
 
 # Defines describe(): every class and the failure cases, as JSON-able data. Runs in the oracle and here.
 _DESCRIBE = """
+from ml_metadata import errors
 from ml_metadata.metadata_store import mlmd_types
 from ml_metadata.proto import metadata_store_pb2 as pb
 
@@ -79,7 +78,6 @@ def test_simple_type(make: Callable[[], Any], name: str, system_type: int, kind:
     ],
 )
 def test_unset_is_not_found(make: Callable[[], Any], message: str) -> None:
-    errors = pytest.importorskip("ml_metadata.errors", reason="ml_metadata.errors is not written yet")
     with pytest.raises(errors.NotFoundError, match=message):
         make()
 
@@ -103,25 +101,4 @@ def test_matches_upstream() -> None:
     exec(_DESCRIBE, namespace)  # our side runs in-process, on the same code
     # Through JSON too, so both sides compare as the same plain data.
     ours_report, theirs_report = json.loads(json.dumps(namespace["describe"]())), json.loads(theirs.stdout)
-    if importlib.util.find_spec("ml_metadata.errors") is None:
-        # Until ml_metadata.errors exists, UNSET raises LookupError; still compare the messages.
-        for report in (ours_report, theirs_report):
-            for outcome in report.values():
-                if outcome.get("error") in ("LookupError", "NotFoundError"):
-                    outcome["error"] = "NotFoundError"
     assert ours_report == theirs_report
-
-
-def test_unset_raises_errors_not_found(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The late import picks up ml_metadata.errors.NotFoundError (a stand-in here)."""
-    import ml_metadata
-
-    class NotFoundError(Exception):
-        pass
-
-    fake = types.ModuleType("ml_metadata.errors")
-    fake.NotFoundError = NotFoundError  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "ml_metadata.errors", fake)
-    monkeypatch.setattr(ml_metadata, "errors", fake, raising=False)
-    with pytest.raises(NotFoundError, match="unset_artifact_type"):
-        mlmd_types.ArtifactType(pb.ArtifactType.UNSET)

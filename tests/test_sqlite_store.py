@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -51,7 +52,9 @@ def test_connection_modes(tmp_path: Path, mode: int, exists: bool, outcome: obje
         _seed(metadata_store.MetadataStore(_config(path)))
     if outcome == "ok":
         store = metadata_store.MetadataStore(_config(path, mode))
-        assert store.get_artifact_types() == ([] if not exists else store.get_artifact_types())
+        # A created file starts empty; an opened one shows what _seed wrote.
+        assert [t.name for t in store.get_artifact_types()] == (["DataSet"] if exists else [])
+        assert [a.uri for a in store.get_artifacts()] == (["u"] if exists else [])
         assert path.exists()
     else:
         with pytest.raises(outcome):  # type: ignore[call-overload]
@@ -110,8 +113,22 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
     _seed(metadata_store.MetadataStore(_config(path)))
     _set_version(path, SCHEMA_VERSION + 1)
-    with pytest.raises(RuntimeError, match="greater than library version"):
+    # ml-metadata 1.17.1's words, measured on a database of its own set to version 11.
+    mlmd_words = (f"MLMD database version {SCHEMA_VERSION + 1} is greater than library version {SCHEMA_VERSION}. "
+                  "Please upgrade the library to use the given database in order to prevent potential data loss. "
+                  "If data loss is acceptable, please downgrade the database using a newer version of library.")
+    with pytest.raises(RuntimeError, match=re.escape(mlmd_words)):
         metadata_store.MetadataStore(_config(path), enable_upgrade_migration=True)
+
+
+def test_older_schema_read_only_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    _seed(metadata_store.MetadataStore(_config(path)))
+    metadata_store.downgrade_schema(_config(path), SCHEMA_VERSION - 1)
+    # Starts like ml-metadata 1.17.1's refusal, which goes on about migration being disabled.
+    with pytest.raises(RuntimeError, match=f"^MLMD database version {SCHEMA_VERSION - 1} is older than library "
+                                           f"version {SCHEMA_VERSION}. A read-only store cannot be migrated"):
+        metadata_store.MetadataStore(_config(path, pb.SqliteMetadataSourceConfig.READONLY))
 
 
 def test_older_schema_needs_upgrade_flag_and_keeps_data(tmp_path: Path) -> None:

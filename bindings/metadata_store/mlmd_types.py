@@ -44,11 +44,13 @@ _SIMPLE_TYPES = _simple_types()
 
 
 def _not_found(message: str) -> Exception:
-    """NotFoundError, as upstream raises; imported late so this module needs only ml_metadata.proto."""
-    try:
-        from ml_metadata import errors
-    except ImportError:  # the errors module is missing only in a partial checkout
-        return LookupError(message)
+    """NotFoundError, as upstream raises.
+
+    Imported here, not at the top: this module needs nothing but ml_metadata.proto and protobuf, and
+    tests/test_protobuf_versions.py imports it with nothing else installed.
+    """
+    from ml_metadata import errors
+
     return errors.NotFoundError(message)
 
 

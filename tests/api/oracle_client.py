@@ -21,6 +21,8 @@ import pytest
 API = Path(__file__).resolve().parent
 REPO = API.parents[1]
 RUNNER = API / "oracle_runner.py"
+# The API scenario tables; test_against_oracle.py and test_error_messages.py share their one oracle run.
+API_SCENARIOS = sorted(API.glob("scenarios_*.py"))
 RUN_TIMEOUT_SEC = 900
 
 # Upstream ships a compiled pybind11 extension; our drop-in package does not.
@@ -37,8 +39,11 @@ def oracle_python() -> str:
     return os.environ.get("FASTMLMD_ORACLE_PYTHON") or str(REPO / ".venv-oracle" / "bin" / "python")
 
 
-def _env(import_dirs: Sequence[str]) -> Dict[str, str]:
-    # Keep our checkout's ml_metadata out of the oracle's import path; only the scenario folders go in.
+def oracle_env(import_dirs: Sequence[str] = ()) -> Dict[str, str]:
+    """The environment for the oracle interpreter: only `import_dirs` on its import path.
+
+    Our checkout's ml_metadata must stay out of the oracle's import path.
+    """
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     if import_dirs:
         env["PYTHONPATH"] = os.pathsep.join(import_dirs)
@@ -46,23 +51,40 @@ def _env(import_dirs: Sequence[str]) -> Dict[str, str]:
 
 
 @functools.lru_cache(maxsize=None)
-def _run(module_paths: Tuple[str, ...]) -> Tuple[str, object]:
-    """("ok", results) | ("skip", reason) | ("fail", reason); each set of modules runs once per session."""
+def _probe() -> Tuple[str, str]:
+    """("ok", interpreter) | ("skip", reason): is there an interpreter with the real ml-metadata 1.17.1?"""
     python = oracle_python()
     if not os.access(python, os.X_OK):
         return ("skip", f"oracle interpreter {python} not found; set FASTMLMD_ORACLE_PYTHON or run `make oracle`")
-    probe = subprocess.run([python, "-c", _PROBE], capture_output=True, text=True, env=_env(()), timeout=120)
+    probe = subprocess.run([python, "-c", _PROBE], capture_output=True, text=True, env=oracle_env(()), timeout=120)
     if probe.returncode != 0:
         tail = probe.stderr.strip().splitlines()[-1:] or ["(no output)"]
         return ("skip", f"{python} cannot import ml_metadata: {tail[0]}")
     version, compiled = json.loads(probe.stdout.strip().splitlines()[-1])
     if version != "1.17.1" or not compiled:
         return ("skip", f"{python} has ml_metadata {version!r} (compiled={compiled}), not the real ml-metadata 1.17.1")
+    return ("ok", python)
+
+
+def real_oracle_python() -> str:
+    """The interpreter with the real, compiled ml-metadata 1.17.1; skips the calling test when there is none."""
+    status, payload = _probe()
+    if status == "skip":
+        pytest.skip(payload)
+    return payload
+
+
+@functools.lru_cache(maxsize=None)
+def _run(module_paths: Tuple[str, ...]) -> Tuple[str, object]:
+    """("ok", results) | ("skip", reason) | ("fail", reason); each set of modules runs once per session."""
+    status, python = _probe()
+    if status == "skip":
+        return (status, python)
     import_dirs = sorted({str(API)} | {str(Path(p).parent) for p in module_paths})
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "results.json")
         run = subprocess.run([python, str(RUNNER), out, *module_paths], capture_output=True, text=True,
-                             env=_env(import_dirs), timeout=RUN_TIMEOUT_SEC, cwd=tmp)
+                             env=oracle_env(import_dirs), timeout=RUN_TIMEOUT_SEC, cwd=tmp)
         if run.returncode != 0 or not os.path.exists(out):
             tail = "\n".join(run.stderr.strip().splitlines()[-20:])
             return ("fail", f"oracle run exited with {run.returncode}:\n{tail}")

@@ -3,13 +3,14 @@
 Usage: python oracle_runner.py OUT.json scenarios_a.py [scenarios_b.py ...]
 
 test_against_oracle.py starts it with the real ml-metadata 1.17.1. Output:
-`{"<module stem>": {"<case id>": {"status": "ok", "value": ...}
+`{"<module stem>": {"<case id>": {"status": "ok", "value": ..., "errors": [[class, message], ...]}
                                 | {"status": "crash", "error": "<traceback>"}
                                 | {"status": "skipped", "why": "..."}}}`.
 Only the standard library and the scenario modules (which import only `ml_metadata`) are used.
 """
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 import os
@@ -27,11 +28,11 @@ def _load(path: str) -> tuple:
     return name, module
 
 
-def _run_case(case: Any) -> dict:
+def _run_case(kit: Any, case: Any) -> dict:
     if not case.oracle:
         return {"status": "skipped", "why": case.why}
     try:
-        result = case.scenario()
+        result, caught = kit.run_recording(case.scenario)
     except BaseException:  # a crash of one case must not hide the others
         return {"status": "crash", "error": traceback.format_exc()}
     try:
@@ -40,16 +41,17 @@ def _run_case(case: Any) -> dict:
         return {"status": "crash", "error": f"result is not JSON-able: {exc}: {result!r}"}
     if not stable:
         return {"status": "crash", "error": f"result changes in a JSON round trip: {result!r}"}
-    return {"status": "ok", "value": result}
+    return {"status": "ok", "value": result, "errors": caught}
 
 
 def main(argv: list) -> int:
     out_path, module_paths = argv[0], argv[1:]
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    kit = importlib.import_module("scenario_kit")  # the copy the scenario modules import, from that path
     results = {}
     for path in module_paths:
         name, module = _load(path)
-        results[name] = {case.id: _run_case(case) for case in module.CASES}
+        results[name] = {case.id: _run_case(kit, case) for case in module.CASES}
     with open(out_path, "w", encoding="utf-8") as fh:
         json.dump(results, fh)
     return 0

@@ -81,12 +81,34 @@ def new_store() -> Any:
 
 # -- calling ------------------------------------------------------------------------------------
 
+# Every error `catch` and `catch_msg` caught while the current case ran: [class name, message] each.
+# The message audit (test_error_messages.py) compares them, row by row, with MLMD's.
+_CAUGHT: list = []
+
+
+def run_recording(scenario: Callable[[], Json]) -> tuple:
+    """Runs one scenario; returns its result and the `[class name, message]` of each error it caught."""
+    del _CAUGHT[:]
+    result = scenario()
+    return result, [list(pair) for pair in _CAUGHT]
+
+
+def _caught(exc: Exception) -> str:
+    """Records a caught error for the message audit; returns its message."""
+    message = str(getattr(exc, "message", exc))
+    _CAUGHT.append((type(exc).__name__, message))
+    return message
+
 
 def catch(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """`show(fn(*args, **kwargs))`, or `["error", "<ExceptionClassName>"]` if it raised."""
+    """`show(fn(*args, **kwargs))`, or `["error", "<ExceptionClassName>"]` if it raised.
+
+    The message is not part of the result; the message audit still compares it with MLMD's.
+    """
     try:
         return show(fn(*args, **kwargs))
     except Exception as exc:  # every exception kind is part of the observable behaviour
+        _caught(exc)
         return ["error", type(exc).__name__]
 
 
@@ -99,7 +121,7 @@ def catch_msg(prefix: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) ->
     try:
         return show(fn(*args, **kwargs))
     except Exception as exc:
-        message = str(getattr(exc, "message", exc))
+        message = _caught(exc)
         return ["error", type(exc).__name__, prefix if message.startswith(prefix) else message]
 
 

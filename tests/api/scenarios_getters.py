@@ -80,6 +80,16 @@ def artifacts_and_types_by_artifact_ids() -> Json:
     return [ids(arts), show(types)]
 
 
+def artifacts_and_types_shape_and_order() -> Json:
+    s = new_store()
+    z = s.put_artifact_type(artifact_type("Z", base_type="MODEL", external_id="z"))
+    m = s.put_artifact_type(artifact_type("M", version="v2", description="d", props={"p": "INT"}))
+    a = s.put_artifact_type(artifact_type("A", base_type="DATASET"))
+    s.put_artifacts([artifact(t) for t in (a, z, a, m)])
+    arts, types = s.get_artifacts_and_types_by_artifact_ids([4, 3, 2, 1, 2, 99])
+    return [[[x.id, x.type_id] for x in arts], show(types)]
+
+
 def artifacts_and_types_unknown_ids() -> Json:
     return show(_seeded().get_artifacts_and_types_by_artifact_ids([42]))
 
@@ -214,6 +224,12 @@ CASES = [
     Case("artifacts-and-types-by-artifact-ids", artifacts_and_types_by_artifact_ids, [
         [1, 2, 4], [{"id": 10, "name": "A", "properties": {"p": "INT", "s": "STRING"}},
                     {"id": 13, "name": "B"}]]),
+    # Artifacts by id, once each; their types in the order those artifacts first use them, without base_type
+    # (the types by id or by name have it).
+    Case("artifacts-and-types-shape-and-order", artifacts_and_types_shape_and_order, [
+        [[1, 12], [2, 10], [3, 12], [4, 11]],
+        [{"id": 12, "name": "A"}, {"id": 10, "name": "Z", "external_id": "z"},
+         {"id": 11, "name": "M", "version": "v2", "description": "d", "properties": {"p": "INT"}}]]),
     Case("artifacts-and-types-unknown-ids", artifacts_and_types_unknown_ids, [[], []]),
     Case("artifacts-and-types-empty-input", artifacts_and_types_empty_input, [[], []]),
     Case("artifacts-by-type", artifacts_by_type, [1, 2, 3]),

@@ -129,6 +129,17 @@ def property_empty_value() -> Json:
     return catch(s.put_artifacts, [artifact(a, properties={"p": pb.Value()})])
 
 
+def property_empty_value_undeclared() -> Json:
+    s, a, _, _ = store_with_types()
+    return catch(s.put_artifacts, [artifact(a, properties={"zzz": pb.Value()})])
+
+
+def update_with_empty_value() -> Json:
+    s, a, _, _ = store_with_types()
+    s.put_artifacts([artifact(a)])
+    return catch(s.put_artifacts, [artifact(a, id=1, properties={"p": pb.Value()})])
+
+
 def custom_property_empty_value() -> Json:
     s, a, _, _ = store_with_types()
     return catch(s.put_artifacts, [artifact(a, custom_properties={"x": pb.Value()})])
@@ -605,6 +616,9 @@ CASES = [
         ["error", "InvalidArgumentError"], ["error", "InvalidArgumentError"],
         ["error", "InvalidArgumentError"], ["error", "InvalidArgumentError"]]),
     Case("property-empty-value", property_empty_value, ["error", "InvalidArgumentError"]),
+    # An empty Value of an undeclared property is an unknown property, as any value of it would be.
+    Case("property-empty-value-undeclared", property_empty_value_undeclared, ["error", "InvalidArgumentError"]),
+    Case("update-with-empty-value", update_with_empty_value, ["error", "InvalidArgumentError"]),
     Case("custom-property-empty-value", custom_property_empty_value,
          ["error", "InvalidArgumentError"], oracle=False,
          why="ml-metadata 1.17.1 aborts the whole process (C++ CHECK 'Unexpected oneof') on an "

@@ -180,6 +180,31 @@ def add_and_omit_with_only_add_flag() -> Json:
     return _evolve("artifact", {"a": "INT", "z": "BOOLEAN"}, can_add_fields=True)
 
 
+_DIFFER = "Type already exists with different properties: "
+
+
+def _evolve_message(prefix: str, request_props: dict) -> Json:
+    s = new_store()
+    s.put_artifact_type(artifact_type("T", props={"a": "INT", "b": "STRING"}))
+    return catch_msg(prefix, s.put_artifact_type, artifact_type("T", props=request_props))
+
+
+def evolve_omitted_reported_before_new() -> Json:
+    return _evolve_message(_DIFFER + "can_omit_fields is false while stored type has more properties",
+                           {"a": "INT", "z": "INT"})
+
+
+def evolve_omitted_reported_before_conflict() -> Json:
+    return _evolve_message(_DIFFER + "can_omit_fields is false while stored type has more properties",
+                           {"b": "INT"})
+
+
+def evolve_conflict_reported_before_new() -> Json:
+    # "0" sorts before the conflicting "b": the order is by kind of problem, not by property name.
+    return _evolve_message(_DIFFER + "Conflicting property value type found in stored and given types",
+                           {"0": "INT", "a": "INT", "b": "INT"})
+
+
 def evolution_error_message() -> Json:
     s = new_store()
     s.put_artifact_type(artifact_type("T", props={"a": "INT"}))
@@ -351,6 +376,16 @@ def external_id_duplicate_same_kind() -> Json:
     return catch(s.put_execution_type, execution_type("E2", external_id="x"))
 
 
+def external_id_duplicate_same_kind_each_kind() -> Json:
+    s = new_store()
+    s.put_artifact_type(artifact_type("A1", external_id="a"))
+    s.put_context_type(context_type("C1", external_id="c"))
+    return [catch_msg("Conflict of external_id: a Found already existing Artifact type with the same "
+                      "external_id", s.put_artifact_type, artifact_type("A2", external_id="a")),
+            catch_msg("Conflict of external_id: c Found already existing Context type with the same external_id",
+                      s.put_context_type, context_type("C2", external_id="c"))]
+
+
 def external_id_duplicate_across_kinds() -> Json:
     s = new_store()
     s.put_execution_type(execution_type("E1", external_id="x"))
@@ -363,6 +398,29 @@ def types_by_external_ids_found() -> Json:
     s.put_context_type(context_type("C1", external_id="c1"))
     s.put_context_type(context_type("C2", external_id="c2"))
     return show(s.get_context_types_by_external_ids(["c2", "c1"]))
+
+
+def types_by_external_ids_order_and_shape() -> Json:
+    s = new_store()
+    # Names, ids and external ids each sort differently; "10" < "9" < "B" < "b" < "é" byte-wise.
+    s.put_artifact_type(artifact_type("B", external_id="b", base_type="MODEL", description="d"))
+    s.put_artifact_type(artifact_type("Y", external_id="10", version="v1", props={"p": "INT"}))
+    s.put_artifact_type(artifact_type("K", external_id="é"))
+    s.put_artifact_type(artifact_type("A", external_id="9", base_type="DATASET"))
+    s.put_artifact_type(artifact_type("U", external_id="B"))
+    return [[t.id for t in s.get_artifact_types_by_external_ids(["b", "é", "10", "B", "9", "b", "nope"])],
+            show(s.get_artifact_types_by_external_ids(["b", "10"]))]
+
+
+def execution_types_by_external_ids_shape() -> Json:
+    s = new_store()
+    t = execution_type("T", external_id="t", base_type="TRAIN", version="v")
+    t.input_type.any.SetInParent()
+    t.output_type.none.SetInParent()
+    s.put_execution_type(t)
+    s.put_context_type(context_type("C", external_id="c"))
+    return [show(s.get_execution_types_by_external_ids(["t"])), show(s.get_execution_types_by_id([10])),
+            show(s.get_context_types_by_external_ids(["c"]))]
 
 
 def types_by_external_ids_empty_input() -> Json:
@@ -442,6 +500,21 @@ CASES = [
     Case("evolve-add-and-omit-with-only-add-flag", add_and_omit_with_only_add_flag, [
         ["error", "AlreadyExistsError"],
         {"id": 10, "name": "T", "properties": {"a": "INT", "b": "STRING"}}]),
+    Case("evolve-omitted-reported-before-new", evolve_omitted_reported_before_new, [
+        "error", "AlreadyExistsError",
+        "Type already exists with different properties: can_omit_fields is false while stored type has more "
+        "properties"]),
+    Case("evolve-omitted-reported-before-conflict", evolve_omitted_reported_before_conflict, [
+        "error", "AlreadyExistsError",
+        "Type already exists with different properties: can_omit_fields is false while stored type has more "
+        "properties"], oracle=False,
+         why="ml-metadata 1.17.1 reports the omitted property or the conflicting one, whichever its hash map of "
+             "the stored properties gives first, and that order changes from process to process; we always "
+             "report omitted properties first"),
+    Case("evolve-conflict-reported-before-new", evolve_conflict_reported_before_new, [
+        "error", "AlreadyExistsError",
+        "Type already exists with different properties: Conflicting property value type found in stored and "
+        "given types"]),
     Case("evolve-error-message", evolution_error_message,
          ["error", "AlreadyExistsError", "Type already exists with different properties"]),
     Case("description-frozen-at-creation", description_frozen_at_creation,
@@ -491,11 +564,27 @@ CASES = [
          {"id": 10, "name": "T", "external_id": "one"}),
     Case("external-id-duplicate-same-kind", external_id_duplicate_same_kind,
          ["error", "AlreadyExistsError"]),
+    Case("external-id-duplicate-same-kind-each-kind", external_id_duplicate_same_kind_each_kind, [
+        ["error", "AlreadyExistsError",
+         "Conflict of external_id: a Found already existing Artifact type with the same external_id"],
+        ["error", "AlreadyExistsError",
+         "Conflict of external_id: c Found already existing Context type with the same external_id"]]),
     Case("external-id-duplicate-across-kinds", external_id_duplicate_across_kinds,
          [["error", "InternalError"], ["error", "InternalError"]]),
     Case("types-by-external-ids-found", types_by_external_ids_found, [
         {"id": 10, "name": "C1", "external_id": "c1"},
         {"id": 11, "name": "C2", "external_id": "c2"}]),
+    # By external_id in byte order, once each, without base_type (which the other type reads return).
+    Case("types-by-external-ids-order-and-shape", types_by_external_ids_order_and_shape, [
+        [11, 13, 14, 10, 12],
+        [{"id": 11, "name": "Y", "version": "v1", "properties": {"p": "INT"}, "external_id": "10"},
+         {"id": 10, "name": "B", "description": "d", "external_id": "b"}]]),
+    # ... and without an execution type's input_type and output_type.
+    Case("execution-types-by-external-ids-shape", execution_types_by_external_ids_shape, [
+        [{"id": 10, "name": "T", "version": "v", "external_id": "t"}],
+        [{"id": 10, "name": "T", "version": "v", "base_type": "TRAIN", "external_id": "t",
+          "input_type": {"any": {}}, "output_type": {"none": {}}}],
+        [{"id": 11, "name": "C", "external_id": "c"}]]),
     Case("types-by-external-ids-empty-input", types_by_external_ids_empty_input, []),
     Case("types-by-external-ids-no-match", types_by_external_ids_no_match,
          [["error", "NotFoundError"], ["error", "NotFoundError"]]),

@@ -11,20 +11,19 @@ import sys
 from pathlib import Path
 
 import pytest
-from oracle_client import check_case, oracle_results
+from oracle_client import API_SCENARIOS, check_case, oracle_results
 from scenario_kit import Case
 
 pytestmark = pytest.mark.oracle
 
 HERE = Path(__file__).resolve().parent
-MODULE_PATHS = sorted(HERE.glob("scenarios_*.py"))
 
 
 def _rows() -> list:
     if str(HERE) not in sys.path:
         sys.path.insert(0, str(HERE))
     rows = []
-    for path in MODULE_PATHS:
+    for path in API_SCENARIOS:
         module = importlib.import_module(path.stem)
         area = path.stem[len("scenarios_"):]
         rows += [pytest.param(path.stem, case, id=f"{area}/{case.id}") for case in module.CASES]
@@ -35,4 +34,4 @@ def _rows() -> list:
 def test_table_matches_oracle(module: str, case: Case) -> None:
     if not case.oracle:
         pytest.skip(f"intentional difference from ml-metadata 1.17.1: {case.why}")
-    check_case(oracle_results(MODULE_PATHS)[module][case.id], case)
+    check_case(oracle_results(API_SCENARIOS)[module][case.id], case)
