@@ -46,18 +46,32 @@ def _env(import_dirs: Sequence[str]) -> Dict[str, str]:
 
 
 @functools.lru_cache(maxsize=None)
-def _run(module_paths: Tuple[str, ...]) -> Tuple[str, object]:
-    """("ok", results) | ("skip", reason) | ("fail", reason); each set of modules runs once per session."""
+def probe() -> Tuple[str, str]:
+    """("ok", interpreter) when the real ml-metadata 1.17.1 is there, else ("skip", why)."""
     python = oracle_python()
     if not os.access(python, os.X_OK):
         return ("skip", f"oracle interpreter {python} not found; set FASTMLMD_ORACLE_PYTHON or run `make oracle`")
-    probe = subprocess.run([python, "-c", _PROBE], capture_output=True, text=True, env=_env(()), timeout=120)
-    if probe.returncode != 0:
-        tail = probe.stderr.strip().splitlines()[-1:] or ["(no output)"]
+    found = subprocess.run([python, "-c", _PROBE], capture_output=True, text=True, env=_env(()), timeout=120)
+    if found.returncode != 0:
+        tail = found.stderr.strip().splitlines()[-1:] or ["(no output)"]
         return ("skip", f"{python} cannot import ml_metadata: {tail[0]}")
-    version, compiled = json.loads(probe.stdout.strip().splitlines()[-1])
+    version, compiled = json.loads(found.stdout.strip().splitlines()[-1])
     if version != "1.17.1" or not compiled:
         return ("skip", f"{python} has ml_metadata {version!r} (compiled={compiled}), not the real ml-metadata 1.17.1")
+    return ("ok", python)
+
+
+def oracle_env(import_dirs: Sequence[str]) -> Dict[str, str]:
+    """The environment for an oracle subprocess: only `import_dirs` on its path, never our checkout."""
+    return _env(import_dirs)
+
+
+@functools.lru_cache(maxsize=None)
+def _run(module_paths: Tuple[str, ...]) -> Tuple[str, object]:
+    """("ok", results) | ("skip", reason) | ("fail", reason); each set of modules runs once per session."""
+    status, python = probe()
+    if status == "skip":
+        return ("skip", python)
     import_dirs = sorted({str(API)} | {str(Path(p).parent) for p in module_paths})
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "results.json")

@@ -8,7 +8,9 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+import pickle
 import tempfile
+import traceback
 from typing import Any
 
 from scenario_kit import (
@@ -158,6 +160,56 @@ def store_errors_carry_codes() -> Json:
         s.get_artifact_type("missing")
     except errors.NotFoundError as exc:
         return [exc.error_code, isinstance(exc, errors.StatusError)]
+    return "no error"
+
+
+def error_classes_are_public() -> Json:
+    """Where each class says it lives: logs, reprs and tracebacks show `ml_metadata.errors.<Class>`."""
+    out = {}
+    for name in ["StatusError"] + _ERROR_CLASSES:
+        cls = getattr(errors, name)
+        exc = errors.StatusError("m", 9) if name == "StatusError" else cls("m")
+        out[name] = [cls.__module__, cls.__qualname__,
+                     traceback.format_exception_only(type(exc), exc)[-1].strip()]
+    return out
+
+
+def store_error_is_public() -> Json:
+    """An error a store call raises is the public class, however deep in the library it began."""
+    s = new_store()
+    try:
+        s.put_artifacts([pb.Artifact()])
+    except errors.StatusError as exc:
+        return [type(exc).__module__, type(exc).__name__, isinstance(exc, errors.InvalidArgumentError),
+                exc.error_code, exc.message == str(exc),
+                traceback.format_exception_only(type(exc), exc)[-1].split(":")[0]]
+    return "no error"
+
+
+def _round_trip(exc: Any) -> Json:
+    try:
+        back = pickle.loads(pickle.dumps(exc))
+    except Exception as error:  # the unpickling itself is what is observed
+        return ["error", type(error).__name__]
+    return [type(back).__module__, type(back).__name__, back.message, back.error_code, str(back)]
+
+
+def errors_pickle() -> Json:
+    """Each class as Exception pickles it: cls(*args), args being (message,)."""
+    return {name: _round_trip(getattr(errors, name)("m")) for name in _ERROR_CLASSES}
+
+
+def errors_with_codes_pickle() -> Json:
+    return [_round_trip(errors.StatusError("m", 9)), _round_trip(errors.UnknownError("m", 7)),
+            _round_trip(errors.make_exception("m", 99))]
+
+
+def store_error_pickles() -> Json:
+    s = new_store()
+    try:
+        s.get_artifact_type("missing")
+    except errors.StatusError as exc:
+        return _round_trip(exc)
     return "no error"
 
 
@@ -375,6 +427,24 @@ CASES = [
         ["InvalidArgumentError", "boom", 3], ["AlreadyExistsError", "boom", 6],
         ["InternalError", "boom", 13], ["UnknownError", "boom", 2], ["UnknownError", "boom", 2]]),
     Case("store-errors-carry-codes", store_errors_carry_codes, [5, True]),
+    Case("error-classes-are-public", error_classes_are_public, {
+        name: ["ml_metadata.errors", name, f"ml_metadata.errors.{name}: m"]
+        for name in ["StatusError"] + _ERROR_CLASSES}),
+    Case("store-error-is-public", store_error_is_public, [
+        "ml_metadata.errors", "InvalidArgumentError", True, 3, True, "ml_metadata.errors.InvalidArgumentError"]),
+    Case("errors-pickle", errors_pickle, {
+        name: ["ml_metadata.errors", name, "m", code, "m"] for name, code in zip(
+            _ERROR_CLASSES, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16])}),
+    Case("errors-with-codes-pickle", errors_with_codes_pickle,
+         [["error", "TypeError"], ["ml_metadata.errors", "UnknownError", "m", 7, "m"],
+          ["ml_metadata.errors", "UnknownError", "m", 2, "m"]],
+         ours=[["ml_metadata.errors", "StatusError", "m", 9, "m"], ["ml_metadata.errors", "UnknownError", "m", 7, "m"],
+               ["ml_metadata.errors", "UnknownError", "m", 2, "m"]],
+         ours_why="MLMD's StatusError pickles as StatusError(message), which cannot be unpickled (TypeError: "
+                  "missing error_code); ours comes back with its class, message and code"),
+    Case("store-error-pickles", store_error_pickles,
+         ["ml_metadata.errors", "NotFoundError", "No type found for query, name: `missing`, version: `nullopt`", 5,
+          "No type found for query, name: `missing`, version: `nullopt`"]),
     Case("empty-connection-config", empty_connection_config, ["error", "RuntimeError", "Unset"]),
     Case("wrong-config-type", wrong_config_type, [
         ["error", "ValueError", "MetadataStore is expecting either proto.ConnectionConfig or "
