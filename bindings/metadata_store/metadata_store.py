@@ -114,8 +114,9 @@ class MetadataStore:
         if isinstance(config, proto.ConnectionConfig):
             retries = config.retry_options.max_num_retries if config.retry_options.HasField("max_num_retries") else None
             self._retry = RetryPolicy.from_settings(retries)
+            upgrade = args.flag(enable_upgrade_migration, "enable_upgrade_migration", none_ok=False)
             try:
-                self._engine: Engine = self._retry.run(lambda: connect(config, enable_upgrade_migration))
+                self._engine: Engine = self._retry.run(lambda: connect(config, upgrade))
             except engine_errors.StatusError as exc:
                 raise _public(exc) from exc
             return

@@ -329,6 +329,34 @@ def downgrade_negative_version() -> Json:
                      fake_config(), -1)
 
 
+_HOSTILE = {"none": None, "str": "x", "float": 1.5, "nan": float("nan"), "dict": {}, "list": [], "true": True,
+            "int_2": 2}
+
+
+def upgrade_flag_of_wrong_type() -> Json:
+    """enable_upgrade_migration goes into a bool field: any integer, nothing else (not even None)."""
+    return {name: catch(lambda v: mlmd.MetadataStore(fake_config(), enable_upgrade_migration=v) and "opened", value)
+            for name, value in _HOSTILE.items()}
+
+
+def upgrade_flag_beyond_int64() -> Json:
+    return catch(lambda: mlmd.MetadataStore(fake_config(), enable_upgrade_migration=2 ** 63) and "opened")
+
+
+def downgrade_version_of_wrong_type() -> Json:
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "m.db")
+        mlmd.MetadataStore(_sqlite(path))
+        out = {name: catch(mlmd.downgrade_schema, _sqlite(path), value) for name, value in _HOSTILE.items()}
+        out["int_2^63"] = catch(mlmd.downgrade_schema, _sqlite(path), 2 ** 63)
+        return out
+
+
+def downgrade_config_of_wrong_type() -> Json:
+    return {name: catch(mlmd.downgrade_schema, value, 0)
+            for name, value in [("none", None), ("str", "x"), ("dict", {}), ("artifact", pb.Artifact())]}
+
+
 def downgrade_above_library_version() -> Json:
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "m.db")
@@ -472,6 +500,26 @@ CASES = [
     Case("sqlite-not-a-database", sqlite_not_a_database, ["error", "RuntimeError"]),
     Case("downgrade-negative-version", downgrade_negative_version,
          ["error", "InvalidArgumentError", "downgrade_to_schema_version not specified"]),
+    Case("upgrade-flag-of-wrong-type", upgrade_flag_of_wrong_type, {
+        "none": ["error", "TypeError"], "str": ["error", "TypeError"], "float": ["error", "TypeError"],
+        "nan": ["error", "TypeError"], "dict": ["error", "TypeError"], "list": ["error", "TypeError"],
+        "true": "opened", "int_2": "opened"}),
+    Case("upgrade-flag-beyond-int64", upgrade_flag_beyond_int64, ["error", "OverflowError"],
+         ours=["error", "ValueError"],
+         ours_why="protobuf leaks OverflowError for a bool field given an int beyond int64; ours refuses it with "
+                  "ValueError, as every other out-of-range integer"),
+    Case("downgrade-version-of-wrong-type", downgrade_version_of_wrong_type, {
+        "none": ["error", "TypeError"], "str": ["error", "TypeError"], "float": ["error", "TypeError"],
+        "nan": ["error", "TypeError"], "dict": ["error", "TypeError"], "list": ["error", "TypeError"],
+        "true": None, "int_2": None, "int_2^63": ["error", "ValueError"]}),
+    Case("downgrade-config-of-wrong-type", downgrade_config_of_wrong_type, {
+        "none": ["error", "AttributeError"], "str": ["error", "AttributeError"], "dict": ["error", "AttributeError"],
+        "artifact": ["error", "RuntimeError"]},
+         ours={"none": ["error", "TypeError"], "str": ["error", "TypeError"], "dict": ["error", "TypeError"],
+               "artifact": ["error", "TypeError"]},
+         ours_why="MLMD calls config.SerializeToString() unchecked: AttributeError for a non-message, and another "
+                  "message is parsed as an empty ConnectionConfig ('Unset'); ours refuses any non-ConnectionConfig "
+                  "with TypeError"),
     Case("downgrade-above-library-version", downgrade_above_library_version,
          ["error", "InvalidArgumentError", "MLMD cannot be downgraded to schema_version: 11"]),
     # Spec 2.4 says a target >= 10 is rejected; 1.17.1 accepts 10 and does nothing.
