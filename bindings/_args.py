@@ -60,10 +60,11 @@ def iterate(values: Any, what: str, none_ok: bool = False) -> Iterable[Any]:
 
 def int64s(values: Any, what: str, none_ok: bool = False) -> List[int]:
     """A list of ids: each an int64 (see `int64`)."""
-    items = list(iterate(values, what, none_ok))
-    if set(map(type, items)) <= {int} and (not items or INT64_MIN <= min(items) and max(items) <= INT64_MAX):
-        return items  # the common case, checked at C speed
-    return [int64(v, f"{what}[{i}]") for i, v in enumerate(items)]
+    items = values if type(values) is list else list(iterate(values, what, none_ok))
+    for v in items:  # the common case: plain ints in range
+        if type(v) is not int or not INT64_MIN <= v <= INT64_MAX:
+            return [int64(v, f"{what}[{i}]") for i, v in enumerate(items)]
+    return items
 
 
 def text(value: Any, what: str) -> str:
@@ -84,8 +85,11 @@ def optional_text(value: Any, what: str) -> Optional[str]:
 
 def texts(values: Any, what: str, none_ok: bool = False, allow_bytes: bool = True) -> List[str]:
     """A list of strings (external ids, field mask paths)."""
-    items = list(iterate(values, what, none_ok))
-    if set(map(type, items)) <= {str} and "".join(items).isascii():  # the common case, checked at C speed
+    items = values if type(values) is list else list(iterate(values, what, none_ok))
+    for v in items:  # the common case: plain ASCII strs
+        if type(v) is not str or not v.isascii():
+            break
+    else:
         return items
     out = []
     for i, v in enumerate(items):

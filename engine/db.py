@@ -120,11 +120,12 @@ class Database:
             raise ValueError("a write always runs in an explicit transaction")
         if write and self.readonly:
             raise errors.InternalError("attempt to write a readonly database")
-        end = retry.call_end()
-        started = time.monotonic()
-        if not self._lock.acquire(timeout=max(0.0, end - started)):
-            raise errors.AbortedError(
-                f"another thread's call on this store held it for {time.monotonic() - started:.1f}s")
+        started = None  # when the call began to wait: looked up only once it has to
+        if not self._lock.acquire(blocking=False):
+            started, end = time.monotonic(), retry.call_end()
+            if not self._lock.acquire(timeout=max(0.0, end - started)):
+                raise errors.AbortedError(
+                    f"another thread's call on this store held it for {time.monotonic() - started:.1f}s")
         try:
             waits = 0
             while True:
@@ -137,7 +138,9 @@ class Database:
                 except sqlite3.Error as exc:
                     if not _is_busy(exc) or self.in_memory:
                         raise classify(exc) from exc
-                    if time.monotonic() >= end:
+                    if started is None:
+                        started, end = time.monotonic(), retry.call_end()
+                    elif time.monotonic() >= end:
                         raise errors.AbortedError(
                             f"another connection held the store's write lock for "
                             f"{time.monotonic() - started:.1f}s ({exc})") from exc
