@@ -81,27 +81,35 @@ class RetryPolicy:
         A call made inside another (a nested run) keeps the outer call's deadline when that is sooner.
         """
         start = time.monotonic()
+        end = start + self.deadline_seconds
         outer = _call_end.get()
-        end = start + self.deadline_seconds if outer is None else min(outer, start + self.deadline_seconds)
+        if outer is not None and outer < end:
+            end = outer
         token = _call_end.set(end)
         try:
-            retries = 0
-            while True:
-                try:
-                    return attempt()
-                except errors.AbortedError as exc:
-                    now = time.monotonic()
-                    if now >= end:
-                        raise errors.AbortedError(
-                            f"{exc.message}; gave up at the call's deadline, after {now - start:.1f}s and "
-                            f"{retries + 1} attempt(s) ({DEADLINE_SETTING}={self.deadline_seconds:g} sets the "
-                            "deadline)") from exc
-                    if retries >= self.max_num_retries:
-                        raise errors.AbortedError(
-                            f"{exc.message}; gave up after {retries} retries in {now - start:.1f}s "
-                            "(ConnectionConfig.retry_options.max_num_retries sets how many)") from exc
-                    retries += 1
-                    pause = random.uniform(0.0, min(MAX_BACKOFF_SECONDS, FIRST_BACKOFF_SECONDS * 2 ** retries))
-                    sleep(min(pause, end - now))
+            return attempt()
+        except errors.AbortedError as exc:
+            return self._retry(attempt, exc, start, end)
         finally:
             _call_end.reset(token)
+
+    def _retry(self, attempt: Callable[[], T], aborted: errors.AbortedError, start: float, end: float) -> T:
+        retries = 0
+        while True:
+            now = time.monotonic()
+            if now >= end:
+                raise errors.AbortedError(
+                    f"{aborted.message}; gave up at the call's deadline, after {now - start:.1f}s and "
+                    f"{retries + 1} attempt(s) ({DEADLINE_SETTING}={self.deadline_seconds:g} sets the "
+                    "deadline)") from aborted
+            if retries >= self.max_num_retries:
+                raise errors.AbortedError(
+                    f"{aborted.message}; gave up after {retries} retries in {now - start:.1f}s "
+                    "(ConnectionConfig.retry_options.max_num_retries sets how many)") from aborted
+            retries += 1
+            pause = random.uniform(0.0, min(MAX_BACKOFF_SECONDS, FIRST_BACKOFF_SECONDS * 2 ** retries))
+            sleep(min(pause, end - now))
+            try:
+                return attempt()
+            except errors.AbortedError as exc:
+                aborted = exc

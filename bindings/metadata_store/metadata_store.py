@@ -60,6 +60,9 @@ _NODE_CLASSES = {TypeKind.ARTIFACT: proto.Artifact, TypeKind.EXECUTION: proto.Ex
                  TypeKind.CONTEXT: proto.Context}
 _TYPE_CLASSES = {TypeKind.ARTIFACT: proto.ArtifactType, TypeKind.EXECUTION: proto.ExecutionType,
                  TypeKind.CONTEXT: proto.ContextType}
+# Parameter names, for the messages of argument errors.
+_NAME_PARAMS = {kind: f"{kind.name.lower()}_name" for kind in _NODE_CLASSES}
+_LIST_PARAMS = {kind: f"{kind.name.lower()}s" for kind in _NODE_CLASSES}
 
 
 def _public(exc: engine_errors.StatusError) -> errors.StatusError:
@@ -245,8 +248,8 @@ class MetadataStore:
 
     # Nodes ---------------------------------------------------------------------------------------------------
     def _put_nodes(self, kind: TypeKind, messages: Sequence[Any], field_mask_paths: Optional[Sequence[str]]) -> List[int]:
-        noun = kind.name.lower() + "s"
-        records = [convert.node_record(kind, msg) for msg in args.messages(messages, _NODE_CLASSES[kind], noun)]
+        records = [convert.node_record(kind, msg)
+                   for msg in args.messages(messages, _NODE_CLASSES[kind], _LIST_PARAMS[kind])]
         # A mask is a set of paths: repeats (a str passed as the list gives one path per character) go.
         mask = list(dict.fromkeys(args.texts(field_mask_paths, "field_mask_paths"))) if field_mask_paths else []
         return self._call(lambda: self._engine.put_nodes(kind, records, mask))
@@ -319,7 +322,7 @@ class MetadataStore:
     def _node_by_type_and_name(self, kind: TypeKind, type_name: str, node_name: str,
                                type_version: Optional[str]) -> Any:
         type_name = args.text(type_name, "type_name")
-        node_name = args.text(node_name, f"{kind.name.lower()}_name")
+        node_name = args.text(node_name, _NAME_PARAMS[kind])
         type_version = args.optional_text(type_version, "type_version")
         body = self._call(lambda: self._engine.node_by_type_and_name(kind, type_name, node_name, type_version))
         return None if body is None else convert.NODE_PARSERS[kind]([body])[0]
