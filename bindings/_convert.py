@@ -6,11 +6,12 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from google.protobuf.message import Message
 
-from fastmlmd.engine import errors, lineage, rowcore
+from fastmlmd.engine import lineage, rowcore
 from fastmlmd.engine.catalog import BUILTIN_TYPES, LAYOUTS, TypeKind
 from fastmlmd.engine.nodes import wire_fields
 from fastmlmd.engine.reads import PageAfter
 from fastmlmd.engine.records import EventRecord, NodeRecord, TypeRecord
+from ml_metadata import errors
 from ml_metadata.proto import metadata_store_pb2 as pb
 from ml_metadata.proto import metadata_store_service_pb2 as svc
 

@@ -11,10 +11,10 @@ from typing import List, Optional, Tuple
 
 from google.protobuf.message import DecodeError
 
-from fastmlmd.engine import errors
 from fastmlmd.engine.catalog import TypeKind
 from fastmlmd.engine.reads import PageAfter
 from fastmlmd.engine.store import Engine
+from ml_metadata import errors
 from ml_metadata.proto import metadata_store_pb2 as pb
 
 DEFAULT_PAGE_SIZE = 20

@@ -136,7 +136,7 @@ def put_lineage_subgraph(
     executions: Sequence[NodeRecord],
     artifacts: Sequence[NodeRecord],
     contexts: Sequence[NodeRecord],
-    event_edges: Sequence[Tuple[Optional[int], Optional[int], EventRecord]],
+    event_edges: Sequence[Tuple[Optional[int], Optional[int], Optional[EventRecord]]],
     options: ReuseOptions,
     now: int,
     type_cache: TypeCache,
@@ -149,6 +149,9 @@ def put_lineage_subgraph(
     context_ids = _put_contexts(cur, contexts, options, now, type_cache)
     events: List[EventRecord] = []
     for execution_index, artifact_index, event in event_edges:
+        if event is None:
+            raise errors.InvalidArgumentError(
+                f"No event found for event_edge (execution_index {execution_index}, artifact_index {artifact_index})")
         event.execution_id = _edge_end(execution_index, execution_ids, executions, event.execution_id, "execution")
         event.artifact_id = _edge_end(artifact_index, artifact_ids, artifacts, event.artifact_id, "artifact")
         events.append(event)

@@ -1,26 +1,25 @@
-"""Connections and transactions: the seam where SQLite (and later MySQL / PostgreSQL) plug in.
-
-The rest of the engine only sees `Database.run(fn, write)` and a DB-API cursor; a server backend
-provides the same, plus its spelling of the few SQLite-only forms the engine modules use
-(INSERT OR IGNORE / OR REPLACE, WITHOUT ROWID tables, partial indexes, json_each).
+"""Connections and transactions on SQLite: `Database.run(fn, write)` runs one call's transaction.
 
 Every API call runs as one transaction through `Database.run`: writes take the write lock up front
 (BEGIN IMMEDIATE), so a call never fails half-way for lack of it; reads run in a deferred transaction,
-which under WAL sees one consistent snapshot and never waits for writers. When another process holds the
-write lock, the whole call is retried with short randomised waits instead of SQLite's busy handler, whose
-growing sleeps let a few writers starve the rest.
+which under WAL sees one consistent snapshot and never waits for writers. When another connection holds
+the write lock, the attempt waits with short randomised sleeps instead of SQLite's busy handler, whose
+growing sleeps let a few writers starve the rest; it waits at most until the call's deadline (engine/retry.py).
+Every sqlite3 error leaves `run` as the engine error of its class (`classify`), with the driver's error as
+its cause.
 """
 from __future__ import annotations
 
+import functools
 import os
 import random
 import sqlite3
 import threading
 import time
 import urllib.parse
-from typing import Callable, Optional, TypeVar
+from typing import Callable, FrozenSet, Optional, Tuple, TypeVar
 
-from . import errors
+from . import errors, retry
 from .schema import MIGRATIONS, SCHEMA_VERSION, VERSION_TABLE
 
 T = TypeVar("T")
@@ -28,8 +27,6 @@ T = TypeVar("T")
 # SqliteMetadataSourceConfig.ConnectionMode numbers.
 MODE_UNKNOWN, MODE_READONLY, MODE_READWRITE, MODE_READWRITE_OPENCREATE = 0, 1, 2, 3
 
-# How long a call keeps retrying while other writers hold the lock before it gives up with AbortedError.
-LOCK_WAIT_SECONDS = float(os.environ.get("FASTMLMD_LOCK_WAIT_SECONDS", "120"))
 # How long a query written by a user (a filter, a lineage walk) may run before it is stopped.
 QUERY_TIME_LIMIT_SECONDS = float(os.environ.get("FASTMLMD_QUERY_TIME_LIMIT_SECONDS", "60"))
 # SQLite's page cache for a database file, per connection. Its default (2 MiB) cannot hold the name and
@@ -42,9 +39,55 @@ class QueryTimeout(Exception):
     """A user-written query ran past its time limit and was interrupted."""
 
 
-def _is_busy(exc: sqlite3.OperationalError) -> bool:
+# SQLite's primary result codes that `classify` tells apart.
+_SQLITE_ERROR, _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY = 1, 5, 6, 8
+_SQLITE_IOERR, _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 10, 11, 13, 14, 26
+# Python before 3.11 does not expose the result code; these texts are SQLite's own for the same codes.
+_CODE_BY_TEXT = (
+    ("database is locked", _SQLITE_BUSY),
+    ("database table is locked", _SQLITE_LOCKED),
+    ("readonly database", _SQLITE_READONLY),
+    ("disk I/O error", _SQLITE_IOERR),
+    ("database disk image is malformed", _SQLITE_CORRUPT),
+    ("database or disk is full", _SQLITE_FULL),
+    ("unable to open database file", _SQLITE_CANTOPEN),
+    ("file is not a database", _SQLITE_NOTADB),
+)
+# Statements that fail this way against our own schema mean the file was changed behind our back.
+_SCHEMA_CHANGED_TEXTS = ("no such table", "no such column", "has no column named")
+
+
+def _result_code(exc: sqlite3.Error) -> int:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return int(code) & 0xFF  # the primary code; extended codes keep it in the low byte
     text = str(exc)
-    return "database is locked" in text or "database table is locked" in text or "busy" in text
+    return next((c for phrase, c in _CODE_BY_TEXT if phrase in text), _SQLITE_ERROR)
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and _result_code(exc) in (_SQLITE_BUSY, _SQLITE_LOCKED)
+
+
+def classify(exc: sqlite3.Error) -> errors.StatusError:
+    """The engine error for a database error: the one place sqlite3 errors become status codes."""
+    code, text = _result_code(exc), str(exc)
+    if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+        return errors.DataLossError(f"the database file is corrupt or is not a fastmlmd store ({text})")
+    if code == _SQLITE_ERROR and any(phrase in text for phrase in _SCHEMA_CHANGED_TEXTS):
+        return errors.DataLossError(
+            f"the store's tables are not those of fastmlmd schema version {SCHEMA_VERSION} ({text}); the "
+            "database file was changed by another program")
+    if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        return errors.AbortedError(f"the store is locked by another connection ({text})")
+    # MLMD's words for a statement that failed; its SQL would follow.
+    if code == _SQLITE_READONLY:
+        return errors.InternalError(f"Error when executing query: attempt to write a readonly database ({text})")
+    if code == _SQLITE_FULL:
+        return errors.ResourceExhaustedError(f"the database or the disk is full ({text})")
+    if code in (_SQLITE_IOERR, _SQLITE_CANTOPEN):
+        return errors.UnavailableError(f"the database file cannot be read or written ({text})")
+    return errors.InternalError(f"Error when executing query: {text}")
 
 
 class Database:
@@ -68,16 +111,25 @@ class Database:
         With `time_limit`, SQLite is interrupted once that many seconds have passed, and the call raises
         QueryTimeout: a pathological query ends instead of hanging the caller. A read that runs a single
         statement passes `one_statement`: SQLite runs every statement atomically, so BEGIN and COMMIT
-        (a third of a point read's time) are left out.
+        (a third of a point read's time) are left out. While another connection holds the write lock, the
+        attempt waits until the call's deadline (retry.call_end), then raises AbortedError.
+
+        Raises:
+          errors.StatusError: every database error, classified (the sqlite3 error is its cause).
         """
         if one_statement and write:
             raise ValueError("a write always runs in an explicit transaction")
         if write and self.readonly:
             raise errors.InternalError("Error when executing query: attempt to write a readonly database (the "
                                        "store was opened with connection mode READONLY)")
-        deadline = time.monotonic() + LOCK_WAIT_SECONDS
-        attempt = 0
-        with self._lock:
+        started = None  # when the call began to wait: looked up only once it has to
+        if not self._lock.acquire(blocking=False):
+            started, end = time.monotonic(), retry.call_end()
+            if not self._lock.acquire(timeout=max(0.0, end - started)):
+                raise errors.AbortedError(
+                    f"another thread's call on this store held it for {time.monotonic() - started:.1f}s")
+        try:
+            waits = 0
             while True:
                 try:
                     if one_statement and time_limit is None:
@@ -85,16 +137,20 @@ class Database:
                     if time_limit is None:
                         return self._run_once(fn, write)
                     return self._run_limited(fn, write, time_limit)
-                except sqlite3.OperationalError as exc:
+                except sqlite3.Error as exc:
                     if not _is_busy(exc) or self.in_memory:
-                        raise _translate(exc) from exc
-                    if time.monotonic() > deadline:
+                        raise classify(exc) from exc
+                    if started is None:
+                        started, end = time.monotonic(), retry.call_end()
+                    elif time.monotonic() >= end:
                         raise errors.AbortedError(
-                            f"the store stayed locked by other writers for {LOCK_WAIT_SECONDS:.0f}s: {exc}"
-                        ) from exc
-                attempt += 1
+                            f"another connection held the store's write lock for "
+                            f"{time.monotonic() - started:.1f}s ({exc})") from exc
+                waits += 1
                 # Short, jittered waits keep every waiting writer in the race for the lock.
-                time.sleep(random.uniform(0.0002, min(0.002 * attempt, 0.02)))
+                retry.sleep(random.uniform(0.0002, min(0.002 * waits, 0.02)))
+        finally:
+            self._lock.release()
 
     def _run_limited(self, fn: Callable[[sqlite3.Cursor], T], write: bool, time_limit: float) -> T:
         stop_at = time.monotonic() + time_limit
@@ -129,11 +185,6 @@ class Database:
         return result
 
 
-def _translate(exc: sqlite3.Error) -> errors.StatusError:
-    # MLMD's words for a failed statement (a write to a read-only file among them); its SQL would follow.
-    return errors.InternalError(f"Error when executing query: {exc}")
-
-
 def _sqlite_uri(filename_uri: str, mode: int) -> str:
     """Turns MLMD's `filename_uri` and connection mode into an SQLite URI with the matching `mode=`."""
     sqlite_mode = {MODE_READONLY: "ro", MODE_READWRITE: "rw"}.get(mode, "rwc")
@@ -162,16 +213,20 @@ def open_sqlite(filename_uri: str, mode: int, enable_upgrade_migration: bool,
                 _sqlite_uri(filename_uri, mode), uri=True, isolation_level=None, check_same_thread=False
             )
         _configure(conn, in_memory=in_memory, readonly=readonly)
-    except sqlite3.OperationalError as exc:
-        raise RuntimeError(
-            f"Cannot connect sqlite3 database: {exc} (filename_uri {filename_uri!r}, connection mode {mode})") from exc
-    except sqlite3.Error as exc:  # the file opened, but reading it failed: MLMD reports its first query failing
-        raise RuntimeError(f"Error when executing query: {exc} (filename_uri {filename_uri!r})") from exc
+    except sqlite3.Error as exc:
+        # MLMD's words first: a file SQLite cannot open, or one whose first statement fails.
+        opening = ("Cannot connect sqlite3 database" if isinstance(exc, sqlite3.OperationalError)
+                   else "Error when executing query")
+        raise RuntimeError(f"{opening}: {exc} (filename_uri {filename_uri!r}, connection mode {mode}); "
+                           f"{classify(exc).message}") from exc
     db = Database(conn, readonly=readonly, in_memory=in_memory)
     if not prepare_schema:
         return db
     try:
         _prepare_schema(db, enable_upgrade_migration)
+    except errors.StatusError as exc:
+        conn.close()
+        raise RuntimeError(f"Cannot open the store {filename_uri!r}: {exc.message}") from exc
     except BaseException:
         conn.close()
         raise
@@ -195,14 +250,14 @@ def _configure(conn: sqlite3.Connection, in_memory: bool, readonly: bool) -> Non
 
 
 def _retry_busy(fn: Callable[[], T]) -> T:
-    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    end = retry.call_end()
     while True:
         try:
             return fn()
         except sqlite3.OperationalError as exc:
-            if not _is_busy(exc) or time.monotonic() > deadline:
+            if not _is_busy(exc) or time.monotonic() >= end:
                 raise
-            time.sleep(random.uniform(0.0005, 0.005))
+            retry.sleep(random.uniform(0.0005, 0.005))
 
 
 def read_schema_version(cur: sqlite3.Cursor) -> Optional[int]:
@@ -221,9 +276,40 @@ def read_schema_version(cur: sqlite3.Cursor) -> Optional[int]:
     return None
 
 
+@functools.lru_cache(maxsize=None)
+def _schema_objects() -> FrozenSet[Tuple[str, str, str]]:
+    """(type, name, sql) of every table and index of the current schema, as a fresh store has them."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        migrate_to(conn.cursor(), 0, SCHEMA_VERSION)
+        return frozenset(conn.execute(_SCHEMA_OBJECTS_SQL).fetchall())
+    finally:
+        conn.close()
+
+
+_SCHEMA_OBJECTS_SQL = ("SELECT type, name, sql FROM sqlite_master "
+                       "WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")
+
+
+def _check_schema(cur: sqlite3.Cursor) -> None:
+    """Raises DataLossError when a table or index of the schema is missing or was altered by another program.
+
+    Extra objects (an index a user added, SQLite's statistics tables) are left alone.
+    """
+    found = set(cur.execute(_SCHEMA_OBJECTS_SQL).fetchall())
+    changed = sorted(name for kind, name, sql in _schema_objects() - found)
+    if changed:
+        raise errors.DataLossError(
+            f"the store's schema (version {SCHEMA_VERSION}) has lost or changed {', '.join(changed)}; the database "
+            "file was changed by another program")
+
+
 def _prepare_schema(db: Database, enable_upgrade_migration: bool) -> None:
     def check(cur: sqlite3.Cursor) -> Optional[int]:
-        return read_schema_version(cur)
+        version = read_schema_version(cur)
+        if version == SCHEMA_VERSION:
+            _check_schema(cur)
+        return version
 
     version = db.run(check, write=False)
     if version == SCHEMA_VERSION:

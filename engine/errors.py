@@ -1,11 +1,10 @@
-"""The status codes and exception classes of `ml_metadata.errors`.
+"""The engine's errors: one class per canonical status code the engine can report.
 
-They live in the engine so that the engine raises exactly the classes MLMD callers already catch;
-`ml_metadata.errors` re-exports this module unchanged.
+They mirror MLMD's status codes but are the engine's own: the public API (`ml_metadata`) turns each into
+the `ml_metadata.errors` class with the same code at its boundary, keeping this one as `__cause__`. The
+engine never imports the public package.
 """
 from __future__ import annotations
-
-import logging
 
 OK = 0
 CANCELLED = 1
@@ -27,125 +26,63 @@ UNAUTHENTICATED = 16
 
 
 class StatusError(Exception):
-    """A failed call: `message` says what went wrong, `error_code` is its canonical status code."""
+    """A failed engine call: `message` says what went wrong, `error_code` is its canonical status code."""
 
-    def __init__(self, message: str, error_code: int) -> None:
+    code = UNKNOWN
+
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-        self.error_code = error_code
-
-
-class CancelledError(StatusError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, CANCELLED)
-
-
-class UnknownError(StatusError):
-    def __init__(self, message: str, error_code: int = UNKNOWN) -> None:
-        super().__init__(message, error_code)
+        self.error_code = self.code
 
 
 class InvalidArgumentError(StatusError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, INVALID_ARGUMENT)
-
-
-class DeadlineExceededError(StatusError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, DEADLINE_EXCEEDED)
+    code = INVALID_ARGUMENT
 
 
 class NotFoundError(StatusError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, NOT_FOUND)
+    code = NOT_FOUND
 
 
 class AlreadyExistsError(StatusError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, ALREADY_EXISTS)
-
-
-class PermissionDeniedError(StatusError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, PERMISSION_DENIED)
-
-
-class UnauthenticatedError(StatusError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, UNAUTHENTICATED)
-
-
-class ResourceExhaustedError(StatusError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, RESOURCE_EXHAUSTED)
+    code = ALREADY_EXISTS
 
 
 class FailedPreconditionError(StatusError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, FAILED_PRECONDITION)
+    code = FAILED_PRECONDITION
 
 
 class AbortedError(StatusError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, ABORTED)
+    """The call lost to a concurrent one (another writer held the store); running it again may succeed."""
+
+    code = ABORTED
+
+
+class DeadlineExceededError(StatusError):
+    code = DEADLINE_EXCEEDED
 
 
 class OutOfRangeError(StatusError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, OUT_OF_RANGE)
+    code = OUT_OF_RANGE
+
+
+class ResourceExhaustedError(StatusError):
+    code = RESOURCE_EXHAUSTED
 
 
 class UnimplementedError(StatusError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, UNIMPLEMENTED)
+    code = UNIMPLEMENTED
 
 
 class InternalError(StatusError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, INTERNAL)
+    code = INTERNAL
 
 
 class UnavailableError(StatusError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, UNAVAILABLE)
+    code = UNAVAILABLE
 
 
 class DataLossError(StatusError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, DATA_LOSS)
+    """The database file is corrupt, or not a store at all any more (tables dropped or altered)."""
 
-
-_ERROR_CLASSES = {
-    CANCELLED: CancelledError,
-    UNKNOWN: UnknownError,
-    INVALID_ARGUMENT: InvalidArgumentError,
-    DEADLINE_EXCEEDED: DeadlineExceededError,
-    NOT_FOUND: NotFoundError,
-    ALREADY_EXISTS: AlreadyExistsError,
-    PERMISSION_DENIED: PermissionDeniedError,
-    UNAUTHENTICATED: UnauthenticatedError,
-    RESOURCE_EXHAUSTED: ResourceExhaustedError,
-    FAILED_PRECONDITION: FailedPreconditionError,
-    ABORTED: AbortedError,
-    OUT_OF_RANGE: OutOfRangeError,
-    UNIMPLEMENTED: UnimplementedError,
-    INTERNAL: InternalError,
-    UNAVAILABLE: UnavailableError,
-    DATA_LOSS: DataLossError,
-}
-
-
-def exception_type_from_error_code(error_code: int) -> type:
-    """Returns the exception class for a status code; raises KeyError for an unmapped code."""
-    return _ERROR_CLASSES[error_code]
-
-
-def make_exception(message: str, error_code: int) -> StatusError:
-    """Returns (does not raise) the exception for a status code, UnknownError for an unknown code."""
-    try:
-        exc_type = exception_type_from_error_code(error_code)
-    except KeyError:
-        return UnknownError(message)
-    if error_code == INTERNAL:  # log internal backend errors only, as MLMD does
-        logging.warning("mlmd client %s: %s", exc_type.__name__, message)
-    return exc_type(message)
+    code = DATA_LOSS

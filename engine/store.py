@@ -194,7 +194,7 @@ class Engine:
 
     def put_lineage_subgraph(self, executions: Sequence[NodeRecord], artifacts: Sequence[NodeRecord],
                              contexts: Sequence[NodeRecord],
-                             event_edges: Sequence[Tuple[Optional[int], Optional[int], EventRecord]],
+                             event_edges: Sequence[Tuple[Optional[int], Optional[int], Optional[EventRecord]]],
                              options: compound.ReuseOptions) -> Tuple[List[int], List[int], List[int]]:
         return self._write(lambda cur: compound.put_lineage_subgraph(cur, executions, artifacts, contexts,
                                                                      event_edges, options, now_ms(),

@@ -8,16 +8,16 @@ from __future__ import annotations
 import enum
 import functools
 import logging
-import random
-import time
 from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple, TypeVar
 
 import attr
 
-from fastmlmd.engine import errors as _engine_errors
+from fastmlmd.engine import errors as engine_errors
 from fastmlmd.engine.catalog import TypeKind
 from fastmlmd.engine.compound import ReuseOptions
+from fastmlmd.engine.retry import RetryPolicy
 from fastmlmd.engine.store import Engine
+from ml_metadata import _args as args
 from ml_metadata import errors, proto
 from ml_metadata import _convert as convert
 from ml_metadata import _paging as paging
@@ -56,8 +56,51 @@ class ExtraOptions:
         del euc
 
 
-def _ids(values: Iterable[Any]) -> List[int]:
-    return [int(v) for v in values]
+_NODE_CLASSES = {TypeKind.ARTIFACT: proto.Artifact, TypeKind.EXECUTION: proto.Execution,
+                 TypeKind.CONTEXT: proto.Context}
+_TYPE_CLASSES = {TypeKind.ARTIFACT: proto.ArtifactType, TypeKind.EXECUTION: proto.ExecutionType,
+                 TypeKind.CONTEXT: proto.ContextType}
+# Parameter names, for the messages of argument errors.
+_NAME_PARAMS = {kind: f"{kind.name.lower()}_name" for kind in _NODE_CLASSES}
+_LIST_PARAMS = {kind: f"{kind.name.lower()}s" for kind in _NODE_CLASSES}
+
+
+def _public(exc: engine_errors.StatusError) -> errors.StatusError:
+    """The `ml_metadata.errors` class for an engine error: the API's one translation (raise it `from exc`)."""
+    return errors.make_exception(exc.message, exc.error_code)
+
+
+def _external_ids(values: Any) -> List[str]:
+    """The external ids a lookup asks for; an empty one is refused, as MLMD does."""
+    wanted = args.texts(values, "external_ids", none_ok=True)
+    if "" in wanted:
+        raise errors.InvalidArgumentError(
+            f"Invalid argument because at least one empty external_id exists (external_ids[{wanted.index('')}])")
+    return wanted
+
+
+def _listing(list_options: Any) -> Tuple[metadata_store_pb2.ListOperationOptions, Optional[int]]:
+    """The first page's ListOperationOptions for `list_options`, and the limit (None: every node).
+
+    Raises:
+      TypeError: `list_options` is not a ListOptions, or a field has the wrong type.
+      errors.InvalidArgumentError: `limit` is below 1 (0 and None mean no limit, as in MLMD).
+    """
+    if not isinstance(list_options, ListOptions):
+        raise TypeError(f"list_options must be a ListOptions, not {type(list_options).__name__}")
+    limit = args.integer(list_options.limit, "list_options.limit") if list_options.limit else None
+    if limit is not None and limit < 1:
+        raise errors.InvalidArgumentError("Invalid list_options.limit value passed. list_options.limit is "
+                                          "expected to be greater than 1")
+    options = metadata_store_pb2.ListOperationOptions(max_result_size=MAX_NUM_RESULT)
+    options.order_by_field.is_asc = args.flag(list_options.is_asc, "list_options.is_asc", none_ok=False)
+    if list_options.order_by:
+        if not isinstance(list_options.order_by, OrderByField):
+            raise TypeError(f"list_options.order_by must be an OrderByField, not {type(list_options.order_by).__name__}")
+        options.order_by_field.field = list_options.order_by.value
+    if list_options.filter_query:
+        options.filter_query = args.text(list_options.filter_query, "list_options.filter_query")
+    return options, limit
 
 
 class MetadataStore:
@@ -71,11 +114,14 @@ class MetadataStore:
           RuntimeError: the store cannot be opened (unsupported backend, schema version, unreadable file).
         """
         self._config = config
-        self._max_num_retries = 5
         if isinstance(config, proto.ConnectionConfig):
-            self._engine: Engine = connect(config, enable_upgrade_migration)
-            if config.HasField("retry_options"):
-                self._max_num_retries = config.retry_options.max_num_retries
+            retries = config.retry_options.max_num_retries if config.retry_options.HasField("max_num_retries") else None
+            self._retry = RetryPolicy.from_settings(retries)
+            upgrade = args.flag(enable_upgrade_migration, "enable_upgrade_migration", none_ok=False)
+            try:
+                self._engine: Engine = self._retry.run(lambda: connect(config, upgrade))
+            except engine_errors.StatusError as exc:
+                raise _public(exc) from exc
             return
         if not isinstance(config, proto.MetadataStoreClientConfig):
             raise ValueError("MetadataStore is expecting either proto.ConnectionConfig or "
@@ -95,21 +141,18 @@ class MetadataStore:
         return None
 
     def _call(self, fn: Callable[[], T]) -> T:
-        # Like MLMD's client: retry calls that abort (a store locked by other writers for too long).
-        retries = self._max_num_retries
-        while True:
-            try:
-                return fn()
-            except errors.AbortedError:
-                retries -= 1
-                if retries <= 0:
-                    raise
-                time.sleep(random.expovariate(1.0 / 2))
+        """Runs one engine call under the store's retry policy; engine errors leave as `ml_metadata.errors`."""
+        try:
+            return self._retry.run(fn)
+        except engine_errors.StatusError as exc:
+            raise _public(exc) from exc
 
     # Types ---------------------------------------------------------------------------------------------------
-    def _put_type(self, kind: TypeKind, msg: Any, can_add_fields: bool, can_omit_fields: bool) -> int:
-        record = convert.type_record(kind, msg)
-        return self._call(lambda: self._engine.put_type(record, can_add_fields, can_omit_fields))
+    def _put_type(self, kind: TypeKind, msg: Any, can_add_fields: Any, can_omit_fields: Any) -> int:
+        record = convert.type_record(kind, args.message(msg, _TYPE_CLASSES[kind], "type", none_ok=True))
+        add = args.flag(can_add_fields, "can_add_fields")
+        omit = args.flag(can_omit_fields, "can_omit_fields")
+        return self._call(lambda: self._engine.put_type(record, add, omit))
 
     def put_artifact_type(self, artifact_type: proto.ArtifactType, can_add_fields: bool = False,
                           can_omit_fields: bool = False, extra_options: Optional[ExtraOptions] = None) -> int:
@@ -130,6 +173,8 @@ class MetadataStore:
         return self._call(lambda: self._engine.types_view(kind, functools.partial(convert.TypeView, kind)))
 
     def _get_type(self, kind: TypeKind, type_name: str, type_version: Optional[str]) -> Any:
+        type_name = args.text(type_name, "type_name")
+        type_version = args.optional_text(type_version, "type_version")
         found = self._types(kind).by_name(type_name, type_version)
         if found is None:
             raise errors.NotFoundError(
@@ -164,7 +209,7 @@ class MetadataStore:
         return self._types(TypeKind.CONTEXT).all_user_types()
 
     def _types_by_id(self, kind: TypeKind, type_ids: Iterable[int]) -> list:
-        return self._types(kind).by_ids(_ids(type_ids))
+        return self._types(kind).by_ids(args.int64s(type_ids, "type_ids"))
 
     def get_artifact_types_by_id(self, type_ids: Iterable[int],
                                  extra_options: Optional[ExtraOptions] = None) -> List[proto.ArtifactType]:
@@ -182,7 +227,7 @@ class MetadataStore:
         return self._types_by_id(TypeKind.CONTEXT, type_ids)
 
     def _types_by_external_ids(self, kind: TypeKind, external_ids: Iterable[str]) -> list:
-        wanted = [str(e) for e in external_ids]
+        wanted = _external_ids(external_ids)
         return convert.type_messages(self._call(lambda: self._engine.get_types_by_external_ids(kind, wanted)))
 
     def get_artifact_types_by_external_ids(self, external_ids: Iterable[str],
@@ -203,8 +248,10 @@ class MetadataStore:
 
     # Nodes ---------------------------------------------------------------------------------------------------
     def _put_nodes(self, kind: TypeKind, messages: Sequence[Any], field_mask_paths: Optional[Sequence[str]]) -> List[int]:
-        records = [convert.node_record(kind, msg) for msg in messages]
-        mask = list(field_mask_paths or ())
+        records = [convert.node_record(kind, msg)
+                   for msg in args.messages(messages, _NODE_CLASSES[kind], _LIST_PARAMS[kind])]
+        # A mask is a set of paths: repeats (a str passed as the list gives one path per character) go.
+        mask = list(dict.fromkeys(args.texts(field_mask_paths, "field_mask_paths"))) if field_mask_paths else []
         return self._call(lambda: self._engine.put_nodes(kind, records, mask))
 
     def put_artifacts(self, artifacts: Sequence[proto.Artifact], field_mask_paths: Optional[Sequence[str]] = None,
@@ -229,49 +276,54 @@ class MetadataStore:
     def get_artifacts_by_id(self, artifact_ids: Iterable[int],
                             extra_options: Optional[ExtraOptions] = None) -> List[proto.Artifact]:
         """Gets the artifacts with these ids, ascending id; unknown ids are skipped."""
-        ids = _ids(artifact_ids)
+        ids = args.int64s(artifact_ids, "artifact_ids")
         return self._nodes(TypeKind.ARTIFACT, lambda: self._engine.nodes_by_ids(TypeKind.ARTIFACT, ids))
 
     def get_executions_by_id(self, execution_ids: Iterable[int],
                              extra_options: Optional[ExtraOptions] = None) -> List[proto.Execution]:
         """Gets the executions with these ids, ascending id; unknown ids are skipped."""
-        ids = _ids(execution_ids)
+        ids = args.int64s(execution_ids, "execution_ids")
         return self._nodes(TypeKind.EXECUTION, lambda: self._engine.nodes_by_ids(TypeKind.EXECUTION, ids))
 
     def get_contexts_by_id(self, context_ids: Iterable[int],
                            extra_options: Optional[ExtraOptions] = None) -> List[proto.Context]:
         """Gets the contexts with these ids, ascending id; unknown ids are skipped."""
-        ids = _ids(context_ids)
+        ids = args.int64s(context_ids, "context_ids")
         return self._nodes(TypeKind.CONTEXT, lambda: self._engine.nodes_by_ids(TypeKind.CONTEXT, ids))
 
     def get_artifacts_and_types_by_artifact_ids(
             self, artifact_ids: Iterable[int],
             extra_options: Optional[ExtraOptions] = None) -> Tuple[List[proto.Artifact], List[proto.ArtifactType]]:
         """Gets the artifacts with these ids and the distinct types they use."""
-        ids = _ids(artifact_ids)
+        ids = args.int64s(artifact_ids, "artifact_ids", none_ok=True)
         bodies, type_records = self._call(lambda: self._engine.artifacts_and_types_by_ids(ids))
         return convert.parse_artifacts(bodies), convert.type_messages(type_records)
+
+    def _nodes_by_type(self, kind: TypeKind, type_name: str, type_version: Optional[str]) -> list:
+        type_name = args.text(type_name, "type_name")
+        type_version = args.optional_text(type_version, "type_version")
+        return self._nodes(kind, lambda: self._engine.nodes_by_type(kind, type_name, type_version))
 
     def get_artifacts_by_type(self, type_name: str, type_version: Optional[str] = None,
                               extra_options: Optional[ExtraOptions] = None) -> List[proto.Artifact]:
         """Gets the artifacts of a type; [] when the type does not exist."""
-        return self._nodes(TypeKind.ARTIFACT,
-                           lambda: self._engine.nodes_by_type(TypeKind.ARTIFACT, type_name, type_version))
+        return self._nodes_by_type(TypeKind.ARTIFACT, type_name, type_version)
 
     def get_executions_by_type(self, type_name: str, type_version: Optional[str] = None,
                                extra_options: Optional[ExtraOptions] = None) -> List[proto.Execution]:
         """Gets the executions of a type; [] when the type does not exist."""
-        return self._nodes(TypeKind.EXECUTION,
-                           lambda: self._engine.nodes_by_type(TypeKind.EXECUTION, type_name, type_version))
+        return self._nodes_by_type(TypeKind.EXECUTION, type_name, type_version)
 
     def get_contexts_by_type(self, type_name: str, type_version: Optional[str] = None,
                              extra_options: Optional[ExtraOptions] = None) -> List[proto.Context]:
         """Gets the contexts of a type; [] when the type does not exist."""
-        return self._nodes(TypeKind.CONTEXT,
-                           lambda: self._engine.nodes_by_type(TypeKind.CONTEXT, type_name, type_version))
+        return self._nodes_by_type(TypeKind.CONTEXT, type_name, type_version)
 
     def _node_by_type_and_name(self, kind: TypeKind, type_name: str, node_name: str,
                                type_version: Optional[str]) -> Any:
+        type_name = args.text(type_name, "type_name")
+        node_name = args.text(node_name, _NAME_PARAMS[kind])
+        type_version = args.optional_text(type_version, "type_version")
         body = self._call(lambda: self._engine.node_by_type_and_name(kind, type_name, node_name, type_version))
         return None if body is None else convert.NODE_PARSERS[kind]([body])[0]
 
@@ -293,10 +345,11 @@ class MetadataStore:
 
     def get_artifacts_by_uri(self, uri: str, extra_options: Optional[ExtraOptions] = None) -> List[proto.Artifact]:
         """Gets the artifacts with exactly this uri."""
+        uri = args.text(uri, "uri")
         return self._nodes(TypeKind.ARTIFACT, lambda: self._engine.artifacts_by_uri(uri))
 
     def _by_external_ids(self, kind: TypeKind, external_ids: Iterable[str]) -> list:
-        wanted = [str(e) for e in external_ids]
+        wanted = _external_ids(external_ids)
         return self._nodes(kind, lambda: self._engine.nodes_by_external_ids(kind, wanted))
 
     def get_artifacts_by_external_ids(self, external_ids: Iterable[str],
@@ -317,20 +370,11 @@ class MetadataStore:
     # Listings ------------------------------------------------------------------------------------------------
     def _list(self, kind: TypeKind, list_options: Optional[ListOptions], context_id: Optional[int] = None) -> list:
         # The loop of MLMD's wrapper: pages of MAX_NUM_RESULT until the limit or the last page.
-        if list_options is not None and list_options.limit and list_options.limit < 1:
-            raise errors.InvalidArgumentError("Invalid list_options.limit value passed. list_options.limit is "
-                                              "expected to be greater than 1")
         parse = convert.NODE_PARSERS[kind]
         if list_options is None:
             bodies, _ = self._call(lambda: paging.list_page(self._engine, kind, None, context_id))
             return parse(bodies)
-        options = metadata_store_pb2.ListOperationOptions(max_result_size=MAX_NUM_RESULT)
-        options.order_by_field.is_asc = list_options.is_asc
-        if list_options.order_by:
-            options.order_by_field.field = list_options.order_by.value
-        if list_options.filter_query:
-            options.filter_query = list_options.filter_query
-        remaining = list_options.limit or None
+        options, remaining = _listing(list_options)
         result: list = []
         while True:
             if remaining and remaining < MAX_NUM_RESULT:
@@ -364,31 +408,31 @@ class MetadataStore:
     def get_artifacts_by_context(self, context_id: int, list_options: Optional[ListOptions] = None,
                                  extra_options: Optional[ExtraOptions] = None) -> List[proto.Artifact]:
         """Gets the artifacts attributed to a context; [] for an unknown context."""
-        return self._list(TypeKind.ARTIFACT, list_options, int(context_id))
+        return self._list(TypeKind.ARTIFACT, list_options, args.int64(context_id, "context_id"))
 
     def get_executions_by_context(self, context_id: int, list_options: Optional[ListOptions] = None,
                                   extra_options: Optional[ExtraOptions] = None) -> List[proto.Execution]:
         """Gets the executions associated with a context, newest first unless `list_options` says otherwise."""
         if list_options is None:
             list_options = ListOptions(order_by=OrderByField.CREATE_TIME, is_asc=False)
-        return self._list(TypeKind.EXECUTION, list_options, int(context_id))
+        return self._list(TypeKind.EXECUTION, list_options, args.int64(context_id, "context_id"))
 
     # Edges ---------------------------------------------------------------------------------------------------
     def put_events(self, events: Sequence[proto.Event], extra_options: Optional[ExtraOptions] = None) -> None:
         """Inserts events (each unique per artifact, execution and type)."""
-        records = [convert.event_record(event) for event in events]
+        records = [convert.event_record(event) for event in args.messages(events, proto.Event, "events")]
         self._call(lambda: self._engine.put_events(records))
 
     def get_events_by_execution_ids(self, execution_ids: Iterable[int],
                                     extra_options: Optional[ExtraOptions] = None) -> List[proto.Event]:
         """Gets the events of these executions, in insertion order."""
-        ids = _ids(execution_ids)
+        ids = args.int64s(execution_ids, "execution_ids")
         return convert.parse_events(self._call(lambda: self._engine.events_by_execution_ids(ids)))
 
     def get_events_by_artifact_ids(self, artifact_ids: Iterable[int],
                                    extra_options: Optional[ExtraOptions] = None) -> List[proto.Event]:
         """Gets the events of these artifacts, in insertion order."""
-        ids = _ids(artifact_ids)
+        ids = args.int64s(artifact_ids, "artifact_ids")
         return convert.parse_events(self._call(lambda: self._engine.events_by_artifact_ids(ids)))
 
     def put_attributions_and_associations(self, attributions: Sequence[proto.Attribution],
@@ -396,37 +440,44 @@ class MetadataStore:
                                           extra_options: Optional[ExtraOptions] = None) -> None:
         """Links artifacts and executions to contexts; links already present are left as they are."""
         attr_pairs = [(a.context_id if a.HasField("context_id") else None,
-                       a.artifact_id if a.HasField("artifact_id") else None) for a in attributions]
+                       a.artifact_id if a.HasField("artifact_id") else None)
+                      for a in args.messages(attributions, proto.Attribution, "attributions")]
         assoc_pairs = [(a.context_id if a.HasField("context_id") else None,
-                        a.execution_id if a.HasField("execution_id") else None) for a in associations]
+                        a.execution_id if a.HasField("execution_id") else None)
+                       for a in args.messages(associations, proto.Association, "associations")]
         self._call(lambda: self._engine.put_attributions_and_associations(attr_pairs, assoc_pairs))
 
     def put_parent_contexts(self, parent_contexts: Sequence[proto.ParentContext],
                             extra_options: Optional[ExtraOptions] = None) -> None:
         """Adds parent-child edges between contexts; cycles and self edges are refused."""
         edges = [(p.child_id if p.HasField("child_id") else None,
-                  p.parent_id if p.HasField("parent_id") else None) for p in parent_contexts]
+                  p.parent_id if p.HasField("parent_id") else None)
+                 for p in args.messages(parent_contexts, proto.ParentContext, "parent_contexts")]
         self._call(lambda: self._engine.put_parent_contexts(edges))
 
     def get_contexts_by_artifact(self, artifact_id: int,
                                  extra_options: Optional[ExtraOptions] = None) -> List[proto.Context]:
         """Gets the contexts an artifact is attributed to; NotFoundError when there are none (as MLMD)."""
-        return self._nodes(TypeKind.CONTEXT, lambda: self._engine.contexts_by_artifact(int(artifact_id)))
+        node_id = args.int64(artifact_id, "artifact_id")
+        return self._nodes(TypeKind.CONTEXT, lambda: self._engine.contexts_by_artifact(node_id))
 
     def get_contexts_by_execution(self, execution_id: int,
                                   extra_options: Optional[ExtraOptions] = None) -> List[proto.Context]:
         """Gets the contexts an execution is associated with; NotFoundError when there are none (as MLMD)."""
-        return self._nodes(TypeKind.CONTEXT, lambda: self._engine.contexts_by_execution(int(execution_id)))
+        node_id = args.int64(execution_id, "execution_id")
+        return self._nodes(TypeKind.CONTEXT, lambda: self._engine.contexts_by_execution(node_id))
 
     def get_parent_contexts_by_context(self, context_id: int,
                                        extra_options: Optional[ExtraOptions] = None) -> List[proto.Context]:
         """Gets the parents of a context."""
-        return self._nodes(TypeKind.CONTEXT, lambda: self._engine.parent_contexts(int(context_id)))
+        node_id = args.int64(context_id, "context_id")
+        return self._nodes(TypeKind.CONTEXT, lambda: self._engine.parent_contexts(node_id))
 
     def get_children_contexts_by_context(self, context_id: int,
                                          extra_options: Optional[ExtraOptions] = None) -> List[proto.Context]:
         """Gets the children of a context."""
-        return self._nodes(TypeKind.CONTEXT, lambda: self._engine.children_contexts(int(context_id)))
+        node_id = args.int64(context_id, "context_id")
+        return self._nodes(TypeKind.CONTEXT, lambda: self._engine.children_contexts(node_id))
 
     # Compound writes -----------------------------------------------------------------------------------------
     def put_execution(
@@ -445,21 +496,27 @@ class MetadataStore:
         Returns:
           (execution id, artifact ids aligned with `artifact_and_events`, context ids aligned with `contexts`).
         """
-        execution_record = convert.node_record(TypeKind.EXECUTION, execution)
+        execution_record = convert.node_record(
+            TypeKind.EXECUTION, args.message(execution, proto.Execution, "execution", none_ok=True))
         pairs = []
-        for pair in artifact_and_events:
+        for i, pair in enumerate(args.iterate(artifact_and_events, "artifact_and_events")):
             if not pair:
-                continue
-            artifact = pair[0]
-            event = pair[1] if len(pair) > 1 else None
+                continue  # MLMD skips empty pairs (and None)
+            artifact = args.message(pair[0], proto.Artifact, f"artifact_and_events[{i}][0]", none_ok=True)
+            # As in MLMD, only a pair carries an event: (artifact,) and longer tuples record none.
+            event = pair[1] if len(pair) == 2 else None
             pairs.append((convert.node_record(TypeKind.ARTIFACT, artifact),
-                          convert.event_record(event) if event is not None else None))
-        context_records = [convert.node_record(TypeKind.CONTEXT, c) for c in contexts or ()]
+                          None if event is None else
+                          convert.event_record(args.message(event, proto.Event, f"artifact_and_events[{i}][1]",
+                                                            none_ok=True))))
+        context_records = [convert.node_record(TypeKind.CONTEXT, c)
+                           for c in args.messages(contexts, proto.Context, "contexts", none_ok=True)]
         options = ReuseOptions(
-            reuse_context_if_already_exist=reuse_context_if_already_exist,
-            reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
-            force_reuse_context=force_reuse_context,
-            force_update_time=force_update_time,
+            reuse_context_if_already_exist=args.flag(reuse_context_if_already_exist, "reuse_context_if_already_exist"),
+            reuse_artifact_if_already_exist_by_external_id=args.flag(
+                reuse_artifact_if_already_exist_by_external_id, "reuse_artifact_if_already_exist_by_external_id"),
+            force_reuse_context=args.flag(force_reuse_context, "force_reuse_context"),
+            force_update_time=args.flag(force_update_time, "force_update_time"),
         )
         return self._call(lambda: self._engine.put_execution(execution_record, pairs, context_records, options))
 
@@ -478,14 +535,23 @@ class MetadataStore:
         Returns:
           Three id lists aligned with `executions`, `artifacts` and `contexts`.
         """
-        execution_records = [convert.node_record(TypeKind.EXECUTION, e) for e in executions]
-        artifact_records = [convert.node_record(TypeKind.ARTIFACT, a) for a in artifacts]
-        context_records = [convert.node_record(TypeKind.CONTEXT, c) for c in contexts]
-        edges = [(execution_index, artifact_index, convert.event_record(event))
-                 for execution_index, artifact_index, event in event_edges]
+        execution_records = [convert.node_record(TypeKind.EXECUTION, e)
+                             for e in args.messages(executions, proto.Execution, "executions", none_ok=True)]
+        artifact_records = [convert.node_record(TypeKind.ARTIFACT, a)
+                            for a in args.messages(artifacts, proto.Artifact, "artifacts", none_ok=True)]
+        context_records = [convert.node_record(TypeKind.CONTEXT, c)
+                           for c in args.messages(contexts, proto.Context, "contexts", none_ok=True)]
+        edges = []
+        for i, (execution_index, artifact_index, event) in enumerate(args.iterate(event_edges, "event_edges")):
+            edges.append((
+                None if execution_index is None else args.int32(execution_index, f"event_edges[{i}][0]"),
+                None if artifact_index is None else args.int32(artifact_index, f"event_edges[{i}][1]"),
+                None if event is None else
+                convert.event_record(args.message(event, proto.Event, f"event_edges[{i}][2]", none_ok=True))))
         options = ReuseOptions(
-            reuse_context_if_already_exist=reuse_context_if_already_exist,
-            reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
+            reuse_context_if_already_exist=args.flag(reuse_context_if_already_exist, "reuse_context_if_already_exist"),
+            reuse_artifact_if_already_exist_by_external_id=args.flag(
+                reuse_artifact_if_already_exist_by_external_id, "reuse_artifact_if_already_exist_by_external_id"),
         )
         return self._call(lambda: self._engine.put_lineage_subgraph(
             execution_records, artifact_records, context_records, edges, options))
@@ -521,8 +587,11 @@ class MetadataStore:
             `max_num_hops`.
           errors.NotFoundError: no node matches the starting filter.
         """
-        query = convert.subgraph_query(query_options)
-        fields = convert.subgraph_fields(field_mask_paths)
+        query = convert.subgraph_query(
+            args.message(query_options, metadata_store_pb2.LineageSubgraphQueryOptions, "query_options", none_ok=True))
+        # MLMD's wrapper reads each path's suffix, so only str paths get through.
+        fields = convert.subgraph_fields(
+            args.texts(field_mask_paths, "field_mask_paths", allow_bytes=False) if field_mask_paths else None)
         return convert.lineage_graph(self._call(lambda: self._engine.lineage_subgraph(query, fields)), self._types)
 
     def get_lineage_graph(
@@ -558,7 +627,8 @@ class MetadataStore:
             filter is malformed.
           errors.NotFoundError: `artifacts_options` selects no artifact.
         """
-        query = convert.graph_query(query_options)
+        query = convert.graph_query(
+            args.message(query_options, metadata_store_pb2.LineageGraphQueryOptions, "query_options", none_ok=True))
         return convert.lineage_graph(self._call(lambda: self._engine.lineage_graph(query)), self._types)
 
 
@@ -569,14 +639,16 @@ def downgrade_schema(config: proto.ConnectionConfig, downgrade_to_schema_version
       errors.InvalidArgumentError: the version is negative or not older than this library's.
       RuntimeError: the store cannot be opened or the downgrade fails.
     """
-    if downgrade_to_schema_version < 0:
+    config = args.message(config, proto.ConnectionConfig, "config")
+    version = args.int64(downgrade_to_schema_version, "downgrade_to_schema_version")
+    if version < 0:
         raise errors.make_exception("downgrade_to_schema_version not specified", errors.INVALID_ARGUMENT)
     engine = Engine(open_database(config, enable_upgrade_migration=False, prepare_schema=False))
     try:
-        engine.downgrade(downgrade_to_schema_version)
-    except errors.InvalidArgumentError:
-        raise
-    except _engine_errors.StatusError as exc:
+        RetryPolicy.from_settings().run(lambda: engine.downgrade(version))
+    except engine_errors.InvalidArgumentError as exc:
+        raise _public(exc) from exc
+    except engine_errors.StatusError as exc:
         raise RuntimeError(f"Downgrade migration failed: {exc.message}") from exc
     finally:
         engine.close()

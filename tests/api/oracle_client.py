@@ -51,16 +51,16 @@ def oracle_env(import_dirs: Sequence[str] = ()) -> Dict[str, str]:
 
 
 @functools.lru_cache(maxsize=None)
-def _probe() -> Tuple[str, str]:
+def probe() -> Tuple[str, str]:
     """("ok", interpreter) | ("skip", reason): is there an interpreter with the real ml-metadata 1.17.1?"""
     python = oracle_python()
     if not os.access(python, os.X_OK):
         return ("skip", f"oracle interpreter {python} not found; set FASTMLMD_ORACLE_PYTHON or run `make oracle`")
-    probe = subprocess.run([python, "-c", _PROBE], capture_output=True, text=True, env=oracle_env(()), timeout=120)
-    if probe.returncode != 0:
-        tail = probe.stderr.strip().splitlines()[-1:] or ["(no output)"]
+    found = subprocess.run([python, "-c", _PROBE], capture_output=True, text=True, env=oracle_env(()), timeout=120)
+    if found.returncode != 0:
+        tail = found.stderr.strip().splitlines()[-1:] or ["(no output)"]
         return ("skip", f"{python} cannot import ml_metadata: {tail[0]}")
-    version, compiled = json.loads(probe.stdout.strip().splitlines()[-1])
+    version, compiled = json.loads(found.stdout.strip().splitlines()[-1])
     if version != "1.17.1" or not compiled:
         return ("skip", f"{python} has ml_metadata {version!r} (compiled={compiled}), not the real ml-metadata 1.17.1")
     return ("ok", python)
@@ -68,7 +68,7 @@ def _probe() -> Tuple[str, str]:
 
 def real_oracle_python() -> str:
     """The interpreter with the real, compiled ml-metadata 1.17.1; skips the calling test when there is none."""
-    status, payload = _probe()
+    status, payload = probe()
     if status == "skip":
         pytest.skip(payload)
     return payload
@@ -77,7 +77,7 @@ def real_oracle_python() -> str:
 @functools.lru_cache(maxsize=None)
 def _run(module_paths: Tuple[str, ...]) -> Tuple[str, object]:
     """("ok", results) | ("skip", reason) | ("fail", reason); each set of modules runs once per session."""
-    status, python = _probe()
+    status, python = probe()
     if status == "skip":
         return (status, python)
     import_dirs = sorted({str(API)} | {str(Path(p).parent) for p in module_paths})

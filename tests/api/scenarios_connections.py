@@ -8,7 +8,9 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+import pickle
 import tempfile
+import traceback
 from typing import Any
 
 from scenario_kit import (
@@ -161,6 +163,56 @@ def store_errors_carry_codes() -> Json:
     return "no error"
 
 
+def error_classes_are_public() -> Json:
+    """Where each class says it lives: logs, reprs and tracebacks show `ml_metadata.errors.<Class>`."""
+    out = {}
+    for name in ["StatusError"] + _ERROR_CLASSES:
+        cls = getattr(errors, name)
+        exc = errors.StatusError("m", 9) if name == "StatusError" else cls("m")
+        out[name] = [cls.__module__, cls.__qualname__,
+                     traceback.format_exception_only(type(exc), exc)[-1].strip()]
+    return out
+
+
+def store_error_is_public() -> Json:
+    """An error a store call raises is the public class, however deep in the library it began."""
+    s = new_store()
+    try:
+        s.put_artifacts([pb.Artifact()])
+    except errors.StatusError as exc:
+        return [type(exc).__module__, type(exc).__name__, isinstance(exc, errors.InvalidArgumentError),
+                exc.error_code, exc.message == str(exc),
+                traceback.format_exception_only(type(exc), exc)[-1].split(":")[0]]
+    return "no error"
+
+
+def _round_trip(exc: Any) -> Json:
+    try:
+        back = pickle.loads(pickle.dumps(exc))
+    except Exception as error:  # the unpickling itself is what is observed
+        return ["error", type(error).__name__]
+    return [type(back).__module__, type(back).__name__, back.message, back.error_code, str(back)]
+
+
+def errors_pickle() -> Json:
+    """Each class as Exception pickles it: cls(*args), args being (message,)."""
+    return {name: _round_trip(getattr(errors, name)("m")) for name in _ERROR_CLASSES}
+
+
+def errors_with_codes_pickle() -> Json:
+    return [_round_trip(errors.StatusError("m", 9)), _round_trip(errors.UnknownError("m", 7)),
+            _round_trip(errors.make_exception("m", 99))]
+
+
+def store_error_pickles() -> Json:
+    s = new_store()
+    try:
+        s.get_artifact_type("missing")
+    except errors.StatusError as exc:
+        return _round_trip(exc)
+    return "no error"
+
+
 # -- constructing a MetadataStore ---------------------------------------------------------------
 
 
@@ -277,6 +329,34 @@ def downgrade_negative_version() -> Json:
                      fake_config(), -1)
 
 
+_HOSTILE = {"none": None, "str": "x", "float": 1.5, "nan": float("nan"), "dict": {}, "list": [], "true": True,
+            "int_2": 2}
+
+
+def upgrade_flag_of_wrong_type() -> Json:
+    """enable_upgrade_migration goes into a bool field: any integer, nothing else (not even None)."""
+    return {name: catch(lambda v: mlmd.MetadataStore(fake_config(), enable_upgrade_migration=v) and "opened", value)
+            for name, value in _HOSTILE.items()}
+
+
+def upgrade_flag_beyond_int64() -> Json:
+    return catch(lambda: mlmd.MetadataStore(fake_config(), enable_upgrade_migration=2 ** 63) and "opened")
+
+
+def downgrade_version_of_wrong_type() -> Json:
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "m.db")
+        mlmd.MetadataStore(_sqlite(path))
+        out = {name: catch(mlmd.downgrade_schema, _sqlite(path), value) for name, value in _HOSTILE.items()}
+        out["int_2^63"] = catch(mlmd.downgrade_schema, _sqlite(path), 2 ** 63)
+        return out
+
+
+def downgrade_config_of_wrong_type() -> Json:
+    return {name: catch(mlmd.downgrade_schema, value, 0)
+            for name, value in [("none", None), ("str", "x"), ("dict", {}), ("artifact", pb.Artifact())]}
+
+
 def downgrade_above_library_version() -> Json:
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "m.db")
@@ -375,6 +455,24 @@ CASES = [
         ["InvalidArgumentError", "boom", 3], ["AlreadyExistsError", "boom", 6],
         ["InternalError", "boom", 13], ["UnknownError", "boom", 2], ["UnknownError", "boom", 2]]),
     Case("store-errors-carry-codes", store_errors_carry_codes, [5, True]),
+    Case("error-classes-are-public", error_classes_are_public, {
+        name: ["ml_metadata.errors", name, f"ml_metadata.errors.{name}: m"]
+        for name in ["StatusError"] + _ERROR_CLASSES}),
+    Case("store-error-is-public", store_error_is_public, [
+        "ml_metadata.errors", "InvalidArgumentError", True, 3, True, "ml_metadata.errors.InvalidArgumentError"]),
+    Case("errors-pickle", errors_pickle, {
+        name: ["ml_metadata.errors", name, "m", code, "m"] for name, code in zip(
+            _ERROR_CLASSES, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16])}),
+    Case("errors-with-codes-pickle", errors_with_codes_pickle,
+         [["error", "TypeError"], ["ml_metadata.errors", "UnknownError", "m", 7, "m"],
+          ["ml_metadata.errors", "UnknownError", "m", 2, "m"]],
+         ours=[["ml_metadata.errors", "StatusError", "m", 9, "m"], ["ml_metadata.errors", "UnknownError", "m", 7, "m"],
+               ["ml_metadata.errors", "UnknownError", "m", 2, "m"]],
+         ours_why="MLMD's StatusError pickles as StatusError(message), which cannot be unpickled (TypeError: "
+                  "missing error_code); ours comes back with its class, message and code"),
+    Case("store-error-pickles", store_error_pickles,
+         ["ml_metadata.errors", "NotFoundError", "No type found for query, name: `missing`, version: `nullopt`", 5,
+          "No type found for query, name: `missing`, version: `nullopt`"]),
     Case("empty-connection-config", empty_connection_config, ["error", "RuntimeError", "Unset"]),
     Case("wrong-config-type", wrong_config_type, [
         ["error", "ValueError", "MetadataStore is expecting either proto.ConnectionConfig or "
@@ -402,6 +500,26 @@ CASES = [
     Case("sqlite-not-a-database", sqlite_not_a_database, ["error", "RuntimeError"]),
     Case("downgrade-negative-version", downgrade_negative_version,
          ["error", "InvalidArgumentError", "downgrade_to_schema_version not specified"]),
+    Case("upgrade-flag-of-wrong-type", upgrade_flag_of_wrong_type, {
+        "none": ["error", "TypeError"], "str": ["error", "TypeError"], "float": ["error", "TypeError"],
+        "nan": ["error", "TypeError"], "dict": ["error", "TypeError"], "list": ["error", "TypeError"],
+        "true": "opened", "int_2": "opened"}),
+    Case("upgrade-flag-beyond-int64", upgrade_flag_beyond_int64, ["error", "OverflowError"],
+         ours=["error", "ValueError"],
+         ours_why="protobuf leaks OverflowError for a bool field given an int beyond int64; ours refuses it with "
+                  "ValueError, as every other out-of-range integer"),
+    Case("downgrade-version-of-wrong-type", downgrade_version_of_wrong_type, {
+        "none": ["error", "TypeError"], "str": ["error", "TypeError"], "float": ["error", "TypeError"],
+        "nan": ["error", "TypeError"], "dict": ["error", "TypeError"], "list": ["error", "TypeError"],
+        "true": None, "int_2": None, "int_2^63": ["error", "ValueError"]}),
+    Case("downgrade-config-of-wrong-type", downgrade_config_of_wrong_type, {
+        "none": ["error", "AttributeError"], "str": ["error", "AttributeError"], "dict": ["error", "AttributeError"],
+        "artifact": ["error", "RuntimeError"]},
+         ours={"none": ["error", "TypeError"], "str": ["error", "TypeError"], "dict": ["error", "TypeError"],
+               "artifact": ["error", "TypeError"]},
+         ours_why="MLMD calls config.SerializeToString() unchecked: AttributeError for a non-message, and another "
+                  "message is parsed as an empty ConnectionConfig ('Unset'); ours refuses any non-ConnectionConfig "
+                  "with TypeError"),
     Case("downgrade-above-library-version", downgrade_above_library_version,
          ["error", "InvalidArgumentError", "MLMD cannot be downgraded to schema_version: 11"]),
     # Spec 2.4 says a target >= 10 is rejected; 1.17.1 accepts 10 and does nothing.

@@ -1,0 +1,115 @@
+"""One retry policy for every call: a deadline, lock waits inside it, and jittered retries of aborted attempts.
+
+A call (one engine method run for one API call) gets a deadline, `FASTMLMD_CALL_DEADLINE_SECONDS` from
+its start (default 60). Inside it:
+
+* an attempt that finds another connection holding the store's write lock waits for it, with short
+  randomised sleeps (Database.run), for at most the call's remaining time;
+* an attempt that ends in AbortedError is run again after a jittered, growing pause, at most
+  `max_num_retries` times (retries, not attempts: 0 means a single attempt), while time remains.
+
+When the deadline passes, or the retries run out, the call raises AbortedError saying how long it waited
+and which setting raises the limit. The deadline bounds waiting, not work: a statement that is running is
+never interrupted by it (user-written filters have their own limit, FASTMLMD_QUERY_TIME_LIMIT_SECONDS).
+"""
+from __future__ import annotations
+
+import contextvars
+import dataclasses
+import os
+import random
+import time
+from typing import Callable, Optional, TypeVar
+
+from . import errors
+
+T = TypeVar("T")
+
+DEADLINE_SETTING = "FASTMLMD_CALL_DEADLINE_SECONDS"
+# The lock wait of earlier versions; still read when the deadline setting is absent.
+LEGACY_DEADLINE_SETTING = "FASTMLMD_LOCK_WAIT_SECONDS"
+DEFAULT_DEADLINE_SECONDS = 60.0
+DEFAULT_MAX_NUM_RETRIES = 5  # MLMD's client default
+# Pauses between attempts: uniform in [0, min(cap, first * 2**retry)] ("full jitter"), so aborted callers
+# spread out instead of colliding again.
+FIRST_BACKOFF_SECONDS = 0.05
+MAX_BACKOFF_SECONDS = 2.0
+
+# Every pause goes through here; tests replace it to count waits (and act between them) without waiting.
+sleep: Callable[[float], None] = time.sleep
+
+_call_end: contextvars.ContextVar[Optional[float]] = contextvars.ContextVar("fastmlmd_call_end", default=None)
+
+
+def deadline_seconds() -> float:
+    """The per-call deadline from the environment; ValueError names the setting when it is not a positive number."""
+    name = DEADLINE_SETTING if DEADLINE_SETTING in os.environ else LEGACY_DEADLINE_SETTING
+    raw = os.environ.get(name)
+    if raw is None:
+        return DEFAULT_DEADLINE_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value == float("inf"):
+        raise ValueError(f"{name}={raw!r}: the per-call deadline must be a positive number of seconds")
+    return value
+
+
+def call_end() -> float:
+    """The monotonic time by which the running call must end; outside a call, the setting from now."""
+    end = _call_end.get()
+    return end if end is not None else time.monotonic() + deadline_seconds()
+
+
+@dataclasses.dataclass(frozen=True)
+class RetryPolicy:
+    """How long one call may wait in all, and how many times an aborted attempt is run again."""
+
+    deadline_seconds: float = DEFAULT_DEADLINE_SECONDS
+    max_num_retries: int = DEFAULT_MAX_NUM_RETRIES
+
+    @classmethod
+    def from_settings(cls, max_num_retries: Optional[int] = None) -> RetryPolicy:
+        """The deadline from the environment; `max_num_retries` from the caller (negative counts as 0)."""
+        retries = DEFAULT_MAX_NUM_RETRIES if max_num_retries is None else max(0, int(max_num_retries))
+        return cls(deadline_seconds=deadline_seconds(), max_num_retries=retries)
+
+    def run(self, attempt: Callable[[], T]) -> T:
+        """Runs `attempt()` until it returns, raises something other than AbortedError, or the policy gives up.
+
+        A call made inside another (a nested run) keeps the outer call's deadline when that is sooner.
+        """
+        start = time.monotonic()
+        end = start + self.deadline_seconds
+        outer = _call_end.get()
+        if outer is not None and outer < end:
+            end = outer
+        token = _call_end.set(end)
+        try:
+            return attempt()
+        except errors.AbortedError as exc:
+            return self._retry(attempt, exc, start, end)
+        finally:
+            _call_end.reset(token)
+
+    def _retry(self, attempt: Callable[[], T], aborted: errors.AbortedError, start: float, end: float) -> T:
+        retries = 0
+        while True:
+            now = time.monotonic()
+            if now >= end:
+                raise errors.AbortedError(
+                    f"{aborted.message}; gave up at the call's deadline, after {now - start:.1f}s and "
+                    f"{retries + 1} attempt(s) ({DEADLINE_SETTING}={self.deadline_seconds:g} sets the "
+                    "deadline)") from aborted
+            if retries >= self.max_num_retries:
+                raise errors.AbortedError(
+                    f"{aborted.message}; gave up after {retries} retries in {now - start:.1f}s "
+                    "(ConnectionConfig.retry_options.max_num_retries sets how many)") from aborted
+            retries += 1
+            pause = random.uniform(0.0, min(MAX_BACKOFF_SECONDS, FIRST_BACKOFF_SECONDS * 2 ** retries))
+            sleep(min(pause, end - now))
+            try:
+                return attempt()
+            except errors.AbortedError as exc:
+                aborted = exc
