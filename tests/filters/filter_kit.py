@@ -38,28 +38,6 @@ class FilterCase(Case):
     mlmd: Any = None
 
 
-class AnyOf:
-    """An expectation met by any one of `options` (a row's expected value, compared with `==`).
-
-    For the few queries where we may either refuse (InvalidArgumentError) or answer correctly, e.g.
-    `artifacts_a.external_id` on contexts, which MLMD's analyser accepts but its SQL cannot run.
-    """
-
-    def __init__(self, *options: Any) -> None:
-        self.options = options
-
-    def __eq__(self, other: object) -> bool:
-        return any(option == other for option in self.options)
-
-    def __ne__(self, other: object) -> bool:
-        return not self == other
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return "AnyOf(" + ", ".join(repr(o) for o in self.options) + ")"
-
-
 def list_options(query: str | None, options: dict | None = None) -> Any:
     """`ListOptions(filter_query=query, **options)`; `order_by` may be given by name."""
     kwargs = dict(options or {})

@@ -23,7 +23,6 @@ from filter_kit import (
     INTERNAL,
     INVALID,
     MLMD_INVALID,
-    AnyOf,
     quirk_cases,
     row,
 )
@@ -771,36 +770,36 @@ ZETASQL = [
         why=ZETASQL_WHY + "; MLMD's SQL has no UNNEST", mlmd=INTERNAL),
     row("zeta-subquery", A, "id IN (SELECT 1)", INVALID, oracle=False, why=ZETASQL_WHY,
         mlmd=[1]),
-    # Our grammar reads these literals (grammar/filter.lark); refusing them is also acceptable.
-    row("zeta-hex-literal", A, "id = 0x3", AnyOf(INVALID, [3])),
-    row("zeta-raw-string", A, "name = r'ds1'", AnyOf(INVALID, [1])),
-    row("zeta-triple-quoted-string", A, "name = '''ds1'''", AnyOf(INVALID, [1])),
+    # ZetaSQL literals MLMD reads, and so do we (grammar/filter.lark).
+    row("zeta-hex-literal", A, "id = 0x3", [3]),
+    row("zeta-raw-string", A, "name = r'ds1'", [1]),
+    row("zeta-triple-quoted-string", A, "name = '''ds1'''", [1]),
 ]
 
 GAP_WHY = ("MLMD's analyser accepts the field but its SQL has no such column (spec 3.7, 5.15): "
-           "InternalError; we refuse it, or answer it correctly")
+           "InternalError; we answer what the query asks for")
 GAPS = [
     row("gap-artifacts-external_id", C, "artifacts_a.external_id = 'ext-m1'",
-        AnyOf(INVALID, [1, 3]), oracle=False, why=GAP_WHY, mlmd=INTERNAL),
+        [1, 3], oracle=False, why=GAP_WHY, mlmd=INTERNAL),
     row("gap-artifacts-external_id-null", C, "artifacts_a.external_id IS NULL",
-        AnyOf(INVALID, [1, 2, 3, 4, 5, 6]), oracle=False, why=GAP_WHY, mlmd=INTERNAL),
+        [1, 2, 3, 4, 5, 6], oracle=False, why=GAP_WHY, mlmd=INTERNAL),
     row("gap-executions-external_id", C, "executions_a.external_id = 'ext-e1'",
-        AnyOf(INVALID, [1, 3]), oracle=False, why=GAP_WHY, mlmd=INTERNAL),
+        [1, 3], oracle=False, why=GAP_WHY, mlmd=INTERNAL),
     row("gap-parent-create-time", C, "parent_contexts_a.create_time_since_epoch > 0",
-        AnyOf(INVALID, [3, 4, 5, 6]), oracle=False, why=GAP_WHY, mlmd=INTERNAL),
+        [3, 4, 5, 6], oracle=False, why=GAP_WHY, mlmd=INTERNAL),
     row("gap-parent-update-time", C, "parent_contexts_a.last_update_time_since_epoch > {c2_ut}",
-        AnyOf(INVALID, [6]), timed=True, oracle=False, why=GAP_WHY, mlmd=INTERNAL),
+        [6], timed=True, oracle=False, why=GAP_WHY, mlmd=INTERNAL),
     row("gap-child-create-time", C, "child_contexts_a.create_time_since_epoch <= {c4_ct}",
-        AnyOf(INVALID, [1]), timed=True, oracle=False, why=GAP_WHY, mlmd=INTERNAL),
+        [1], timed=True, oracle=False, why=GAP_WHY, mlmd=INTERNAL),
     row("gap-child-update-time", C,
         "child_contexts_a.last_update_time_since_epoch > child_contexts_a.create_time_since_epoch",
-        AnyOf(INVALID, [1]), oracle=False, why=GAP_WHY, mlmd=INTERNAL),
+        [1], oracle=False, why=GAP_WHY, mlmd=INTERNAL),
 ]
 
 CONTEXT_BUG_WHY = ("MLMD's enum rewrite breaks the dotted name on contexts (spec 3.5): syntax "
                    "error; we return the ids the query asks for")
 DUPLICATE_ENUM_WHY = ("MLMD rejects a query that repeats an enum predicate's name ('Query cannot "
-                      "be rewritten successfully'); we refuse it too, or answer it correctly")
+                      "be rewritten successfully'); we answer what the query asks for")
 PROPERTY_QUOTE_WHY = ("MLMD splices the property name into its SQL inside double quotes: a '\"' "
                       "breaks or rewrites that SQL; we bind the name")
 BUGS = [
@@ -815,20 +814,20 @@ BUGS = [
         oracle=False, why=CONTEXT_BUG_WHY, mlmd=MLMD_INVALID),
     row("bug-c-executions-state-ne-null", C, "executions_a.last_known_state != UNKNOWN",
         [1, 2, 3, 4, 5, 6], oracle=False, why=CONTEXT_BUG_WHY, mlmd=MLMD_INVALID),
-    row("bug-duplicate-enum-or", A, "state = LIVE OR state = LIVE", AnyOf(INVALID, LIVE),
+    row("bug-duplicate-enum-or", A, "state = LIVE OR state = LIVE", LIVE,
         oracle=False, why=DUPLICATE_ENUM_WHY, mlmd=MLMD_INVALID),
     row("bug-duplicate-enum-ne-and-eq", A, "state != LIVE OR state = LIVE",
-        AnyOf(INVALID, ALL_ARTIFACTS), oracle=False, why=DUPLICATE_ENUM_WHY, mlmd=MLMD_INVALID),
-    row("bug-duplicate-enum-not", A, "state = LIVE AND NOT state = LIVE", AnyOf(INVALID, []),
+        ALL_ARTIFACTS, oracle=False, why=DUPLICATE_ENUM_WHY, mlmd=MLMD_INVALID),
+    row("bug-duplicate-enum-not", A, "state = LIVE AND NOT state = LIVE", [],
         oracle=False, why=DUPLICATE_ENUM_WHY, mlmd=MLMD_INVALID),
     row("bug-duplicate-enum-events", E, "events_a.type = INPUT AND events_b.type = INPUT",
-        AnyOf(INVALID, [1, 2, 4, 6]), oracle=False, why=DUPLICATE_ENUM_WHY, mlmd=MLMD_INVALID),
+        [1, 2, 4, 6], oracle=False, why=DUPLICATE_ENUM_WHY, mlmd=MLMD_INVALID),
     row("bug-duplicate-enum-events-not", E,
-        "events_a.type = INPUT AND NOT events_b.type = INPUT", AnyOf(INVALID, [1, 2, 4, 6]),
+        "events_a.type = INPUT AND NOT events_b.type = INPUT", [1, 2, 4, 6],
         oracle=False, why=DUPLICATE_ENUM_WHY, mlmd=MLMD_INVALID),
     row("bug-duplicate-enum-ne", E,
         "last_known_state != COMPLETE AND last_known_state != COMPLETE",
-        AnyOf(INVALID, [2, 3, 4, 5, 6, 7, 8]), oracle=False, why=DUPLICATE_ENUM_WHY,
+        [2, 3, 4, 5, 6, 7, 8], oracle=False, why=DUPLICATE_ENUM_WHY,
         mlmd=MLMD_INVALID),
     row("bug-property-name-double-quote", A, "custom_properties.`say \"hi\"`.int_value = 2", [6],
         oracle=False, why=PROPERTY_QUOTE_WHY, mlmd=INTERNAL),
