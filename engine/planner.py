@@ -149,17 +149,6 @@ class _Typed:
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
-def _tight(path: ast.Path) -> bool:
-    """Whether no space follows any dot of the path (MLMD's property rewrite needs `a.b.c` written tight)."""
-    if len(path.columns) != len(path.parts):
-        return True
-    for i in range(1, len(path.parts)):
-        width = len(path.parts[i - 1]) + (2 if path.quoted[i - 1] else 0)
-        if path.columns[i] != path.columns[i - 1] + width + 1:
-            return False
-    return True
-
-
 def _needs_join(layout: NodeLayout, path: ast.Path) -> bool:
     head = path.parts[0]
     if head in ("properties", "custom_properties") or head.lower() == "type":
@@ -218,6 +207,9 @@ class _Compiler:
         head = parts[0]
         if head in ("properties", "custom_properties") and not path.quoted[0]:
             return self._property(path)
+        if "" in parts:
+            raise PlanError(f"Invalid empty identifier in {path.text}; only a property name may be empty "
+                            "(custom_properties.``.string_value)", path)
         for hood in NEIGHBOURHOODS[self.layout.kind]:
             if head.startswith(hood.prefix) and len(head) > len(hood.prefix) and not path.quoted[0]:
                 return self._neighbour(path, hood)
@@ -239,14 +231,15 @@ class _Compiler:
 
     def _property(self, path: ast.Path) -> _Typed:
         parts = path.parts
-        if len(parts) != 3 or parts[2] not in VALUE_KINDS or path.quoted[2] or not _tight(path):
+        if len(parts) != 3 or parts[2] not in VALUE_KINDS or path.quoted[2] or not path.tight:
             raise PlanError(
                 f"Unrecognized name: {parts[0]} (in {path.text}); write {parts[0]}.<name>.<kind>_value with kind "
                 "int, double, string or bool and no spaces", path)
         is_custom = parts[0] == "custom_properties"
         # MLMD lower-cases (ASCII) the property name of a query: `properties.SPAN` is `span`. It does so
         # to back-quoted names too, which leaves stored mixed-case names unreachable; we take a back-quoted
-        # name literally instead, so `properties.`Span`` finds "Span".
+        # name literally instead, so `properties.`Span`` finds "Span". Its escapes are decoded (MLMD fails on
+        # any backslash there), and it may be empty: every name a store can hold is reachable.
         name = parts[1] if path.quoted[1] else parts[1].translate(_ASCII_LOWER)
         self._one_spelling(("property", is_custom, name), parts[1], path)
         alias = self._join(

@@ -312,3 +312,40 @@ def bulk() -> Any:
         [pb.Attribution(context_id=1, artifact_id=i) for i in range(1, BULK_ARTIFACTS + 1)],
         [pb.Association(context_id=1, execution_id=i) for i in range(1, BULK_EXECUTIONS + 1)])
     return store
+
+
+# Property names a store can hold and a filter must reach (scenarios_filter_names.py, the hypothesis test in
+# test_property_names.py): artifact k of names() holds custom property HOSTILE_NAMES[k - 1] = k, and the
+# declared property of that name = k too, except for names with NUL, which MLMD cannot declare.
+HOSTILE_NAMES = {
+    # key: name. Order gives the artifact ids.
+    "backslash": "a\\b",
+    "backquote": "a`b",
+    "newline": "a\nb",
+    "tab": "a\tb",
+    "single-quote": "it's",
+    "double-quote": 'say "hi"',
+    "empty": "",
+    "lone-combining-mark": "\u0301",
+    "space": "a b",
+    "non-bmp": "\U0001F600",
+    "only-backslash": "\\",
+    "only-backquote": "`",
+    "crlf": "\r\n",
+    "mixed-case": "Mixed",
+    "nul": "x\x00y",
+    "trailing-backslash": "tail\\",
+}
+
+
+@functools.lru_cache(maxsize=None)
+def names() -> Any:
+    """Artifacts 1..len(HOSTILE_NAMES) of type Named, each holding one hostile property name (see above)."""
+    store = new_store()
+    declared = {n: "INT" for n in HOSTILE_NAMES.values() if "\x00" not in n}
+    type_id = store.put_artifact_type(artifact_type("Named", props=declared))
+    for k, name in enumerate(HOSTILE_NAMES.values(), start=1):
+        store.put_artifacts([artifact(type_id, properties={name: k} if name in declared else {},
+                                      custom_properties={name: k})])
+    return store
+
