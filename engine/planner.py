@@ -7,6 +7,7 @@ name included, is a bound parameter; every identifier comes from the catalog bel
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -28,29 +29,44 @@ class Kind:
     DOUBLE = "DOUBLE"
     STRING = "STRING"
     BOOL = "BOOL"
-    ENUM = "ENUM"
     NULL = "NULL"
 
 
 NUMERIC = (Kind.INT, Kind.DOUBLE)
 
-# Enum names a filter may use, per enum column (spec 3.5: ABANDONED, REFERENCE, UNKNOWN event and
-# PENDING_OUTPUT are rejected by MLMD, and so by us).
-ARTIFACT_STATES = {"UNKNOWN": 0, "PENDING": 1, "LIVE": 2, "MARKED_FOR_DELETION": 3, "DELETED": 4}
-EXECUTION_STATES = {"UNKNOWN": 0, "NEW": 1, "RUNNING": 2, "COMPLETE": 3, "FAILED": 4, "CACHED": 5,
-                    "CANCELED": 6}
-EVENT_TYPES = {"DECLARED_OUTPUT": 1, "DECLARED_INPUT": 2, "INPUT": 3, "OUTPUT": 4, "INTERNAL_INPUT": 5,
-               "INTERNAL_OUTPUT": 6}
+@dataclass(frozen=True)
+class Enum:
+    """An enum column's names a filter may use (spec 3.5), and the numbers its proto enum defines.
+
+    MLMD's analyser types an enum column as INT64 and rewrites names to numbers before it (spec 3.2): so
+    `state > 1` or `state IN (2, 3)` compare numbers, and only some names are accepted (ABANDONED, REFERENCE,
+    UNKNOWN and PENDING_OUTPUT events are refused by MLMD, and so by us), while every number is a value.
+    """
+
+    names: Dict[str, int]
+    numbers: range
+    example: str  # a name for error messages
+
+    def number_example(self, column: str) -> str:
+        return f"{column} IN ({self.names[self.example]})"
+
+
+ARTIFACT_STATES = Enum({"UNKNOWN": 0, "PENDING": 1, "LIVE": 2, "MARKED_FOR_DELETION": 3, "DELETED": 4},
+                       range(0, 7), "LIVE")  # ... ABANDONED 5, REFERENCE 6
+EXECUTION_STATES = Enum({"UNKNOWN": 0, "NEW": 1, "RUNNING": 2, "COMPLETE": 3, "FAILED": 4, "CACHED": 5,
+                         "CANCELED": 6}, range(0, 7), "COMPLETE")
+EVENT_TYPES = Enum({"DECLARED_OUTPUT": 1, "DECLARED_INPUT": 2, "INPUT": 3, "OUTPUT": 4, "INTERNAL_INPUT": 5,
+                    "INTERNAL_OUTPUT": 6}, range(0, 8), "INPUT")  # UNKNOWN 0 ... PENDING_OUTPUT 7
 KNOWN_BUT_UNSUPPORTED = {"ABANDONED", "REFERENCE", "PENDING_OUTPUT"}
 
 
 @dataclass(frozen=True)
 class Field:
-    """A filterable field: its column in the joined table, its kind, and its enum names if any."""
+    """A filterable field: its column in the joined table, its kind, and its enum if any."""
 
     column: str  # column of the table the reference joins ("" for `type`, which joins the type table)
     kind: str
-    enum: Optional[Dict[str, int]] = None
+    enum: Optional[Enum] = None
 
 
 def _node_fields(extra: Dict[str, Field]) -> Dict[str, Field]:
@@ -68,14 +84,14 @@ def _node_fields(extra: Dict[str, Field]) -> Dict[str, Field]:
 
 NODE_FIELDS = {
     TypeKind.ARTIFACT: _node_fields({"uri": Field("uri", Kind.STRING),
-                                     "state": Field("state", Kind.ENUM, ARTIFACT_STATES)}),
-    TypeKind.EXECUTION: _node_fields({"last_known_state": Field("last_known_state", Kind.ENUM, EXECUTION_STATES)}),
+                                     "state": Field("state", Kind.INT, ARTIFACT_STATES)}),
+    TypeKind.EXECUTION: _node_fields({"last_known_state": Field("last_known_state", Kind.INT, EXECUTION_STATES)}),
     TypeKind.CONTEXT: _node_fields({}),
 }
 # MLMD offers no external_id (nor type_id) on context aliases.
 _CONTEXT_ALIAS_FIELDS = {k: v for k, v in NODE_FIELDS[TypeKind.CONTEXT].items() if k not in ("type_id", "external_id")}
 _EVENT_TIME = Field("milliseconds_since_epoch", Kind.INT)
-_EVENT_TYPE = Field("type", Kind.ENUM, EVENT_TYPES)
+_EVENT_TYPE = Field("type", Kind.INT, EVENT_TYPES)
 
 
 @dataclass(frozen=True)
@@ -141,12 +157,13 @@ class _Typed:
     sql: str
     kind: str
     params: List[object] = field(default_factory=list)
-    enum: Optional[Dict[str, int]] = None
-    enum_rewrite: bool = False  # an enum column written in lower case: bare names on its right resolve
+    enum: Optional[Enum] = None
+    enum_rewrite: bool = False  # an enum column written in lower case: MLMD's name rewrite reads what follows
     path: Optional[ast.Path] = None
 
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_WORD = re.compile(r"\w+", re.ASCII)  # RE2's [[:word:]], as MLMD's rewrite regexes read the query
 
 
 def _needs_join(layout: NodeLayout, path: ast.Path) -> bool:
@@ -370,13 +387,26 @@ class _Compiler:
     def _enum_value(self, column: _Typed, name_node: ast.Node) -> int:
         assert isinstance(name_node, ast.Path) and column.enum is not None
         name = name_node.parts[0]
-        if name in column.enum:
-            return column.enum[name]
+        names = column.enum.names
+        if name in names:
+            return names[name]
         if name in KNOWN_BUT_UNSUPPORTED or name == "UNKNOWN":
             raise PlanError(f"Unsupported enum value specified in the query: {name}; use one of "
-                            f"{', '.join(column.enum)}", name_node)
-        raise PlanError(f"Unrecognized name: {name}; {column.path.text if column.path else 'the column'} takes "
-                        f"one of {', '.join(column.enum)}", name_node)
+                            f"{', '.join(names)}", name_node)
+        raise PlanError(f"Unrecognized name: {name}; {_column_text(column)} takes one of {', '.join(names)}",
+                        name_node)
+
+    # MLMD's enum rewrite (spec 3.2) reads the query text: after `state =` or `state !=` it takes the next
+    # word (`[[:word:]]+`) as an enum name, and in `state IN (...)` (spaced so) it takes the listed words. A
+    # number it takes that way is refused; a number it does not take (`state = -2`, `STATE = 2`, `state > 2`)
+    # compares as the INT64 the column is. We take numbers in lists of any length, as MLMD 1.21 does (TFX
+    # 1.21's resolvers write `state IN (2, 3, 5)`).
+    def _word_after_operator(self, right: ast.Node) -> Optional[str]:
+        """The word MLMD's rewrite takes after `=` / `!=` when `right` starts right after the operator."""
+        line, col = self._line_of(right)
+        before = line[:col - 1].rstrip(" \t\r\f\v")
+        word = _WORD.match(line, col - 1) if before.endswith("=") else None
+        return word.group() if word else None
 
     def _compare(self, node: ast.Compare, done: Dict[int, _Typed]) -> _Typed:
         left = done[id(node.left)]
@@ -390,6 +420,14 @@ class _Compiler:
             # MLMD's rewrite makes `!=` also match unset values.
             return _Typed(f"({left.sql} != ? OR {left.sql} IS NULL)", Kind.BOOL, left.params + [value] + left.params)
         right = done[id(node.right)]
+        if left.enum_rewrite and node.op in (ast.CompareOp.EQ, ast.CompareOp.NE):
+            word = self._word_after_operator(node.right)
+            if word is not None:  # `state = 2`, `state = id`: MLMD's rewrite takes it for a name it lacks
+                assert left.enum is not None
+                column = _column_text(left)
+                raise PlanError(f"Unsupported enum value specified in the query: {word}; after {column} "
+                                f"{node.op.value} write one of {', '.join(left.enum.names)}, or list numbers: "
+                                f"{left.enum.number_example(column)}", node.right)
         if Kind.NULL in (left.kind, right.kind):
             raise PlanError(f"Operands of {node.op.value} cannot be literal NULL; use IS NULL or IS NOT NULL", node)
         self._check_comparable(node.op.value, left, right, node)
@@ -398,10 +436,18 @@ class _Compiler:
     def _in_list(self, node: ast.InList, done: Dict[int, _Typed]) -> _Typed:
         operand = done[id(node.operand)]
         names = [item for item in node.items if id(item) not in done]
+        rewritten = operand.enum_rewrite and self._space_before_paren(node.items[0])
         if names:
             # MLMD rewrites enum names only in `IN (`, with a space: `state IN(LIVE)` leaves LIVE unknown.
-            if not operand.enum_rewrite or len(names) != len(node.items) or not self._space_before_paren(names[0]):
+            if not rewritten:
                 raise PlanError(f"Unrecognized name: {names[0].parts[0]}", names[0])  # type: ignore[union-attr]
+            if len(names) != len(node.items):
+                other = next(item for item in node.items if id(item) in done)
+                assert operand.enum is not None
+                column = _column_text(operand)
+                raise PlanError(f"Unsupported enum value specified in the query: the list mixes names and other "
+                                f"values; list only names, {column} IN ({operand.enum.example}), or only numbers, "
+                                f"{operand.enum.number_example(column)}", other)
             values = [self._enum_value(operand, item) for item in names]
             marks = ", ".join("?" * len(values))
             if not node.negated:
@@ -412,26 +458,60 @@ class _Compiler:
         for item, src in zip(items, node.items):
             if item.kind == Kind.NULL:
                 continue
+            if rewritten and len(items) == 1 and isinstance(src, ast.Int):
+                self._check_enum_number(operand, src)
             self._check_comparable("IN", operand, item, src)
+        # Numbers compare as numbers: `state NOT IN (2)` leaves out unset states, as in MLMD, which only adds
+        # "OR state IS NULL" for the names it rewrites.
         op = "NOT IN" if node.negated else "IN"
         return _Typed(f"{operand.sql} {op} ({', '.join(i.sql for i in items)})", Kind.BOOL,
                       operand.params + [p for i in items for p in i.params])
 
-    def _space_before_paren(self, first_item: ast.Node) -> bool:
+    def _check_enum_number(self, operand: _Typed, number: ast.Int) -> None:
+        # In a one-item list, MLMD's rewrite reads a run of two or more word characters as an enum name: a
+        # number written so (`22`, `02`, `0x2`) names no value, every enum value being one digit, and is
+        # refused, as in MLMD. A one-digit or signed number it leaves alone, and that compares as a plain
+        # number (`state IN (7)` finds nothing). (Longer lists it reads or not by accident of its regex;
+        # we answer every list of numbers.) Refusing by how a number is written, not by its value, keeps
+        # MLMD's answers, at a cost: such texts do not share a plan by shape (see plan_cache.py).
+        line, col = self._line_of(number)
+        word = _WORD.match(line, col - 1)
+        if word is not None and len(word.group()) > 1:
+            assert operand.enum is not None
+            numbers = operand.enum.numbers
+            raise PlanError(f"Unsupported enum value specified in the query: {word.group()}; "
+                            f"{_column_text(operand)} takes the numbers {numbers.start} to {numbers.stop - 1} "
+                            f"or the names {', '.join(operand.enum.names)}", number)
+
+    def _line_of(self, node: ast.Node) -> Tuple[str, int]:
+        """The query line `node` starts on, and its 1-based column there."""
         lines = self.query.split("\n")
-        line_no, col = getattr(first_item, "line", 0), getattr(first_item, "column", 0)
+        line_no, col = getattr(node, "line", 0), getattr(node, "column", 0)
         if not 1 <= line_no <= len(lines):
-            return True
-        before = lines[line_no - 1][:max(col - 1, 0)].rstrip(" \t")
+            return "", 1
+        return lines[line_no - 1], max(col, 1)
+
+    def _space_before_paren(self, first_item: ast.Node) -> bool:
+        line, col = self._line_of(first_item)
+        before = line[:col - 1].rstrip(" \t")
         return not before.endswith("(") or before[:-1][-1:] in (" ", "\t")
 
     @staticmethod
     def _check_comparable(op: str, left: _Typed, right: _Typed, node: object) -> None:
-        ok = (left.kind == right.kind and left.kind != Kind.ENUM) or (left.kind in NUMERIC and right.kind in NUMERIC)
+        ok = left.kind == right.kind or (left.kind in NUMERIC and right.kind in NUMERIC)
         if not ok:
-            hint = " (enum columns take bare names: state = LIVE)" if Kind.ENUM in (left.kind, right.kind) else ""
+            enum_column = left if left.enum is not None else right if right.enum is not None else None
+            hint = ""
+            if enum_column is not None and enum_column.enum is not None:
+                column = _column_text(enum_column)
+                enum = enum_column.enum
+                hint = f" (write {column} = {enum.example}, or {enum.number_example(column)})"
             raise PlanError(f"No matching signature for operator {op} for argument types: {left.kind}, "
                             f"{right.kind}{hint}", node)
+
+
+def _column_text(column: _Typed) -> str:
+    return column.path.text if column.path is not None else "the column"
 
 
 def _balanced(op: str, parts: List[str]) -> str:

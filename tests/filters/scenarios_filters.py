@@ -6,10 +6,11 @@ through get_<kind>s_by_context(scope); `options=` adds ListOptions fields; `time
 1.17.1 and say what MLMD answers instead (`mlmd=`); scenarios_filter_quirks.py checks those answers.
 
 The id prefix names the area: attr (3.4 attributes), case (case sensitivity), alias (3.4
-neighbourhoods), enum (3.5), prop (3.6), like, op (IN/BETWEEN/IS), num (literal typing), type (type
-errors), syn (syntax), prec (precedence), null (three-valued logic), join (existential joins), mix
-(several aliases), page (ordering, limits, paging), scope (by-context listings), zeta (ZetaSQL-only
-extras), gap (3.7 analyser/SQL gaps), bug (MLMD bugs we do not copy).
+neighbourhoods), enum (3.5; enum-int: enum columns against numbers), prop (3.6), like, op
+(IN/BETWEEN/IS), num (literal typing), type (type errors), syn (syntax), prec (precedence), null
+(three-valued logic), join (existential joins), mix (several aliases), page (ordering, limits,
+paging), scope (by-context listings), zeta (ZetaSQL-only extras), gap (3.7 analyser/SQL gaps), bug
+(MLMD bugs we do not copy).
 Rows with `ours=`, `ours_why=` expect MLMD's answer (checked by the oracle run) and pin ours.
 """
 from __future__ import annotations
@@ -271,7 +272,6 @@ ENUMS = [
     row("enum-rejects-abandoned-in-list", A, "state IN (LIVE, ABANDONED)", INVALID),
     row("enum-rejects-ne-reference", A, "state != REFERENCE", INVALID),
     row("enum-rejects-lowercase-name", A, "state = live", INVALID),
-    row("enum-rejects-number", A, "state = 2", INVALID),
     row("enum-rejects-string", A, "state = 'LIVE'", INVALID),
     row("enum-rejects-ltgt", A, "state <> LIVE", INVALID),
     row("enum-rejects-lt", A, "state < LIVE", INVALID),
@@ -323,6 +323,101 @@ ENUMS = [
         [1, 2, 3, 4, 5]),
     row("enum-c-both", C,
         "artifacts_a.state = LIVE AND executions_b.last_known_state = COMPLETE", [1, 3]),
+]
+
+# Enum columns are INT64 to MLMD's analyser; its name rewrite (spec 3.2) reads the word after `=` / `!=`
+# and the words of a spaced `IN (...)` list as names. TFX 1.21 filters with numbers in lists
+# (`state IN (2, 3, 5)`), which MLMD 1.21 takes; 1.17.1 refuses those lists its rewrite reads.
+INT_LIST_WHY = ("MLMD 1.17.1's name rewrite reads this list of numbers as names and refuses it; "
+                "MLMD 1.21 (and TFX 1.21's resolvers) take numbers in lists of any length: we answer "
+                "as the enum names would")
+LIVE_OR_MARKED = [1, 2, 6, 7, 8, 12, 14]
+ENUM_NUMBERS = [
+    row("enum-int-in-one", A, "state IN (2)", LIVE),
+    row("enum-int-in-three-tfx", A, "state IN (2, 3, 5)", [1, 2, 6, 7, 8, 9, 12, 14]),
+    row("enum-int-in-four", A, "state IN (2, 3, 5, 6)", [1, 2, 6, 7, 8, 9, 10, 12, 14]),
+    row("enum-int-in-two", A, "state IN (2, 3)", INVALID, ours=LIVE_OR_MARKED, ours_why=INT_LIST_WHY),
+    row("enum-int-in-two-as-names", A, "state IN (LIVE, MARKED_FOR_DELETION)", LIVE_OR_MARKED),
+    row("enum-int-in-two-unspaced", A, "state IN (2,3)", INVALID, ours=LIVE_OR_MARKED,
+        ours_why=INT_LIST_WHY),
+    row("enum-int-tfx-id-and-state", A, "id = 5 AND state IN (2)", []),
+    row("enum-int-tfx-type-and-states", A, 'type IN ("Model") AND state IN (2, 3, 5)', [7, 8, 9]),
+    row("enum-int-abandoned", A, "state IN (5)", [9]),
+    row("enum-int-reference", A, "state IN (6)", [10]),
+    row("enum-int-unknown", A, "state IN (0)", [11]),
+    row("enum-int-not-in-excludes-null", A, "state NOT IN (2)", [3, 5, 6, 9, 10, 11, 13]),
+    row("enum-int-not-in-three", A, "state NOT IN (2, 3, 5)", [3, 5, 10, 11, 13]),
+    row("enum-int-not-in-two", A, "state NOT IN (2, 3)", INVALID, ours=[3, 5, 9, 10, 11, 13],
+        ours_why=INT_LIST_WHY),
+    row("enum-int-not-in-names-matches-null", A, "state NOT IN (LIVE)",
+        [3, 4, 5, 6, 9, 10, 11, 13, 15]),
+    row("enum-int-negative", A, "state IN (-1)", []),
+    row("enum-int-negative-and-live", A, "state IN (-1, 2)", LIVE),
+    row("enum-int-one-digit-not-a-state", A, "state IN (7)", []),
+    row("enum-int-one-digit-in-three", A, "state IN (2, 3, 9)", LIVE_OR_MARKED),
+    row("enum-int-unspaced-not-read", A, "state IN(22)", []),
+    row("enum-int-float-in-list", A, "state IN (2.0)", LIVE),
+    row("enum-int-and-names", A, "state IN (LIVE) AND state IN (2)", LIVE),
+    row("enum-int-or-name", A, "state = LIVE OR state IN (2)", LIVE),
+    row("enum-int-upper-column-in", A, "STATE IN (2, 3)", LIVE_OR_MARKED),
+    row("enum-int-upper-column-in-out-of-range", A, "STATE IN (99)", []),
+    row("enum-int-upper-column-eq", A, "STATE = 2", LIVE),
+    row("enum-int-upper-column-ne", A, "State != 2", [3, 5, 6, 9, 10, 11, 13]),
+    row("enum-int-ltgt", A, "state <> 2", [3, 5, 6, 9, 10, 11, 13]),
+    row("enum-int-gt", A, "state > 2", [5, 6, 9, 10]),
+    row("enum-int-gt-float", A, "state > 1.5", [1, 2, 5, 6, 7, 8, 9, 10, 12, 14]),
+    row("enum-int-between", A, "state BETWEEN 1 AND 2", [1, 2, 3, 7, 8, 12, 13, 14]),
+    row("enum-int-reversed", A, "2 = state", LIVE),
+    row("enum-int-eq-signed", A, "state = -2", []),
+    row("enum-int-eq-plus", A, "state = +2", LIVE),
+    row("enum-int-eq-parenthesised", A, "state = (2)", LIVE),
+    row("enum-int-rejects-eq", A, "state = 2", INVALID),
+    row("enum-int-rejects-ne", A, "state != 2", INVALID),
+    row("enum-int-rejects-eq-float", A, "state = 2.0", INVALID),
+    row("enum-int-rejects-eq-hex", A, "state = 0x2", INVALID),
+    row("enum-int-rejects-eq-column", A, "state = id", INVALID),
+    row("enum-int-rejects-name-then-number", A, "state IN (LIVE, 3)", INVALID),
+    row("enum-int-rejects-number-then-name", A, "state IN (2, LIVE)", INVALID),
+    row("enum-int-rejects-out-of-range", A, "state IN (99)", INVALID),
+    row("enum-int-rejects-out-of-range-not-in", A, "state NOT IN (99)", INVALID),
+    row("enum-int-out-of-range-in-pair", A, "state IN (10, 2)", INVALID, ours=LIVE,
+        ours_why=INT_LIST_WHY),
+    row("enum-int-rejects-uint64-max", A, "state IN (18446744073709551615)", INVALID),
+    row("enum-int-rejects-leading-zero", A, "state IN (02)", INVALID),
+    row("enum-int-rejects-hex-in-list", A, "state IN (0x2)", INVALID),
+    row("enum-int-two-digits-among-three", A, "state IN (2, 3, 10)", LIVE_OR_MARKED),
+    row("enum-int-two-digits-in-the-middle", A, "state IN (2, 10, 3)", INVALID, ours=LIVE_OR_MARKED,
+        ours_why=INT_LIST_WHY),
+    row("enum-int-rejects-string-list", A, "state IN ('LIVE')", INVALID),
+    row("enum-int-rejects-between-name", A, "state BETWEEN LIVE AND 3", INVALID),
+    row("enum-int-e-in", E, "last_known_state IN (3)", [1]),
+    row("enum-int-e-in-two", E, "last_known_state IN (3, 2)", INVALID, ours=[1, 2],
+        ours_why=INT_LIST_WHY),
+    row("enum-int-e-not-in", E, "last_known_state NOT IN (3)", [2, 4, 5, 6, 7, 8]),
+    row("enum-int-e-unknown", E, "last_known_state IN (0)", [8]),
+    row("enum-int-e-canceled", E, "last_known_state IN (6)", [7]),
+    row("enum-int-e-lt", E, "last_known_state < 3", [2, 6, 8]),
+    row("enum-int-e-rejects-eq", E, "last_known_state = 3", INVALID),
+    row("enum-int-event-in", E, "events_a.type IN (3)", [1, 2, 4, 6]),
+    row("enum-int-event-in-two", E, "events_a.type IN (3, 4)", INVALID, ours=[1, 2, 4, 6],
+        ours_why=INT_LIST_WHY),
+    row("enum-int-event-pending-output", E, "events_a.type IN (7)", [6]),
+    row("enum-int-event-not-in-unknown", E, "events_a.type NOT IN (0)", [1, 2, 4, 5, 6]),
+    row("enum-int-event-upper-field", E, "events_a.TYPE = 3", [1, 2, 4, 6]),
+    row("enum-int-event-ltgt", E, "events_a.type <> 3", [1, 2, 4, 5, 6]),
+    row("enum-int-event-pinned", E, "events_a.type IN (3) AND events_a.artifact_id = 1", [1]),
+    row("enum-int-event-rejects-eq", E, "events_a.type = 3", INVALID),
+    row("enum-int-event-on-artifacts", A, "events_a.type IN (3)", [1, 2, 3, 4]),
+    row("enum-int-event-three-on-artifacts", A, "events_a.type IN (2, 3, 4)", [1, 2, 3, 4, 7, 8]),
+    row("enum-int-c-artifacts-in", C, "artifacts_a.state IN (2)", [1, 2, 3, 4, 5]),
+    row("enum-int-c-artifacts-in-two", C, "artifacts_a.state IN (2, 1)", INVALID,
+        ours=[1, 2, 3, 4, 5, 6], ours_why=INT_LIST_WHY),
+    row("enum-int-c-artifacts-not-in", C, "artifacts_a.state NOT IN (2)", [1, 2, 4, 5, 6]),
+    row("enum-int-c-artifacts-ltgt", C, "artifacts_a.state <> 2", [1, 2, 4, 5, 6]),
+    row("enum-int-c-artifacts-rejects-eq", C, "artifacts_a.state = 2", INVALID),
+    row("enum-int-c-executions-in", C, "executions_a.last_known_state IN (3)", [1, 3]),
+    row("enum-int-c-executions-in-two", C, "executions_a.last_known_state IN (3, 2)", INVALID,
+        ours=[1, 3, 4], ours_why=INT_LIST_WHY),
 ]
 
 PROPERTIES = [
@@ -842,7 +937,7 @@ BUGS = [
         [11], oracle=False, why=PROPERTY_QUOTE_WHY, mlmd=[1, 2, 11, 13]),
 ]
 
-CASES = (ATTRIBUTES + CASE_SENSITIVITY + ALIASES + ENUMS + PROPERTIES + LIKE + OPERATORS + NUMBERS
+CASES = (ATTRIBUTES + CASE_SENSITIVITY + ALIASES + ENUMS + ENUM_NUMBERS + PROPERTIES + LIKE + OPERATORS + NUMBERS
          + TYPE_ERRORS + SYNTAX + PRECEDENCE + THREE_VALUED + JOINS + MIXED + PAGING + SCOPED
          + ZETASQL + GAPS + BUGS)
 
