@@ -349,3 +349,35 @@ def names() -> Any:
                                       custom_properties={name: k})])
     return store
 
+
+# Value kinds (scenarios_filters.py, prop-kind rows): one property name held under several kinds.
+#   id type properties                custom c
+#    1 A    span=1      c=1.5         3
+#    2 A    span=0      c=0.0         "x"
+#    3 B    span="a_c"  c=TRUE        2.5
+#    4 B    span=""     c=FALSE       TRUE
+#    5 C    span=2.5                  FALSE
+#    6 A    -                         0
+#    7 B    span="0"                  ""
+#    8 C    span=0.0                  0.0
+#    9 A    -                         struct {"k": 1}
+#   10 A    -                         proto (an Artifact named "z")
+#   11 A    -                         empty struct
+# Types: A declares span INT and c DOUBLE, B span STRING and c BOOLEAN, C span DOUBLE.
+@functools.lru_cache(maxsize=None)
+def kinds() -> Any:
+    """The store in the table above."""
+    store = new_store()
+    a = store.put_artifact_type(artifact_type("A", props={"span": "INT", "c": "DOUBLE"}))
+    b = store.put_artifact_type(artifact_type("B", props={"span": "STRING", "c": "BOOLEAN"}))
+    c = store.put_artifact_type(artifact_type("C", props={"span": "DOUBLE"}))
+    proto, empty_struct = pb.Value(), pb.Value()
+    proto.proto_value.Pack(pb.Artifact(name="z"))
+    empty_struct.struct_value.SetInParent()
+    rows = [(a, {"span": 1, "c": 1.5}, 3), (a, {"span": 0, "c": 0.0}, "x"), (b, {"span": "a_c", "c": True}, 2.5),
+            (b, {"span": "", "c": False}, True), (c, {"span": 2.5}, False), (a, {}, 0), (b, {"span": "0"}, ""),
+            (c, {"span": 0.0}, 0.0), (a, {}, {"k": 1}), (a, {}, proto), (a, {}, empty_struct)]
+    for type_id, props, custom in rows:
+        store.put_artifacts([artifact(type_id, properties=props, custom_properties={"c": custom})])
+    return store
+

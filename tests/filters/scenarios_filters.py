@@ -6,11 +6,11 @@ through get_<kind>s_by_context(scope); `options=` adds ListOptions fields; `time
 1.17.1 and say what MLMD answers instead (`mlmd=`); scenarios_filter_quirks.py checks those answers.
 
 The id prefix names the area: attr (3.4 attributes), case (case sensitivity), alias (3.4
-neighbourhoods), enum (3.5; enum-int: enum columns against numbers), prop (3.6), like, op
-(IN/BETWEEN/IS), num (literal typing), type (type errors), syn (syntax), prec (precedence), null
-(three-valued logic), join (existential joins), mix (several aliases), page (ordering, limits,
-paging), scope (by-context listings), zeta (ZetaSQL-only extras), gap (3.7 analyser/SQL gaps), bug
-(MLMD bugs we do not copy).
+neighbourhoods), enum (3.5; enum-int: enum columns against numbers), prop (3.6; prop-kind: one name
+held as several value kinds), like, op (IN/BETWEEN/IS), num (literal typing), type (type errors), syn
+(syntax), prec (precedence), null (three-valued logic), join (existential joins), mix (several
+aliases), page (ordering, limits, paging), scope (by-context listings), zeta (ZetaSQL-only extras),
+gap (3.7 analyser/SQL gaps), bug (MLMD bugs we do not copy).
 Rows with `ours=`, `ours_why=` expect MLMD's answer (checked by the oracle run) and pin ours.
 """
 from __future__ import annotations
@@ -505,6 +505,60 @@ PROPERTIES = [
     row("prop-rejects-bare-prefix", A, "properties IS NULL", INVALID),
 ]
 
+def kinds(case_id, query, expected, **kw):
+    """A row on the value-kinds store (filter_store.kinds): one property name held as several kinds."""
+    return row(case_id, A, query, expected, store=filter_store.kinds, **kw)
+
+
+# A reference joins the property row by name; `<kind>_value` reads that row's column of that kind, which
+# is NULL when the row holds another kind (spec 3.2). MLMD's schema also stores a struct there: as the
+# text "mlmd-struct::" + base64 of the serialized Struct, in string_value.
+STRUCT_TEXT_WHY = ("MLMD stores a struct value as the text 'mlmd-struct::<base64>' in its string_value "
+                   "column, so string_value filters see that encoding; a struct is not a string to us "
+                   "(spec 3.6: struct values cannot be filtered), so its string_value is NULL")
+VALUE_KINDS = [
+    kinds("prop-kind-string-gt-across-types", "properties.span.string_value > 'a_b'", [3]),
+    kinds("prop-kind-string-null-across-types", "properties.span.string_value IS NULL", [1, 2, 5, 8]),
+    kinds("prop-kind-int-null-across-types", "properties.span.int_value IS NULL", [3, 4, 5, 7, 8]),
+    kinds("prop-kind-double-set-across-types", "properties.span.double_value IS NOT NULL", [5, 8]),
+    kinds("prop-kind-int-zero", "properties.span.int_value = 0", [2]),
+    kinds("prop-kind-string-zero", "properties.span.string_value = '0'", [7]),
+    kinds("prop-kind-double-zero", "properties.span.double_value = 0", [8]),
+    kinds("prop-kind-bool-null", "properties.c.bool_value IS NULL", [1, 2]),
+    kinds("prop-kind-bool-bare", "properties.c.bool_value", [3]),
+    kinds("prop-kind-not-bool", "NOT properties.c.bool_value", [4]),
+    kinds("prop-kind-neither-int-nor-string", "properties.span.int_value IS NULL AND "
+          "properties.span.string_value IS NULL", [5, 8]),
+    kinds("prop-kind-custom-int-null", "custom_properties.c.int_value IS NULL",
+          [2, 3, 4, 5, 7, 8, 9, 10, 11]),
+    kinds("prop-kind-custom-int-zero", "custom_properties.c.int_value = 0", [6]),
+    kinds("prop-kind-custom-double-zero", "custom_properties.c.double_value = 0", [8]),
+    kinds("prop-kind-custom-bool-false", "custom_properties.c.bool_value = FALSE", [5]),
+    kinds("prop-kind-custom-string-empty", "custom_properties.c.string_value = ''", [7]),
+    kinds("prop-kind-custom-double-null", "custom_properties.c.double_value IS NULL",
+          [1, 2, 4, 5, 6, 7, 9, 10, 11]),
+    kinds("prop-kind-custom-bool-null", "custom_properties.c.bool_value IS NULL",
+          [1, 2, 3, 6, 7, 8, 9, 10, 11]),
+    kinds("prop-kind-custom-numbers", "custom_properties.c.int_value > -1 OR "
+          "custom_properties.c.double_value > -1", [1, 3, 6, 8]),
+    kinds("prop-kind-custom-string-null", "custom_properties.c.string_value IS NULL",
+          [1, 3, 4, 5, 6, 8, 9, 10, 11], oracle=False, why=STRUCT_TEXT_WHY, mlmd=[1, 3, 4, 5, 6, 8, 10]),
+    kinds("prop-kind-custom-string-set", "custom_properties.c.string_value IS NOT NULL", [2, 7],
+          oracle=False, why=STRUCT_TEXT_WHY, mlmd=[2, 7, 9, 11]),
+    kinds("prop-kind-custom-string-gt", "custom_properties.c.string_value > 'a_b'", [2],
+          oracle=False, why=STRUCT_TEXT_WHY, mlmd=[2, 9, 11]),
+    kinds("prop-kind-custom-string-ne", "custom_properties.c.string_value != 'x'", [7],
+          oracle=False, why=STRUCT_TEXT_WHY, mlmd=[7, 9, 11]),
+    kinds("prop-kind-struct-text", "custom_properties.c.string_value LIKE 'mlmd-struct::%'", [],
+          oracle=False, why=STRUCT_TEXT_WHY, mlmd=[9, 11]),
+    kinds("prop-kind-empty-struct-text", "custom_properties.c.string_value = 'mlmd-struct::'", [],
+          oracle=False, why=STRUCT_TEXT_WHY, mlmd=[11]),
+    kinds("prop-kind-proto-in-no-column", "custom_properties.c.int_value IS NULL AND "
+          "custom_properties.c.double_value IS NULL AND custom_properties.c.string_value IS NULL AND "
+          "custom_properties.c.bool_value IS NULL", [9, 10, 11], oracle=False, why=STRUCT_TEXT_WHY,
+          mlmd=[10]),
+]
+
 LIKE = [
     row("like-prefix", A, "name LIKE 'ds%'", [1, 2, 3, 4, 6, 12]),
     row("like-ascii-case-insensitive", A, "name LIKE 'DS%'", [1, 2, 3, 4, 6, 12]),
@@ -820,6 +874,9 @@ PAGING = [
          BULK_EVEN[::-1], scope=1, options={"order_by": "CREATE_TIME", "is_asc": False}),
 ]
 
+INVALID_ON_EMPTY_WHY = ("MLMD never parses the filter of a context with nothing in it (or of a missing "
+                        "context) and returns []; an invalid query is a caller's bug whatever the data, "
+                        "so we report it the same way for every context")
 SCOPED = [
     row("scope-a-type", A, "type = 'Model'", [7], scope=3),
     row("scope-a-state", A, "state = LIVE", [1, 2, 7, 8], scope=1),
@@ -843,6 +900,16 @@ SCOPED = [
     row("scope-e-ordered", E, "type = 'Evaluator'", [5, 6], scope=2,
         options={"order_by": "ID", "is_asc": True}),
     row("scope-e-rejects-uri", E, "uri = 'x'", INVALID, scope=1),
+    row("scope-a-invalid-filter-empty-context", A, "nme = 1", INVALID, scope=7, oracle=False,
+        why=INVALID_ON_EMPTY_WHY, mlmd=[]),
+    row("scope-a-invalid-filter-missing-context", A, "nme = 1", INVALID, scope=99, oracle=False,
+        why=INVALID_ON_EMPTY_WHY, mlmd=[]),
+    row("scope-a-syntax-error-empty-context", A, "name = = 1", INVALID, scope=7, oracle=False,
+        why=INVALID_ON_EMPTY_WHY, mlmd=[]),
+    row("scope-e-invalid-filter-missing-context", E, "((", INVALID, scope=99, oracle=False,
+        why=INVALID_ON_EMPTY_WHY, mlmd=[]),
+    row("scope-e-unsupported-enum-empty-context", E, "last_known_state = 2", INVALID, scope=7,
+        oracle=False, why=INVALID_ON_EMPTY_WHY, mlmd=[]),
 ]
 
 ZETASQL_WHY = "ZetaSQL-only syntax (spec 3.3 'not required'); we refuse it"
@@ -937,7 +1004,7 @@ BUGS = [
         [11], oracle=False, why=PROPERTY_QUOTE_WHY, mlmd=[1, 2, 11, 13]),
 ]
 
-CASES = (ATTRIBUTES + CASE_SENSITIVITY + ALIASES + ENUMS + ENUM_NUMBERS + PROPERTIES + LIKE + OPERATORS + NUMBERS
+CASES = (ATTRIBUTES + CASE_SENSITIVITY + ALIASES + ENUMS + ENUM_NUMBERS + PROPERTIES + VALUE_KINDS + LIKE + OPERATORS + NUMBERS
          + TYPE_ERRORS + SYNTAX + PRECEDENCE + THREE_VALUED + JOINS + MIXED + PAGING + SCOPED
          + ZETASQL + GAPS + BUGS)
 
