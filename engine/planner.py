@@ -152,6 +152,10 @@ class PlanError(Exception):
         self.column = getattr(node, "column", 0) or 1
 
 
+class TooManyJoins(PlanError):
+    """One SELECT of the plan would join more tables than SQLite allows."""
+
+
 @dataclass
 class _Typed:
     sql: str
@@ -188,6 +192,7 @@ class _Compiler:
         self.joins: List[str] = []
         self.join_params: List[object] = []
         self.aliases: Dict[Tuple[object, ...], str] = {}
+        self.join_sizes: Dict[Tuple[object, ...], int] = {}  # JOIN clauses per reference
 
     def _new_alias(self) -> str:
         return f"j{len(self.joins)}"
@@ -201,9 +206,11 @@ class _Compiler:
             self.joins.append(clause.format(a=alias, l=link, n=self.base))
         self.join_params.extend(params)
         self.aliases[key] = alias
+        self.join_sizes[key] = len(clauses)
         if len(self.joins) > MAX_JOINS:
-            raise PlanError(f"the query references too many properties and neighbours (more than "
-                            f"{MAX_JOINS} joins); split it into several queries", None)
+            raise TooManyJoins(f"one condition of the query joins more than {MAX_JOINS} properties and "
+                               "neighbours (SQLite joins at most 64 tables in one SELECT): an OR, a NOT or "
+                               "parentheses hold too many of them; split it into several queries", None)
         return alias
 
     def _type_name(self, owner: str, owner_key: Tuple[object, ...], kind: TypeKind) -> str:
@@ -543,15 +550,14 @@ def _alias_of(layout: NodeLayout, path: ast.Path) -> Optional[str]:
     return None
 
 
-def conjunct_groups(layout: NodeLayout, tree: ast.Node) -> List[List[ast.Node]]:
-    """Splits a top-level AND into groups that share no neighbourhood alias.
+def conjunct_groups(layout: NodeLayout, tree: ast.Node) -> Tuple[List[List[ast.Node]], List[ast.Node]]:
+    """Splits a top-level AND into groups that share no neighbourhood alias, and the conjuncts with none.
 
     Each alias means "some linked row", and the rows of different aliases are independent, so
     `exists a, b: P(a) AND Q(b)` is `(exists a: P(a)) AND (exists b: Q(b))`: each group can run as its
     own join, and a node's neighbours are never multiplied across aliases. Conjuncts that share an
-    alias stay together (the same alias is the same row). Conjuncts without an alias join at most one
-    row per node (its type, one property), so they go into every group: each group's join then starts
-    from its most selective condition, wherever it is.
+    alias stay together (the same alias is the same row). Conjuncts without an alias (the second list)
+    join at most one row per node (its type, one property), so they may go into any group or stand alone.
     """
     conjuncts = list(tree.items) if isinstance(tree, ast.And) else [tree]
     parent: Dict[str, str] = {}
@@ -573,9 +579,45 @@ def conjunct_groups(layout: NodeLayout, tree: ast.Node) -> List[List[ast.Node]]:
     for conjunct, owner in zip(conjuncts, owners):
         groups.setdefault(find(owner), []).append(conjunct)  # roots are final once every union is done
     base = groups.pop("#base", [])
-    if not groups:
-        return [base]
-    return [conjuncts_of_group + base for conjuncts_of_group in groups.values()]
+    return list(groups.values()), base
+
+
+def _pack(layout: NodeLayout, query: str, conjuncts: List[ast.Node]) -> List[List[ast.Node]]:
+    """Alias-free conjuncts in as few groups as keep each group's joins within MAX_JOINS.
+
+    Raises:
+        TooManyJoins: one conjunct alone joins more than that.
+    """
+    bins: List[List[ast.Node]] = []
+    sizes: Dict[Tuple[object, ...], int] = {}
+    for conjunct in conjuncts:
+        compiler = _Compiler(layout, conjunct, query)
+        compiler.compile(conjunct)
+        merged = {**sizes, **compiler.join_sizes}
+        if not bins or sum(merged.values()) > MAX_JOINS:
+            bins.append([])
+            merged = dict(compiler.join_sizes)
+        bins[-1].append(conjunct)
+        sizes = merged
+    return bins
+
+
+def _compile_groups(layout: NodeLayout, query: str, groups: List[List[ast.Node]]) -> Tuple[str, List[object]]:
+    spellings: Dict[Tuple[object, ...], str] = {}
+    parts: List[str] = []
+    params: List[object] = []
+    for group in groups:
+        subtree = group[0] if len(group) == 1 else ast.And(tuple(group))
+        compiler = _Compiler(layout, subtree, query, spellings)
+        typed = compiler._predicate(compiler.compile(subtree), subtree)
+        if not compiler.joined:
+            parts.append(typed.sql)
+            params += typed.params
+        else:
+            parts.append(f"n.id IN (SELECT n0.id FROM {layout.table} n0 {' '.join(compiler.joins)} "
+                         f"WHERE {typed.sql})")
+            params += compiler.join_params + typed.params
+    return (parts[0] if len(parts) == 1 else _balanced("AND", parts)), params
 
 
 def _compile_text(kind: TypeKind, query: str) -> Tuple[str, Tuple[object, ...]]:
@@ -584,24 +626,20 @@ def _compile_text(kind: TypeKind, query: str) -> Tuple[str, Tuple[object, ...]]:
         tree = parse(query)
     except FilterSyntaxError as exc:
         raise errors.InvalidArgumentError(PREFIX + exc.rendered) from exc
-    spellings: Dict[Tuple[object, ...], str] = {}
-    parts: List[str] = []
-    params: List[object] = []
+    alias_groups, base = conjunct_groups(layout, tree)
     try:
-        for group in conjunct_groups(layout, tree):
-            subtree = group[0] if len(group) == 1 else ast.And(tuple(group))
-            compiler = _Compiler(layout, subtree, query, spellings)
-            typed = compiler._predicate(compiler.compile(subtree), subtree)
-            if not compiler.joined:
-                parts.append(typed.sql)
-                params += typed.params
-            else:
-                parts.append(f"n.id IN (SELECT n0.id FROM {layout.table} n0 {' '.join(compiler.joins)} "
-                             f"WHERE {typed.sql})")
-                params += compiler.join_params + typed.params
+        try:
+            # The alias-free conjuncts go into every group: each group's join then starts from its most
+            # selective condition, wherever it is.
+            sql, params = _compile_groups(layout, query, [g + base for g in alias_groups] or [base])
+        except TooManyJoins:
+            if len(base) < 2 and not alias_groups:
+                raise
+            # SQLite's 64 tables are a limit per SELECT, and each group is a SELECT of its own: spread
+            # the alias-free conjuncts over groups of their own instead.
+            sql, params = _compile_groups(layout, query, alias_groups + _pack(layout, query, base))
     except PlanError as exc:
         raise invalid(exc.detail, query, exc.line, exc.column) from exc
-    sql = parts[0] if len(parts) == 1 else _balanced("AND", parts)
     return sql, tuple(params)
 
 

@@ -381,3 +381,12 @@ def kinds() -> Any:
         store.put_artifacts([artifact(type_id, properties=props, custom_properties={"c": custom})])
     return store
 
+
+@functools.lru_cache(maxsize=None)
+def props100() -> Any:
+    """Artifact 1 holds custom properties p0..p99 = 0..99, artifact 2 holds p0..p49."""
+    store = new_store()
+    type_id = store.put_artifact_type(artifact_type("T"))
+    store.put_artifacts([artifact(type_id, custom_properties={f"p{i}": i for i in range(100)})])
+    store.put_artifacts([artifact(type_id, custom_properties={f"p{i}": i for i in range(50)})])
+    return store

@@ -9,8 +9,8 @@ The id prefix names the area: attr (3.4 attributes), case (case sensitivity), al
 neighbourhoods), enum (3.5; enum-int: enum columns against numbers), prop (3.6; prop-kind: one name
 held as several value kinds), like, op (IN/BETWEEN/IS), num (literal typing), type (type errors), syn
 (syntax), prec (precedence), null (three-valued logic), join (existential joins), mix (several
-aliases), page (ordering, limits, paging), scope (by-context listings), zeta (ZetaSQL-only extras),
-gap (3.7 analyser/SQL gaps), bug (MLMD bugs we do not copy).
+aliases), page (ordering, limits, paging), scope (by-context listings), limit (SQLite's 64 tables per
+SELECT), zeta (ZetaSQL-only extras), gap (3.7 analyser/SQL gaps), bug (MLMD bugs we do not copy).
 Rows with `ours=`, `ours_why=` expect MLMD's answer (checked by the oracle run) and pin ours.
 """
 from __future__ import annotations
@@ -505,6 +505,7 @@ PROPERTIES = [
     row("prop-rejects-bare-prefix", A, "properties IS NULL", INVALID),
 ]
 
+
 def kinds(case_id, query, expected, **kw):
     """A row on the value-kinds store (filter_store.kinds): one property name held as several kinds."""
     return row(case_id, A, query, expected, store=filter_store.kinds, **kw)
@@ -912,6 +913,57 @@ SCOPED = [
         oracle=False, why=INVALID_ON_EMPTY_WHY, mlmd=[]),
 ]
 
+
+def _joined(template: str, count: int, glue: str = " AND ") -> str:
+    return glue.join(template.format(i=i, r=i % 5) for i in range(count))
+
+
+# SQLite joins at most 64 tables in one SELECT. MLMD's plan is one SELECT, so it fails past that with
+# InternalError. Ours is one SELECT per group of conjuncts (conjunct_groups in engine/planner.py), so a
+# long AND stays answerable; one condition (an OR, a NOT, parentheses) that itself joins more than 60
+# tables is refused, with InvalidArgumentError saying so.
+SPLIT_WHY = ("MLMD's one SELECT joins more tables than SQLite's limit of 64 (InternalError); we plan "
+             "each group of ANDed conditions as a SELECT of its own, within the limit, and answer")
+ONE_CONDITION_WHY = ("one OR joins more than 64 tables in one SELECT, past SQLite's limit: MLMD passes "
+                     "SQLite's error on as InternalError; we refuse the query as invalid, saying which "
+                     "limit it breaks and how to split it")
+CONTEXT_ALIASES = ["artifacts", "executions", "parent_contexts", "child_contexts"]
+
+
+def _context_aliases(count: int) -> str:
+    return " AND ".join(f"{CONTEXT_ALIASES[i % 4]}_x{i}.name IS NOT NULL" for i in range(count))
+
+
+LIMITS = [
+    row("limit-100-context-aliases-and", A, _joined("contexts_c{i}.name = 'run1'", 100), [1, 2, 7],
+        oracle=False, why=SPLIT_WHY, mlmd=INTERNAL),
+    row("limit-100-context-aliases-or", A, _joined("contexts_c{i}.name = 'run{r}'", 100, " OR "),
+        INVALID, oracle=False, why=ONE_CONDITION_WHY, mlmd=INTERNAL),
+    row("limit-100-event-aliases-and", A, "events_e.type = INPUT AND "
+        + _joined("events_e{i}.milliseconds_since_epoch > 0", 99), [1, 2, 3, 4], oracle=False,
+        why=SPLIT_WHY, mlmd=INTERNAL),
+    row("limit-100-references-one-property", A,
+        " AND ".join(f"properties.span.int_value > {-i}" for i in range(1, 101)), [1, 2, 3, 4, 6, 14]),
+    row("limit-20-aliases-on-contexts", C, _context_aliases(20), [3]),
+    row("limit-40-aliases-on-contexts", C, _context_aliases(40), [3], oracle=False, why=SPLIT_WHY,
+        mlmd=INTERNAL),
+    row("limit-100-aliases-on-contexts", C, _context_aliases(100), [3], oracle=False, why=SPLIT_WHY,
+        mlmd=INTERNAL),
+    row("limit-50-properties-and", A, _joined("custom_properties.p{i}.int_value IS NOT NULL", 50),
+        [1, 2], store=filter_store.props100),
+    row("limit-63-properties-and", A, _joined("custom_properties.p{i}.int_value = {i}", 63), [1],
+        store=filter_store.props100),
+    row("limit-64-properties-and", A, _joined("custom_properties.p{i}.int_value = {i}", 64), [1],
+        store=filter_store.props100, oracle=False, why=SPLIT_WHY, mlmd=INTERNAL),
+    row("limit-100-properties-and", A, _joined("custom_properties.p{i}.int_value = {i}", 100), [1],
+        store=filter_store.props100, oracle=False, why=SPLIT_WHY, mlmd=INTERNAL),
+    row("limit-100-properties-and-type", A,
+        "type = 'T' AND " + _joined("custom_properties.p{i}.int_value >= 0", 100), [1],
+        store=filter_store.props100, oracle=False, why=SPLIT_WHY, mlmd=INTERNAL),
+    row("limit-100-properties-or", A, _joined("custom_properties.p{i}.int_value = {i}", 100, " OR "),
+        INVALID, store=filter_store.props100, oracle=False, why=ONE_CONDITION_WHY, mlmd=INTERNAL),
+]
+
 ZETASQL_WHY = "ZetaSQL-only syntax (spec 3.3 'not required'); we refuse it"
 ZETASQL = [
     row("zeta-comment-dash", A, "name = 'ds1' -- comment", INVALID, oracle=False,
@@ -1004,9 +1056,9 @@ BUGS = [
         [11], oracle=False, why=PROPERTY_QUOTE_WHY, mlmd=[1, 2, 11, 13]),
 ]
 
-CASES = (ATTRIBUTES + CASE_SENSITIVITY + ALIASES + ENUMS + ENUM_NUMBERS + PROPERTIES + VALUE_KINDS + LIKE + OPERATORS + NUMBERS
-         + TYPE_ERRORS + SYNTAX + PRECEDENCE + THREE_VALUED + JOINS + MIXED + PAGING + SCOPED
-         + ZETASQL + GAPS + BUGS)
+CASES = (ATTRIBUTES + CASE_SENSITIVITY + ALIASES + ENUMS + ENUM_NUMBERS + PROPERTIES + VALUE_KINDS
+         + LIKE + OPERATORS + NUMBERS + TYPE_ERRORS + SYNTAX + PRECEDENCE + THREE_VALUED + JOINS + MIXED
+         + PAGING + SCOPED + LIMITS + ZETASQL + GAPS + BUGS)
 
 # What ml-metadata answers for each row above that we answer differently (see filter_kit).
 MLMD_QUIRKS = quirk_cases(CASES)
