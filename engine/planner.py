@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from . import errors
 from .catalog import ARTIFACT, CONTEXT, EXECUTION, NodeLayout, TypeKind
@@ -103,6 +103,7 @@ class Neighbourhood:
     fields: Dict[str, Field]
     type_kind: Optional[TypeKind] = None  # the kind of the joined nodes' types (None for events)
     id_column: str = ""  # the link column equal to the joined row's id: filtering on it skips a lookup
+    other_node_field: str = ""  # events: the field naming the event's other node (see _pinned_events)
 
 
 def _link(table: str, node_col: str, other_col: str, target: str) -> Tuple[str, ...]:
@@ -115,14 +116,14 @@ NEIGHBOURHOODS: Dict[TypeKind, Tuple[Neighbourhood, ...]] = {
                       _CONTEXT_ALIAS_FIELDS, TypeKind.CONTEXT, "context_id"),
         Neighbourhood("events_", ("JOIN event {a} ON {a}.artifact_id = {n}.id",),
                       {"execution_id": Field("execution_id", Kind.INT), "type": _EVENT_TYPE,
-                       "milliseconds_since_epoch": _EVENT_TIME}),
+                       "milliseconds_since_epoch": _EVENT_TIME}, other_node_field="execution_id"),
     ),
     TypeKind.EXECUTION: (
         Neighbourhood("contexts_", _link("association", "execution_id", "context_id", "context"),
                       _CONTEXT_ALIAS_FIELDS, TypeKind.CONTEXT, "context_id"),
         Neighbourhood("events_", ("JOIN event {a} ON {a}.execution_id = {n}.id",),
                       {"artifact_id": Field("artifact_id", Kind.INT), "type": _EVENT_TYPE,
-                       "milliseconds_since_epoch": _EVENT_TIME}),
+                       "milliseconds_since_epoch": _EVENT_TIME}, other_node_field="artifact_id"),
     ),
     TypeKind.CONTEXT: (
         # `parent_contexts_` before `contexts_`-like prefixes: longest prefix first.
@@ -193,6 +194,7 @@ class _Compiler:
         self.join_params: List[object] = []
         self.aliases: Dict[Tuple[object, ...], str] = {}
         self.join_sizes: Dict[Tuple[object, ...], int] = {}  # JOIN clauses per reference
+        self.pinned_events = _pinned_events(layout, tree)
 
     def _new_alias(self) -> str:
         return f"j{len(self.joins)}"
@@ -290,6 +292,12 @@ class _Compiler:
             sql = self._type_name(alias, ("alias", alias_name), hood.type_kind)
         elif spec.column == "id" and hood.id_column:
             sql = f"{alias}l.{hood.id_column}"  # the link row holds the same id, and its key is indexed
+        elif spec.enum is not None and hood.other_node_field and alias_name in self.pinned_events:
+            # The event's other node is fixed by id: its index (event_execution, event_identity) finds the
+            # few events of that node, while one event type can hold half the table. An un-analysed store
+            # (we never run ANALYZE) lets SQLite pick event_type here, so a unary + keeps this column out
+            # of index choice; the value compared is the same.
+            sql = f"+{alias}.{spec.column}"
         else:
             sql = f"{alias}.{spec.column}"
         return _Typed(sql, spec.kind, enum=spec.enum,
@@ -548,6 +556,26 @@ def _alias_of(layout: NodeLayout, path: ast.Path) -> Optional[str]:
         if head.startswith(hood.prefix) and len(head) > len(hood.prefix):
             return head.lower()
     return None
+
+
+def _pinned_events(layout: NodeLayout, tree: ast.Node) -> Set[str]:
+    """Event aliases whose other node a conjunct of `tree` fixes by id: `events_e.execution_id = 3`, `IN (3, 4)`."""
+    hoods = {h.prefix: h for h in NEIGHBOURHOODS[layout.kind] if h.other_node_field}
+    pinned = set()
+    for conjunct in (tree.items if isinstance(tree, ast.And) else (tree,)):
+        if isinstance(conjunct, ast.Compare) and conjunct.op == ast.CompareOp.EQ:
+            path, values = conjunct.left, (conjunct.right,)
+        elif isinstance(conjunct, ast.InList) and not conjunct.negated:
+            path, values = conjunct.operand, conjunct.items
+        else:
+            continue
+        if not isinstance(path, ast.Path) or len(path.parts) != 2 or not all(isinstance(v, ast.Int) for v in values):
+            continue
+        alias = _alias_of(layout, path)
+        hood = next((h for prefix, h in hoods.items() if alias and alias.startswith(prefix)), None)
+        if alias and hood is not None and path.parts[1].lower() == hood.other_node_field:
+            pinned.add(alias)
+    return pinned
 
 
 def conjunct_groups(layout: NodeLayout, tree: ast.Node) -> Tuple[List[List[ast.Node]], List[ast.Node]]:
