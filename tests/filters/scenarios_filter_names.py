@@ -76,6 +76,11 @@ COLUMN_NAMES = [
     row("name-unquoted-upper-case-folds", A, "custom_properties.TAG.int_value = 3", [1, 7]),
     row("name-escaped-plain-property", A, "custom_properties.`t\\x61g`.int_value = 3", INVALID,
         ours=[1, 7], ours_why=ESCAPED_WHY),
+    # NUL is reachable both ways GoogleSQL spells it (filter_store.HOSTILE_NAMES["nul"] is artifact 15).
+    row("name-nul-as-hex-escape", A, "custom_properties.`x\\x00y`.int_value = 15", [15],
+        store=filter_store.names, oracle=False, why=ESCAPED_WHY, mlmd=MLMD_INVALID),
+    row("name-nul-as-octal-escape", A, "custom_properties.`x\\000y`.int_value = 15", [15],
+        store=filter_store.names, oracle=False, why=ESCAPED_WHY, mlmd=MLMD_INVALID),
 ]
 
 CASES = _rows() + COLUMN_NAMES
