@@ -194,6 +194,7 @@ class _Compiler:
         self.join_params: List[object] = []
         self.aliases: Dict[Tuple[object, ...], str] = {}
         self.join_sizes: Dict[Tuple[object, ...], int] = {}  # JOIN clauses per reference
+        self.lines: Optional[List[str]] = None  # the query's lines, split on first use (_line_of)
         self.pinned_events = _pinned_events(layout, tree)
 
     def _new_alias(self) -> str:
@@ -500,7 +501,9 @@ class _Compiler:
 
     def _line_of(self, node: ast.Node) -> Tuple[str, int]:
         """The query line `node` starts on, and its 1-based column there."""
-        lines = self.query.split("\n")
+        if self.lines is None:
+            self.lines = self.query.split("\n")  # once per compile: a long query may ask many times
+        lines = self.lines
         line_no, col = getattr(node, "line", 0), getattr(node, "column", 0)
         if not 1 <= line_no <= len(lines):
             return "", 1
