@@ -561,10 +561,15 @@ def _alias_of(layout: NodeLayout, path: ast.Path) -> Optional[str]:
     return None
 
 
+_PINNABLE = {kind: tuple(h for h in hoods if h.other_node_field) for kind, hoods in NEIGHBOURHOODS.items()}
+
+
 def _pinned_events(layout: NodeLayout, tree: ast.Node) -> Set[str]:
     """Event aliases whose other node a conjunct of `tree` fixes by id: `events_e.execution_id = 3`, `IN (3, 4)`."""
-    hoods = {h.prefix: h for h in NEIGHBOURHOODS[layout.kind] if h.other_node_field}
-    pinned = set()
+    hoods = _PINNABLE[layout.kind]
+    pinned: Set[str] = set()
+    if not hoods:
+        return pinned
     for conjunct in (tree.items if isinstance(tree, ast.And) else (tree,)):
         if isinstance(conjunct, ast.Compare) and conjunct.op == ast.CompareOp.EQ:
             path, values = conjunct.left, (conjunct.right,)
@@ -575,7 +580,7 @@ def _pinned_events(layout: NodeLayout, tree: ast.Node) -> Set[str]:
         if not isinstance(path, ast.Path) or len(path.parts) != 2 or not all(isinstance(v, ast.Int) for v in values):
             continue
         alias = _alias_of(layout, path)
-        hood = next((h for prefix, h in hoods.items() if alias and alias.startswith(prefix)), None)
+        hood = next((h for h in hoods if alias and alias.startswith(h.prefix)), None)
         if alias and hood is not None and path.parts[1].lower() == hood.other_node_field:
             pinned.add(alias)
     return pinned
