@@ -19,6 +19,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Iterator, Tuple, Union
 
+from .names import quote_name
+
 
 class CompareOp(str, enum.Enum):
     """A comparison operator, as written; `<>` stays apart from `!=` because MLMD's enum rewrite only knows `!=`."""
@@ -133,9 +135,10 @@ class IsBool:
 class Path:
     """A dotted name as written: `name`, `contexts_a.type`, ``custom_properties.`my key`.string_value``.
 
-    `parts` hold the text of each part (a back-quoted part without its backquotes, never empty, never
-    case-folded); `quoted[i]` says whether part i was back-quoted; `columns[i]` is where part i starts
-    (its backquote, if quoted). All parts are on `line`.
+    `parts` hold the name of each part, never case-folded; a back-quoted part is given without its
+    backquotes and with its escapes decoded (``custom_properties.`a\\`b`.int_value`` has the part ``a`b``),
+    and may be empty. `quoted[i]` says whether part i was back-quoted; `columns[i]` is where part i starts
+    (its backquote, if quoted); `tight` says that no space or tab follows any dot. All parts are on `line`.
     """
 
     parts: Tuple[str, ...]
@@ -143,11 +146,13 @@ class Path:
     line: int = _pos()
     column: int = _pos()
     columns: Tuple[int, ...] = field(default=(), compare=False, repr=False)
+    tight: bool = field(default=True, compare=False, repr=False)
 
     @property
     def text(self) -> str:
-        """The path as written, less any spaces after its dots, e.g. ``custom_properties.`my key`.string_value``."""
-        return ".".join(f"`{p}`" if q else p for p, q in zip(self.parts, self.quoted))
+        """The path without spaces after its dots, back-quoted parts re-quoted by `quote_name`, e.g.
+        ``custom_properties.`my key`.string_value``: it reads back as the same path."""
+        return ".".join(quote_name(p) if q else p for p, q in zip(self.parts, self.quoted))
 
 
 @dataclass(frozen=True)

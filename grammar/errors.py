@@ -102,7 +102,8 @@ _INFIX_AFTER_NOT = frozenset({"_LIKE", "_IN", "_BETWEEN"})
 _KEYWORDS = frozenset({"AND", "OR", "NOT", "LIKE", "IN", "BETWEEN", "IS", "NULL", "TRUE", "FALSE"})
 _KEYWORD_TERMINALS = frozenset({"_OR", "_AND", "NOT", "_LIKE", "_IN", "_BETWEEN", "_IS", "NULL", "TRUE", "FALSE"})
 _SIGN_ONLY = frozenset({"INT", "FLOAT", "SIGN"})
-_LAST_WORD = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_]*|`[^`\r\n]*`)(?:\.(?:[A-Za-z0-9_]+|`[^`\r\n]*`))*$")
+_BACKQUOTED = r"`(?:[^`\\\r\n]|\\[^\r\n])*`"  # a back-quoted name, as in filter.lark
+_LAST_WORD = re.compile(rf"(?:[A-Za-z_][A-Za-z0-9_]*|{_BACKQUOTED})(?:\.(?:[A-Za-z0-9_]+|{_BACKQUOTED}))*$")
 _NUMBERISH = re.compile(r"[0-9A-Za-z_.]+")
 _WORD_CHAR = re.compile(r"[0-9A-Za-z_]")
 _DIGITS = frozenset("0123456789")
@@ -256,9 +257,9 @@ def _hint(text: str, offset: int, token: Optional[Token], expected: Set[str]) ->
         return None
     # No token could be lexed here at all.
     if char == "`" or rest.startswith(".`"):
-        if rest.startswith("``", 1 if char == "." else 0):
-            return "empty back-quoted name", "put the name between the backquotes"
-        return "unclosed back-quoted name", 'end it with a backquote on the same line (a name cannot hold "`")'
+        return ("unclosed back-quoted name",
+                "end it with a backquote on the same line (inside, write \\` for a backquote, \\\\ for a "
+                "backslash and \\n for a line break)")
     if char == "." and (text[offset - 1:offset].isspace() or rest[1:2].isspace()):
         return 'unexpected "."', "write a path without spaces around its dots: properties.span.int_value"
     if char in ("'", '"'):

@@ -130,10 +130,16 @@ def string_value(raw: str, offset: int) -> str:
     body = raw[start:len(raw) - quote_len]
     if is_raw or "\\" not in body:
         return body
-    return _unescape(body, offset + start)
+    return _unescape(body, offset + start, in_name=False)
 
 
-def _unescape(body: str, offset: int) -> str:
+def _unescape(body: str, offset: int, in_name: bool) -> str:
+    """`body` with its escapes decoded; `offset` is where `body` starts in the query.
+
+    String literals and back-quoted names share it: GoogleSQL decodes both alike. `in_name` only changes
+    the messages, which say where the bad escape is and, for a string, that a raw string keeps backslashes.
+    """
+    where = " in a back-quoted name" if in_name else ""
     out = []
     i = 0
     while True:
@@ -142,14 +148,14 @@ def _unescape(body: str, offset: int) -> str:
             out.append(body[i:])
             return "".join(out)
         out.append(body[i:j])
-        kind = body[j + 1]  # the STRING regex never ends a literal on a lone backslash
+        kind = body[j + 1]  # the STRING and PATH regexes never end a literal or name on a lone backslash
         if kind in _SIMPLE_ESCAPES:
             out.append(_SIMPLE_ESCAPES[kind])
             i = j + 2
         elif kind in "01234567":
             digits = body[j + 1:j + 4]
             if not _OCTAL3.fullmatch(digits):
-                raise _TokenError(f"illegal escape sequence \\{_shown(digits)}; an octal escape is "
+                raise _TokenError(f"illegal escape sequence \\{_shown(digits)}{where}; an octal escape is "
                                   "3 digits from \\000 to \\377", offset + j)
             out.append(chr(int(digits, 8)))
             i = j + 4
@@ -157,17 +163,18 @@ def _unescape(body: str, offset: int) -> str:
             width = _HEX_WIDTH[kind]
             digits = body[j + 2:j + 2 + width]
             if len(digits) != width or not _HEX.fullmatch(digits):
-                raise _TokenError(f"illegal escape sequence \\{kind}{_shown(digits)}; \\{kind} takes "
+                raise _TokenError(f"illegal escape sequence \\{kind}{_shown(digits)}{where}; \\{kind} takes "
                                   f"exactly {width} hex digits", offset + j)
             code = int(digits, 16)
             if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
-                raise _TokenError(f"illegal escape sequence \\{kind}{digits}: U+{code:04X} is not a "
+                raise _TokenError(f"illegal escape sequence \\{kind}{digits}{where}: U+{code:04X} is not a "
                                   "Unicode character", offset + j)
             out.append(chr(code))
             i = j + 2 + width
         else:
-            raise _TokenError(f"illegal escape sequence \\{_shown(kind)}; the escapes are {_ESCAPE_LIST} "
-                              "(or write a raw string: r'...')", offset + j)
+            hint = "" if in_name else " (or write a raw string: r'...')"
+            raise _TokenError(f"illegal escape sequence \\{_shown(kind)}{where}; the escapes are "
+                              f"{_ESCAPE_LIST}{hint}", offset + j)
 
 
 def _shown(fragment: str) -> str:
@@ -178,7 +185,7 @@ def _clip(text: str, width: int = 30) -> str:
     return text if len(text) <= width else f"{text[:width]}..."
 
 
-_PATH_PART = re.compile(r"([A-Za-z0-9_]+)|`([^`]*)`")
+_PATH_PART = re.compile(r"([A-Za-z0-9_]+)|`((?:[^`\\]|\\.)*)`", re.DOTALL)  # parts of a lexed PATH
 
 
 # --- the transformer ----------------------------------------------------------------------------
@@ -268,12 +275,20 @@ class _ToAst(Transformer):
 
     def path(self, token: Token) -> ast.Path:
         parts, quoted, columns = [], [], []
-        for match in _PATH_PART.finditer(token.value):
+        text = token.value
+        tight = True
+        for match in _PATH_PART.finditer(text):
             plain, backquoted = match.groups()
-            parts.append(plain if plain is not None else backquoted)
+            if plain is not None:
+                parts.append(plain)
+            elif "\\" in backquoted:
+                parts.append(_unescape(backquoted, token.start_pos + match.start() + 1, in_name=True))
+            else:
+                parts.append(backquoted)
             quoted.append(plain is None)
             columns.append(token.column + match.start())
-        return ast.Path(tuple(parts), tuple(quoted), token.line, token.column, tuple(columns))
+            tight = tight and (match.start() == 0 or text[match.start() - 1] == ".")
+        return ast.Path(tuple(parts), tuple(quoted), token.line, token.column, tuple(columns), tight)
 
     def string(self, token: Token) -> ast.String:
         return ast.String(token.value, token.line, token.column)  # decoded by string_value when lexed

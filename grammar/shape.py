@@ -21,7 +21,8 @@ Literal = Union[str, int]
 
 # One alternative per terminal that can hold a quote or a digit, in the lexer's priority order: strings
 # (with an r/R prefix or three quotes, kept verbatim), numbers, then paths, whose later parts may start
-# with digits (`events_0`, `properties.1st.int_value`) and whose back-quoted names may hold quotes.
+# with digits (`events_0`, `properties.1st.int_value`) and whose back-quoted names may hold quotes and
+# escaped backquotes.
 _TOKENS = re.compile(r"""
     (?P<verbatim> [rR](?:'''|\"\"\"|'|")          # a raw string: the scan stops at its opening quote,
       | '''|\"\"\" )                            #   and triple quotes too: never generalised
@@ -29,7 +30,8 @@ _TOKENS = re.compile(r"""
   | "(?P<double>[^"\\\r\n]*)"(?!")
   | (?P<int>[0-9]{1,18})(?![\w.])
   | (?P<other>[0-9.](?:[eE][+-]|[\w.])*                            # a float or a malformed number
-      | (?:[A-Za-z_][A-Za-z0-9_]*|`[^`\r\n]+`)(?:\.[ \t]*(?:[A-Za-z0-9_]+|`[^`\r\n]+`))*)  # a path
+      | (?:[A-Za-z_][A-Za-z0-9_]*|`(?:[^`\\\r\n]|\\[^\r\n])*`)                 # a path: as PATH in
+        (?:\.[ \t]*(?:[A-Za-z0-9_]+|`(?:[^`\\\r\n]|\\[^\r\n])*`))*)           #   filter.lark
 """, re.VERBOSE)
 _INTERESTING = re.compile(r"""[rR]?['"]|[0-9.A-Za-z_`]""")
 

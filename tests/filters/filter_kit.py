@@ -38,26 +38,17 @@ class FilterCase(Case):
     mlmd: Any = None
 
 
-class AnyOf:
-    """An expectation met by any one of `options` (a row's expected value, compared with `==`).
+def quote_name(name: str) -> str:
+    """`name` as a back-quoted path part, e.g. ``custom_properties.{quote_name(key)}.int_value``.
 
-    For the few queries where we may either refuse (InvalidArgumentError) or answer correctly, e.g.
-    `artifacts_a.external_id` on contexts, which MLMD's analyser accepts but its SQL cannot run.
+    Back-quoted names take the escapes of string literals (GoogleSQL); this writes the fewest: a
+    backslash, a backquote and the line breaks, which a name cannot hold as they are. Any other
+    character stays as it is. (The product's own `fastmlmd.grammar.quote_name` escapes more; both
+    must read back as `name`, see test_property_names.py.)
     """
-
-    def __init__(self, *options: Any) -> None:
-        self.options = options
-
-    def __eq__(self, other: object) -> bool:
-        return any(option == other for option in self.options)
-
-    def __ne__(self, other: object) -> bool:
-        return not self == other
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return "AnyOf(" + ", ".join(repr(o) for o in self.options) + ")"
+    escaped = (name.replace("\\", "\\\\").replace("`", "\\`").replace("\n", "\\n")
+               .replace("\r", "\\r"))
+    return f"`{escaped}`"
 
 
 def list_options(query: str | None, options: dict | None = None) -> Any:
@@ -88,14 +79,18 @@ def class_only(result: Any) -> Any:
 
 def row(case_id: str, kind: str, query: str, expected: Any, *, scope: int | None = None,
         options: dict | None = None, timed: bool = False, store: Callable[[], Any] | None = None,
-        oracle: bool = True, why: str = "", mlmd: Any = None) -> FilterCase:
+        oracle: bool = True, why: str = "", mlmd: Any = None, ours: Any = None,
+        ours_why: str = "") -> FilterCase:
     """One table row on the shared store (`filter_store.shared()`, or `store()` when given).
 
     `timed=True` fills `{a7_ct}`-style fields of `query` from the store's timestamps
-    (`filter_store.times`). `mlmd` is required exactly when `oracle=False`.
+    (`filter_store.times`). `mlmd` is required exactly when `oracle=False`. A deliberate difference
+    is written either way: `oracle=False, why=..., mlmd=<MLMD's answer>` with `expected` ours, or
+    `expected` MLMD's (checked by the oracle run) with `ours=..., ours_why=...`.
     """
     assert oracle == (mlmd is None), f"{case_id}: give mlmd= exactly for oracle=False rows"
     assert oracle or why, f"{case_id}: an intentional difference needs a why"
+    assert bool(ours_why) == (ours is not None), f"{case_id}: give ours= and ours_why= together"
     build = store or filter_store.shared
 
     def scenario() -> Any:
@@ -103,7 +98,8 @@ def row(case_id: str, kind: str, query: str, expected: Any, *, scope: int | None
         text = query.format_map(filter_store.times(s)) if timed else query
         return find(s, kind, text, scope, options)
 
-    return FilterCase(case_id, scenario, expected, oracle=oracle, why=why, mlmd=mlmd)
+    return FilterCase(case_id, scenario, expected, oracle=oracle, why=why, mlmd=mlmd, ours=ours,
+                      ours_why=ours_why)
 
 
 def quirk_cases(cases: list) -> list:

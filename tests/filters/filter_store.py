@@ -312,3 +312,81 @@ def bulk() -> Any:
         [pb.Attribution(context_id=1, artifact_id=i) for i in range(1, BULK_ARTIFACTS + 1)],
         [pb.Association(context_id=1, execution_id=i) for i in range(1, BULK_EXECUTIONS + 1)])
     return store
+
+
+# Property names a store can hold and a filter must reach (scenarios_filter_names.py, the hypothesis test in
+# test_property_names.py): artifact k of names() holds custom property HOSTILE_NAMES[k - 1] = k, and the
+# declared property of that name = k too, except for names with NUL, which MLMD cannot declare.
+HOSTILE_NAMES = {
+    # key: name. Order gives the artifact ids.
+    "backslash": "a\\b",
+    "backquote": "a`b",
+    "newline": "a\nb",
+    "tab": "a\tb",
+    "single-quote": "it's",
+    "double-quote": 'say "hi"',
+    "empty": "",
+    "lone-combining-mark": "\u0301",
+    "space": "a b",
+    "non-bmp": "\U0001F600",
+    "only-backslash": "\\",
+    "only-backquote": "`",
+    "crlf": "\r\n",
+    "mixed-case": "Mixed",
+    "nul": "x\x00y",
+    "trailing-backslash": "tail\\",
+}
+
+
+@functools.lru_cache(maxsize=None)
+def names() -> Any:
+    """Artifacts 1..len(HOSTILE_NAMES) of type Named, each holding one hostile property name (see above)."""
+    store = new_store()
+    declared = {n: "INT" for n in HOSTILE_NAMES.values() if "\x00" not in n}
+    type_id = store.put_artifact_type(artifact_type("Named", props=declared))
+    for k, name in enumerate(HOSTILE_NAMES.values(), start=1):
+        store.put_artifacts([artifact(type_id, properties={name: k} if name in declared else {},
+                                      custom_properties={name: k})])
+    return store
+
+
+# Value kinds (scenarios_filters.py, prop-kind rows): one property name held under several kinds.
+#   id type properties                custom c
+#    1 A    span=1      c=1.5         3
+#    2 A    span=0      c=0.0         "x"
+#    3 B    span="a_c"  c=TRUE        2.5
+#    4 B    span=""     c=FALSE       TRUE
+#    5 C    span=2.5                  FALSE
+#    6 A    -                         0
+#    7 B    span="0"                  ""
+#    8 C    span=0.0                  0.0
+#    9 A    -                         struct {"k": 1}
+#   10 A    -                         proto (an Artifact named "z")
+#   11 A    -                         empty struct
+# Types: A declares span INT and c DOUBLE, B span STRING and c BOOLEAN, C span DOUBLE.
+@functools.lru_cache(maxsize=None)
+def kinds() -> Any:
+    """The store in the table above."""
+    store = new_store()
+    a = store.put_artifact_type(artifact_type("A", props={"span": "INT", "c": "DOUBLE"}))
+    b = store.put_artifact_type(artifact_type("B", props={"span": "STRING", "c": "BOOLEAN"}))
+    c = store.put_artifact_type(artifact_type("C", props={"span": "DOUBLE"}))
+    proto, empty_struct = pb.Value(), pb.Value()
+    proto.proto_value.Pack(pb.Artifact(name="z"))
+    empty_struct.struct_value.SetInParent()
+    rows = [(a, {"span": 1, "c": 1.5}, 3), (a, {"span": 0, "c": 0.0}, "x"), (b, {"span": "a_c", "c": True}, 2.5),
+            (b, {"span": "", "c": False}, True), (c, {"span": 2.5}, False), (a, {}, 0), (b, {"span": "0"}, ""),
+            (c, {"span": 0.0}, 0.0), (a, {}, {"k": 1}), (a, {}, proto), (a, {}, empty_struct)]
+    for type_id, props, custom in rows:
+        store.put_artifacts([artifact(type_id, properties=props, custom_properties={"c": custom})])
+    return store
+
+
+@functools.lru_cache(maxsize=None)
+def props100() -> Any:
+    """Artifact 1 holds custom properties p0..p99 = 0..99, artifact 2 holds p0..p49."""
+    store = new_store()
+    type_id = store.put_artifact_type(artifact_type("T"))
+    store.put_artifacts([artifact(type_id, custom_properties={f"p{i}": i for i in range(100)})])
+    store.put_artifacts([artifact(type_id, custom_properties={f"p{i}": i for i in range(50)})])
+    return store

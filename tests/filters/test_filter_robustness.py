@@ -1,9 +1,10 @@
 """Robustness (ours only): huge, deep or random queries end in a result or InvalidArgumentError.
 
 Every query runs in a child interpreter under a generous timeout, so a hang, a stack overflow or
-a crash of the process fails one test instead of stalling or killing the run. When a query is
-answered, the answer must also be right; when it is refused, the error must be an
-InvalidArgumentError whose message starts with "Invalid `filter_query`: ".
+a crash of the process fails one test instead of stalling or killing the run. Each big query pins one
+outcome: its answer, or INVALID (an InvalidArgumentError whose message starts with
+"Invalid `filter_query`: ") where a limit is real and the query is refused on purpose. Random text may
+end in either, but never in anything else.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from filter_kit import ALL_ARTIFACTS, INVALID, AnyOf
+from filter_kit import ALL_ARTIFACTS, INVALID
 
 FILTERS = Path(__file__).resolve().parent
 API = FILTERS.parent / "api"
@@ -29,16 +30,8 @@ _CHILD = r"""
 import json, sys
 import filter_store
 from filter_kit import find
-from scenario_kit import artifact, artifact_type, new_store
 
-def props100():
-    store = new_store()
-    t = store.put_artifact_type(artifact_type("T"))
-    store.put_artifacts([artifact(t, custom_properties={f"p{i}": i for i in range(100)})])
-    store.put_artifacts([artifact(t, custom_properties={f"p{i}": i for i in range(50)})])
-    return store
-
-stores = {"shared": filter_store.shared, "props100": props100}
+stores = {"shared": filter_store.shared, "props100": filter_store.props100}
 built = {}
 out = []
 for store_name, kind, query in json.load(sys.stdin):
@@ -66,15 +59,13 @@ def run_queries(queries: list, store: str = "shared", kind: str = "artifact") ->
     return json.loads(proc.stdout)
 
 
-def answered_or_refused(correct: Any) -> AnyOf:
-    return AnyOf(correct, INVALID)
-
-
 NAMED_NOT_DS1 = [2, 3, 4, 6, 7, 8, 9, 11, 12, 13, 14, 15]
 
 
+# One OR over 100 aliases or properties needs one SELECT joining over 100 tables: past SQLite's 64, a
+# real limit, so it is refused (scenarios_filters.py, limit-* rows, compares these with MLMD).
 @pytest.mark.parametrize(
-    ("query", "correct"),
+    ("query", "expected"),
     [
         pytest.param("NOT " * 5000 + "name = 'ds1'", [1], id="5000-nested-nots"),
         pytest.param("NOT " * 5001 + "name = 'ds1'", NAMED_NOT_DS1, id="5001-nested-nots"),
@@ -91,11 +82,12 @@ NAMED_NOT_DS1 = [2, 3, 4, 6, 7, 8, 9, 11, 12, 13, 14, 15]
         pytest.param("id IN (" + ", ".join(str(i) for i in range(1, 40001)) + ")", ALL_ARTIFACTS,
                      id="in-list-40000"),
         pytest.param("name = '" + "x" * 1_000_000 + "'", [], id="1mb-literal"),
-        pytest.param("name LIKE '" + "%x" * 30_000 + "'", [], id="60kb-like-pattern"),
+        # SQLite refuses LIKE patterns over 50,000 bytes: refused, saying so.
+        pytest.param("name LIKE '" + "%x" * 30_000 + "'", INVALID, id="60kb-like-pattern"),
         pytest.param(" AND ".join(f"contexts_c{i}.name = 'run1'" for i in range(100)), [1, 2, 7],
                      id="100-context-aliases"),
-        pytest.param(" OR ".join(f"contexts_c{i}.name = 'run{i % 5}'" for i in range(100)),
-                     [1, 2, 3, 7, 8, 9, 12, 13, 15], id="100-context-aliases-or"),
+        pytest.param(" OR ".join(f"contexts_c{i}.name = 'run{i % 5}'" for i in range(100)), INVALID,
+                     id="100-context-aliases-or"),
         pytest.param(" AND ".join(f"events_e{i}.type = INPUT" if i == 0 else
                                   f"events_e{i}.milliseconds_since_epoch > 0"
                                   for i in range(100)), [1, 2, 3, 4], id="100-event-aliases"),
@@ -103,25 +95,25 @@ NAMED_NOT_DS1 = [2, 3, 4, 6, 7, 8, 9, 11, 12, 13, 14, 15]
                      [1, 2, 3, 4, 6, 14], id="100-references-one-property"),
     ],
 )
-def test_big_query_on_artifacts(query: str, correct: Any) -> None:
+def test_big_query_on_artifacts(query: str, expected: Any) -> None:
     [result] = run_queries([query])
-    assert answered_or_refused(correct) == result
+    assert result == expected
 
 
 @pytest.mark.parametrize(
-    ("query", "correct"),
+    ("query", "expected"),
     [
         pytest.param(" AND ".join(f"custom_properties.p{i}.int_value = {i}" for i in range(100)),
                      [1], id="100-properties-and"),
         pytest.param(" OR ".join(f"custom_properties.p{i}.int_value = {i}" for i in range(100)),
-                     [1], id="100-properties-or-all-joined"),
+                     INVALID, id="100-properties-or-all-joined"),
         pytest.param(" AND ".join(f"custom_properties.p{i}.int_value IS NOT NULL"
                                   for i in range(50)), [1, 2], id="50-properties-both"),
     ],
 )
-def test_many_property_references(query: str, correct: Any) -> None:
+def test_many_property_references(query: str, expected: Any) -> None:
     [result] = run_queries([query], store="props100")
-    assert answered_or_refused(correct) == result
+    assert result == expected
 
 
 def test_100_aliases_on_contexts() -> None:
@@ -130,7 +122,7 @@ def test_100_aliases_on_contexts() -> None:
         for i, prefix in enumerate(["artifacts", "executions", "parent_contexts",
                                     "child_contexts"] * 25))
     [result] = run_queries([query], kind="context")
-    assert answered_or_refused([3]) == result  # run1 alone has all four neighbourhoods
+    assert result == [3]  # run1 alone has all four neighbourhoods
 
 
 def test_empty_and_whitespace() -> None:

@@ -19,9 +19,9 @@ import pytest
 from oracle_client import check_case, oracle_results
 
 FILTERS = Path(__file__).resolve().parent
-# Order matters: the quirk rows import the first two modules, which the runner has loaded by then.
-MODULES = ["scenarios_filters", "scenarios_filter_injection", "scenarios_filter_quirks",
-           "scenarios_filter_model"]
+# Order matters: the quirk rows import the first three modules, which the runner has loaded by then.
+MODULES = ["scenarios_filters", "scenarios_filter_injection", "scenarios_filter_names",
+           "scenarios_filter_quirks", "scenarios_filter_model"]
 
 
 def _compared_rows() -> list:

@@ -129,8 +129,26 @@ def test_constructs(query: str, expected: ast.Node) -> None:
                      P("custom_properties", "`p%;--/*x*/`", "int_value"), id="backquoted-sql-punctuation"),
         pytest.param("custom_properties.`a.b`.int_value", P("custom_properties", "`a.b`", "int_value"),
                      id="backquoted-dot"),
-        pytest.param("custom_properties.`a\\b`.int_value", P("custom_properties", "`a\\b`", "int_value"),
-                     id="backquoted-backslash-is-literal"),
+        # A back-quoted name takes the escapes of a string literal, as in GoogleSQL.
+        pytest.param("custom_properties.`a\\\\b`.int_value", P("custom_properties", "`a\\b`", "int_value"),
+                     id="backquoted-escaped-backslash"),
+        pytest.param("custom_properties.`a\\b`.int_value", P("custom_properties", "`a\bb`"[:-2] + "`", "int_value"),
+                     id="backquoted-backslash-b-is-backspace"),
+        pytest.param("custom_properties.`a\\`b`.int_value", P("custom_properties", "`a`b`", "int_value"),
+                     id="backquoted-escaped-backquote"),
+        pytest.param("custom_properties.`new\\nline\\r\\t`.int_value",
+                     P("custom_properties", "`new\nline\r\t`", "int_value"), id="backquoted-escaped-line-break"),
+        pytest.param("custom_properties.`\\x41\\X42\\u00e9\\U0001F600\\101`.int_value",
+                     P("custom_properties", "`ABé\U0001F600A`", "int_value"), id="backquoted-hex-unicode-octal"),
+        pytest.param("custom_properties.`\\x00\\000`.int_value", P("custom_properties", "`\x00\x00`", "int_value"),
+                     id="backquoted-escaped-nul-both-ways"),
+        pytest.param("custom_properties.`\\'\\\"\\?`.int_value", P("custom_properties", "`'\"?`", "int_value"),
+                     id="backquoted-escaped-quotes"),
+        pytest.param("custom_properties.``.int_value", P("custom_properties", "``", "int_value"),
+                     id="backquoted-empty-for-the-planner"),
+        pytest.param("custom_properties.`\u0301`.int_value", P("custom_properties", "`\u0301`", "int_value"),
+                     id="backquoted-lone-combining-mark"),
+        pytest.param("`n\\x61me`", P("`name`"), id="backquoted-column-with-escape"),
         pytest.param("custom_properties.`tab\there`.int_value", P("custom_properties", "`tab\there`", "int_value"),
                      id="backquoted-tab"),
         pytest.param("custom_properties.`café 日本 🙂`.int_value",
@@ -148,7 +166,15 @@ def test_constructs(query: str, expected: ast.Node) -> None:
 def test_paths(query: str, expected: Path) -> None:
     node = parse(query)
     assert node == expected
-    assert node.text == query.replace(". ", ".").replace(".\t", ".")  # type: ignore[union-attr]
+    assert parse(node.text) == node  # type: ignore[union-attr]
+    if query.isprintable() and "\\" not in query:  # else quote_name writes escapes of its own
+        assert node.text == query.replace(". ", ".").replace(".\t", ".")  # type: ignore[union-attr]
+
+
+def test_path_tightness() -> None:
+    assert parse("properties.`a\\`b`.int_value").tight  # type: ignore[union-attr]
+    assert not parse("properties.`a\\`b`. int_value").tight  # type: ignore[union-attr]
+    assert not parse("contexts_a.\tname").tight  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
@@ -360,7 +386,15 @@ def test_path_part_columns() -> None:
         pytest.param("id = -9223372036854775809", 6, "out of range", id="int-too-small"),
         pytest.param("id = " + "9" * 5000, 6, "out of range", id="int-with-5000-digits"),
         # Names.
-        pytest.param("custom_properties.``.string_value = 'y'", 18, "empty back-quoted name", id="empty-backquotes"),
+        pytest.param(r"custom_properties.`a\qb`.string_value = 'y'", 21,
+                     r"illegal escape sequence \q in a back-quoted name", id="unknown-escape-in-name"),
+        pytest.param(r"custom_properties.`a\x4`.string_value = 'y'", 21, r"\x takes exactly 2 hex digits",
+                     id="short-hex-in-name"),
+        pytest.param(r"`\uDFFF` = 1", 2, "not a Unicode character", id="surrogate-escape-in-name"),
+        pytest.param(r"`\477` = 1", 2, "octal escape is 3 digits", id="octal-over-377-in-name"),
+        pytest.param(r"custom_properties.`a\`.string_value = 'y'", 18, "unclosed back-quoted name",
+                     id="backslash-escapes-the-closing-backquote"),
+        pytest.param("`a\\\nb` = 1", 1, "unclosed back-quoted name", id="escaped-line-break-in-name"),
         pytest.param("custom_properties.`abc.string_value = 'y'", 18, "unclosed back-quoted name",
                      id="unclosed-backquote-in-path"),
         pytest.param("`name = 'x'", 1, "unclosed back-quoted name", id="unclosed-backquote"),
@@ -513,6 +547,7 @@ _VOCABULARY = [
     "NOT", "LIKE", "IN", "BETWEEN", "IS", "NULL", "TRUE", "FALSE", "(", ")", ",", "-", "+", "--", "*",
     "1", "-1", "1.5", ".5", "1e3", "0x1F", "'a'", '"b"', r"'\n'", r"'\q'", "'''x'''", "r'\\d'", ";", "`",
     "'", ".", "ESCAPE", "SELECT", "DISTINCT", "é", "\x00", "\n", "99999999999999999999",
+    "`a\\`b`", "`\\x41\\n`", "``", "`\\q`", "\\`",
 ]
 _SEPARATORS = st.sampled_from([" ", "", "\n", "\t", "  "])
 
@@ -526,7 +561,8 @@ def _token_soup(draw: st.DrawFn) -> str:
 @st.composite
 def _valid_query(draw: st.DrawFn) -> str:
     value = st.sampled_from(["id", "name", "state", "LIVE", "1", "- 2", "1.5", "'x'", "NULL", "TRUE",
-                             "properties.p.int_value", "custom_properties.`a b`.string_value", "`n`"])
+                             "properties.p.int_value", "custom_properties.`a b`.string_value", "`n`",
+                             "custom_properties.`a\\`b\\n`.string_value", "`\\x6e`"])
     predicate = st.one_of(
         value,
         st.builds("{} {} {}".format, value, st.sampled_from(["=", "!=", "<>", "<", "<=", ">", ">="]), value),
