@@ -8,12 +8,7 @@ off because every index below is a non-negative position we have just computed f
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
-from libc.math cimport copysign
 from libc.string cimport memcpy
-
-import struct
-
-_pack_double = struct.Struct("<d").pack
 
 
 cdef enum:
@@ -280,22 +275,18 @@ def property_rows(node_id, int is_custom, dict properties):
     """The property-table rows of one map (see the pure-Python twin)."""
     cdef list rows = []
     cdef int kind
-    cdef double number
     for name, pair in properties.items():
         kind, value = pair
         if kind == _INT:
-            rows.append((node_id, is_custom, name, kind, value, None, None, None, None))
+            rows.append((node_id, is_custom, name, kind, value, None, None, None))
         elif kind == _DOUBLE:
-            number = value
-            exact = number != number or (number == 0 and copysign(1.0, number) < 0)
-            rows.append((node_id, is_custom, name, kind, None, value, None, None,
-                         _pack_double(value) if exact else None))
+            rows.append((node_id, is_custom, name, kind, None, value, None, None))
         elif kind == _STRING:
-            rows.append((node_id, is_custom, name, kind, None, None, value, None, None))
+            rows.append((node_id, is_custom, name, kind, None, None, value, None))
         elif kind == _BOOLEAN:
-            rows.append((node_id, is_custom, name, kind, None, None, None, 1 if value else 0, None))
+            rows.append((node_id, is_custom, name, kind, None, None, None, 1 if value else 0))
         elif kind == _STRUCT or kind == _PROTO:
-            rows.append((node_id, is_custom, name, kind, None, None, None, None, value))
+            rows.append((node_id, is_custom, name, kind, None, None, None, None))
         else:
             raise KeyError(kind)
     return rows

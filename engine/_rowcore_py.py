@@ -7,7 +7,6 @@ The two twins must produce identical bytes and identical records.
 """
 from __future__ import annotations
 
-import math
 import struct
 from typing import Dict, Iterable, List, Optional, Tuple, cast
 
@@ -120,26 +119,25 @@ def encode_event(
 
 def property_rows(node_id: int, is_custom: int, properties: Dict[str, Tuple[int, object]]) -> List[tuple]:
     """The property-table rows of one map: (node_id, is_custom, name, kind, int_value, double_value,
-    string_value, bool_value, blob_value), the value in its kind's column.
+    string_value, bool_value), the value in its kind's column.
 
-    SQLite stores NaN as NULL and -0.0 as 0, so such doubles also keep their exact bits in blob_value;
-    struct and proto values (serialized messages) go to blob_value.
+    The rows exist for filters, which compare int, double, string and bool values only: a struct or proto
+    value gets a row with no value (its name and kind still answer IS NULL), and every value is read back
+    from the node's encoded body, never from here.
     """
-    rows = []
+    rows: List[tuple] = []
     for name, (kind, value) in properties.items():
         kind = int(kind)
         if kind == _INT:
-            rows.append((node_id, is_custom, name, kind, value, None, None, None, None))
+            rows.append((node_id, is_custom, name, kind, value, None, None, None))
         elif kind == _DOUBLE:
-            exact = value != value or (value == 0 and math.copysign(1.0, value) < 0)  # type: ignore[arg-type]
-            rows.append((node_id, is_custom, name, kind, None, value, None, None,
-                         _pack_double(value) if exact else None))
+            rows.append((node_id, is_custom, name, kind, None, value, None, None))
         elif kind == _STRING:
-            rows.append((node_id, is_custom, name, kind, None, None, value, None, None))
+            rows.append((node_id, is_custom, name, kind, None, None, value, None))
         elif kind == _BOOLEAN:
-            rows.append((node_id, is_custom, name, kind, None, None, None, 1 if value else 0, None))
+            rows.append((node_id, is_custom, name, kind, None, None, None, 1 if value else 0))
         elif kind in (_STRUCT, _PROTO):
-            rows.append((node_id, is_custom, name, kind, None, None, None, None, value))
+            rows.append((node_id, is_custom, name, kind, None, None, None, None))
         else:
             raise KeyError(kind)
     return rows

@@ -309,7 +309,7 @@ def _column_values(layout: NodeLayout, node: StoredNode) -> tuple:
 
 
 _PROPERTY_INSERT = ("INSERT INTO {table} (node_id, is_custom, name, kind, int_value, double_value, string_value,"
-                    " bool_value, blob_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                    " bool_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 
 
 def _write_inserts(cur: sqlite3.Cursor, layout: NodeLayout, rows: List[tuple], property_rows: List[tuple]) -> None:

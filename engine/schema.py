@@ -24,6 +24,10 @@ class Migration:
 
 
 def _node_tables(table: str, extra_columns: str) -> Tuple[str, ...]:
+    # A property row holds its value in the column of its kind, for filters; values are read back from the
+    # node's body. `blob_value` is unused: nothing writes or reads it since struct and proto values (which
+    # filters cannot compare) got rows without a value. It stays because a released migration is never
+    # edited, and goes with the next schema change.
     return (
         f"""CREATE TABLE {table} (
             id INTEGER PRIMARY KEY,
