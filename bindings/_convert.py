@@ -16,6 +16,9 @@ from ml_metadata.proto import metadata_store_pb2 as pb
 from ml_metadata.proto import metadata_store_service_pb2 as svc
 
 M = TypeVar("M", bound=Message)
+# An ArtifactType, ExecutionType or ContextType: the three share their fields but no base class, so code that
+# serves all three reads them as Any.
+TypeMessage = Any
 
 _NODE_DESCRIPTORS = {TypeKind.ARTIFACT: pb.Artifact.DESCRIPTOR, TypeKind.EXECUTION: pb.Execution.DESCRIPTOR,
                      TypeKind.CONTEXT: pb.Context.DESCRIPTOR}
@@ -66,7 +69,7 @@ def event_record(event: "pb.Event") -> EventRecord:
     )
 
 
-def type_record(kind: TypeKind, msg: Message) -> TypeRecord:
+def type_record(kind: TypeKind, msg: TypeMessage) -> TypeRecord:
     """An ArtifactType / ExecutionType / ContextType message as a record."""
     rec = TypeRecord(
         kind=kind,
@@ -85,14 +88,14 @@ def type_record(kind: TypeKind, msg: Message) -> TypeRecord:
     return rec
 
 
-TYPE_CLASSES: Dict[TypeKind, Type[Message]] = {
+TYPE_CLASSES: Dict[TypeKind, Any] = {
     TypeKind.ARTIFACT: pb.ArtifactType,
     TypeKind.EXECUTION: pb.ExecutionType,
     TypeKind.CONTEXT: pb.ContextType,
 }
 
 
-def type_message(rec: TypeRecord) -> Message:
+def type_message(rec: TypeRecord) -> TypeMessage:
     """A type record as its message; optional fields are set only when stored."""
     msg = TYPE_CLASSES[TypeKind(rec.kind)]()
     msg.id = rec.id
@@ -114,11 +117,11 @@ def type_message(rec: TypeRecord) -> Message:
     return msg
 
 
-def type_messages(records: Sequence[TypeRecord]) -> List[Message]:
+def type_messages(records: Sequence[TypeRecord]) -> List[TypeMessage]:
     return [type_message(rec) for rec in records]
 
 
-_TYPE_LISTS = {TypeKind.ARTIFACT: (svc.GetArtifactTypesResponse, "artifact_types"),
+_TYPE_LISTS: Dict[TypeKind, Tuple[Any, str]] = {TypeKind.ARTIFACT: (svc.GetArtifactTypesResponse, "artifact_types"),
                TypeKind.EXECUTION: (svc.GetExecutionTypesResponse, "execution_types"),
                TypeKind.CONTEXT: (svc.GetContextTypesResponse, "context_types")}
 _BUILTIN_IDS = frozenset(type_id for type_id, _, _ in BUILTIN_TYPES)
@@ -135,7 +138,8 @@ class TypeView:
         listed: List[bytes] = []
         for rec in records:
             body = type_message(rec).SerializeToString()
-            self._by_id[rec.id] = body  # type: ignore[index]
+            assert rec.id is not None  # a stored type
+            self._by_id[rec.id] = body
             self._by_name[(rec.name or "", rec.version or "")] = body
             if rec.id not in _BUILTIN_IDS:
                 # As in MLMD's listings, listed types carry no external_id (lookups by id or name do).
@@ -143,15 +147,15 @@ class TypeView:
                 listed.append(type_message(rec).SerializeToString())
         self._listing = rowcore.frame(listed)
 
-    def all_user_types(self) -> List[Message]:
+    def all_user_types(self) -> List[TypeMessage]:
         """Every user type (all versions), by id; the built-in mlmd.* types are left out."""
         return list(getattr(self._list_class.FromString(self._listing), self._list_field))
 
-    def by_name(self, name: str, version: Optional[str]) -> Optional[Message]:
+    def by_name(self, name: str, version: Optional[str]) -> Optional[TypeMessage]:
         body = self._by_name.get((name, version or ""))
         return None if body is None else self._message.FromString(body)
 
-    def by_ids(self, type_ids: Sequence[int]) -> List[Message]:
+    def by_ids(self, type_ids: Sequence[int]) -> List[TypeMessage]:
         """The types with these ids in the order asked, repeats included; unknown ids are skipped."""
         bodies = [self._by_id[i] for i in type_ids if i in self._by_id]
         return list(getattr(self._list_class.FromString(rowcore.frame(bodies)), self._list_field))

@@ -200,4 +200,4 @@ def make_exception(message: str, error_code: int) -> StatusError:
         return UnknownError(message)
     if error_code == INTERNAL:
         logging.warning("mlmd client %s: %s", exc_type.__name__, message)
-    return exc_type(message)
+    return exc_type(message)  # type: ignore[call-arg]  # every subclass takes the message alone

@@ -8,7 +8,9 @@ The two twins must produce identical bytes and identical records.
 from __future__ import annotations
 
 import struct
-from typing import Dict, Iterable, List, Optional, Tuple, cast
+from typing import Dict, Iterable, List, Mapping, Optional, Tuple, cast
+
+from .records import Properties
 
 _pack_double = struct.Struct("<d").pack
 
@@ -51,7 +53,7 @@ def encode_value(kind: int, value: object) -> bytes:
     return _len_field(number, value)  # type: ignore[arg-type]  # STRUCT / PROTO: serialized bytes
 
 
-def encode_properties(number: int, properties: Dict[str, Tuple[int, object]]) -> bytes:
+def encode_properties(number: int, properties: Mapping[str, Tuple[int, object]]) -> bytes:
     """Encodes a `map<string, Value>` field as its entries, in key order."""
     parts = []
     for key in sorted(properties):
@@ -72,8 +74,8 @@ def encode_node(
     create_time: int,
     update_time: int,
     external_id: Optional[str],
-    properties: Dict[str, Tuple[int, object]],
-    custom_properties: Dict[str, Tuple[int, object]],
+    properties: Mapping[str, Tuple[int, object]],
+    custom_properties: Mapping[str, Tuple[int, object]],
 ) -> bytes:
     """Encodes a whole Artifact / Execution / Context message.
 
@@ -117,7 +119,7 @@ def encode_event(
     return out
 
 
-def property_rows(node_id: int, is_custom: int, properties: Dict[str, Tuple[int, object]]) -> List[tuple]:
+def property_rows(node_id: int, is_custom: int, properties: Mapping[str, Tuple[int, object]]) -> List[tuple]:
     """The property-table rows of one map: (node_id, is_custom, name, kind, int_value, double_value,
     string_value, bool_value), the value in its kind's column.
 
@@ -337,7 +339,7 @@ def _decode_entry(data: bytes, into: Dict[str, Optional[Tuple[int, object]]]) ->
 def decode_node(
     fields: Tuple[int, ...], data: bytes
 ) -> Tuple[Optional[int], Optional[int], Optional[str], Optional[int], Optional[str], Optional[str], Optional[str],
-           Dict[str, Tuple[int, object]], Dict[str, Tuple[int, object]], Tuple[str, ...]]:
+           Properties, Properties, Tuple[str, ...]]:
     """Decodes a serialized Artifact / Execution / Context into the values of a `NodeRecord`.
 
     Args:

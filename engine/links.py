@@ -29,6 +29,8 @@ def put_events(cur: sqlite3.Cursor, events: Sequence[EventRecord], now: int,
     """
     if not events:
         return
+    # (artifact_id, execution_id, type, event) once each is known to be set.
+    complete: List[Tuple[int, int, int, EventRecord]] = []
     for event in events:
         if event.artifact_id is None:
             raise errors.InvalidArgumentError("No artifact id is specified.")
@@ -36,22 +38,23 @@ def put_events(cur: sqlite3.Cursor, events: Sequence[EventRecord], now: int,
             raise errors.InvalidArgumentError("No execution id is specified.")
         if not event.type or event.type == EVENT_UNKNOWN:
             raise errors.InvalidArgumentError("No event type is specified.")
+        complete.append((event.artifact_id, event.execution_id, event.type, event))
     artifacts = set(known_artifacts) | existing_ids(
-        cur, ARTIFACT, [e.artifact_id for e in events if e.artifact_id not in known_artifacts])
+        cur, ARTIFACT, [a for a, _, _, _ in complete if a not in known_artifacts])
     executions = set(known_executions) | existing_ids(
-        cur, EXECUTION, [e.execution_id for e in events if e.execution_id not in known_executions])
-    for event in events:
-        if event.artifact_id not in artifacts:
-            raise errors.InvalidArgumentError(f"No artifact with the given id {event.artifact_id}")
-        if event.execution_id not in executions:
-            raise errors.InvalidArgumentError(f"No execution with the given id {event.execution_id}")
+        cur, EXECUTION, [x for _, x, _, _ in complete if x not in known_executions])
+    for artifact_id, execution_id, _, _ in complete:
+        if artifact_id not in artifacts:
+            raise errors.InvalidArgumentError(f"No artifact with the given id {artifact_id}")
+        if execution_id not in executions:
+            raise errors.InvalidArgumentError(f"No execution with the given id {execution_id}")
     next_id = cur.execute("SELECT ifnull(max(id), 0) + 1 FROM event").fetchone()[0]
     rows = []
-    for i, e in enumerate(events):
+    for i, (artifact_id, execution_id, event_type, e) in enumerate(complete):
         milliseconds = now if e.milliseconds_since_epoch is None else e.milliseconds_since_epoch
         # Events never change: the row keeps the encoded message (path included) for reads to parse.
-        body = rowcore.encode_event(e.artifact_id, e.execution_id, e.path, e.type, milliseconds)
-        rows.append((next_id + i, e.artifact_id, e.execution_id, e.type, milliseconds, body))
+        body = rowcore.encode_event(artifact_id, execution_id, e.path, event_type, milliseconds)
+        rows.append((next_id + i, artifact_id, execution_id, event_type, milliseconds, body))
     try:
         cur.executemany("INSERT INTO event (id, artifact_id, execution_id, type, milliseconds_since_epoch, body)"
                         " VALUES (?, ?, ?, ?, ?, ?)", rows)
@@ -107,18 +110,20 @@ def put_attributions_and_associations(
 
 def put_parent_contexts(cur: sqlite3.Cursor, edges: Sequence[Tuple[Optional[int], Optional[int]]]) -> None:
     """Adds (child, parent) edges; the hierarchy must stay acyclic, with no self edges and no duplicates."""
-    for child_id, parent_id in edges:
-        if child_id is None or parent_id is None:
+    complete: List[Tuple[int, int]] = []
+    for child, parent in edges:
+        if child is None or parent is None:
             raise errors.InvalidArgumentError(
-                f"Missing parent / child id in the parent_context (child_id {child_id}, parent_id {parent_id})")
-    stored = existing_ids(cur, CONTEXT, [c for c, _ in edges] + [p for _, p in edges])  # type: ignore[misc]
-    for child_id, parent_id in edges:
+                f"Missing parent / child id in the parent_context (child_id {child}, parent_id {parent})")
+        complete.append((child, parent))
+    stored = existing_ids(cur, CONTEXT, [c for c, _ in complete] + [p for _, p in complete])
+    for child_id, parent_id in complete:
         if child_id not in stored or parent_id not in stored or child_id == parent_id:
             # MLMD reports a self edge like a missing context.
             raise errors.InvalidArgumentError(
                 f"Given parent / child id in the parent_context cannot be found (child_id {child_id}, parent_id "
                 f"{parent_id}{'; a context cannot be its own parent' if child_id == parent_id else ''})")
-        if _is_ancestor(cur, ancestor=child_id, of=parent_id):  # type: ignore[arg-type]
+        if _is_ancestor(cur, ancestor=child_id, of=parent_id):
             raise errors.InvalidArgumentError(
                 f"There is a cycle detected of the given relationship. Context {child_id} is already an ancestor "
                 f"of context {parent_id}, so it cannot be its child")

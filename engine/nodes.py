@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from . import errors, rowcore
 from .catalog import NodeLayout, PropertyType, TypeKind
@@ -61,6 +61,7 @@ def load_stored(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) -> 
             batch,
         ):
             _, type_id, uri, state, name, external_id, _, props, custom, _ = rowcore.decode_node(fields, body)
+            assert type_id is not None  # every stored node was written with its type
             found[node_id] = StoredNode(
                 id=node_id, type_id=type_id, uri=(uri or "") if layout.f_uri else None, state=state, name=name,
                 external_id=external_id, create_time=create_time, update_time=update_time,
@@ -115,11 +116,13 @@ def _types_for(cur: sqlite3.Cursor, type_cache: TypeCache, records: Sequence[Nod
     (another writer may have added the property since it was cached)."""
     wanted = {rec.type_id for rec in records if rec.type_id is not None} | {n.type_id for n in stored.values()}
     types = type_cache.get(cur, wanted)
-    stale = set()
+    stale: Set[int] = set()
     for rec in records:
         # An update is checked against the stored node's type, an insert against the one it names.
         type_id = stored[rec.id].type_id if rec.id is not None else rec.type_id
-        known = types.get(type_id) if type_id is not None else None
+        if type_id is None:
+            continue
+        known = types.get(type_id)
         if known is not None and not rec.properties.keys() <= known.properties.keys():
             stale.add(type_id)
     if stale:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 import functools
 import logging
-from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple, TypeVar
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar
 
 import attr
 
@@ -56,7 +56,7 @@ class ExtraOptions:
         del euc
 
 
-_NODE_CLASSES = {TypeKind.ARTIFACT: proto.Artifact, TypeKind.EXECUTION: proto.Execution,
+_NODE_CLASSES: Dict[TypeKind, Any] = {TypeKind.ARTIFACT: proto.Artifact, TypeKind.EXECUTION: proto.Execution,
                  TypeKind.CONTEXT: proto.Context}
 _TYPE_CLASSES = {TypeKind.ARTIFACT: proto.ArtifactType, TypeKind.EXECUTION: proto.ExecutionType,
                  TypeKind.CONTEXT: proto.ContextType}
