@@ -154,8 +154,9 @@ def frame(bodies: Iterable[bytes], number: int = 1) -> bytes:
 # Decoding -------------------------------------------------------------------------------------------------
 # The write path hands the engine a message serialized once (deterministically) and decoded here, instead of
 # reading it field by field through the protobuf API. The rules are protobuf's parse rules (upb's, where they
-# differ from the spec's letter): last occurrence wins, map entries with the same key replace each other,
-# fields of another number or wire type are skipped, and whatever upb rejects as corrupt raises ValueError.
+# differ from the letter of protobuf's specification): last occurrence wins, map entries with the same key
+# replace each other, fields of another number or wire type are skipped, and whatever upb rejects as corrupt
+# raises ValueError.
 # Each nested message is sliced out as bytes of its own, so a read past its end raises IndexError (reported
 # as ValueError by decode_node); that lets the common one-byte tags and lengths be read inline.
 

@@ -74,12 +74,12 @@ CONTEXT = NodeLayout(
 )
 LAYOUTS = {layout.kind: layout for layout in (ARTIFACT, EXECUTION, CONTEXT)}
 
-# Event.Type numbers, and which way each one points in lineage (spec 1.3).
+# Event.Type numbers, and which way each one points in lineage (docs/mlmd-interface.md §1.3).
 EVENT_UNKNOWN = 0
 INPUT_EVENT_TYPES = (2, 3, 5)  # DECLARED_INPUT, INPUT, INTERNAL_INPUT: artifact -> execution
 OUTPUT_EVENT_TYPES = (1, 4, 6, 7)  # DECLARED_OUTPUT, OUTPUT, INTERNAL_OUTPUT, PENDING_OUTPUT
 
-# The nine built-in simple types every store starts with, ids 1-9 (spec 2.3).
+# The nine built-in simple types every store starts with, ids 1-9 (docs/mlmd-interface.md §2.3).
 BUILTIN_TYPES = (
     (1, TypeKind.ARTIFACT, "mlmd.Dataset"),
     (2, TypeKind.ARTIFACT, "mlmd.Model"),

@@ -1,4 +1,4 @@
-"""Atomic compound writes: `put_execution` and `put_lineage_subgraph` (spec 2.8)."""
+"""Atomic compound writes: `put_execution` and `put_lineage_subgraph` (docs/mlmd-interface.md §2.8)."""
 from __future__ import annotations
 
 import sqlite3

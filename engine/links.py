@@ -1,4 +1,4 @@
-"""Edges: events, attributions, associations and parent contexts (spec 2.4 "Edges", 2.7)."""
+"""Edges: events, attributions, associations and parent contexts (docs/mlmd-interface.md §2.4 "Edges" and §2.7)."""
 from __future__ import annotations
 
 import sqlite3

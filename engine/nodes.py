@@ -1,4 +1,6 @@
-"""Node writes: insert and update artifacts, executions and contexts (spec 2.6), one batch per call.
+"""Node writes: insert and update artifacts, executions and contexts, one batch per call.
+
+See docs/mlmd-interface.md §2.6.
 
 Each row stores its message already encoded (`body`), written here together with the indexed columns
 and the property rows that filters use; all three change in the same transaction.
@@ -221,7 +223,7 @@ def _updated_node(layout: NodeLayout, rec: NodeRecord, old: StoredNode, node_typ
             f"Given type_id {rec.type_id} is different from the one known before: {old.type_id} "
             f"({layout.noun} {old.id})"
         )
-    # Artifact and execution names are write-once; context names can change (spec 2.6).
+    # Artifact and execution names are write-once; context names can change (docs/mlmd-interface.md §2.6).
     name_mutable = layout.kind == TypeKind.CONTEXT
     if not mask_paths:
         node = StoredNode(

@@ -203,7 +203,7 @@ class Engine:
     # Lineage -------------------------------------------------------------------------------------------------
     def lineage_subgraph(self, query: lineage.SubgraphQuery,
                          fields: AbstractSet[str] = lineage.ALL_FIELDS) -> lineage.LineageResult:
-        """GetLineageSubgraph's walk and the LineageGraph `fields` it fills (spec 2.10); see engine/lineage.py."""
+        """GetLineageSubgraph's walk and the `fields` of the LineageGraph it fills; see engine/lineage.py."""
         return self._read_user_query(lambda cur: lineage.subgraph(cur, query, fields))
 
     def lineage_graph(self, query: lineage.GraphQuery) -> lineage.LineageResult:

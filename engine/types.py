@@ -1,4 +1,4 @@
-"""Type operations: create, evolve and look up artifact, execution and context types (spec 2.5)."""
+"""Type operations: create, evolve and look up artifact, execution and context types (docs/mlmd-interface.md §2.5)."""
 from __future__ import annotations
 
 import dataclasses

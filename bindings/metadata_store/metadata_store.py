@@ -1,7 +1,7 @@
 """A python API to the ML Metadata store, compatible with MLMD 1.17.1's `ml_metadata.metadata_store`.
 
 Every method is one transaction on fastmlmd's engine; signatures, return types, ordering and error
-classes follow MLMD's (see the spec's section 2).
+classes follow MLMD's (see docs/mlmd-interface.md §2).
 """
 from __future__ import annotations
 
@@ -567,7 +567,9 @@ class MetadataStore:
         field_mask_paths: Optional[Sequence[str]] = None,
         extra_options: Optional[ExtraOptions] = None,
     ) -> metadata_store_pb2.LineageGraph:
-        """Gets the lineage graph around the artifacts or executions a filter selects (spec 2.10).
+        """Gets the lineage graph around the artifacts or executions a filter selects.
+
+        See docs/mlmd-interface.md §2.10.
 
         The walk goes breadth-first from up to 101 starting nodes (the first by id; MLMD's cap of 100 lets
         one more through) for `max_num_hops` hops (unset or above 100: 100), following every event, or with

@@ -1,4 +1,4 @@
-"""Contexts: attributions, associations, parent contexts and their getters (spec 2.4, 2.7)."""
+"""Contexts: attributions, associations, parent contexts and their getters (docs/mlmd-interface.md §2.4, §2.7)."""
 from __future__ import annotations
 
 from typing import Any

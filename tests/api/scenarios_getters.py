@@ -1,4 +1,4 @@
-"""Node getters: by id, by type (+version), by type and name, by uri, by external ids (spec 2.4)."""
+"""Node getters: by id, by type (+version), by type and name, by uri, by external ids (docs/mlmd-interface.md §2.4)."""
 from __future__ import annotations
 
 from typing import Any

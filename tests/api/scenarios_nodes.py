@@ -1,4 +1,4 @@
-"""Nodes: insert/update rules, validation, uniqueness, names, full-replacement updates (spec 2.6)."""
+"""Nodes: insert/update rules, validation, uniqueness, names, full-replacement updates (docs/mlmd-interface.md §2.6)."""
 from __future__ import annotations
 
 from typing import Any, Callable

@@ -1,4 +1,4 @@
-"""Types: creation, ids, built-ins, evolution, versions, base types, external ids (spec 2.5)."""
+"""Types: creation, ids, built-ins, evolution, versions, base types, external ids (docs/mlmd-interface.md §2.5)."""
 from __future__ import annotations
 
 
