@@ -1,4 +1,6 @@
-"""Events: put_events validation and uniqueness, paths, timestamps, get_events_by_* (docs/mlmd-interface.md §2.4, §2.7)."""
+"""Events: put_events validation and uniqueness, paths, timestamps, get_events_by_*.
+
+See docs/mlmd-interface.md §2.4 and §2.7."""
 from __future__ import annotations
 
 import time
