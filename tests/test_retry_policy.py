@@ -17,6 +17,14 @@ from fastmlmd.engine import retry
 from ml_metadata import errors, metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
 
+# Collected into docs/differences.md by tools/differences.py.
+DIFFERENCES_FROM_MLMD = {
+    "test_max_num_retries_counts_retries":
+        "retry_options.max_num_retries counts retries (0 = one attempt, default 5 = up to six attempts), all "
+        "within the call's deadline (FASTMLMD_CALL_DEADLINE_SECONDS, default 60 s); MLMD's client counts "
+        "attempts, retries forever with 0, and has no deadline",
+}
+
 
 def _store(path: Optional[Path] = None, max_num_retries: Optional[int] = None) -> metadata_store.MetadataStore:
     config = pb.ConnectionConfig()

@@ -17,6 +17,13 @@ from ml_metadata.proto import metadata_store_pb2 as pb
 
 from fastmlmd.engine.schema import SCHEMA_VERSION, VERSION_TABLE
 
+# Collected into docs/differences.md by tools/differences.py.
+DIFFERENCES_FROM_MLMD = {
+    "test_mlmd_database_is_refused_clearly":
+        "fastmlmd keeps its own SQLite schema: a database file made by MLMD is refused with a RuntimeError that "
+        "says so, and MLMD cannot open a fastmlmd file",
+}
+
 
 def _config(path: Path, mode: int = pb.SqliteMetadataSourceConfig.READWRITE_OPENCREATE) -> pb.ConnectionConfig:
     config = pb.ConnectionConfig()

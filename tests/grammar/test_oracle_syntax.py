@@ -145,15 +145,19 @@ AGREED = {
     "custom_properties.my key.string_value = 'y'": True,
 }
 
-# MLMD's parser refuses these; we parse them on purpose: a store can hold an empty property name, so a
-# filter must be able to name it. The planner refuses an empty name anywhere else (`` = 1).
+# MLMD's parser refuses these; we parse them on purpose.
+LOOSER_WHY = ("MLMD's parser refuses an empty back-quoted name; we parse it, because a store can hold an empty "
+              "property name and a filter must be able to name it (the planner refuses an empty name anywhere else)")
 LOOSER = [
     "custom_properties.``.string_value = 'y'",
     "properties.``.int_value = 1",
     "`` = 1",
 ]
 
-# ZetaSQL accepts these (spec §3.3, tier "quirk"); we reject them on purpose, with a hint.
+# ZetaSQL accepts these; we reject them on purpose, with a hint.
+STRICTER_WHY = ("ZetaSQL syntax that MLMD's parser accepts but the filter language does not need (docs/mlmd-interface.md "
+                "§3.3, tier 'quirk': comments, arithmetic, functions, subqueries, bytes literals, spaces around "
+                "property dots); we refuse it with a syntax error that says what to write instead")
 STRICTER = [
     "id = 1 -- c",
     "id = 1 /* c */",
