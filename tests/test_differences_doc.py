@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -10,6 +11,7 @@ REPO = Path(__file__).resolve().parent.parent
 def _tool() -> object:
     spec = importlib.util.spec_from_file_location("differences_tool", REPO / "tools" / "differences.py")
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules[spec.name] = module  # type: ignore[union-attr]  # dataclasses look their module up
     spec.loader.exec_module(module)  # type: ignore[union-attr]
     return module
 
