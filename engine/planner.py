@@ -7,15 +7,17 @@ name included, is a bound parameter; every identifier comes from the catalog bel
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from . import errors
+from . import filter_messages as messages
 from .catalog import ARTIFACT, CONTEXT, EXECUTION, NodeLayout, TypeKind
 from .plan_cache import PlanCache
+from .query_text import QueryText
 from ..grammar import FilterSyntaxError, ast, parse, walk
 from ..grammar.errors import render_at
+from ..grammar.names import identifier
 
 PREFIX = "Invalid `filter_query`: "
 MAX_JOINS = 60  # SQLite joins at most 64 tables in one SELECT
@@ -57,7 +59,6 @@ EXECUTION_STATES = Enum({"UNKNOWN": 0, "NEW": 1, "RUNNING": 2, "COMPLETE": 3, "F
                          "CANCELED": 6}, range(0, 7), "COMPLETE")
 EVENT_TYPES = Enum({"DECLARED_OUTPUT": 1, "DECLARED_INPUT": 2, "INPUT": 3, "OUTPUT": 4, "INTERNAL_INPUT": 5,
                     "INTERNAL_OUTPUT": 6}, range(0, 8), "INPUT")  # UNKNOWN 0 ... PENDING_OUTPUT 7
-KNOWN_BUT_UNSUPPORTED = {"ABANDONED", "REFERENCE", "PENDING_OUTPUT"}
 
 
 @dataclass(frozen=True)
@@ -144,17 +145,27 @@ VALUE_KINDS = {"int_value": Kind.INT, "double_value": Kind.DOUBLE, "string_value
 
 
 class PlanError(Exception):
-    """A query that parses but means nothing for this node kind; carries the node for the caret."""
+    """A query that parses but means nothing for this node kind; carries where to put the caret.
 
-    def __init__(self, detail: str, node: object) -> None:
+    `at` (line, column) overrides the node's own start, for a part of a path or a keyword.
+    """
+
+    def __init__(self, detail: str, node: object, at: Optional[Tuple[int, int]] = None) -> None:
         super().__init__(detail)
         self.detail = detail
-        self.line = getattr(node, "line", 0) or 1
-        self.column = getattr(node, "column", 0) or 1
+        self.line, self.column = at or (getattr(node, "line", 0) or 1, getattr(node, "column", 0) or 1)
 
 
 class TooManyJoins(PlanError):
     """One SELECT of the plan would join more tables than SQLite allows."""
+
+
+class NotACondition(PlanError):
+    """The query, or a conjunct of its top-level AND, is a value rather than a condition.
+
+    The planner splits a top-level AND into groups, so only `_compile_text`, which holds the whole query,
+    words the message (`_not_a_condition`).
+    """
 
 
 @dataclass
@@ -168,7 +179,6 @@ class _Typed:
 
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-_WORD = re.compile(r"\w+", re.ASCII)  # RE2's [[:word:]], as MLMD's rewrite regexes read the query
 
 
 def _needs_join(layout: NodeLayout, path: ast.Path) -> bool:
@@ -181,12 +191,10 @@ def _needs_join(layout: NodeLayout, path: ast.Path) -> bool:
 class _Compiler:
     """Compiles one query for one node kind; collects the joins its references need."""
 
-    def __init__(self, layout: NodeLayout, tree: ast.Node, query: str,
-                 spellings: Optional[Dict[Tuple[object, ...], str]] = None) -> None:
+    def __init__(self, layout: NodeLayout, tree: ast.Node, text: QueryText, group: Optional[ast.And] = None) -> None:
         self.layout = layout
-        self.query = query
-        # MLMD declares one column per spelling; names that differ only in case then clash.
-        self.spellings: Dict[Tuple[object, ...], str] = {} if spellings is None else spellings
+        self.text = text
+        self.group = group  # the AND that `_compile_groups` made of a group's conjuncts, if it made one
         self.fields = NODE_FIELDS[layout.kind]
         self.joined = any(_needs_join(layout, n) for n in walk(tree) if isinstance(n, ast.Path))
         self.base = "n0" if self.joined else "n"
@@ -194,7 +202,6 @@ class _Compiler:
         self.join_params: List[object] = []
         self.aliases: Dict[Tuple[object, ...], str] = {}
         self.join_sizes: Dict[Tuple[object, ...], int] = {}  # JOIN clauses per reference
-        self.lines: Optional[List[str]] = None  # the query's lines, split on first use (_line_of)
         self.pinned_events = _pinned_events(layout, tree)
 
     def _new_alias(self) -> str:
@@ -223,52 +230,45 @@ class _Compiler:
         return f"{alias}.name"
 
     # Names ---------------------------------------------------------------------------------------------------
-    def _one_spelling(self, key: Tuple[object, ...], spelling: str, path: ast.Path) -> None:
-        known = self.spellings.setdefault(key, spelling)
-        if known != spelling:
-            raise PlanError(f"Column name {spelling} is ambiguous: the query also writes it {known}; spell it the "
-                            "same way each time", path)
-
     def column(self, path: ast.Path) -> _Typed:
         parts = path.parts
         head = parts[0]
         if head in ("properties", "custom_properties") and not path.quoted[0]:
             return self._property(path)
         if "" in parts:
-            raise PlanError(f"Invalid empty identifier in {path.text}; only a property name may be empty "
-                            "(custom_properties.``.string_value)", path)
+            raise PlanError("Syntax error: Invalid empty identifier; only a property name may be empty, as in "
+                            "custom_properties.``.string_value", path, _part_at(path, parts.index("")))
         for hood in NEIGHBOURHOODS[self.layout.kind]:
             if head.startswith(hood.prefix) and len(head) > len(hood.prefix) and not path.quoted[0]:
                 return self._neighbour(path, hood)
-        if len(parts) != 1:
-            raise PlanError(self._unknown(path), path)
         spec = self.fields.get(head.lower())
         if spec is None:
-            raise PlanError(self._unknown(path), path)
+            raise PlanError(self._unknown(head), path)
+        if len(parts) != 1:
+            raise PlanError(messages.no_fields(path, 1, spec.kind), path, _part_at(path, 1))
         sql = (self._type_name(self.base, (), self.layout.kind) if head.lower() == "type"
                else f"{self.base}.{spec.column}")
         return _Typed(sql, spec.kind, enum=spec.enum, enum_rewrite=spec.enum is not None and head == head.lower(),
                       path=path)
 
-    def _unknown(self, path: ast.Path) -> str:
+    def _unknown(self, name: str) -> str:
         prefixes = ", ".join(f"{h.prefix}<alias>.<field>" for h in NEIGHBOURHOODS[self.layout.kind])
-        return (f"Unrecognized name: {path.text}; {self.layout.noun} fields are "
+        return (f"Unrecognized name: {identifier(name)}; {self.layout.noun} fields are "
                 f"{', '.join(sorted(self.fields))}, properties.<name>.<kind>_value, "
                 f"custom_properties.<name>.<kind>_value and {prefixes}")
 
     def _property(self, path: ast.Path) -> _Typed:
         parts = path.parts
-        if len(parts) != 3 or parts[2] not in VALUE_KINDS or path.quoted[2] or not path.tight:
+        if not _is_property(path):
             raise PlanError(
-                f"Unrecognized name: {parts[0]} (in {path.text}); write {parts[0]}.<name>.<kind>_value with kind "
-                "int, double, string or bool and no spaces", path)
+                f"Unrecognized name: {parts[0]}; {path.text} is not a property value: write "
+                f"{parts[0]}.<name>.<kind>_value with kind int, double, string or bool and no spaces", path)
         is_custom = parts[0] == "custom_properties"
         # MLMD lower-cases (ASCII) the property name of a query: `properties.SPAN` is `span`. It does so
         # to back-quoted names too, which leaves stored mixed-case names unreachable; we take a back-quoted
         # name literally instead, so `properties.`Span`` finds "Span". Its escapes are decoded (MLMD fails on
         # any backslash there), and it may be empty: every name a store can hold is reachable.
-        name = parts[1] if path.quoted[1] else parts[1].translate(_ASCII_LOWER)
-        self._one_spelling(("property", is_custom, name), parts[1], path)
+        name = _property_name(path)
         alias = self._join(
             ("property", is_custom, name),
             (f"JOIN {self.layout.property_table} {{a}} ON {{a}}.node_id = {{n}}.id AND {{a}}.is_custom = "
@@ -278,15 +278,20 @@ class _Compiler:
         return _Typed(f"{alias}.{parts[2]}", VALUE_KINDS[parts[2]], path=path)
 
     def _neighbour(self, path: ast.Path, hood: Neighbourhood) -> _Typed:
-        if len(path.parts) != 2:
-            raise PlanError(f"Unrecognized name: {path.text}; write {hood.prefix}<alias>.<field> with a field of "
-                            f"{', '.join(sorted(hood.fields))}", path)
+        fields = ", ".join(sorted(hood.fields))
+        if len(path.parts) == 1:
+            raise PlanError(f"Unrecognized name: {path.parts[0]}; write {path.parts[0]}.<field> with a field of "
+                            f"{fields}", path)
         alias_name, field_name = path.parts[0].lower(), path.parts[1]
-        self._one_spelling(("alias", alias_name), path.parts[0], path)
         spec = hood.fields.get(field_name.lower())
         if spec is None:
-            raise PlanError(f"Field name {field_name} does not exist in {path.parts[0]}; its fields are "
-                            f"{', '.join(sorted(hood.fields))}", path)
+            # MLMD's rewrite turns `contexts_a.properties.p.int_value` into the field `properties_p`; ours
+            # names the field as written.
+            why = "an alias offers no properties: " if field_name in ("properties", "custom_properties") else ""
+            raise PlanError(f"Field name {identifier(field_name)} does not exist in {path.parts[0]}; {why}its "
+                            f"fields are {fields}", path, _part_at(path, 1))
+        if len(path.parts) > 2:
+            raise PlanError(messages.no_fields(path, 2, spec.kind), path, _part_at(path, 2))
         alias = self._join(("alias", alias_name), hood.joins)
         if field_name.lower() == "type" and not spec.column:
             assert hood.type_kind is not None
@@ -331,15 +336,19 @@ class _Compiler:
         return isinstance(node, ast.Path) and len(node.parts) == 1 and not node.quoted[0]
 
     def _is_enum_name_slot(self, left: ast.Node, right: ast.Node) -> bool:
-        # A bare name on the right of an enum column is resolved against the enum, not as a column.
-        return self._bare_name(right) and isinstance(left, ast.Path) and right.parts[0].upper() == right.parts[0] \
-            and self._is_enum_path(left)
-
-    def _is_enum_path(self, path: ast.Path) -> bool:
-        try:
-            return self.column(path).enum is not None
-        except PlanError:
+        # A bare name on the right of an enum column is resolved against the enum, not as a column: an
+        # upper-case one always, any other where MLMD's rewrite reads it (after the column in lower case).
+        if not (isinstance(right, ast.Path) and self._bare_name(right) and isinstance(left, ast.Path)):
             return False
+        column = self._enum_column(left)
+        return column is not None and (right.parts[0].upper() == right.parts[0] or column.enum_rewrite)
+
+    def _enum_column(self, path: ast.Path) -> Optional[_Typed]:
+        try:
+            column = self.column(path)
+        except PlanError:
+            return None
+        return column if column.enum is not None else None
 
     def _node(self, node: ast.Node, done: Dict[int, _Typed]) -> _Typed:
         if isinstance(node, ast.Path):
@@ -356,28 +365,26 @@ class _Compiler:
         if isinstance(node, ast.Null):
             return _Typed("NULL", Kind.NULL)
         if isinstance(node, (ast.And, ast.Or)):
-            items = [self._predicate(done[id(item)], item) for item in node.items]
-            return _Typed(_balanced("AND" if isinstance(node, ast.And) else "OR", [i.sql for i in items]), Kind.BOOL,
-                          [p for i in items for p in i.params])
+            return self._and_or(node, [done[id(item)] for item in node.items])
         if isinstance(node, ast.Not):
-            inner = self._predicate(done[id(node.operand)], node.operand)
+            inner = done[id(node.operand)]
+            if inner.kind == Kind.NULL:
+                raise PlanError("Operands of NOT cannot be literal NULL; NOT takes a condition", node.operand)
+            if inner.kind != Kind.BOOL:
+                raise PlanError(f"No matching signature for operator NOT for argument types: {inner.kind}; NOT "
+                                "takes a condition, e.g. NOT name = 'x'", node)
             return _Typed(f"NOT ({inner.sql})", Kind.BOOL, inner.params)
         if isinstance(node, ast.Compare):
             return self._compare(node, done)
         if isinstance(node, ast.InList):
             return self._in_list(node, done)
         if isinstance(node, ast.Like):
-            operand, pattern = done[id(node.operand)], done[id(node.pattern)]
-            for side, src in ((operand, node.operand), (pattern, node.pattern)):
-                if side.kind != Kind.STRING:
-                    raise PlanError(f"No matching signature for operator LIKE for argument types: "
-                                    f"{operand.kind}, {pattern.kind} (LIKE compares strings)", src)
-            op = "NOT LIKE" if node.negated else "LIKE"
-            return _Typed(f"{operand.sql} {op} {pattern.sql}", Kind.BOOL, operand.params + pattern.params)
+            return self._like(node, done[id(node.operand)], done[id(node.pattern)])
         if isinstance(node, ast.Between):
             operand, low, high = (done[id(node.operand)], done[id(node.low)], done[id(node.high)])
-            for bound, src in ((low, node.low), (high, node.high)):
-                self._check_comparable("BETWEEN", operand, bound, src)
+            if not all(_comparable(operand, bound) for bound in (low, high)):
+                raise PlanError(messages.no_signature("BETWEEN", [operand, low, high]), node,
+                                self.text.keyword_before(node.low, "BETWEEN"))
             op = "NOT BETWEEN" if node.negated else "BETWEEN"
             return _Typed(f"{operand.sql} {op} {low.sql} AND {high.sql}", Kind.BOOL,
                           operand.params + low.params + high.params)
@@ -387,149 +394,189 @@ class _Compiler:
         if isinstance(node, ast.IsBool):
             operand = done[id(node.operand)]
             if operand.kind not in (Kind.BOOL, Kind.NULL):
-                raise PlanError(f"IS {'TRUE' if node.value else 'FALSE'} needs a boolean, got {operand.kind}",
-                                node.operand)
+                test = f"IS {'TRUE' if node.value else 'FALSE'}"
+                raise PlanError(f"No matching signature for operator {test} for argument types: {operand.kind}; "
+                                f"{test} tests a condition, e.g. (id = 1) {test}", node)
             # `x IS 1` is true or false, never NULL, as IS TRUE must be.
             return _Typed(f"({operand.sql}) IS {'NOT ' if node.negated else ''}{int(node.value)}", Kind.BOOL,
                           operand.params)
         raise PlanError(f"unsupported expression {type(node).__name__}", node)
 
-    def _predicate(self, typed: _Typed, node: ast.Node) -> _Typed:
+    def _and_or(self, node: ast.Node, items: List[_Typed]) -> _Typed:
+        # A literal NULL is a condition here (unknown), as in ZetaSQL.
+        op = "AND" if isinstance(node, ast.And) else "OR"
+        if any(item.kind not in (Kind.BOOL, Kind.NULL) for item in items):
+            if node is self.group:  # not the query's own AND: `_compile_text` words it for the whole query
+                raise NotACondition("", node)
+            raise PlanError(messages.no_signature(op, items), node)
+        return _Typed(_balanced(op, [i.sql for i in items]), Kind.BOOL, [p for i in items for p in i.params])
+
+    def _like(self, node: ast.Like, operand: _Typed, pattern: _Typed) -> _Typed:
+        for side, src in ((operand, node.operand), (pattern, node.pattern)):
+            if side.kind == Kind.NULL:
+                raise PlanError("Operands of LIKE cannot be literal NULL; to find unset values, write IS NULL", src)
+        if operand.kind != Kind.STRING or pattern.kind != Kind.STRING:
+            raise PlanError(messages.no_signature("LIKE", [operand, pattern]), node)
+        op = "NOT LIKE" if node.negated else "LIKE"
+        return _Typed(f"{operand.sql} {op} {pattern.sql}", Kind.BOOL, operand.params + pattern.params)
+
+    def predicate(self, typed: _Typed, node: ast.Node) -> _Typed:
+        """`typed`, the compiled query (or group): NotACondition unless it is a condition."""
         if typed.kind != Kind.BOOL:
-            raise PlanError(f"Given query string is not a valid boolean expression: "
-                            f"{_describe(node)} is {typed.kind}, not a condition", node)
+            raise NotACondition("", node)
         return typed
 
     def _enum_value(self, column: _Typed, name_node: ast.Node) -> int:
-        assert isinstance(name_node, ast.Path) and column.enum is not None
-        name = name_node.parts[0]
+        """The number of the enum name MLMD's rewrite read at `name_node` (any word it takes as a name)."""
+        assert column.enum is not None
+        word = name_node.parts[0] if isinstance(name_node, ast.Path) else self.text.word_at(name_node)
         names = column.enum.names
-        if name in names:
-            return names[name]
-        if name in KNOWN_BUT_UNSUPPORTED or name == "UNKNOWN":
-            raise PlanError(f"Unsupported enum value specified in the query: {name}; use one of "
-                            f"{', '.join(names)}", name_node)
-        raise PlanError(f"Unrecognized name: {name}; {_column_text(column)} takes one of {', '.join(names)}",
-                        name_node)
+        if word in names:
+            return names[word]
+        raise PlanError(messages.unsupported_enum_value(word or "", column), name_node)
 
     # MLMD's enum rewrite (spec 3.2) reads the query text: after `state =` or `state !=` it takes the next
     # word (`[[:word:]]+`) as an enum name, and in `state IN (...)` (spaced so) it takes the listed words. A
     # number it takes that way is refused; a number it does not take (`state = -2`, `STATE = 2`, `state > 2`)
     # compares as the INT64 the column is. We take numbers in lists of any length, as MLMD 1.21 does (TFX
     # 1.21's resolvers write `state IN (2, 3, 5)`).
-    def _word_after_operator(self, right: ast.Node) -> Optional[str]:
-        """The word MLMD's rewrite takes after `=` / `!=` when `right` starts right after the operator."""
-        line, col = self._line_of(right)
-        before = line[:col - 1].rstrip(" \t\r\f\v")
-        word = _WORD.match(line, col - 1) if before.endswith("=") else None
-        return word.group() if word else None
-
     def _compare(self, node: ast.Compare, done: Dict[int, _Typed]) -> _Typed:
         left = done[id(node.left)]
         op = "!=" if node.op in (ast.CompareOp.NE, ast.CompareOp.LTGT) else node.op.value
-        if id(node.right) not in done:  # an enum name slot
-            if not left.enum_rewrite or node.op not in (ast.CompareOp.EQ, ast.CompareOp.NE):
-                raise PlanError(f"Unrecognized name: {node.right.parts[0]}", node.right)  # type: ignore[union-attr]
-            value = self._enum_value(left, node.right)
-            if node.op == ast.CompareOp.EQ:
-                return _Typed(f"{left.sql} = ?", Kind.BOOL, left.params + [value])
-            # MLMD's rewrite makes `!=` also match unset values.
-            return _Typed(f"({left.sql} != ? OR {left.sql} IS NULL)", Kind.BOOL, left.params + [value] + left.params)
-        right = done[id(node.right)]
+        right = done.get(id(node.right))
+        if right is None:  # a bare name after an enum column
+            if left.enum_rewrite and node.op in (ast.CompareOp.EQ, ast.CompareOp.NE):
+                value = self._enum_value(left, node.right)
+                if node.op == ast.CompareOp.EQ:
+                    return _Typed(f"{left.sql} = ?", Kind.BOOL, left.params + [value])
+                # MLMD's rewrite makes `!=` also match unset values.
+                return _Typed(f"({left.sql} != ? OR {left.sql} IS NULL)", Kind.BOOL,
+                              left.params + [value] + left.params)
+            name = node.right.parts[0]  # type: ignore[union-attr]
+            right = self._name_not_read(node.right, messages.enum_name_not_read(name, left))
         if left.enum_rewrite and node.op in (ast.CompareOp.EQ, ast.CompareOp.NE):
-            word = self._word_after_operator(node.right)
-            if word is not None:  # `state = 2`, `state = id`: MLMD's rewrite takes it for a name it lacks
-                assert left.enum is not None
-                column = _column_text(left)
-                raise PlanError(f"Unsupported enum value specified in the query: {word}; after {column} "
-                                f"{node.op.value} write one of {', '.join(left.enum.names)}, or list numbers: "
-                                f"{left.enum.number_example(column)}", node.right)
-        if Kind.NULL in (left.kind, right.kind):
-            raise PlanError(f"Operands of {node.op.value} cannot be literal NULL; use IS NULL or IS NOT NULL", node)
-        self._check_comparable(node.op.value, left, right, node)
+            word = self.text.word_after_operator(node.right)
+            if word is not None:  # `state = 2`, `state = NULL`: MLMD's rewrite takes it for a name it lacks
+                raise PlanError(messages.unsupported_enum_value(word, left, after=node.op.value), node.right)
+        for side, src in ((left, node.left), (right, node.right)):
+            if side.kind == Kind.NULL:
+                raise PlanError(f"Operands of {node.op.value} cannot be literal NULL; use IS NULL or IS NOT NULL", src)
+        if not _comparable(left, right):
+            raise PlanError(messages.no_signature(op, [left, right]), node)
         return _Typed(f"{left.sql} {op} {right.sql}", Kind.BOOL, left.params + right.params)
 
     def _in_list(self, node: ast.InList, done: Dict[int, _Typed]) -> _Typed:
         operand = done[id(node.operand)]
         names = [item for item in node.items if id(item) not in done]
-        rewritten = operand.enum_rewrite and self._space_before_paren(node.items[0])
-        if names:
-            # MLMD rewrites enum names only in `IN (`, with a space: `state IN(LIVE)` leaves LIVE unknown.
-            if not rewritten:
-                raise PlanError(f"Unrecognized name: {names[0].parts[0]}", names[0])  # type: ignore[union-attr]
-            if len(names) != len(node.items):
-                other = next(item for item in node.items if id(item) in done)
-                assert operand.enum is not None
-                column = _column_text(operand)
-                raise PlanError(f"Unsupported enum value specified in the query: the list mixes names and other "
-                                f"values; list only names, {column} IN ({operand.enum.example}), or only numbers, "
-                                f"{operand.enum.number_example(column)}", other)
-            values = [self._enum_value(operand, item) for item in names]
-            marks = ", ".join("?" * len(values))
-            if not node.negated:
-                return _Typed(f"{operand.sql} IN ({marks})", Kind.BOOL, operand.params + values)
-            return _Typed(f"({operand.sql} NOT IN ({marks}) OR {operand.sql} IS NULL)", Kind.BOOL,
-                          operand.params + values + operand.params)
+        rewritten = operand.enum_rewrite and self.text.space_before_paren(node.items[0])
+        if names and rewritten and all(self.text.is_list_word(item, i == 0) for i, item in enumerate(node.items)):
+            return self._enum_list(node, operand)
+        for name in names:
+            # MLMD reads the names only in `IN (`, with a space, and only in a list of words: `state IN(LIVE)`
+            # and `state IN (LIVE, 'x')` leave LIVE a column, which does not exist.
+            detail = (None if operand.enum is None
+                      else messages.enum_list_not_read(name.parts[0], operand, rewritten))  # type: ignore[union-attr]
+            done[id(name)] = self._name_not_read(name, detail)
         items = [done[id(item)] for item in node.items]
-        for item, src in zip(items, node.items):
-            if item.kind == Kind.NULL:
-                continue
-            if rewritten and len(items) == 1 and isinstance(src, ast.Int):
-                self._check_enum_number(operand, src)
-            self._check_comparable("IN", operand, item, src)
+        if rewritten and len(items) == 1:
+            self._check_enum_word(operand, node.items[0])
+        if not all(_comparable(operand, item) for item in items):
+            raise PlanError(messages.no_in_signature(operand, items), node,
+                            self.text.keyword_before(node.items[0], "IN"))
         # Numbers compare as numbers: `state NOT IN (2)` leaves out unset states, as in MLMD, which only adds
         # "OR state IS NULL" for the names it rewrites.
         op = "NOT IN" if node.negated else "IN"
         return _Typed(f"{operand.sql} {op} ({', '.join(i.sql for i in items)})", Kind.BOOL,
                       operand.params + [p for i in items for p in i.params])
 
-    def _check_enum_number(self, operand: _Typed, number: ast.Int) -> None:
-        # In a one-item list, MLMD's rewrite reads a run of two or more word characters as an enum name: a
-        # number written so (`22`, `02`, `0x2`) names no value, every enum value being one digit, and is
-        # refused, as in MLMD. A one-digit or signed number it leaves alone, and that compares as a plain
-        # number (`state IN (7)` finds nothing). (Longer lists it reads or not by accident of its regex;
+    def _name_not_read(self, name: ast.Node, detail: Optional[str]) -> _Typed:
+        """A bare name where MLMD reads no enum name: a column (`STATE = ID`), or `detail` if there is none."""
+        try:
+            return self.column(name)  # type: ignore[arg-type]
+        except PlanError:
+            if detail is None:
+                raise
+            raise PlanError(detail, name) from None
+
+    def _enum_list(self, node: ast.InList, operand: _Typed) -> _Typed:
+        """`state IN (LIVE, PENDING)`: a list of words after an enum column, read as MLMD's rewrite reads it.
+
+        It refuses the first word that is not one of the names: a number, NULL, a lower-case name, a column.
+        """
+        values = [self._enum_value(operand, item) for item in node.items]
+        marks = ", ".join("?" * len(values))
+        if not node.negated:
+            return _Typed(f"{operand.sql} IN ({marks})", Kind.BOOL, operand.params + values)
+        return _Typed(f"({operand.sql} NOT IN ({marks}) OR {operand.sql} IS NULL)", Kind.BOOL,
+                      operand.params + values + operand.params)
+
+    def _check_enum_word(self, operand: _Typed, item: ast.Node) -> None:
+        # In a one-item list, MLMD's rewrite reads NULL, TRUE, FALSE and a run of two or more word characters
+        # as an enum name: such a number (`22`, `02`, `0x2`) names no value, every enum value being one digit,
+        # and is refused, as in MLMD. A one-digit or signed number it leaves alone, and that compares as a
+        # plain number (`state IN (7)` finds nothing). (Longer lists it reads or not by accident of its regex;
         # we answer every list of numbers.) Refusing by how a number is written, not by its value, keeps
         # MLMD's answers, at a cost: such texts do not share a plan by shape (see plan_cache.py).
-        line, col = self._line_of(number)
-        word = _WORD.match(line, col - 1)
-        if word is not None and len(word.group()) > 1:
-            assert operand.enum is not None
-            numbers = operand.enum.numbers
-            raise PlanError(f"Unsupported enum value specified in the query: {word.group()}; "
-                            f"{_column_text(operand)} takes the numbers {numbers.start} to {numbers.stop - 1} "
-                            f"or the names {', '.join(operand.enum.names)}", number)
-
-    def _line_of(self, node: ast.Node) -> Tuple[str, int]:
-        """The query line `node` starts on, and its 1-based column there."""
-        if self.lines is None:
-            self.lines = self.query.split("\n")  # once per compile: a long query may ask many times
-        lines = self.lines
-        line_no, col = getattr(node, "line", 0), getattr(node, "column", 0)
-        if not 1 <= line_no <= len(lines):
-            return "", 1
-        return lines[line_no - 1], max(col, 1)
-
-    def _space_before_paren(self, first_item: ast.Node) -> bool:
-        line, col = self._line_of(first_item)
-        before = line[:col - 1].rstrip(" \t")
-        return not before.endswith("(") or before[:-1][-1:] in (" ", "\t")
-
-    @staticmethod
-    def _check_comparable(op: str, left: _Typed, right: _Typed, node: object) -> None:
-        ok = left.kind == right.kind or (left.kind in NUMERIC and right.kind in NUMERIC)
-        if not ok:
-            enum_column = left if left.enum is not None else right if right.enum is not None else None
-            hint = ""
-            if enum_column is not None and enum_column.enum is not None:
-                column = _column_text(enum_column)
-                enum = enum_column.enum
-                hint = f" (write {column} = {enum.example}, or {enum.number_example(column)})"
-            raise PlanError(f"No matching signature for operator {op} for argument types: {left.kind}, "
-                            f"{right.kind}{hint}", node)
+        word = self.text.word_at(item) if isinstance(item, (ast.Int, ast.Null, ast.Bool)) else None
+        if word is not None and (len(word) > 1 or not isinstance(item, ast.Int)):
+            raise PlanError(messages.unsupported_enum_value(word, operand, numbers=True), item)
 
 
-def _column_text(column: _Typed) -> str:
-    return column.path.text if column.path is not None else "the column"
+def _comparable(left: _Typed, right: _Typed) -> bool:
+    """ZetaSQL's rule for =, <, IN and BETWEEN operands: one kind, both numbers, or a literal NULL."""
+    return (left.kind == right.kind or (left.kind in NUMERIC and right.kind in NUMERIC)
+            or Kind.NULL in (left.kind, right.kind))
+
+
+def _part_at(path: ast.Path, index: int) -> Tuple[int, int]:
+    """(line, column) of part `index` of `path`, where MLMD points for a problem with that part."""
+    return path.line or 1, path.columns[index] if index < len(path.columns) else path.column or 1
+
+
+def _is_property(path: ast.Path) -> bool:
+    """`properties.<name>.<kind>_value` (or custom_properties), as MLMD's rewrite reads one: no spaces."""
+    parts = path.parts
+    return (parts[0] in ("properties", "custom_properties") and not path.quoted[0] and len(parts) == 3
+            and parts[2] in VALUE_KINDS and not path.quoted[2] and path.tight)
+
+
+def _property_name(path: ast.Path) -> str:
+    """The property a `_is_property` path names: ASCII lower-cased unless back-quoted (see `_property`)."""
+    return path.parts[1] if path.quoted[1] else path.parts[1].translate(_ASCII_LOWER)
+
+
+def _check_spellings(layout: NodeLayout, tree: ast.Node) -> None:
+    """Refuses a query that writes one property or alias in two spellings, as MLMD does before it parses.
+
+    MLMD's rewrite declares one column per spelling (`custom_properties_tag` for `custom_properties.tag`
+    and `.TAG`); two of them clash, whatever else the query says.
+    """
+    seen: Dict[Tuple[object, ...], ast.Path] = {}
+    for path in (n for n in walk(tree) if isinstance(n, ast.Path)):
+        alias = _alias_of(layout, path) if len(path.parts) == 2 else None
+        if _is_property(path):
+            name = _property_name(path)
+            key: Tuple[object, ...] = ("property", path.parts[0], name)
+            spelling, column, at = path.parts[1], f"{path.parts[0]}_{name}", _part_at(path, 1)
+        elif alias is not None:
+            key, spelling, column, at = ("alias", alias), path.parts[0], alias, _part_at(path, 0)
+        else:
+            continue
+        first = seen.setdefault(key, path)
+        known = first.parts[1] if key[0] == "property" else first.parts[0]
+        if known != spelling:
+            raise PlanError(f"Duplicate expression column name {column}; the query writes both {first.text} and "
+                            f"{path.text}, which name the same {key[0]}: spell it the same way each time", path, at)
+
+
+def _not_a_condition(layout: NodeLayout, text: QueryText, tree: ast.Node) -> PlanError:
+    """The error for a query that is, or whose top-level AND holds, a value rather than a condition."""
+    if isinstance(tree, ast.And):  # split into groups for planning: MLMD names the kinds of all its items
+        kinds = [_Compiler(layout, item, text).compile(item) for item in tree.items]
+        return PlanError(messages.no_signature("AND", kinds), tree)
+    kind = _Compiler(layout, tree, text).compile(tree).kind
+    return PlanError(f"Given query string is not a valid boolean expression: {text.query}; it is {kind}, not a "
+                     "condition such as name = 'x'", tree)
 
 
 def _balanced(op: str, parts: List[str]) -> str:
@@ -538,12 +585,6 @@ def _balanced(op: str, parts: List[str]) -> str:
         return "(" + f" {op} ".join(parts) + ")"
     middle = len(parts) // 2
     return f"({_balanced(op, parts[:middle])} {op} {_balanced(op, parts[middle:])})"
-
-
-def _describe(node: ast.Node) -> str:
-    if isinstance(node, ast.Path):
-        return node.text
-    return type(node).__name__.lower()
 
 
 def invalid(detail: str, query: str, line: int = 1, column: int = 1) -> errors.InvalidArgumentError:
@@ -618,7 +659,7 @@ def conjunct_groups(layout: NodeLayout, tree: ast.Node) -> Tuple[List[List[ast.N
     return list(groups.values()), base
 
 
-def _pack(layout: NodeLayout, query: str, conjuncts: List[ast.Node]) -> List[List[ast.Node]]:
+def _pack(layout: NodeLayout, text: QueryText, conjuncts: List[ast.Node]) -> List[List[ast.Node]]:
     """Alias-free conjuncts in as few groups as keep each group's joins within MAX_JOINS.
 
     Raises:
@@ -627,7 +668,7 @@ def _pack(layout: NodeLayout, query: str, conjuncts: List[ast.Node]) -> List[Lis
     bins: List[List[ast.Node]] = []
     sizes: Dict[Tuple[object, ...], int] = {}
     for conjunct in conjuncts:
-        compiler = _Compiler(layout, conjunct, query)
+        compiler = _Compiler(layout, conjunct, text)
         compiler.compile(conjunct)
         merged = {**sizes, **compiler.join_sizes}
         if not bins or sum(merged.values()) > MAX_JOINS:
@@ -638,14 +679,14 @@ def _pack(layout: NodeLayout, query: str, conjuncts: List[ast.Node]) -> List[Lis
     return bins
 
 
-def _compile_groups(layout: NodeLayout, query: str, groups: List[List[ast.Node]]) -> Tuple[str, List[object]]:
-    spellings: Dict[Tuple[object, ...], str] = {}
+def _compile_groups(layout: NodeLayout, text: QueryText, groups: List[List[ast.Node]]) -> Tuple[str, List[object]]:
     parts: List[str] = []
     params: List[object] = []
     for group in groups:
-        subtree = group[0] if len(group) == 1 else ast.And(tuple(group))
-        compiler = _Compiler(layout, subtree, query, spellings)
-        typed = compiler._predicate(compiler.compile(subtree), subtree)
+        made = None if len(group) == 1 else ast.And(tuple(group))
+        subtree = made or group[0]
+        compiler = _Compiler(layout, subtree, text, made)
+        typed = compiler.predicate(compiler.compile(subtree), subtree)
         if not compiler.joined:
             parts.append(typed.sql)
             params += typed.params
@@ -662,18 +703,23 @@ def _compile_text(kind: TypeKind, query: str) -> Tuple[str, Tuple[object, ...]]:
         tree = parse(query)
     except FilterSyntaxError as exc:
         raise errors.InvalidArgumentError(PREFIX + exc.rendered) from exc
-    alias_groups, base = conjunct_groups(layout, tree)
+    text = QueryText(query)
     try:
+        _check_spellings(layout, tree)
+        alias_groups, base = conjunct_groups(layout, tree)
         try:
-            # The alias-free conjuncts go into every group: each group's join then starts from its most
-            # selective condition, wherever it is.
-            sql, params = _compile_groups(layout, query, [g + base for g in alias_groups] or [base])
-        except TooManyJoins:
-            if len(base) < 2 and not alias_groups:
-                raise
-            # SQLite's 64 tables are a limit per SELECT, and each group is a SELECT of its own: spread
-            # the alias-free conjuncts over groups of their own instead.
-            sql, params = _compile_groups(layout, query, alias_groups + _pack(layout, query, base))
+            try:
+                # The alias-free conjuncts go into every group: each group's join then starts from its most
+                # selective condition, wherever it is.
+                sql, params = _compile_groups(layout, text, [g + base for g in alias_groups] or [base])
+            except TooManyJoins:
+                if len(base) < 2 and not alias_groups:
+                    raise
+                # SQLite's 64 tables are a limit per SELECT, and each group is a SELECT of its own: spread
+                # the alias-free conjuncts over groups of their own instead.
+                sql, params = _compile_groups(layout, text, alias_groups + _pack(layout, text, base))
+        except NotACondition:
+            raise _not_a_condition(layout, text, tree) from None
     except PlanError as exc:
         raise invalid(exc.detail, query, exc.line, exc.column) from exc
     return sql, tuple(params)

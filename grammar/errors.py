@@ -1,8 +1,10 @@
 """`FilterSyntaxError`, and a failed parse described in plain words.
 
 Messages say what is wrong, where (`[at line:column]`, like MLMD's), and what would work, in words a
-user knows: "a comparison operator", not `COMP_OP`. The planner prefixes them with
-``Invalid `filter_query`: ``.
+user knows: "a comparison operator", not `COMP_OP`. They start like MLMD's: ``Syntax error: `` (after which
+ZetaSQL's parser wording is not a phrase to keep, so ours explains instead), or MLMD's own phrase where it
+has one (`OWN_PHRASES`); the position ends the line and points where MLMD's does wherever both parsers
+stop at the same token. The planner prefixes them with ``Invalid `filter_query`: ``.
 """
 from __future__ import annotations
 
@@ -16,6 +18,10 @@ if TYPE_CHECKING:
     from .lalr import Token
 
 _WHITESPACE = " \t\r\n\f\v"
+SYNTAX_ERROR = "Syntax error: "
+# Malformed inputs that MLMD reports in its own words rather than as a "Syntax error: " (its literal and
+# IS DISTINCT FROM checks): a detail starting with one of them is not prefixed.
+OWN_PHRASES = ("Invalid integer literal: ", "Invalid hex integer literal: ", "IS DISTINCT FROM is not supported")
 _CONTEXT_BEFORE = 40  # characters of the query line shown before the caret
 _CONTEXT_WIDTH = 72
 
@@ -26,7 +32,7 @@ class FilterSyntaxError(ValueError):
     Attributes:
         detail: what is wrong and what would work, without position.
         message: one line, e.g. ``Syntax error: unexpected "=="; "==" is not an operator: compare
-            with "=" [at 1:5]``.
+            with "=" [at 1:5]`` (no ``Syntax error: `` before one of MLMD's `OWN_PHRASES`).
         line, column: 1-based position of the problem.
         offset: 0-based index of the problem in `text`.
         text: the query.
@@ -41,7 +47,8 @@ class FilterSyntaxError(ValueError):
         self.offset = offset
         self.line = text.count("\n", 0, offset) + 1
         self.column = offset - line_start + 1
-        self.message = f"Syntax error: {detail} [at {self.line}:{self.column}]"
+        prefix = "" if detail.startswith(OWN_PHRASES) else SYNTAX_ERROR
+        self.message = f"{prefix}{detail} [at {self.line}:{self.column}]"
         self.rendered = f"{self.message}\n{_caret(text, line_start, offset)}"
         super().__init__(self.rendered)
 
@@ -75,7 +82,6 @@ def _width(char: str) -> int:
 
 
 # --- describing a failure -----------------------------------------------------------------------
-# --- describing a failure -----------------------------------------------------------------------
 
 _VALUE = 'a value (a column name, a string, a number, TRUE, FALSE, NULL or "(")'
 # Terminal name -> words, in the order they are listed after "expected".
@@ -105,17 +111,18 @@ _SIGN_ONLY = frozenset({"INT", "FLOAT", "SIGN"})
 _BACKQUOTED = r"`(?:[^`\\\r\n]|\\[^\r\n])*`"  # a back-quoted name, as in filter.lark
 _LAST_WORD = re.compile(rf"(?:[A-Za-z_][A-Za-z0-9_]*|{_BACKQUOTED})(?:\.(?:[A-Za-z0-9_]+|{_BACKQUOTED}))*$")
 _NUMBERISH = re.compile(r"[0-9A-Za-z_.]+")
+# The longest number literal at the start of a malformed one: where ZetaSQL's lexer stops reading it.
+_NUMBER_PREFIX = re.compile(r"0[xX][0-9A-Fa-f]+|[0-9]+\.[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?"
+                            r"|[0-9]+(?:[eE][+-]?[0-9]+)?")
 _WORD_CHAR = re.compile(r"[0-9A-Za-z_]")
 _DIGITS = frozenset("0123456789")
-_IS_BEFORE = re.compile(r"(?i)\bIS(?:\s+NOT)?$")
+_IS_BEFORE = re.compile(r"(?i)\bIS(\s+NOT)?$")
 _IN_PAREN_BEFORE = re.compile(r"(?i)\bIN\s*\($")
-_UNCLOSED_STRING = (
-    "unclosed string literal",
-    "end it with the same quote on the same line (write \\n for a line break, or use triple quotes)",
-)
+_LINE_BREAKS = "\r\n"
 
 
-def describe_failure(text: str, offset: int, token: Optional[Token], expected: Set[str]) -> Tuple[str, int]:
+def describe_failure(text: str, offset: int, token: Optional[Token], expected: Set[str],
+                     open_paren: Optional[int] = None) -> Tuple[str, int]:
     """What went wrong at `offset` of `text` and what would work, in plain words, and where to point.
 
     Args:
@@ -124,20 +131,29 @@ def describe_failure(text: str, offset: int, token: Optional[Token], expected: S
         token: the token that did not fit (type END at the end of the query), or None when no token
             could be lexed at `offset`.
         expected: the terminal names the parser would have taken at `offset`.
+        open_paren: where the expression inside the innermost unclosed "(" starts, if there is one
+            (not an IN list's).
 
     Returns:
         (detail, offset to report): usually `offset`, or the start of the construct that is not
-        supported (`IS` of `IS DISTINCT FROM`, `SELECT` of a subquery).
+        supported (`IS` of `IS DISTINCT FROM`, `SELECT` of a subquery). The end of the query is reported
+        right after its last token, as MLMD does, not after trailing whitespace.
     """
     if token is None:
         what = f"unexpected {_describe_char(text[offset])}"
     elif token.type == END:
         what = "unexpected end of query"
+        offset = len(text.rstrip(_WHITESPACE))
     else:
         what = f"unexpected {_describe_token(text, token)}"
     special = _diagnose(text, offset, token, expected)
     if special is not None:
         what, advice, offset = special
+    elif token is not None and token.type == END and open_paren is not None and "_RPAR" in expected:
+        # Point at the parenthesised expression that never ends, as MLMD does ("Parenthesized expression
+        # cannot be parsed"): with several "(" open, the caret says which one.
+        advice = f'the "(" before this is never closed: {_expected_phrase(expected)}'
+        offset = open_paren
     else:
         advice = _expected_phrase(expected)
     return (f"{what}; {advice}" if advice else what), offset
@@ -239,11 +255,20 @@ def _hint(text: str, offset: int, token: Optional[Token], expected: Set[str]) ->
                 "comparisons do not chain: write a = b AND b = c, or parenthesise one side")
     if char == "(" and last and last_word not in _KEYWORDS and "LPAR" not in expected:
         return f'unexpected "(" after {_quoted(last.group())}', "function calls are not supported"
+    if token is not None and last_word == "NOT" and expected and expected <= _INFIX_AFTER_NOT:
+        # `x NOT NULL`: after a value NOT only opens NOT LIKE / IN / BETWEEN; MLMD points at the NOT too.
+        found = "the end of the query" if token.type == END else _describe_token(text, token)
+        advice = f"after a value, NOT must be followed by LIKE, IN or BETWEEN, not by {found}"
+        if token.type == "NULL":
+            advice += "; to test for NULL, write IS NOT NULL"
+        return "unexpected keyword NOT", advice, base + last.start()  # type: ignore[union-attr]
     if word == "DISTINCT":
         is_keyword = _IS_BEFORE.search(before)
         if is_keyword:
-            return ("IS [NOT] DISTINCT FROM is not supported",
-                    "compare with = or != and test NULL separately (x = 1 OR x IS NULL)", base + is_keyword.start())
+            # MLMD points at IS, or at DISTINCT after IS NOT.
+            return ("IS DISTINCT FROM is not supported",
+                    "compare with = or != and test NULL separately (x = 1 OR x IS NULL)",
+                    offset if is_keyword.group(1) else base + is_keyword.start())
     if word == "ESCAPE":
         return ("LIKE has no ESCAPE clause",
                 'a pattern matches "%" for any run of characters and "_" for any one character')
@@ -257,24 +282,64 @@ def _hint(text: str, offset: int, token: Optional[Token], expected: Set[str]) ->
         return None
     # No token could be lexed here at all.
     if char == "`" or rest.startswith(".`"):
-        return ("unclosed back-quoted name",
-                "end it with a backquote on the same line (inside, write \\` for a backquote, \\\\ for a "
-                "backslash and \\n for a line break)")
-    if char == "." and (text[offset - 1:offset].isspace() or rest[1:2].isspace()):
-        return 'unexpected "."', "write a path without spaces around its dots: properties.span.int_value"
+        return _unclosed_name(text, offset + (char == "."))
     if char in ("'", '"'):
         raw_prefix = text[offset - 1:offset] in ("r", "R") and not _WORD_CHAR.match(text[offset - 2:offset - 1])
-        return (*_UNCLOSED_STRING, offset - 1 if raw_prefix else offset)
+        return _unclosed_string(text, offset, raw_prefix)
     if char in _DIGITS or (char == "." and rest[1:2] in _DIGITS):
+        # ZetaSQL reads the longest number it can and stops at the first character after it: point there.
         malformed = _NUMBERISH.match(rest)
+        number = _NUMBER_PREFIX.match(text, offset)
         return (f"malformed number {_quoted(malformed.group() if malformed else char)}",
-                "a number is like 1, 1.5, .5, 1e3 or 0x1F, and needs a space or an operator after it")
+                "a number is like 1, 1.5, .5, 1e3 or 0x1F, and needs a space or an operator after it",
+                number.end() if number else offset)
+    if char == "." and (text[offset - 1:offset].isspace() or rest[1:2].isspace()):
+        return 'unexpected "."', "write a path without spaces around its dots: properties.span.int_value"
     if char.isspace():
         return f"unexpected {_describe_char(char)}", "separate words with ASCII spaces, tabs or line breaks"
     if char.isalpha():
         return (f"unexpected {_describe_char(char)}",
                 'a name without backquotes is ASCII letters, digits and "_"; back-quote any other name, '
                 "e.g. custom_properties.`café`.string_value")
+    return None
+
+
+def _unclosed_name(text: str, quote: int) -> Tuple[str, str, int]:
+    """A back-quoted name opened at `quote` that does not end on its line."""
+    escaped_break = _escaped_line_break(text, quote + 1)
+    if escaped_break is not None:
+        return ("illegal escaped newline in a back-quoted name",
+                "a name cannot go on to the next line: write \\n for a line break", escaped_break)
+    return ("unclosed back-quoted name",
+            "end it with a backquote on the same line (inside, write \\` for a backquote, \\\\ for a "
+            "backslash and \\n for a line break)", quote)
+
+
+def _unclosed_string(text: str, quote: int, raw_prefix: bool) -> Tuple[str, str, int]:
+    """A string literal opened at `quote` (after an r/R when `raw_prefix`) that does not end."""
+    start = quote - 1 if raw_prefix else quote
+    kind = "raw string literal" if raw_prefix else "string literal"
+    delimiter = text[quote:quote + 3]
+    if delimiter in ("'''", '"""'):
+        return f"unclosed triple-quoted {kind}", f"end it with {delimiter}", start
+    escaped_break = None if raw_prefix else _escaped_line_break(text, quote + 1)
+    if escaped_break is not None:
+        return ("illegal escaped newline",
+                "a backslash cannot carry a string on to the next line: write \\n for a line break, or use "
+                "triple quotes", escaped_break)
+    return (f"unclosed {kind}",
+            "end it with the same quote on the same line (write \\n for a line break, or use triple quotes)", start)
+
+
+def _escaped_line_break(text: str, start: int) -> Optional[int]:
+    """Where a backslash right before a line break stands in the rest of the line from `start`, if one does."""
+    i = start
+    while i < len(text) and text[i] not in _LINE_BREAKS:
+        if text[i] == "\\":
+            if text[i + 1:i + 2] in ("\r", "\n"):
+                return i
+            i += 1
+        i += 1
     return None
 
 

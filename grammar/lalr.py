@@ -12,7 +12,7 @@ one builder on the popped values, so 5,000 nested parentheses only grow two list
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from lark.parsers.lalr_analysis import Shift
 
@@ -112,6 +112,17 @@ class Runtime:
     def states_before(self, text: str, offset: int) -> List[int]:
         """The state stack after the tokens that end before `offset`, without building values."""
         return self._run(text, offset, False)
+
+    def lex(self, text: str, stop: int) -> Iterator[Tuple[str, int, int]]:
+        """(terminal, start, end) of each token that starts before `stop`, until one cannot be lexed (for errors)."""
+        pos = 0
+        while True:
+            found = self.scanner.match(text, pos)
+            kind = found.lastgroup if found is not None else None
+            if found is None or kind is None or found.start(kind) >= stop:
+                return
+            yield kind, found.start(kind), found.end(kind)
+            pos = found.end(kind)
 
     def acceptable(self, stack: Sequence[int]) -> Set[str]:
         """The terminals (and END) that the parser would take next in `stack`."""

@@ -9,14 +9,14 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Tuple, Union
+from typing import TYPE_CHECKING, Any, Iterable, List, Optional, Tuple, Union
 
 from lark import Lark, Transformer, v_args
 from lark.exceptions import UnexpectedInput
 
 from . import ast
 from .errors import FilterSyntaxError, describe_failure
-from .lalr import ParseFailure, Runtime
+from .lalr import END, ParseFailure, Runtime
 
 if TYPE_CHECKING:
     from .ast import Node
@@ -67,8 +67,26 @@ def parse_uncached(text: str) -> Node:
         raise FilterSyntaxError(exc.message, text, exc.offset) from None
     except ParseFailure as failure:
         expected = runtime.acceptable(runtime.states_before(text, failure.offset))
-        detail, offset = describe_failure(text, failure.offset, failure.token, expected)
+        at_end = failure.token is not None and failure.token.type == END
+        detail, offset = describe_failure(text, failure.offset, failure.token, expected,
+                                          _open_paren(runtime, text, failure.offset) if at_end else None)
         raise FilterSyntaxError(detail, text, offset) from None
+
+
+def _open_paren(runtime: Runtime, text: str, stop: int) -> Optional[int]:
+    """Where the expression inside the innermost "(" still open at `stop` starts; None for an IN list's "("."""
+    opened: List[Tuple[int, bool]] = []  # (offset after "(", is an IN list)
+    previous = ""
+    for kind, start, end in runtime.lex(text, stop):
+        if kind == "LPAR":
+            opened.append((end, previous == "_IN"))
+        elif kind == "_RPAR" and opened:
+            opened.pop()
+        previous = kind
+    if not opened or opened[-1][1]:
+        return None
+    after = opened[-1][0]
+    return len(text) - len(text[after:].lstrip(_WHITESPACE)) if after < len(text) else after
 
 
 def reference_parse(text: str) -> Node:
@@ -303,9 +321,11 @@ class _ToAst(Transformer):
             magnitude = int(digits) if len(digits) <= 21 else _INT_MAX + 1
         value = -magnitude if negative else magnitude
         if not _INT_MIN <= value <= _INT_MAX:
+            # MLMD's words, with the literal as its lexer reads it: signs folded in, spaces dropped.
+            kind = "hex integer" if text[:2] in ("0x", "0X") else "integer"
             raise _TokenError(
-                f"integer literal {'-' if negative else ''}{_clip(text)} is out of range; integers go from "
-                f"{_INT_MIN} to {_INT_MAX} (write a float such as 1e20 for larger numbers)",
+                f"Invalid {kind} literal: {'-' if negative else ''}{_clip(text, 200)}; it is out of range: "
+                f"integers go from {_INT_MIN} to {_INT_MAX} (write a float such as 1e20 for larger numbers)",
                 tokens[0].start_pos)
         return ast.Int(value, tokens[0].line, tokens[0].column)
 

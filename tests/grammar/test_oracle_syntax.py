@@ -4,7 +4,9 @@
 literal" or "IS DISTINCT FROM is not supported". Whatever MLMD accepts, or refuses only after parsing
 ("Unrecognized name", "No matching signature", ...), must parse here: the planner takes it from there.
 The queries run in ONE subprocess of the oracle interpreter ($FASTMLMD_ORACLE_PYTHON, by default
-<repo>/.venv-oracle/bin/python); without it every row is skipped and says why.
+<repo>/.venv-oracle/bin/python); without it every row is skipped and says why. Every query then also goes
+through our store, and its error (or its answer) is compared with MLMD's by the message audit
+(tests/api/message_audit.py): same class, our message starting with MLMD's stable phrase, same position.
 """
 from __future__ import annotations
 
@@ -13,9 +15,10 @@ import json
 import os
 import subprocess
 from pathlib import Path
-from typing import Dict, Tuple
+from typing import Dict, List, Tuple
 
 import pytest
+from message_audit import check_row
 
 from fastmlmd.grammar import FilterSyntaxError, parse
 
@@ -145,19 +148,19 @@ AGREED = {
     "custom_properties.my key.string_value = 'y'": True,
 }
 
-# MLMD's parser refuses these; we parse them on purpose.
-LOOSER_WHY = ("MLMD's parser refuses an empty back-quoted name; we parse it, because a store can hold an empty "
-              "property name and a filter must be able to name it (the planner refuses an empty name anywhere else)")
+# MLMD's parser refuses these; we parse them on purpose: a store can hold an empty property name, so a
+# filter must be able to name it. The planner refuses an empty name anywhere else (`` = 1).
+LOOSER_WHY = ("GoogleSQL refuses an empty back-quoted name, but a store can hold an empty property name: we "
+               "parse it, and refuse it (as a syntax error too) only where it cannot be a property name")
 LOOSER = [
     "custom_properties.``.string_value = 'y'",
     "properties.``.int_value = 1",
     "`` = 1",
 ]
 
-# ZetaSQL accepts these; we reject them on purpose, with a hint.
-STRICTER_WHY = ("ZetaSQL syntax that MLMD's parser accepts but the filter language does not need (docs/mlmd-interface.md "
-                "§3.3, tier 'quirk': comments, arithmetic, functions, subqueries, bytes literals, spaces around "
-                "property dots); we refuse it with a syntax error that says what to write instead")
+# ZetaSQL accepts these (docs/mlmd-interface.md §3.3, tier "quirk"); we reject them on purpose, with a hint.
+STRICTER_WHY = ("ZetaSQL parses it (comments, arithmetic, functions, subqueries, a spaced path, BYTES); we refuse "
+                 "it as a syntax error that says what is not supported")
 STRICTER = [
     "id = 1 -- c",
     "id = 1 /* c */",
@@ -239,3 +242,60 @@ def test_stricter_than_mlmd(query: str) -> None:
 def test_looser_than_mlmd(query: str) -> None:
     assert _malformed_for_mlmd(query)
     assert not _malformed_for_us(query)
+
+
+# --- the message audit ----------------------------------------------------------------------------------
+
+# Queries whose messages (or outcomes) differ from MLMD's on purpose, besides STRICTER and LOOSER.
+DELIBERATE = {
+    "custom_properties.`a b\\x41`.string_value = 'x'":
+        "a back-quoted name takes the escapes of a string literal (GoogleSQL): we decode them and answer; "
+        "MLMD's property rewrite fails on any backslash ('Query cannot be rewritten successfully')",
+}
+# Queries whose messages start like MLMD's but point elsewhere, on purpose.
+POSITION_DIFFERS = {
+    "id = --1": "ZetaSQL reads `--` as a comment that runs to the end and reports the end of the query; we do "
+                "not take comments, and point at the `--`",
+    "custom_properties.`a\nb`.string_value = 'y'":
+        "MLMD's property rewrite reads the back-quoted name across the line break and edits the text before "
+        "ZetaSQL lexes it, which then reports 1:1; ours points at the backquote that is not closed, as ZetaSQL "
+        "does for `custom_properties.`abc` (1:19)",
+}
+
+
+@functools.lru_cache(maxsize=None)
+def _our_store() -> object:
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
+
+    config = metadata_store_pb2.ConnectionConfig()
+    config.fake_database.SetInParent()
+    return metadata_store.MetadataStore(config)
+
+
+def _our_errors(query: str) -> List[List[str]]:
+    from ml_metadata.metadata_store import metadata_store
+
+    try:
+        _our_store().get_artifacts(list_options=metadata_store.ListOptions(filter_query=query))  # type: ignore
+    except Exception as exc:  # every error class is compared
+        return [[type(exc).__name__, str(getattr(exc, "message", exc))]]
+    return []
+
+
+_WHY = {**{q: STRICTER_WHY for q in STRICTER}, **{q: LOOSER_WHY for q in LOOSER}}
+
+
+@pytest.mark.parametrize("query", [pytest.param(q, id=repr(q)) for q in [*AGREED, *STRICTER, *LOOSER]])
+def test_message_starts_like_mlmds(query: str) -> None:
+    why, results = _oracle()
+    if why:
+        pytest.skip(why)
+    kind, message = results[query]
+    theirs = [] if kind == "ok" else [[kind, message]]
+    check_row(query, theirs, _our_errors(query), DELIBERATE, POSITION_DIFFERS, _WHY.get(query, ""))
+
+
+def test_listed_queries_are_in_the_tables() -> None:
+    listed = set(DELIBERATE) | set(POSITION_DIFFERS)
+    assert listed <= set(AGREED), f"listed queries that are not AGREED rows: {listed - set(AGREED)}"

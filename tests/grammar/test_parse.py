@@ -15,7 +15,7 @@ from fastmlmd.grammar import FilterSyntaxError, ast, children, parse, parse_unca
 from fastmlmd.grammar.ast import (
     And, Between, Bool, Compare, CompareOp, Float, InList, Int, IsBool, IsNull, Like, Not, Null, Or, Path, String,
 )
-from fastmlmd.grammar.errors import render_at
+from fastmlmd.grammar.errors import OWN_PHRASES, SYNTAX_ERROR, render_at
 
 # `fastmlmd.grammar.parse` is also the name of the function, so reach the module through sys.modules.
 _parse_module = sys.modules["fastmlmd.grammar.parse"]
@@ -331,7 +331,8 @@ def test_path_part_columns() -> None:
         pytest.param("id IN (SELECT 1)", 8, "subqueries are not supported", id="subquery"),
         pytest.param("id = (SELECT MAX(id) FROM t)", 7, "subqueries are not supported", id="scalar-subquery"),
         pytest.param("id IS DISTINCT FROM 1", 4, "DISTINCT FROM is not supported", id="is-distinct-from"),
-        pytest.param("id IS NOT DISTINCT FROM 1", 4, "DISTINCT FROM is not supported",
+        # MLMD points at IS, or at DISTINCT after IS NOT.
+        pytest.param("id IS NOT DISTINCT FROM 1", 11, "DISTINCT FROM is not supported",
                      id="is-not-distinct-from"),
         pytest.param("name LIKE 'a!%' ESCAPE '!'", 17, "no ESCAPE clause", id="escape"),
         pytest.param("id IN ()", 8, "IN () has no values", id="empty-in"),
@@ -341,9 +342,16 @@ def test_path_part_columns() -> None:
         pytest.param(" \t\r\n ", 1, "the query is empty", id="whitespace-only"),
         # Unfinished or misplaced pieces.
         pytest.param("id =", 5, "unexpected end of query; expected a value", id="missing-right"),
+        # The end of the query is where its last token ends, as in MLMD, not past trailing whitespace.
+        pytest.param("id = ", 5, "unexpected end of query; expected a value", id="missing-right-then-space"),
         pytest.param("id = 1 AND", 11, "expected NOT or a value", id="dangling-and"),
         pytest.param("NOT", 4, "expected NOT or a value", id="lone-not"),
-        pytest.param("(id = 1", 8, 'expected AND, OR or ")"', id="unclosed-parenthesis"),
+        # An unclosed "(": the caret goes under the expression it opens, as MLMD's does.
+        pytest.param("(id = 1", 2, 'the "(" before this is never closed: expected AND, OR or ")"',
+                     id="unclosed-parenthesis"),
+        pytest.param("(id = 1 AND (name = 'x'", 14, 'the "(" before this is never closed', id="inner-unclosed"),
+        pytest.param("((id = 1) AND (name = 'x')", 2, 'the "(" before this is never closed', id="outer-unclosed"),
+        pytest.param("id IN (1, 2", 12, 'expected "," or ")"', id="unclosed-in-list"),
         pytest.param("id = 1)", 7, "expected AND, OR or the end of the query", id="extra-parenthesis"),
         pytest.param("()", 2, '"()" holds nothing', id="empty-parentheses"),
         pytest.param("id IN (1,)", 10, 'remove the last ","', id="trailing-comma"),
@@ -354,7 +362,8 @@ def test_path_part_columns() -> None:
         pytest.param("id = 1 = 2", 8, "comparisons do not chain", id="chained-comparison"),
         pytest.param("x IS 1", 6, "expected NOT, NULL, TRUE or FALSE", id="is-number"),
         pytest.param("x IS NOT x", 10, "expected NULL, TRUE or FALSE", id="is-not-name"),
-        pytest.param("x NOT NULL", 7, "expected LIKE, IN or BETWEEN", id="not-null-without-is"),
+        pytest.param("x NOT NULL", 3, "to test for NULL, write IS NOT NULL", id="not-null-without-is"),
+        pytest.param("x NOT 1", 3, "NOT must be followed by LIKE, IN or BETWEEN", id="not-before-a-value"),
         pytest.param("x BETWEEN 1", 12, "expected AND", id="between-without-and"),
         pytest.param("x BETWEEN 1 OR 2", 13, "expected AND", id="between-with-or"),
         pytest.param("id = NOT TRUE", 6, "expected a value", id="not-as-operand"),
@@ -367,8 +376,11 @@ def test_path_part_columns() -> None:
         pytest.param("name = 'abc", 8, "unclosed string literal", id="unclosed-string"),
         pytest.param("name = 'abc\\'", 8, "unclosed string literal", id="escaped-closing-quote"),
         pytest.param("name = 'a\nb'", 8, "unclosed string literal", id="newline-in-string"),
-        pytest.param("name = r'a\\'", 8, "unclosed string literal", id="unclosed-raw-string"),
-        pytest.param("name = '''abc''", 8, "unclosed string literal", id="unclosed-triple"),
+        pytest.param("name = r'a\\'", 8, "unclosed raw string literal", id="unclosed-raw-string"),
+        pytest.param("name = '''abc''", 8, "unclosed triple-quoted string literal; end it with '''",
+                     id="unclosed-triple"),
+        pytest.param('name = r"""abc', 8, "unclosed triple-quoted raw string literal", id="unclosed-raw-triple"),
+        pytest.param("name = 'a\\\nb'", 10, "illegal escaped newline", id="escaped-line-break"),
         pytest.param(r"name = 'a\qb'", 10, r"illegal escape sequence \q", id="unknown-escape"),
         pytest.param(r"name = 'a\N'", 10, r"illegal escape sequence \N", id="uppercase-n"),
         pytest.param(r"name = 'a\x4'", 10, r"\x takes exactly 2 hex digits", id="short-hex"),
@@ -378,13 +390,17 @@ def test_path_part_columns() -> None:
         pytest.param(r"name = 'a\uD800'", 10, "not a Unicode character", id="surrogate-escape"),
         pytest.param(r"name = 'a\U00110000'", 10, "not a Unicode character", id="escape-past-unicode"),
         pytest.param(r"name = 'ok' OR name = 'a\z'", 25, r"illegal escape sequence \z", id="escape-in-second"),
-        pytest.param("id = 1e", 6, 'malformed number "1e"', id="exponent-without-digits"),
-        pytest.param("id=1AND id=1", 4, 'malformed number "1AND"', id="number-touching-keyword"),
-        pytest.param("id = 1.5.5", 6, "malformed number", id="two-dots"),
-        pytest.param("id = 0x", 6, "malformed number", id="hex-without-digits"),
+        # A malformed number: the caret goes where the longest number in it ends, as MLMD's does.
+        pytest.param("id = 1e", 7, 'malformed number "1e"', id="exponent-without-digits"),
+        pytest.param("id=1AND id=1", 5, 'malformed number "1AND"', id="number-touching-keyword"),
+        pytest.param("id = 1.5.5", 9, "malformed number", id="two-dots"),
+        pytest.param("id = .5.5", 8, "malformed number", id="two-dots-without-leading-digit"),
+        pytest.param("id = 0x", 7, "malformed number", id="hex-without-digits"),
         pytest.param("id = 99999999999999999999", 6, "out of range", id="int-too-big"),
         pytest.param("id = -9223372036854775809", 6, "out of range", id="int-too-small"),
         pytest.param("id = " + "9" * 5000, 6, "out of range", id="int-with-5000-digits"),
+        pytest.param("id = - 0x1FFFFFFFFFFFFFFFFF", 6, "Invalid hex integer literal: -0x1FFFFFFFFFFFFFFFFF",
+                     id="hex-too-big"),
         # Names.
         pytest.param(r"custom_properties.`a\qb`.string_value = 'y'", 21,
                      r"illegal escape sequence \q in a back-quoted name", id="unknown-escape-in-name"),
@@ -392,13 +408,17 @@ def test_path_part_columns() -> None:
                      id="short-hex-in-name"),
         pytest.param(r"`\uDFFF` = 1", 2, "not a Unicode character", id="surrogate-escape-in-name"),
         pytest.param(r"`\477` = 1", 2, "octal escape is 3 digits", id="octal-over-377-in-name"),
-        pytest.param(r"custom_properties.`a\`.string_value = 'y'", 18, "unclosed back-quoted name",
+        # The caret goes under the backquote that opens an unclosed name, as ZetaSQL's does.
+        pytest.param(r"custom_properties.`a\`.string_value = 'y'", 19, "unclosed back-quoted name",
                      id="backslash-escapes-the-closing-backquote"),
-        pytest.param("`a\\\nb` = 1", 1, "unclosed back-quoted name", id="escaped-line-break-in-name"),
-        pytest.param("custom_properties.`abc.string_value = 'y'", 18, "unclosed back-quoted name",
+        pytest.param("`a\\\nb` = 1", 3, "illegal escaped newline in a back-quoted name",
+                     id="escaped-line-break-in-name"),
+        pytest.param("custom_properties.`abc.string_value = 'y'", 19, "unclosed back-quoted name",
                      id="unclosed-backquote-in-path"),
+        pytest.param("id = 1 AND custom_properties.`abc.string_value = 'y'", 30, "unclosed back-quoted name",
+                     id="unclosed-backquote-in-later-path"),
         pytest.param("`name = 'x'", 1, "unclosed back-quoted name", id="unclosed-backquote"),
-        pytest.param("custom_properties.`a\nb`.string_value = 'y'", 18, "unclosed back-quoted name",
+        pytest.param("custom_properties.`a\nb`.string_value = 'y'", 19, "unclosed back-quoted name",
                      id="line-break-in-backquotes"),
         pytest.param("properties . span . int_value = 1", 12, "without spaces around its dots", id="spaced-dots"),
         pytest.param("é = 1", 1, "back-quote any other name", id="non-ascii-name"),
@@ -590,7 +610,7 @@ def _assert_parses_or_fails_cleanly(text: str) -> None:
     try:
         node = parse_uncached(text)
     except FilterSyntaxError as error:
-        assert error.message.startswith("Syntax error: ")
+        assert error.message.startswith((SYNTAX_ERROR, *OWN_PHRASES))
         assert error.message.endswith(f"[at {error.line}:{error.column}]")
         assert 0 <= error.offset <= len(text)
         assert error.rendered.count("\n") == 2
