@@ -6,7 +6,8 @@ The differences are facts of the tests, stated once, where they are checked; thi
 * table rows (tests/{api,filters,lineage}/scenarios_*.py) marked `oracle=False, why=...` (we answer otherwise,
   MLMD's answer is not compared) or `ours=..., ours_why=...` (MLMD's answer is compared, ours differs);
 * the hostile-argument sweep's `DIFFERENCES` (tests/api/test_hostile_sweep.py);
-* the message audit's `DELIBERATE` rows and `STABLE` rules (tests/api/test_error_messages.py);
+* the message audit's `STABLE` rules (tests/api/message_audit.py), and the `DELIBERATE` (message) and
+  `POSITION_DIFFERS` (`[at line:column]`) rows of each test that audits messages;
 * the grammar's `LOOSER` and `STRICTER` queries (tests/grammar/test_oracle_syntax.py);
 * `DIFFERENCES_FROM_MLMD = {test function: why}` in any other test module, for a difference that one test
   pins without a table.
@@ -78,19 +79,28 @@ def hostile_sweep() -> Iterator[Difference]:
     yield from _grouped("tests/api/test_hostile_sweep.py", pairs)
 
 
+# The tests that audit error messages against MLMD's, by folder.
+MESSAGE_AUDITS = (("api", "test_error_messages"), ("filters", "test_filters_against_oracle"),
+                  ("grammar", "test_oracle_syntax"))
+
+
 def message_audit() -> Iterator[Difference]:
-    module = _import(TESTS / "api", "test_error_messages")
-    pairs = [(why, row) for row, why in module.DELIBERATE.items()]  # type: ignore[attr-defined]
-    pairs += [(f"Message tails: {rule.why}", f"STABLE `{rule.pattern}`")
-              for rule in module.STABLE]  # type: ignore[attr-defined]
-    yield from _grouped("tests/api/test_error_messages.py", pairs)
+    rules = _import(TESTS / "api", "message_audit")
+    yield from _grouped("tests/api/message_audit.py", [
+        (f"Only the start of MLMD's message is kept: {rule.why}", rule.pattern)
+        for rule in rules.STABLE])  # type: ignore[attr-defined]
+    for folder, stem in MESSAGE_AUDITS:
+        module = _import(TESTS / folder, stem)
+        pairs = [(f"Message: {why}", row) for row, why in getattr(module, "DELIBERATE", {}).items()]
+        pairs += [(f"Position: {why}", row) for row, why in getattr(module, "POSITION_DIFFERS", {}).items()]
+        yield from _grouped(f"tests/{folder}/{stem}.py", pairs)
 
 
 def grammar() -> Iterator[Difference]:
     module = _import(TESTS / "grammar", "test_oracle_syntax")
     pairs = [(module.LOOSER_WHY, q) for q in module.LOOSER]  # type: ignore[attr-defined]
     pairs += [(module.STRICTER_WHY, q) for q in module.STRICTER]  # type: ignore[attr-defined]
-    yield from _grouped("tests/grammar/test_oracle_syntax.py", [(why, f"`{q!r}`") for why, q in pairs])
+    yield from _grouped("tests/grammar/test_oracle_syntax.py", pairs)
 
 
 def single_tests() -> Iterator[Difference]:
@@ -108,6 +118,12 @@ SOURCES = (table_rows, hostile_sweep, message_audit, grammar, single_tests)
 
 def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
+
+
+def _code(text: str) -> str:
+    """`text` as a Markdown code span; a line break or other unprintable character is shown escaped."""
+    shown = text if text.isprintable() else repr(text)
+    return f"`` {shown} ``" if "`" in shown else f"`{shown}`"
 
 
 def render(differences: Sequence[Difference]) -> str:
@@ -128,7 +144,7 @@ def render(differences: Sequence[Difference]) -> str:
         "|---|---|---|",
     ]
     for number, difference in enumerate(differences, 1):
-        pins = ", ".join(f"`{p}`" if not p.startswith(("`", "STABLE")) else p for p in difference.pinned_by)
+        pins = ", ".join(_code(p) for p in difference.pinned_by)
         lines.append(f"| {number} | {_cell(difference.why)} | `{difference.source}`: {_cell(pins)} |")
     return "\n".join(lines) + "\n"
 
