@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Callable, Hashable, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, Hashable, List, Optional, Sequence, Tuple, Union
 
 from . import errors
 from ..grammar.shape import Literal, Shape, literal_shape
@@ -92,7 +92,8 @@ class PlanCache:
             return NOT_SHARED  # the new values did not land where the old ones were
         if other_sql != sql or len(other_params) != len(params):
             return NOT_SHARED
-        slot_of_other = {(type(other), other): index for index, other in enumerate(others)}  # all distinct
+        slot_of_other: Dict[Tuple[type, object], int] = {
+            (type(other), other): index for index, other in enumerate(others)}  # all distinct
         fillers: List[Filler] = []
         for mine, theirs in zip(params, other_params):
             if type(mine) is type(theirs) and mine == theirs:

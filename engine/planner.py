@@ -612,6 +612,7 @@ def _pinned_events(layout: NodeLayout, tree: ast.Node) -> Set[str]:
     if not hoods:
         return pinned
     for conjunct in (tree.items if isinstance(tree, ast.And) else (tree,)):
+        values: Tuple[ast.Node, ...]
         if isinstance(conjunct, ast.Compare) and conjunct.op == ast.CompareOp.EQ:
             path, values = conjunct.left, (conjunct.right,)
         elif isinstance(conjunct, ast.InList) and not conjunct.negated:

@@ -35,7 +35,7 @@ class CompareOp(str, enum.Enum):
 
 
 def _pos() -> int:
-    return field(default=0, compare=False, repr=False)  # type: ignore[return-value]
+    return field(default=0, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -152,6 +152,7 @@ class Runtime:
         pos, line, line_start = 0, 1, 0
         while True:
             found = match(text, pos)  # whitespace, then one token or nothing
+            assert found is not None  # the scanner's pattern also matches the empty string
             kind = found.lastgroup
             if kind is None:
                 start = found.end()
@@ -229,7 +230,7 @@ def _builder(rule: Rule, transformer: object) -> Tuple[bool, Optional[Callable[.
     children inline (call True) or through a function that first drops and splices (call False).
     """
     symbols = rule.expansion
-    kept = [i for i, s in enumerate(symbols) if not (s.is_term and s.filter_out)]
+    kept = [i for i, s in enumerate(symbols) if not (s.is_term and s.filter_out)]  # type: ignore[attr-defined]
     spliced = [i for i in kept if not symbols[i].is_term and symbols[i].name.startswith("_")]
     name = rule.alias or rule.origin.name
     inline = name.startswith("_")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Iterable, List, Optional, Tuple, Type, Union
 
 from lark import Lark, Transformer, v_args
 from lark.exceptions import UnexpectedInput
@@ -96,7 +96,7 @@ def reference_parse(text: str) -> Node:
     """
     _check_text(text)
     try:
-        return _unwrap(_lark(with_transformer=True).parse(text))
+        return _unwrap(_lark(with_transformer=True).parse(text))  # type: ignore[arg-type]  # the transformer's
     except _TokenError as exc:
         raise FilterSyntaxError(exc.message, text, exc.offset) from None
     except UnexpectedInput as exc:
@@ -228,12 +228,12 @@ def _start(item: Any) -> Tuple[int, int]:
     return item.line, item.column
 
 
-def _flatten(kind: type, items: Iterable[_Item]) -> Tuple[Node, ...]:
-    flat = []
+def _flatten(kind: Type[Union[ast.Or, ast.And]], items: Iterable[_Item]) -> Tuple[Node, ...]:
+    flat: List[Node] = []
     for item in items:
         node = _unwrap(item)
-        if isinstance(node, kind):
-            flat.extend(node.items)  # type: ignore[attr-defined]
+        if isinstance(node, (ast.Or, ast.And)) and isinstance(node, kind):
+            flat.extend(node.items)
         else:
             flat.append(node)
     return tuple(flat)

@@ -79,6 +79,7 @@ def literal_shape(text: str) -> Optional[Shape]:
         if token is None:
             return None  # an unclosed quote or the like: the parser will explain
         kind = token.lastgroup
+        assert kind is not None  # every alternative of _TOKENS is a named group
         if kind == "verbatim":
             return None  # the rest would have to be scanned as a raw or triple-quoted string
         if kind != "other":
