@@ -8,7 +8,7 @@ Node ids travel to SQLite as one JSON array parameter (`json_each`), so a fronti
 one statement. Python only keeps the visited and ending id sets, which are part of the answer anyway.
 
 The rules are those of MLMD 1.17.1's `RDBMSMetadataAccessObject::QueryLineageSubgraph` and
-`QueryLineageGraph`, which decide which events a walk returns (spec 2.10):
+`QueryLineageGraph`, which decide which events a walk returns (docs/mlmd-interface.md §2.10):
 
 * an event from a frontier node to a node not seen before is kept, and that node joins the next frontier;
 * an event to an ending node is kept only with `include_ending_nodes`; ending nodes are never expanded;
@@ -33,7 +33,7 @@ from .reads import ORDER_COLUMNS, PageAfter, listing_sql
 # MLMD's kQueryLineageSubgraphMaxNumHops: an unset or larger max_num_hops means this.
 SUBGRAPH_MAX_HOPS = 100
 # MLMD asks for at most 100 starting nodes but lists them with its "one more row" query, so 101 come back
-# (spec 2.9, the +1 defect; checked against ml-metadata 1.17.1).
+# (docs/mlmd-interface.md §2.9, the +1 defect; checked against ml-metadata 1.17.1).
 SUBGRAPH_SEED_LIMIT = 101
 # GetLineageGraph's default max_num_hops (MLMD's kMaxDistance), used when unset or negative.
 GRAPH_DEFAULT_HOPS = 20

@@ -1,6 +1,6 @@
 """The filter-query planner: the grammar's AST -> one parameterised SQL condition over our schema.
 
-It reproduces MLMD's semantics (spec 3.2): every distinct reference (the type, a property, a
+It reproduces MLMD's semantics (docs/mlmd-interface.md §3.2): every distinct reference (the type, a property, a
 neighbourhood alias) is one INNER JOIN, so each alias means "some linked row" and a node lacking a
 referenced neighbour or property never matches, whatever the boolean position. Every value, property
 name included, is a bound parameter; every identifier comes from the catalog below.
@@ -38,9 +38,9 @@ NUMERIC = (Kind.INT, Kind.DOUBLE)
 
 @dataclass(frozen=True)
 class Enum:
-    """An enum column's names a filter may use (spec 3.5), and the numbers its proto enum defines.
+    """An enum column's names a filter may use (docs/mlmd-interface.md §3.5), and the numbers its proto enum defines.
 
-    MLMD's analyser types an enum column as INT64 and rewrites names to numbers before it (spec 3.2): so
+    MLMD's analyser types an enum column as INT64 and rewrites names to numbers before it (docs/mlmd-interface.md §3.2): so
     `state > 1` or `state IN (2, 3)` compare numbers, and only some names are accepted (ABANDONED, REFERENCE,
     UNKNOWN and PENDING_OUTPUT events are refused by MLMD, and so by us), while every number is a value.
     """
@@ -435,7 +435,7 @@ class _Compiler:
             return names[word]
         raise PlanError(messages.unsupported_enum_value(word or "", column), name_node)
 
-    # MLMD's enum rewrite (spec 3.2) reads the query text: after `state =` or `state !=` it takes the next
+    # MLMD's enum rewrite (docs/mlmd-interface.md §3.2) reads the query text: after `state =` or `state !=` it takes the next
     # word (`[[:word:]]+`) as an enum name, and in `state IN (...)` (spaced so) it takes the listed words. A
     # number it takes that way is refused; a number it does not take (`state = -2`, `STATE = 2`, `state > 2`)
     # compares as the INT64 the column is. We take numbers in lists of any length, as MLMD 1.21 does (TFX

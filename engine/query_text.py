@@ -1,7 +1,7 @@
 """The text of a filter query, read where the planner needs more than the AST keeps.
 
-MLMD rewrites enum names with regexes over the query text before ZetaSQL parses it (spec 3.2 of
-/work/shared/spec/mlmd-interface.md): after `state =` it takes the next word as a name, and in `state IN (`
+MLMD rewrites enum names with regexes over the query text before ZetaSQL parses it (docs/mlmd-interface.md
+§3.2): after `state =` it takes the next word as a name, and in `state IN (`
 (spaced so) the listed words. And ZetaSQL's messages point at keywords the AST drops (the IN of an IN list,
 the BETWEEN of a range). `QueryText` answers both kinds of question from the text and a node's 1-based
 (line, column).

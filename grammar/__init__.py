@@ -1,4 +1,4 @@
-"""The filter query language of MLMD list options: text in, AST out (spec §3.3).
+"""The filter query language of MLMD list options: text in, AST out (docs/mlmd-interface.md §3.3).
 
 Knows nothing of SQL, the schema or protobuf: `parse` checks form only, and the planner in
 `fastmlmd.engine` resolves names and meaning.

@@ -270,9 +270,5 @@ def _builder(rule: Rule, transformer: object) -> Tuple[bool, Optional[Callable[.
     return False, build
 
 
-def _first(children: List[Any]) -> Any:
-    return children[0]
-
-
 def _same(children: List[Any]) -> List[Any]:
     return children

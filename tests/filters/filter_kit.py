@@ -21,7 +21,7 @@ import filter_store
 PREFIX = "Invalid `filter_query`: "
 # What every rejected query answers, here and (nearly always) in MLMD.
 INVALID = ["error", "InvalidArgumentError", PREFIX]
-# MLMD's answer when its analyser accepts a query whose SQL then fails (spec 3.7); class only.
+# MLMD's answer when its analyser accepts a query whose SQL then fails (docs/mlmd-interface.md §3.7); class only.
 INTERNAL = ["error", "InternalError"]
 MLMD_INVALID = ["error", "InvalidArgumentError"]
 

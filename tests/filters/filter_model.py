@@ -4,7 +4,7 @@ Used by test_filter_hypothesis.py (a `random.Random` drawn by hypothesis, on our
 scenarios_filter_model.py (seeded, run in both interpreters so the oracle checks the model itself). Imports only
 `ml_metadata` (through scenario_kit) and the standard library.
 
-The model (spec 3.2): every distinct reference -- `properties.p` / `custom_properties.p` (by name),
+The model (docs/mlmd-interface.md §3.2): every distinct reference -- `properties.p` / `custom_properties.p` (by name),
 `contexts_X`, `events_X`, `artifacts_X`, `executions_X`, `parent_contexts_X`, `child_contexts_X`
 (by alias) -- is an inner join, so a node is selected when *some* choice of one row per reference
 makes the expression TRUE under SQL's three-valued logic. Enum `!=` / `NOT IN` also match NULL;

@@ -1,4 +1,4 @@
-"""Injection corpus: hostile text through every place a query carries user text (spec 3, STYLE 3).
+"""Injection corpus: hostile text through every place a query carries user text (docs/mlmd-interface.md §3, STYLE 3).
 
 Each payload is stored as a node's name, uri and string property, as a custom property *name*, and
 as the name of a context and an execution (injection_store()). Each row queries one channel for

@@ -1,4 +1,4 @@
-"""Filter queries (spec 3): one row per query, on the store described in filter_store.py.
+"""Filter queries (docs/mlmd-interface.md §3): one row per query, on the store described in filter_store.py.
 
 Each row: case id, node kind, query, expected ids (in API order) or INVALID; `scope=` runs the query
 through get_<kind>s_by_context(scope); `options=` adds ListOptions fields; `timed=True` fills
@@ -341,7 +341,7 @@ ENUMS = [
         "artifacts_a.state = LIVE AND executions_b.last_known_state = COMPLETE", [1, 3]),
 ]
 
-# Enum columns are INT64 to MLMD's analyser; its name rewrite (spec 3.2) reads the word after `=` / `!=`
+# Enum columns are INT64 to MLMD's analyser; its name rewrite (docs/mlmd-interface.md §3.2) reads the word after `=` / `!=`
 # and the words of a spaced `IN (...)` list as names. TFX 1.21 filters with numbers in lists
 # (`state IN (2, 3, 5)`), which MLMD 1.21 takes; 1.17.1 refuses those lists its rewrite reads.
 INT_LIST_WHY = ("MLMD 1.17.1's name rewrite reads this list of numbers as names and refuses it; "
@@ -530,11 +530,11 @@ def kinds(case_id, query, expected, **kw):
 
 
 # A reference joins the property row by name; `<kind>_value` reads that row's column of that kind, which
-# is NULL when the row holds another kind (spec 3.2). MLMD's schema also stores a struct there: as the
+# is NULL when the row holds another kind (docs/mlmd-interface.md §3.2). MLMD's schema also stores a struct there: as the
 # text "mlmd-struct::" + base64 of the serialized Struct, in string_value.
 STRUCT_TEXT_WHY = ("MLMD stores a struct value as the text 'mlmd-struct::<base64>' in its string_value "
                    "column, so string_value filters see that encoding; a struct is not a string to us "
-                   "(spec 3.6: struct values cannot be filtered), so its string_value is NULL")
+                   "(docs/mlmd-interface.md §3.6: struct values cannot be filtered), so its string_value is NULL")
 VALUE_KINDS = [
     kinds("prop-kind-string-gt-across-types", "properties.span.string_value > 'a_b'", [3]),
     kinds("prop-kind-string-null-across-types", "properties.span.string_value IS NULL", [1, 2, 5, 8]),
@@ -1015,7 +1015,7 @@ LIMITS = [
         INVALID, store=filter_store.props100, oracle=False, why=ONE_CONDITION_WHY, mlmd=INTERNAL),
 ]
 
-ZETASQL_WHY = "ZetaSQL-only syntax (spec 3.3 'not required'); we refuse it"
+ZETASQL_WHY = "ZetaSQL-only syntax (docs/mlmd-interface.md §3.3 'not required'); we refuse it"
 ZETASQL = [
     row("zeta-comment-dash", A, "name = 'ds1' -- comment", INVALID, oracle=False,
         why=ZETASQL_WHY, mlmd=[1]),
@@ -1048,7 +1048,7 @@ ZETASQL = [
     row("zeta-triple-quoted-string", A, "name = '''ds1'''", [1]),
 ]
 
-GAP_WHY = ("MLMD's analyser accepts the field but its SQL has no such column (spec 3.7, 5.15): "
+GAP_WHY = ("MLMD's analyser accepts the field but its SQL has no such column (docs/mlmd-interface.md §3.7, §5.15): "
            "InternalError; we answer what the query asks for")
 GAPS = [
     row("gap-artifacts-external_id", C, "artifacts_a.external_id = 'ext-m1'",
@@ -1068,7 +1068,7 @@ GAPS = [
         [1], oracle=False, why=GAP_WHY, mlmd=INTERNAL),
 ]
 
-CONTEXT_BUG_WHY = ("MLMD's enum rewrite breaks the dotted name on contexts (spec 3.5): syntax "
+CONTEXT_BUG_WHY = ("MLMD's enum rewrite breaks the dotted name on contexts (docs/mlmd-interface.md §3.5): syntax "
                    "error; we return the ids the query asks for")
 DUPLICATE_ENUM_WHY = ("MLMD rejects a query that repeats an enum predicate's name ('Query cannot "
                       "be rewritten successfully'); we answer what the query asks for")

@@ -312,7 +312,7 @@ def test_path_part_columns() -> None:
 @pytest.mark.parametrize(
     ("query", "column", "says"),
     [
-        # The rejections the spec lists.
+        # The rejections docs/mlmd-interface.md §3.3 lists.
         pytest.param("id = 1;", 7, "single expression", id="semicolon"),
         pytest.param("id == 1", 5, '"==" is not an operator', id="double-equals"),
         pytest.param("id = 1 -- c", 8, "comments are not supported", id="dash-comment"),

@@ -14,7 +14,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from scenario_kit import Json, artifact, context, event, execution, new_store, pb
 
-# Event types that point from the artifact to the execution (spec 1.3); the rest point the other way.
+# Event types that point from the artifact to the execution (docs/mlmd-interface.md §1.3); the rest point the other way.
 INPUT_LIKE = frozenset({"DECLARED_INPUT", "INPUT", "INTERNAL_INPUT"})
 PLAIN = {"INPUT", "OUTPUT"}
 
@@ -128,5 +128,5 @@ def walk(s: Any, opts: Any, mask: Optional[Iterable[str]] = None) -> Json:
         return ["error", type(exc).__name__, str(getattr(exc, "message", exc))]
 
 
-# The example of spec 2.10: a0->e0; a1,a3->e1; a3->e3->a4,a5; a2,a4->e2 (numbered from 1 here: aN+1, eN+1).
+# The example of docs/mlmd-interface.md §2.10: a0->e0; a1,a3->e1; a3->e3->a4,a5; a2,a4->e2 (numbered from 1 here: aN+1, eN+1).
 SPEC_EXAMPLE = "a1>e1 a2>e2 a4>e2 a4>e4 e4>a5 e4>a6 a3>e3 a5>e3"

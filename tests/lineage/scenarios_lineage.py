@@ -1,4 +1,4 @@
-"""get_lineage_subgraph on hand-built graphs with known answers (spec 2.10, 5.14).
+"""get_lineage_subgraph on hand-built graphs with known answers (docs/mlmd-interface.md §2.10, §5.14).
 
 Every row runs on our package (test_lineage.py) and on ml-metadata 1.17.1 (test_lineage_oracle.py); the
 expected values were confirmed against the real library. Graphs are written as edge text (lineage_kit.py):
@@ -17,7 +17,8 @@ from scenario_kit import show  # noqa: E402
 
 FILTER_ERROR = "Invalid `filter_query`: "
 
-# The spec's example, numbered from 1 (spec a0..a5, e0..e3 are a1..a6, e1..e4 here), seeded at spec a4 = a5:
+# The example of docs/mlmd-interface.md §2.10, numbered from 1 (its a0..a5, e0..e3 are a1..a6, e1..e4 here),
+# seeded at its a4 = a5:
 #   a1>e1;  a2,a4>e2;  a4>e4>a5,a6;  a3,a5>e3
 SPEC_CONTEXTS = {"c1": ["a5", "e4"], "c2": ["a1"], "c3": ["e3", "a6"]}
 
@@ -105,7 +106,7 @@ def with_filter_query(opts: object) -> Json:
 
 
 CASES = [
-    # -- the example of spec 2.10 -------------------------------------------------------------------
+    # -- the example of docs/mlmd-interface.md §2.10 -------------------------------------------------------------------
     Case("spec-0-hops", lambda: spec(hops=0), {
         "artifacts": ["a5"], "contexts": ["c1"], "attributions": ["c1-a5"], "artifact_types": ["A"],
         "context_types": ["C"]}),

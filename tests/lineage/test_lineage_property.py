@@ -4,7 +4,7 @@ Two references, written with dicts and sets only:
 
 * `bfs_distances`: textbook BFS. With no ending nodes and every event followed, the walk must return exactly
   the nodes within `max_num_hops` of a seed and every event between them.
-* `mlmd_walk` / `mlmd_graph_walk`: MLMD's hop-by-hop rules (spec 2.10 and engine/lineage.py's docstring)
+* `mlmd_walk` / `mlmd_graph_walk`: MLMD's hop-by-hop rules (docs/mlmd-interface.md §2.10 and engine/lineage.py's docstring)
   one node set at a time, for every option: directions, ending nodes, boundaries, node caps, event order.
 """
 from __future__ import annotations
