@@ -4,6 +4,10 @@ The schema is built for fast materialisation: every node row carries its message
 (`body`), so reads never assemble nodes field by field; the columns and the property tables exist for
 lookups and filters, and every lookup the API or the filter planner makes is an index seek.
 Built-in types, node ids and the property encoding are described in engine/catalog.py.
+
+No store is ever ANALYZEd: without statistics SQLite plans from the schema and the SQL alone, so every store,
+new or old, small or large, runs the plans tests/test_filter_plans.py certifies. Where SQLite's guess would be
+wrong, the planner fixes the choice in the SQL it writes (`+column` keeps an index from driving a join).
 """
 from __future__ import annotations
 
