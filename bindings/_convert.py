@@ -270,6 +270,11 @@ def lineage_graph(result: lineage.LineageResult, types_of: Callable[[TypeKind], 
             target.extend(types_of(kind).all_user_types())
         elif type_ids:
             target.extend(types_of(kind).by_ids(type_ids))
+            if kind == TypeKind.ARTIFACT:
+                # MLMD's subgraph takes its artifact types from its artifacts-and-types read, which leaves
+                # base_type unset (see types.without_derived_fields); its other types keep it.
+                for artifact_type in target:
+                    artifact_type.ClearField("base_type")
     graph.attributions.extend(pb.Attribution(context_id=c, artifact_id=a) for c, a in result.attributions)
     graph.associations.extend(pb.Association(context_id=c, execution_id=e) for c, e in result.associations)
     return graph

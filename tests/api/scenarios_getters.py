@@ -11,10 +11,12 @@ from scenario_kit import (
     catch,
     context,
     context_type,
+    event,
     execution,
     execution_type,
     ids,
     new_store,
+    pb,
     show,
     store_with_types,
 )
@@ -88,6 +90,20 @@ def artifacts_and_types_shape_and_order() -> Json:
     s.put_artifacts([artifact(t) for t in (a, z, a, m)])
     arts, types = s.get_artifacts_and_types_by_artifact_ids([4, 3, 2, 1, 2, 99])
     return [[[x.id, x.type_id] for x in arts], show(types)]
+
+
+def lineage_types_shape() -> Json:
+    """A lineage subgraph's types: its artifact types lose base_type as above; execution types keep it."""
+    s = new_store()
+    a = s.put_artifact_type(artifact_type("D", base_type="DATASET", external_id="xa"))
+    e = s.put_execution_type(execution_type("T", base_type="TRAIN", external_id="xe"))
+    [artifact_id] = s.put_artifacts([artifact(a)])
+    [execution_id] = s.put_executions([execution(e)])
+    s.put_events([event(artifact_id, execution_id, "INPUT")])
+    options = pb.LineageSubgraphQueryOptions(max_num_hops=1)
+    options.starting_artifacts.filter_query = f"id = {artifact_id}"
+    graph = s.get_lineage_subgraph(options)
+    return [show(graph.artifact_types), show(graph.execution_types)]
 
 
 def artifacts_and_types_unknown_ids() -> Json:
@@ -230,6 +246,9 @@ CASES = [
         [[1, 12], [2, 10], [3, 12], [4, 11]],
         [{"id": 12, "name": "A"}, {"id": 10, "name": "Z", "external_id": "z"},
          {"id": 11, "name": "M", "version": "v2", "description": "d", "properties": {"p": "INT"}}]]),
+    Case("lineage-types-shape", lineage_types_shape, [
+        [{"id": 10, "name": "D", "external_id": "xa"}],
+        [{"id": 11, "name": "T", "external_id": "xe", "base_type": "TRAIN"}]]),
     Case("artifacts-and-types-unknown-ids", artifacts_and_types_unknown_ids, [[], []]),
     Case("artifacts-and-types-empty-input", artifacts_and_types_empty_input, [[], []]),
     Case("artifacts-by-type", artifacts_by_type, [1, 2, 3]),

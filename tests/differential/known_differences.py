@@ -55,15 +55,6 @@ FOUND = "found by the random run (tests/differential), not decided yet"
 
 KNOWN = [
     Difference(
-        "type-lists-fill-base-type",
-        "get_*_types_by_external_ids and get_artifacts_and_types_by_artifact_ids (so also a lineage "
-        "subgraph's artifact_types) fill base_type, which MLMD leaves unset, and may order types otherwise",
-        "issue 9, 'Differences from MLMD nobody chose', first item (to be decided)",
-        p.normalised_away(p.without_base_type),
-        [_type("artifact", "Data", base_type="DATASET"), _nodes("artifact", {"type_id": 10}),
-         call("get_artifacts_and_types_by_artifact_ids", [1])],
-        leaves_stores_alike=True, normalise=p.without_base_type),
-    Difference(
         "filter-on-struct-as-string-value",
         "a filter on a property's string_value (compare, IS [NOT] NULL) where some nodes hold that property "
         "as a struct: MLMD keeps structs in its string_value column and sees them, ours does not",
