@@ -103,7 +103,7 @@ def lineage_types_shape() -> Json:
     options = pb.LineageSubgraphQueryOptions(max_num_hops=1)
     options.starting_artifacts.filter_query = f"id = {artifact_id}"
     graph = s.get_lineage_subgraph(options)
-    return [show(graph.artifact_types), show(graph.execution_types)]
+    return [show(list(graph.artifact_types)), show(list(graph.execution_types))]
 
 
 def artifacts_and_types_unknown_ids() -> Json:
