@@ -4,7 +4,9 @@ A call (one engine method run for one API call) gets a deadline, `FASTMLMD_CALL_
 its start (default 60). Inside it:
 
 * an attempt that finds another connection holding the store's write lock waits for it, with short
-  randomised sleeps (Database.run), for at most the call's remaining time;
+  randomised sleeps (Database.run), for at most the deadline (counted from when the first attempt begins
+  to wait: the few microseconds of work before it are not worth a clock read and a context variable on
+  every call; from the first retry on, the call's own end applies);
 * an attempt that ends in AbortedError is run again after a jittered, growing pause, at most
   `max_num_retries` times (retries, not attempts: 0 means a single attempt), while time remains.
 
@@ -81,15 +83,17 @@ class RetryPolicy:
         A call made inside another (a nested run) keeps the outer call's deadline when that is sooner.
         """
         start = time.monotonic()
+        try:
+            return attempt()  # the common case: no wait, so no deadline to publish (see the module's docstring)
+        except errors.AbortedError as exc:
+            aborted = exc
         end = start + self.deadline_seconds
         outer = _call_end.get()
         if outer is not None and outer < end:
             end = outer
         token = _call_end.set(end)
         try:
-            return attempt()
-        except errors.AbortedError as exc:
-            return self._retry(attempt, exc, start, end)
+            return self._retry(attempt, aborted, start, end)
         finally:
             _call_end.reset(token)
 
