@@ -14,8 +14,7 @@ was held only for a while within the call (its holder let it go again, so the wr
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
-from typing import AbstractSet, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
+from typing import AbstractSet, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 from . import errors
 from .catalog import NodeLayout
@@ -25,19 +24,21 @@ from .sqlutil import chunks, placeholders
 Key = Tuple[object, ...]
 
 
-def keys_of(type_id: int, name: Optional[str], external_id: Optional[str]) -> FrozenSet[Key]:
-    """The unique keys a node with these fields holds; an unset name or external_id holds none ("" is a value)."""
-    keys: Set[Key] = set()
-    if external_id is not None:
-        keys.add(("external_id", external_id))
-    if name is not None:
-        keys.add(("name", type_id, name))
-    return frozenset(keys)
+def keys_of(type_id: int, name: Optional[str], external_id: Optional[str]) -> Tuple[Key, ...]:
+    """The unique keys a node with these fields holds; an unset name or external_id holds none ("" is a value).
+
+    external_id first: a fixed order, in which a record taking both is reported for its external_id.
+    """
+    if external_id is None:
+        return () if name is None else (("name", type_id, name),)
+    return (("external_id", external_id),) if name is None else (("external_id", external_id), ("name", type_id, name))
 
 
-@dataclass(frozen=True)
-class Take:
-    """Element `position` of the call made node `node_id` hold `key` (it did not before)."""
+class Take(NamedTuple):
+    """Element `position` of the call made node `node_id` hold `key` (it did not before).
+
+    The ledger keeps its takes as plain tuples of these fields (cheaper on every insert); `Take(*t)` names them.
+    """
 
     position: int
     key: Key
@@ -65,47 +66,57 @@ def clash_error(layout: NodeLayout, take: Take, holder: str) -> errors.StatusErr
 class KeyLedger:
     """Who holds each unique key among the nodes one call writes, as its elements take effect in list order."""
 
-    def __init__(self, layout: NodeLayout, held: Iterable[Tuple[int, FrozenSet[Key]]]) -> None:
-        """`held`: (node id, keys) of each stored node the call updates, as stored before the call."""
+    def __init__(self, layout: NodeLayout) -> None:
         self.layout = layout
-        self.takes: List[Take] = []
+        self.takes: List[Tuple[int, Key, int, bool]] = []  # each a Take's fields, in order
+        # Whether a key taken in the call was let go again: the written rows will not show that take.
+        self.held_for_a_while = False
         self._holder: Dict[Key, int] = {}
         self._new: Dict[int, int] = {}  # node id -> position, for the nodes this call inserts
-        for node_id, keys in held:
-            self.hold(node_id, keys)
 
     def holder(self, key: Key) -> Optional[int]:
         """The node of the call holding `key` now, if one does."""
         return self._holder.get(key)
 
-    def hold(self, node_id: int, keys: FrozenSet[Key]) -> None:
-        """A stored node joins the call (found by its external_id) with the keys it holds."""
+    def hold(self, node_id: int, keys: Tuple[Key, ...]) -> None:
+        """A stored node joins the call with the keys it holds before the call."""
         for key in keys:
             self._holder[key] = node_id
 
-    def move(self, position: int, node_id: int, before: FrozenSet[Key], after: FrozenSet[Key],
-             is_insert: bool) -> None:
+    def insert(self, position: int, node_id: int, keys: Tuple[Key, ...]) -> None:
+        """Element `position` inserts node `node_id`, which takes `keys`.
+
+        Raises:
+          AlreadyExistsError: another node of the call holds one of them.
+        """
+        self._new[node_id] = position
+        holders = self._holder
+        for key in keys:  # the hot path of every insert: plain tuples, no Take until a clash
+            if key in holders:
+                raise clash_error(self.layout, Take(position, key, node_id, True), self._describe(holders[key]))
+            holders[key] = node_id
+            self.takes.append((position, key, node_id, True))
+
+    def update(self, position: int, node_id: int, before: Tuple[Key, ...], after: Tuple[Key, ...]) -> None:
         """Element `position` takes node `node_id` from holding `before` to holding `after`.
 
         Raises:
-          AlreadyExistsError / InternalError: another node of the call holds a key it takes.
+          InternalError: another node of the call holds a key it takes.
         """
-        if is_insert:
-            self._new[node_id] = position
-        for key in before - after:
-            if self._holder.get(key) == node_id:
+        if before == after:
+            return
+        for key in before:
+            if key not in after and self._holder.get(key) == node_id:
                 del self._holder[key]
-        for key in sorted(after - before, key=repr):  # external_id before name: a fixed order, as MLMD's is
-            take = Take(position, key, node_id, is_insert)
+                self.held_for_a_while = self.held_for_a_while or any(t[1] == key for t in self.takes)
+        for key in after:
+            if key in before:
+                continue
             holder = self._holder.get(key)
             if holder is not None and holder != node_id:
-                raise clash_error(self.layout, take, self._describe(holder))
+                raise clash_error(self.layout, Take(position, key, node_id, False), self._describe(holder))
             self._holder[key] = node_id
-            self.takes.append(take)
-
-    def held_for_a_while(self) -> bool:
-        """Whether some key was taken in the call and let go again: the written rows will not show that take."""
-        return any(self._holder.get(take.key) != take.node_id for take in self.takes)
+            self.takes.append((position, key, node_id, False))
 
     def _describe(self, node_id: int) -> str:
         position = self._new.get(node_id)
@@ -114,12 +125,12 @@ class KeyLedger:
         return f"{self.layout.noun} {node_id}"
 
 
-def first_stored_clash(cur: sqlite3.Cursor, layout: NodeLayout, takes: Iterable[Take],
+def first_stored_clash(cur: sqlite3.Cursor, layout: NodeLayout, takes: Iterable[Tuple[int, Key, int, bool]],
                        touched: AbstractSet[int]) -> Optional[errors.StatusError]:
     """The error of the earliest take whose key a stored node outside `touched` (the call's nodes) holds."""
-    takes = list(takes)
-    external_ids = sorted({str(t.key[1]) for t in takes if t.key[0] == "external_id"})
-    names = sorted({str(t.key[2]) for t in takes if t.key[0] == "name"})
+    named = sorted((Take(*t) for t in takes), key=lambda t: t.position)
+    external_ids = sorted({str(t.key[1]) for t in named if t.key[0] == "external_id"})
+    names = sorted({str(t.key[2]) for t in named if t.key[0] == "name"})
     holders: Dict[Key, int] = {}
     for batch in chunks(external_ids):
         for node_id, external_id in cur.execute(
@@ -131,7 +142,7 @@ def first_stored_clash(cur: sqlite3.Cursor, layout: NodeLayout, takes: Iterable[
                 f"SELECT id, type_id, name FROM {layout.table} WHERE name IN ({placeholders(batch)})", batch):
             if node_id not in touched:
                 holders[("name", type_id, name)] = node_id
-    for take in sorted(takes, key=lambda t: t.position):
+    for take in named:
         if take.key in holders:
             return clash_error(layout, take, f"{layout.noun} {holders[take.key]}")
     return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from . import errors, rowcore
 from .catalog import NodeLayout, PropertyType, TypeKind
@@ -156,7 +156,7 @@ def check_types(cur: sqlite3.Cursor, layout: NodeLayout, records: Sequence[NodeR
         _validate_properties(layout, rec, types[rec.type_id])
 
 
-def _node_keys(node: StoredNode) -> FrozenSet[Key]:
+def _node_keys(node: StoredNode) -> Tuple[Key, ...]:
     return keys_of(node.type_id, node.name, node.external_id)
 
 
@@ -211,24 +211,29 @@ class _Batch:
     def __init__(self, cur: sqlite3.Cursor, layout: NodeLayout, records: Sequence[NodeRecord], type_cache: TypeCache,
                  now: int) -> None:
         self.cur, self.layout, self.type_cache, self.now = cur, layout, type_cache, now
-        self.originals = load_stored(cur, layout, [rec.id for rec in records if rec.id is not None])
+        updates = [rec.id for rec in records if rec.id is not None]
+        self.originals = load_stored(cur, layout, updates) if updates else {}
         self.types = _types_for(cur, type_cache, records, self.originals)
         self.next_id = 0
-        if any(rec.id is None for rec in records):
+        if len(updates) < len(records):
             self.next_id = cur.execute(f"SELECT ifnull(max(id), 0) + 1 FROM {layout.table}").fetchone()[0]
         self.current = dict(self.originals)  # every node of the call, as the records so far leave it
         # Ids of the nodes the call creates, and of the stored ones it changes, in order (dicts as ordered sets).
         self.created: Dict[int, None] = {}
         self.changed: Dict[int, None] = {}
-        self.ledger = KeyLedger(layout, ((node.id, _node_keys(node)) for node in self.originals.values()))
+        self.ledger = KeyLedger(layout)
+        for node in self.originals.values():
+            self.ledger.hold(node.id, _node_keys(node))
 
     def insert(self, position: int, rec: NodeRecord) -> int:
-        node = _new_node(self.layout, rec, self.types, self.next_id, self.now)
-        self.ledger.move(position, node.id, frozenset(), _node_keys(node), is_insert=True)
-        self.current[node.id] = node
-        self.created[node.id] = None
+        node_id = self.next_id
+        node = _new_node(self.layout, rec, self.types, node_id, self.now)
+        if rec.name is not None or rec.external_id is not None:
+            self.ledger.insert(position, node_id, keys_of(node.type_id, rec.name, rec.external_id))
+        self.current[node_id] = node
+        self.created[node_id] = None
         self.next_id += 1
-        return node.id
+        return node_id
 
     def update(self, position: int, node_id: int, rec: NodeRecord, mask_paths: Sequence[str],
                force_update_time: bool) -> None:
@@ -239,7 +244,7 @@ class _Batch:
         node = _updated_node(self.layout, rec, old, node_type, mask_paths)
         if force_update_time or not _is_noop(self.layout, rec, old, node, node_type, mask_paths):
             node.update_time = max(self.now, old.update_time)
-            self.ledger.move(position, node_id, _node_keys(old), _node_keys(node), is_insert=False)
+            self.ledger.update(position, node_id, _node_keys(old), _node_keys(node))
             self.current[node_id] = node
             if node_id not in self.created:
                 self.changed[node_id] = None
@@ -262,11 +267,11 @@ class _Batch:
     def stored_clash(self, before: Optional[int] = None) -> Optional[errors.StatusError]:
         """The first clash (of the records before position `before`, or of all) with a stored node outside the
         call; looked up only when the order matters, as the UNIQUE indexes find the others when written."""
-        takes = [t for t in self.ledger.takes if before is None or t.position < before]
+        takes = [t for t in self.ledger.takes if before is None or t[0] < before]
         return first_stored_clash(self.cur, self.layout, takes, set(self.current)) if takes else None
 
     def write(self) -> None:
-        if self.ledger.held_for_a_while():  # the written rows will not show that clash: look for it now
+        if self.ledger.held_for_a_while:  # the written rows will not show that clash: look for it now
             clash = self.stored_clash()
             if clash is not None:
                 raise clash
@@ -296,7 +301,7 @@ def _new_node(layout: NodeLayout, rec: NodeRecord, types: Dict[int, TypeRecord],
     return StoredNode(
         id=node_id, type_id=rec.type_id, uri=(rec.uri or "") if layout.f_uri else None, state=rec.state,
         name=rec.name, external_id=rec.external_id, create_time=now, update_time=now,
-        properties=dict(rec.properties), custom_properties=dict(rec.custom_properties))
+        properties=rec.properties, custom_properties=rec.custom_properties)  # nothing changes them in place
 
 
 def _updated_node(layout: NodeLayout, rec: NodeRecord, old: StoredNode, node_type: TypeRecord,
@@ -415,14 +420,18 @@ def _write_inserts(cur: sqlite3.Cursor, layout: NodeLayout, created: List[Stored
     if not created:
         return
     cols = _columns(layout) + ["body"]
-    cur.executemany(f"INSERT INTO {layout.table} ({', '.join(cols)}) VALUES ({placeholders(cols)})",
-                    [_column_values(layout, node) + (_body(layout, node, types[node.type_id].name or ""),)
-                     for node in created])
+    fields, encode, property_rows = wire_fields(layout), rowcore.encode_node, rowcore.property_rows
     rows: List[tuple] = []
-    for node in created:
-        rows += rowcore.property_rows(node.id, 0, node.properties)
-        rows += rowcore.property_rows(node.id, 1, node.custom_properties)
-    cur.executemany(_PROPERTY_INSERT.format(table=layout.property_table), rows)
+    properties: List[tuple] = []
+    for n in created:  # a new node's row: its columns, then its body (one loop: this is every insert's path)
+        body = encode(fields, n.id, n.type_id, n.uri, n.state, n.name, types[n.type_id].name or "", n.create_time,
+                      n.update_time, n.external_id, n.properties, n.custom_properties)
+        rows.append(_row_values(layout, n.id, n.type_id, n.uri, n.state, n.name, n.external_id, n.create_time,
+                                n.update_time) + (body,))
+        properties += property_rows(n.id, 0, n.properties)
+        properties += property_rows(n.id, 1, n.custom_properties)
+    cur.executemany(f"INSERT INTO {layout.table} ({', '.join(cols)}) VALUES ({placeholders(cols)})", rows)
+    cur.executemany(_PROPERTY_INSERT.format(table=layout.property_table), properties)
 
 
 def _write_updates(cur: sqlite3.Cursor, layout: NodeLayout, pairs: List[Tuple[StoredNode, StoredNode]],
