@@ -217,10 +217,9 @@ class _Batch:
         self.next_id = 0
         if len(updates) < len(records):
             self.next_id = cur.execute(f"SELECT ifnull(max(id), 0) + 1 FROM {layout.table}").fetchone()[0]
+        self.first_new_id = self.next_id  # the call creates the nodes first_new_id .. next_id - 1
         self.current = dict(self.originals)  # every node of the call, as the records so far leave it
-        # Ids of the nodes the call creates, and of the stored ones it changes, in order (dicts as ordered sets).
-        self.created: Dict[int, None] = {}
-        self.changed: Dict[int, None] = {}
+        self.changed: Dict[int, None] = {}  # the stored nodes it changes, in order (a dict as an ordered set)
         self.ledger = KeyLedger(layout)
         for node in self.originals.values():
             self.ledger.hold(node.id, _node_keys(node))
@@ -231,7 +230,6 @@ class _Batch:
         if rec.name is not None or rec.external_id is not None:
             self.ledger.insert(position, node_id, keys_of(node.type_id, rec.name, rec.external_id))
         self.current[node_id] = node
-        self.created[node_id] = None
         self.next_id += 1
         return node_id
 
@@ -246,7 +244,7 @@ class _Batch:
             node.update_time = max(self.now, old.update_time)
             self.ledger.update(position, node_id, _node_keys(old), _node_keys(node))
             self.current[node_id] = node
-            if node_id not in self.created:
+            if not self.first_new_id <= node_id < self.next_id:  # a node the call creates is inserted as it ends
                 self.changed[node_id] = None
 
     def holder_of_external_id(self, external_id: str) -> Optional[int]:
@@ -279,7 +277,8 @@ class _Batch:
             # Updates first: an insert may take a key an update lets go of.
             _write_updates(self.cur, self.layout, [(self.originals[i], self.current[i]) for i in self.changed],
                            self.types)
-            _write_inserts(self.cur, self.layout, [self.current[i] for i in self.created], self.types)
+            _write_inserts(self.cur, self.layout, [self.current[i] for i in range(self.first_new_id, self.next_id)],
+                           self.types)
         except sqlite3.IntegrityError as exc:
             clash = self.stored_clash()
             if clash is None:  # the ledger saw every other holder: a broken invariant, reported as it is
