@@ -8,7 +8,7 @@ from typing import List, Optional, Sequence, Tuple
 from . import errors
 from .catalog import ARTIFACT, CONTEXT, EXECUTION
 from .links import existing_ids, put_attributions_and_associations, put_events
-from .nodes import put_nodes
+from .nodes import check_types, put_nodes
 from .records import EventRecord, NodeRecord
 from .types import TypeCache
 
@@ -79,13 +79,16 @@ def put_execution(
     now: int,
     type_cache: TypeCache,
 ) -> Tuple[int, List[int], List[int]]:
-    """Upserts an execution, its artifacts with their events, and its contexts with their links."""
+    """Upserts an execution, its artifacts with their events, and its contexts with their links.
+
+    In MLMD's order, which decides the fault reported when several records have one: the artifacts (in list
+    order), the execution, the events, the contexts.
+    """
+    # Each artifact looks for the holder of its external_id as the artifacts before it leave the store.
+    artifact_ids = put_nodes(cur, ARTIFACT, [artifact for artifact, _ in artifact_events], now, type_cache,
+                             reuse_by_external_id=options.reuse_artifact_if_already_exist_by_external_id)
     [execution_id] = put_nodes(cur, EXECUTION, [execution], now, type_cache,
                                 force_update_time=options.force_update_time)
-    artifacts = [artifact for artifact, _ in artifact_events]
-    if options.reuse_artifact_if_already_exist_by_external_id:
-        _reuse_artifacts_by_external_id(cur, artifacts)
-    artifact_ids = put_nodes(cur, ARTIFACT, artifacts, now, type_cache)
     events: List[EventRecord] = []
     for artifact_id, (_, event) in zip(artifact_ids, artifact_events):
         if event is None:
@@ -106,29 +109,30 @@ def put_execution(
     return execution_id, artifact_ids, context_ids
 
 
-def _edge_end(index: Optional[int], ids: Sequence[int], requested: Sequence[NodeRecord], given: Optional[int],
-              noun: str) -> int:
-    if index is not None:
-        if not 0 <= index < len(ids):
-            raise errors.OutOfRangeError(
-                f"The event_edge has an {noun}_index {index} that is outside the bounds of the request's {noun}s "
-                f"list, [0, {len(ids)}).")
-        if given is not None and requested[index].id is None:
-            # As MLMD: an event id can only be checked against a node the request names by id.
+def _check_edge_end(index: Optional[int], requested: Sequence[NodeRecord], given: Optional[int], noun: str) -> None:
+    """Checks one end of an event edge against the request, before anything is written (as MLMD does)."""
+    if index is None:
+        if given is None:
             raise errors.InvalidArgumentError(
-                f"Missing {noun} ID. The referenced {noun} at {noun}_index {index} does not have an ID even though "
-                f"the event_edge specifies an event.{noun}_id of {given}. A new {noun} has no id to name yet: "
-                f"leave event.{noun}_id unset.")
-        if given is not None and given != ids[index]:
-            raise errors.InvalidArgumentError(
-                f"{noun.capitalize()} ID mismatch. The referenced {noun} at {noun}_index {index} has an ID of "
-                f"{ids[index]} that does not match the event_edge's event.{noun}_id of {given}.")
-        return ids[index]
-    if given is None:
+                f"Event_edge is missing an {noun}. Could not find either an {noun}_index or an event.{noun}_id: set "
+                "one of them")
+        return
+    if not 0 <= index < len(requested):
+        raise errors.OutOfRangeError(
+            f"The event_edge has an {noun}_index {index} that is outside the bounds of the request's {noun}s "
+            f"list, [0, {len(requested)}).")
+    named = requested[index].id
+    if given is not None and named is None:
+        # As MLMD: an event id can only be checked against a node the request names by id (an artifact
+        # reused by external_id has none yet when the edges are checked).
         raise errors.InvalidArgumentError(
-            f"Event_edge is missing an {noun}. Could not find either an {noun}_index or an event.{noun}_id: set "
-            "one of them")
-    return given
+            f"Missing {noun} ID. The referenced {noun} at {noun}_index {index} does not have an ID even though "
+            f"the event_edge specifies an event.{noun}_id of {given}. A new {noun} has no id to name yet: "
+            f"leave event.{noun}_id unset.")
+    if given is not None and given != named:
+        raise errors.InvalidArgumentError(
+            f"{noun.capitalize()} ID mismatch. The referenced {noun} at {noun}_index {index} has an ID of "
+            f"{named} that does not match the event_edge's event.{noun}_id of {given}.")
 
 
 def put_lineage_subgraph(
@@ -141,19 +145,32 @@ def put_lineage_subgraph(
     now: int,
     type_cache: TypeCache,
 ) -> Tuple[List[int], List[int], List[int]]:
-    """Upserts a whole subgraph in one transaction and links every node of it to every context of it."""
-    execution_ids = put_nodes(cur, EXECUTION, executions, now, type_cache)
-    if options.reuse_artifact_if_already_exist_by_external_id:
-        _reuse_artifacts_by_external_id(cur, artifacts)
-    artifact_ids = put_nodes(cur, ARTIFACT, artifacts, now, type_cache)
-    context_ids = _put_contexts(cur, contexts, options, now, type_cache)
-    events: List[EventRecord] = []
+    """Upserts a whole subgraph in one transaction and links every node of it to every context of it.
+
+    In MLMD's order, which decides the fault reported when several parts have one: the event edges; the
+    types and properties of the artifacts, then the executions, then the contexts (every node names its
+    type_id, updates too); then the writes: contexts, artifacts, executions, events.
+    """
     for execution_index, artifact_index, event in event_edges:
         if event is None:
             raise errors.InvalidArgumentError(
                 f"No event found for event_edge (execution_index {execution_index}, artifact_index {artifact_index})")
-        event.execution_id = _edge_end(execution_index, execution_ids, executions, event.execution_id, "execution")
-        event.artifact_id = _edge_end(artifact_index, artifact_ids, artifacts, event.artifact_id, "artifact")
+        _check_edge_end(execution_index, executions, event.execution_id, "execution")
+        _check_edge_end(artifact_index, artifacts, event.artifact_id, "artifact")
+    for layout, records in ((ARTIFACT, artifacts), (EXECUTION, executions), (CONTEXT, contexts)):
+        check_types(cur, layout, records, type_cache)
+    context_ids = _put_contexts(cur, contexts, options, now, type_cache)
+    if options.reuse_artifact_if_already_exist_by_external_id:
+        _reuse_artifacts_by_external_id(cur, artifacts)  # as MLMD here: all looked up before any is written
+    artifact_ids = put_nodes(cur, ARTIFACT, artifacts, now, type_cache)
+    execution_ids = put_nodes(cur, EXECUTION, executions, now, type_cache)
+    events: List[EventRecord] = []
+    for execution_index, artifact_index, event in event_edges:
+        assert event is not None  # checked above
+        if execution_index is not None:
+            event.execution_id = execution_ids[execution_index]
+        if artifact_index is not None:
+            event.artifact_id = artifact_ids[artifact_index]
         events.append(event)
     put_events(cur, events, now, known_artifacts=set(artifact_ids), known_executions=set(execution_ids))
     _link_all(cur, context_ids, execution_ids, artifact_ids)

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import AbstractSet, List, Optional, Sequence, Set, Tuple
+from typing import AbstractSet, Dict, List, Optional, Sequence, Set, Tuple
 
 from . import errors, rowcore
 from .catalog import ARTIFACT, CONTEXT, EVENT_UNKNOWN, EXECUTION, NodeLayout
 from .reads import bodies_where
 from .records import EventRecord
 from .sqlutil import chunks, placeholders
+
+# (artifact_id, execution_id, type): what makes an event unique.
+EventKey = Tuple[int, int, int]
 
 
 def existing_ids(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) -> Set[int]:
@@ -23,44 +26,75 @@ def existing_ids(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) ->
 def put_events(cur: sqlite3.Cursor, events: Sequence[EventRecord], now: int,
                known_artifacts: AbstractSet[int] = frozenset(),
                known_executions: AbstractSet[int] = frozenset()) -> None:
-    """Inserts events; every one must name a stored artifact and execution and a known type.
+    """Inserts events; each must name a stored artifact and execution and a known type, and be new.
 
-    `known_*` are ids the caller has just written in this transaction, which need no look-up.
+    Checked one by one in list order, as MLMD writes them, so the first failing event is the one reported;
+    then written in one batch. `known_*` are ids the caller has just written in this transaction, which need
+    no look-up.
     """
     if not events:
         return
-    # (artifact_id, execution_id, type, event) once each is known to be set.
-    complete: List[Tuple[int, int, int, EventRecord]] = []
-    for event in events:
-        if event.artifact_id is None:
-            raise errors.InvalidArgumentError("No artifact id is specified.")
-        if event.execution_id is None:
-            raise errors.InvalidArgumentError("No execution id is specified.")
-        if not event.type or event.type == EVENT_UNKNOWN:
-            raise errors.InvalidArgumentError("No event type is specified.")
-        complete.append((event.artifact_id, event.execution_id, event.type, event))
-    artifacts = set(known_artifacts) | existing_ids(
-        cur, ARTIFACT, [a for a, _, _, _ in complete if a not in known_artifacts])
-    executions = set(known_executions) | existing_ids(
-        cur, EXECUTION, [x for _, x, _, _ in complete if x not in known_executions])
-    for artifact_id, execution_id, _, _ in complete:
-        if artifact_id not in artifacts:
-            raise errors.InvalidArgumentError(f"No artifact with the given id {artifact_id}")
-        if execution_id not in executions:
-            raise errors.InvalidArgumentError(f"No execution with the given id {execution_id}")
+    artifacts = set(known_artifacts) | existing_ids(cur, ARTIFACT, [
+        e.artifact_id for e in events if e.artifact_id is not None and e.artifact_id not in known_artifacts])
+    executions = set(known_executions) | existing_ids(cur, EXECUTION, [
+        e.execution_id for e in events if e.execution_id is not None and e.execution_id not in known_executions])
     next_id = cur.execute("SELECT ifnull(max(id), 0) + 1 FROM event").fetchone()[0]
+    positions: Dict[EventKey, int] = {}  # the call's events so far, by key
     rows = []
-    for i, (artifact_id, execution_id, event_type, e) in enumerate(complete):
+    for position, e in enumerate(events):
+        try:
+            key = _checked_key(e, artifacts, executions)
+            if key in positions:
+                raise _exists_error(key, position)
+        except errors.StatusError:
+            stored = _first_stored(cur, list(positions), next_id)  # an earlier event may be stored: MLMD fails there
+            if stored is not None:
+                raise _exists_error(stored, positions[stored]) from None
+            raise
+        positions[key] = position
         milliseconds = now if e.milliseconds_since_epoch is None else e.milliseconds_since_epoch
         # Events never change: the row keeps the encoded message (path included) for reads to parse.
-        body = rowcore.encode_event(artifact_id, execution_id, e.path, event_type, milliseconds)
-        rows.append((next_id + i, artifact_id, execution_id, event_type, milliseconds, body))
+        body = rowcore.encode_event(key[0], key[1], e.path, key[2], milliseconds)
+        rows.append((next_id + position, *key, milliseconds, body))
     try:
         cur.executemany("INSERT INTO event (id, artifact_id, execution_id, type, milliseconds_since_epoch, body)"
                         " VALUES (?, ?, ?, ?, ?, ?)", rows)
     except sqlite3.IntegrityError as exc:
-        raise errors.AlreadyExistsError(
-            f"Given event already exists: the same (artifact_id, execution_id, type) is stored ({exc})") from exc
+        stored = _first_stored(cur, list(positions), next_id)
+        if stored is None:  # the call's own repeats were refused above: a broken invariant, reported as it is
+            raise errors.InternalError(f"Error when executing query: {exc}") from exc
+        raise _exists_error(stored, positions[stored]) from exc
+
+
+def _checked_key(event: EventRecord, artifacts: AbstractSet[int], executions: AbstractSet[int]) -> EventKey:
+    """The event's key, once it names a type and an artifact and an execution that are stored (in MLMD's order)."""
+    if event.artifact_id is None:
+        raise errors.InvalidArgumentError("No artifact id is specified.")
+    if event.execution_id is None:
+        raise errors.InvalidArgumentError("No execution id is specified.")
+    if not event.type or event.type == EVENT_UNKNOWN:
+        raise errors.InvalidArgumentError("No event type is specified.")
+    if event.artifact_id not in artifacts:
+        raise errors.InvalidArgumentError(f"No artifact with the given id {event.artifact_id}")
+    if event.execution_id not in executions:
+        raise errors.InvalidArgumentError(f"No execution with the given id {event.execution_id}")
+    return event.artifact_id, event.execution_id, event.type
+
+
+def _first_stored(cur: sqlite3.Cursor, keys: Sequence[EventKey], before_id: int) -> Optional[EventKey]:
+    """The first of `keys` an event stored before this call (id below `before_id`) already has."""
+    stored: Set[EventKey] = set()
+    for batch in chunks(sorted({artifact_id for artifact_id, _, _ in keys})):
+        stored.update(cur.execute(
+            f"SELECT artifact_id, execution_id, type FROM event WHERE artifact_id IN ({placeholders(batch)}) "
+            "AND id < ?", [*batch, before_id]))
+    return next((key for key in keys if key in stored), None)
+
+
+def _exists_error(key: EventKey, position: int) -> errors.AlreadyExistsError:
+    return errors.AlreadyExistsError(
+        f"Given event already exists: artifact_id {key[0]}, execution_id {key[1]}, type {key[2]} (event {position} "
+        "of the call); an event is unique per artifact, execution and type")
 
 
 def events_by_node(cur: sqlite3.Cursor, column: str, ids: Sequence[int]) -> List[bytes]:

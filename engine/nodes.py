@@ -13,6 +13,7 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from . import errors, rowcore
 from .catalog import NodeLayout, PropertyType, TypeKind
+from .node_keys import Key, KeyLedger, first_stored_clash, keys_of
 from .records import NodeRecord, Properties, TypeRecord
 from .sqlutil import chunks, placeholders
 from .types import TypeCache
@@ -121,7 +122,8 @@ def _types_for(cur: sqlite3.Cursor, type_cache: TypeCache, records: Sequence[Nod
     stale: Set[int] = set()
     for rec in records:
         # An update is checked against the stored node's type, an insert against the one it names.
-        type_id = stored[rec.id].type_id if rec.id is not None else rec.type_id
+        known_node = stored.get(rec.id) if rec.id is not None else None
+        type_id = known_node.type_id if known_node is not None else rec.type_id
         if type_id is None:
             continue
         known = types.get(type_id)
@@ -132,6 +134,32 @@ def _types_for(cur: sqlite3.Cursor, type_cache: TypeCache, records: Sequence[Nod
     return types
 
 
+def check_types(cur: sqlite3.Cursor, layout: NodeLayout, records: Sequence[NodeRecord],
+                type_cache: TypeCache) -> None:
+    """Checks, before anything is written, that every record names a type of its kind and fits it.
+
+    put_lineage_subgraph's order (MLMD's): every record names its type_id (updates too), then every type
+    exists, then every record's properties fit its type.
+    """
+    if any(rec.type_id is None for rec in records):
+        raise errors.InvalidArgumentError("Type id is missing.")
+    types = _types_for(cur, type_cache, records, {})
+    wanted = sorted({rec.type_id for rec in records if rec.type_id is not None})
+    found = [i for i in wanted if i in types and types[i].kind == layout.kind]
+    if len(found) < len(wanted):
+        missing = [i for i in wanted if i not in found]
+        raise errors.NotFoundError(  # MLMD's words: it looks up each kind's types in one query
+            f"Results missing for ids: {{{','.join(map(str, missing))}}}. Found results for "
+            f"{{{','.join(map(str, found))}}}: no {layout.noun} type has id {', '.join(map(str, missing))}")
+    for rec in records:
+        assert rec.type_id is not None
+        _validate_properties(layout, rec, types[rec.type_id])
+
+
+def _node_keys(node: StoredNode) -> Tuple[Key, ...]:
+    return keys_of(node.type_id, node.name, node.external_id)
+
+
 def put_nodes(
     cur: sqlite3.Cursor,
     layout: NodeLayout,
@@ -140,68 +168,127 @@ def put_nodes(
     type_cache: TypeCache,
     mask_paths: Sequence[str] = (),
     force_update_time: bool = False,
+    reuse_by_external_id: bool = False,
 ) -> List[int]:
-    """Inserts the records without id and updates those with one; returns the ids, index-aligned."""
+    """Inserts the records without id and updates those with one; returns the ids, index-aligned.
+
+    The records take effect as if written one at a time in list order, as MLMD writes them: each is checked
+    against the state the earlier ones leave (a later record may take an external_id or name an earlier one
+    let go of; a node given twice is updated twice), and the first failing record is the one reported. The
+    writes are then batched: each node once, in the state the call leaves it.
+
+    `reuse_by_external_id` (put_execution's flag): a record without id updates the node that holds its
+    external_id at that point of the call, if one does.
+    """
     if not records:
         return []
-    updates = [rec.id for rec in records if rec.id is not None]
-    stored = load_stored(cur, layout, updates) if updates else {}
-    for rec in records:
-        if rec.id is not None and rec.id not in stored:
-            raise errors.InvalidArgumentError(f"Cannot find the given id {rec.id}")
-    types = _types_for(cur, type_cache, records, stored)
-    next_id = 0
-    if len(updates) < len(records):
-        next_id = cur.execute(f"SELECT ifnull(max(id), 0) + 1 FROM {layout.table}").fetchone()[0]
-    fields = wire_fields(layout)
-    inserts: List[tuple] = []
-    insert_properties: List[tuple] = []
-    changed: List[Tuple[StoredNode, StoredNode]] = []
+    batch = _Batch(cur, layout, records, type_cache, now)
     ids: List[int] = []
-    for rec in records:
-        if rec.id is None:
-            inserts.append(_insert_row(layout, fields, rec, types, next_id, now))
-            insert_properties += rowcore.property_rows(next_id, 0, rec.properties)
-            insert_properties += rowcore.property_rows(next_id, 1, rec.custom_properties)
-            ids.append(next_id)
-            next_id += 1
-        else:
-            old = stored[rec.id]
-            node_type = types[old.type_id]
-            node = _updated_node(layout, rec, old, node_type, mask_paths)
-            if force_update_time or not _is_noop(layout, rec, old, node, node_type, mask_paths):
-                node.update_time = max(now, old.update_time)
-                changed.append((old, node))
-                stored[rec.id] = node  # a later record of the batch updating the same node sees this one
-            ids.append(node.id)
-    try:
-        _write_inserts(cur, layout, inserts, insert_properties)
-    except sqlite3.IntegrityError as exc:
-        constraint, clash = _clash(layout, exc)
-        raise errors.AlreadyExistsError(f"Given node already exists: {clash} ({constraint})") from exc
-    try:
-        _write_updates(cur, layout, changed, types)
-    except sqlite3.IntegrityError as exc:
-        # MLMD surfaces a uniqueness clash of an update as the raw database error: INTERNAL.
-        constraint, clash = _clash(layout, exc)
-        raise errors.InternalError(f"Error when executing query: {constraint} (cannot update: {clash})") from exc
+    for position, rec in enumerate(records):
+        try:
+            node_id = rec.id
+            if node_id is None and reuse_by_external_id and rec.external_id:
+                node_id = batch.holder_of_external_id(rec.external_id)
+            if node_id is None:
+                ids.append(batch.insert(position, rec))
+            else:
+                batch.update(position, node_id, rec, mask_paths, force_update_time)
+                ids.append(node_id)
+        except errors.StatusError:
+            # A record before this one may take a key a stored node outside the call holds: MLMD, writing
+            # in order, fails there first.
+            clash = batch.stored_clash(before=position)
+            if clash is not None:
+                raise clash from None
+            raise
+    batch.write()
     return ids
 
 
-def _clash(layout: NodeLayout, exc: sqlite3.IntegrityError) -> Tuple[str, str]:
-    """The uniqueness rule a write broke, as MLMD's schema names it, and what that means."""
-    # Ours: "UNIQUE constraint failed: artifact.type_id, artifact.name"; MLMD's tables are capitalised.
-    constraint = str(exc).replace(f"{layout.table}.", f"{layout.table.capitalize()}.")
-    if "external_id" in constraint:
-        return constraint, f"another {layout.noun} has this external_id"
-    if "name" in constraint:
-        return constraint, f"another {layout.noun} of this type has this name"
-    return constraint, str(exc)
+class _Batch:
+    """The nodes one put_nodes call writes, as its records so far leave them, and the writes that follow."""
+
+    def __init__(self, cur: sqlite3.Cursor, layout: NodeLayout, records: Sequence[NodeRecord], type_cache: TypeCache,
+                 now: int) -> None:
+        self.cur, self.layout, self.type_cache, self.now = cur, layout, type_cache, now
+        updates = [rec.id for rec in records if rec.id is not None]
+        self.originals = load_stored(cur, layout, updates) if updates else {}
+        self.types = _types_for(cur, type_cache, records, self.originals)
+        self.next_id = 0
+        if len(updates) < len(records):
+            self.next_id = cur.execute(f"SELECT ifnull(max(id), 0) + 1 FROM {layout.table}").fetchone()[0]
+        self.first_new_id = self.next_id  # the call creates the nodes first_new_id .. next_id - 1
+        self.current = dict(self.originals)  # every node of the call, as the records so far leave it
+        self.changed: Dict[int, None] = {}  # the stored nodes it changes, in order (a dict as an ordered set)
+        self.ledger = KeyLedger(layout)
+        for node in self.originals.values():
+            self.ledger.hold(node.id, _node_keys(node))
+
+    def insert(self, position: int, rec: NodeRecord) -> int:
+        node_id = self.next_id
+        node = _new_node(self.layout, rec, self.types, node_id, self.now)
+        if rec.name is not None or rec.external_id is not None:
+            self.ledger.insert(position, node_id, keys_of(node.type_id, rec.name, rec.external_id))
+        self.current[node_id] = node
+        self.next_id += 1
+        return node_id
+
+    def update(self, position: int, node_id: int, rec: NodeRecord, mask_paths: Sequence[str],
+               force_update_time: bool) -> None:
+        old = self.current.get(node_id)
+        if old is None:
+            raise errors.InvalidArgumentError(f"Cannot find the given id {node_id}")
+        node_type = self.types[old.type_id]
+        node = _updated_node(self.layout, rec, old, node_type, mask_paths)
+        if force_update_time or not _is_noop(self.layout, rec, old, node, node_type, mask_paths):
+            node.update_time = max(self.now, old.update_time)
+            self.ledger.update(position, node_id, _node_keys(old), _node_keys(node))
+            self.current[node_id] = node
+            if not self.first_new_id <= node_id < self.next_id:  # a node the call creates is inserted as it ends
+                self.changed[node_id] = None
+
+    def holder_of_external_id(self, external_id: str) -> Optional[int]:
+        """The node holding `external_id` at this point of the call: one the call writes, else a stored one."""
+        holder = self.ledger.holder(("external_id", external_id))
+        if holder is not None:
+            return holder
+        row = self.cur.execute(f"SELECT id FROM {self.layout.table} WHERE external_id = ?", (external_id,)).fetchone()
+        if row is None or row[0] in self.current:  # a node of the call held it and let it go
+            return None
+        found = load_stored(self.cur, self.layout, [row[0]])[row[0]]
+        self.originals[found.id] = self.current[found.id] = found
+        self.ledger.hold(found.id, _node_keys(found))
+        if found.type_id not in self.types:
+            self.types.update(self.type_cache.get(self.cur, {found.type_id}))
+        return found.id
+
+    def stored_clash(self, before: Optional[int] = None) -> Optional[errors.StatusError]:
+        """The first clash (of the records before position `before`, or of all) with a stored node outside the
+        call; looked up only when the order matters, as the UNIQUE indexes find the others when written."""
+        takes = [t for t in self.ledger.takes if before is None or t[0] < before]
+        return first_stored_clash(self.cur, self.layout, takes, set(self.current)) if takes else None
+
+    def write(self) -> None:
+        if self.ledger.held_for_a_while:  # the written rows will not show that clash: look for it now
+            clash = self.stored_clash()
+            if clash is not None:
+                raise clash
+        try:
+            # Updates first: an insert may take a key an update lets go of.
+            _write_updates(self.cur, self.layout, [(self.originals[i], self.current[i]) for i in self.changed],
+                           self.types)
+            _write_inserts(self.cur, self.layout, [self.current[i] for i in range(self.first_new_id, self.next_id)],
+                           self.types)
+        except sqlite3.IntegrityError as exc:
+            clash = self.stored_clash()
+            if clash is None:  # the ledger saw every other holder: a broken invariant, reported as it is
+                raise errors.InternalError(f"Error when executing query: {exc}") from exc
+            raise clash from exc
 
 
-def _insert_row(layout: NodeLayout, fields: Tuple[int, ...], rec: NodeRecord, types: Dict[int, TypeRecord],
-                node_id: int, now: int) -> tuple:
-    """The node-table row of a new node: `_columns(layout)`, then its encoded body. Checks the record first."""
+def _new_node(layout: NodeLayout, rec: NodeRecord, types: Dict[int, TypeRecord], node_id: int,
+              now: int) -> StoredNode:
+    """The node an insert creates, once the record is checked."""
     if rec.type_id is None:
         raise errors.InvalidArgumentError("Type id is missing.")
     node_type = _resolve_type(layout, rec.type_id, types)
@@ -210,10 +297,10 @@ def _insert_row(layout: NodeLayout, fields: Tuple[int, ...], rec: NodeRecord, ty
         # MLMD's words, with the node it prints cut to its type_id.
         raise errors.InvalidArgumentError(f"Cannot create node for type_id: {rec.type_id}Context name should not "
                                           "be empty")
-    uri = (rec.uri or "") if layout.f_uri else None
-    body = rowcore.encode_node(fields, node_id, rec.type_id, uri, rec.state, rec.name,
-                               node_type.name or "", now, now, rec.external_id, rec.properties, rec.custom_properties)
-    return _row_values(layout, node_id, rec.type_id, uri, rec.state, rec.name, rec.external_id, now, now) + (body,)
+    return StoredNode(
+        id=node_id, type_id=rec.type_id, uri=(rec.uri or "") if layout.f_uri else None, state=rec.state,
+        name=rec.name, external_id=rec.external_id, create_time=now, update_time=now,
+        properties=rec.properties, custom_properties=rec.custom_properties)  # nothing changes them in place
 
 
 def _updated_node(layout: NodeLayout, rec: NodeRecord, old: StoredNode, node_type: TypeRecord,
@@ -236,9 +323,19 @@ def _updated_node(layout: NodeLayout, rec: NodeRecord, old: StoredNode, node_typ
         node = _apply_mask(layout, rec, old, mask_paths, name_mutable)
     check = NodeRecord(properties=node.properties, empty_values=rec.empty_values,
                        empty_custom_values=rec.empty_custom_values)
+    if mask_paths:
+        # As MLMD, a masked update reads only the masked fields: an empty Value elsewhere is never looked at.
+        check.empty_values = tuple(n for n in rec.empty_values if _masked(mask_paths, "properties", n))
+        check.empty_custom_values = tuple(n for n in rec.empty_custom_values
+                                          if _masked(mask_paths, "custom_properties", n))
     _validate_properties(layout, check, node_type)
     _check_context_name(layout, node.name)
     return node
+
+
+def _masked(mask_paths: Sequence[str], holder: str, name: str) -> bool:
+    """Whether the mask covers property `name` of `holder` ("properties" or "custom_properties")."""
+    return holder in mask_paths or f"{holder}.{name}" in mask_paths
 
 
 def _apply_mask(layout: NodeLayout, rec: NodeRecord, old: StoredNode, mask_paths: Sequence[str],
@@ -317,17 +414,29 @@ _PROPERTY_INSERT = ("INSERT INTO {table} (node_id, is_custom, name, kind, int_va
                     " bool_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 
 
-def _write_inserts(cur: sqlite3.Cursor, layout: NodeLayout, rows: List[tuple], property_rows: List[tuple]) -> None:
-    if not rows:
+def _write_inserts(cur: sqlite3.Cursor, layout: NodeLayout, created: List[StoredNode],
+                   types: Dict[int, TypeRecord]) -> None:
+    if not created:
         return
     cols = _columns(layout) + ["body"]
+    fields, encode, property_rows = wire_fields(layout), rowcore.encode_node, rowcore.property_rows
+    rows: List[tuple] = []
+    properties: List[tuple] = []
+    for n in created:  # a new node's row: its columns, then its body (one loop: this is every insert's path)
+        body = encode(fields, n.id, n.type_id, n.uri, n.state, n.name, types[n.type_id].name or "", n.create_time,
+                      n.update_time, n.external_id, n.properties, n.custom_properties)
+        rows.append(_row_values(layout, n.id, n.type_id, n.uri, n.state, n.name, n.external_id, n.create_time,
+                                n.update_time) + (body,))
+        properties += property_rows(n.id, 0, n.properties)
+        properties += property_rows(n.id, 1, n.custom_properties)
     cur.executemany(f"INSERT INTO {layout.table} ({', '.join(cols)}) VALUES ({placeholders(cols)})", rows)
-    cur.executemany(_PROPERTY_INSERT.format(table=layout.property_table), property_rows)
+    cur.executemany(_PROPERTY_INSERT.format(table=layout.property_table), properties)
 
 
 def _write_updates(cur: sqlite3.Cursor, layout: NodeLayout, pairs: List[Tuple[StoredNode, StoredNode]],
                    types: Dict[int, TypeRecord]) -> None:
-    """Writes only what changed: SQLite then maintains only the indexes of the columns set."""
+    """Writes each (node as stored before the call, node as the call leaves it) pair: only what changed, so
+    SQLite maintains only the indexes of the columns set, and property rows always match the body."""
     if not pairs:
         return
     by_columns: Dict[Tuple[str, ...], List[tuple]] = {}
@@ -346,6 +455,16 @@ def _write_updates(cur: sqlite3.Cursor, layout: NodeLayout, pairs: List[Tuple[St
             removed += [(new.id, is_custom, name) for name in old_props.keys() - new_props.keys()]
             upserted += rowcore.property_rows(new.id, is_custom,
                                     {k: v for k, v in new_props.items() if old_props.get(k) != v})
+    releasing: Dict[Tuple[str, ...], List[tuple]] = {}
+    for changed_cols, rows in by_columns.items():
+        keys = tuple(col for col in changed_cols if col in ("name", "external_id"))
+        if keys:
+            releasing.setdefault(keys, []).extend((row[-1],) for row in rows)
+    if sum(len(rows) for rows in releasing.values()) > 1:
+        # One node may take a key another lets go of (the ledger checked the state the call leaves): clear
+        # the keys that change first, so the order the rows are written in cannot trip a UNIQUE index.
+        for keys, rows in releasing.items():
+            cur.executemany(f"UPDATE {layout.table} SET {', '.join(f'{k} = NULL' for k in keys)} WHERE id = ?", rows)
     for changed_cols, rows in by_columns.items():
         assignments = ", ".join(f"{col} = ?" for col in (*changed_cols, "update_time", "body"))
         cur.executemany(f"UPDATE {layout.table} SET {assignments} WHERE id = ?", rows)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from . import errors
 from .catalog import PropertyType, TypeKind
@@ -92,35 +92,55 @@ def types_by_external_ids(cur: sqlite3.Cursor, kind: int, external_ids: Sequence
 
 
 def put_type(cur: sqlite3.Cursor, request: TypeRecord, can_add_fields: bool, can_omit_fields: bool) -> int:
-    """Creates the type, or checks the request against the stored one and evolves it; returns its id."""
+    """Creates the type, or checks the request against the stored one and evolves it; returns its id.
+
+    In MLMD's order, which decides the fault reported when a request has several: a new type checks its
+    external_id, then its properties' kinds; a stored type checks the change (see `_check_evolution`), then
+    the kinds of the properties it adds, then its new external_id, then its base_type.
+    """
     if not request.name:
         raise errors.InvalidArgumentError("No type name is specified.")
-    for prop_name, data_type in request.properties.items():
-        if data_type == PropertyType.UNKNOWN or data_type not in PropertyType._value2member_map_:
-            raise errors.InvalidArgumentError(
-                f"Property {prop_name} is UNKNOWN. Type {request.name!r} must declare it as one of "
-                f"{[t.name for t in PropertyType if t != PropertyType.UNKNOWN]}")
     stored = type_by_name(cur, request.kind, request.name, request.version)
     if stored is None:
         return _create_type(cur, request)
     assert stored.id is not None
     _check_evolution(request, stored, can_add_fields, can_omit_fields)
     added = {k: v for k, v in request.properties.items() if k not in stored.properties}
+    for prop_name, data_type in added.items():
+        if not _is_known_kind(data_type):
+            raise errors.InvalidArgumentError(
+                f"Property:{prop_name} type should not be UNKNOWN. {_known_kinds(request, prop_name)}")
     cur.executemany("INSERT INTO type_property (type_id, name, data_type) VALUES (?, ?, ?)",
                     [(stored.id, name, int(data_type)) for name, data_type in added.items()])
     if request.external_id is not None and request.external_id != stored.external_id:
-        _check_type_external_id(cur, request)
+        holder = _external_id_holder(cur, request.external_id)
+        if holder is not None:
+            # MLMD surfaces the clash of an update as the raw UNIQUE violation of its table: INTERNAL, as for
+            # nodes (a new type gets AlreadyExistsError when the holder is of its kind, see `_create_type`).
+            raise errors.InternalError(
+                f"Error when executing query: UNIQUE constraint failed: Type.external_id (cannot set the "
+                f"external_id of {_KIND_NOUN[TypeKind(request.kind)]} {stored.name!r} (id {stored.id}) to "
+                f"{request.external_id!r}: {holder[1]} holds it; external ids are unique across every kind of type)")
         cur.execute("UPDATE type SET external_id = ? WHERE id = ?", (request.external_id, stored.id))
+    if request.base_type and stored.base_type and request.base_type != stored.base_type:
+        raise errors.UnimplementedError("base_type update is not supported yet")
     if request.base_type and not stored.base_type:
         cur.execute("UPDATE type SET base_type = ? WHERE id = ?", (request.base_type, stored.id))
     return stored.id
 
 
+def _is_known_kind(data_type: int) -> bool:
+    return data_type != PropertyType.UNKNOWN and data_type in PropertyType._value2member_map_
+
+
+def _known_kinds(request: TypeRecord, prop_name: str) -> str:
+    return (f"Type {request.name!r} must declare {prop_name!r} as one of "
+            f"{[t.name for t in PropertyType if t != PropertyType.UNKNOWN]}")
+
+
 def _check_evolution(request: TypeRecord, stored: TypeRecord, can_add_fields: bool, can_omit_fields: bool) -> None:
     """Refuses a change the flags do not allow: in MLMD's order, omitted properties, then a property whose
     type changes, then new properties."""
-    if request.base_type and stored.base_type and request.base_type != stored.base_type:
-        raise errors.UnimplementedError("base_type update is not supported yet")
     differ = "Type already exists with different properties"
     omitted = sorted(set(stored.properties) - set(request.properties))
     if omitted and not can_omit_fields:
@@ -141,25 +161,29 @@ def _check_evolution(request: TypeRecord, stored: TypeRecord, can_add_fields: bo
             f"{stored.name!r}; pass can_add_fields=True to add them")
 
 
-def _check_type_external_id(cur: sqlite3.Cursor, request: TypeRecord) -> None:
-    row = cur.execute("SELECT kind, id, name FROM type WHERE external_id = ?", (request.external_id,)).fetchone()
+def _external_id_holder(cur: sqlite3.Cursor, external_id: str) -> Optional[Tuple[int, str]]:
+    """(kind, description) of the type holding `external_id`, or None."""
+    row = cur.execute("SELECT kind, id, name FROM type WHERE external_id = ?", (external_id,)).fetchone()
     if row is None:
-        return
+        return None
     kind, type_id, name = row
-    holder = f"{_KIND_NOUN[TypeKind(kind)]} {name!r} (id {type_id})"
-    if kind == request.kind:
-        raise errors.AlreadyExistsError(
-            f"Conflict of external_id: {request.external_id} Found already existing "
-            f"{_KIND_NOUN[TypeKind(kind)][:-len('Type')]} type with the same external_id: {holder}")
-    # MLMD reports a clash with another kind's type as the raw UNIQUE violation of its table: INTERNAL.
-    raise errors.InternalError(
-        f"Error when executing query: UNIQUE constraint failed: Type.external_id ({request.external_id!r} is the "
-        f"external_id of {holder}; external ids are unique across every kind of type)")
+    return kind, f"{_KIND_NOUN[TypeKind(kind)]} {name!r} (id {type_id})"
 
 
 def _create_type(cur: sqlite3.Cursor, request: TypeRecord) -> int:
-    if request.external_id is not None:
-        _check_type_external_id(cur, request)
+    holder = _external_id_holder(cur, request.external_id) if request.external_id is not None else None
+    if holder is not None and holder[0] == request.kind:
+        raise errors.AlreadyExistsError(
+            f"Conflict of external_id: {request.external_id} Found already existing "
+            f"{_KIND_NOUN[TypeKind(holder[0])][:-len('Type')]} type with the same external_id: {holder[1]}")
+    if holder is not None:
+        # MLMD checks the kind of the request only: another kind's type makes its INSERT fail, as INTERNAL.
+        raise errors.InternalError(
+            f"Error when executing query: UNIQUE constraint failed: Type.external_id ({request.external_id!r} is the "
+            f"external_id of {holder[1]}; external ids are unique across every kind of type)")
+    for prop_name, data_type in request.properties.items():
+        if not _is_known_kind(data_type):
+            raise errors.InvalidArgumentError(f"Property {prop_name} is UNKNOWN. {_known_kinds(request, prop_name)}")
     type_id = cur.execute("SELECT ifnull(max(id), 0) + 1 FROM type").fetchone()[0]
     cur.execute(
         "INSERT INTO type (id, kind, name, version, description, external_id, base_type, input_type, output_type)"

@@ -369,6 +369,24 @@ def subgraph_late_failure_rolls_back() -> Json:
     return [outcome, _counts(s)]
 
 
+def subgraph_event_names_missing_node() -> Json:
+    s, _, e, _ = store_with_types()
+    outcome = catch(s.put_lineage_subgraph, [execution(e)], [], [], [(0, None, event(artifact_id=5))])
+    return [outcome, _counts(s), [[ev.artifact_id, ev.execution_id] for ev in s.get_events_by_artifact_ids([5])]]
+
+
+def reuse_context_external_id_taken() -> Json:
+    # reuse_context_if_already_exist looks a context up by type and name; this one's name is new, but its
+    # external_id is taken.
+    s, _, e, c = store_with_types()
+    s.put_contexts([context(c, name="c1", external_id="x1")])
+    return [catch(s.put_execution, execution(e), [], [context(c, name="c2", external_id="x1")],
+                  reuse_context_if_already_exist=True),
+            catch(s.put_lineage_subgraph, [execution(e)], [], [context(c, name="c2", external_id="x1")], [],
+                  reuse_context_if_already_exist=True),
+            _counts(s)]
+
+
 CASES = [
     Case("put-execution-inserts-everything", put_execution_inserts_everything, [
         [1, [1, 2], [1]],
@@ -473,6 +491,17 @@ CASES = [
     Case("subgraph-updates-by-id", subgraph_updates_by_id, [
         [[1], [1], [1]], [{"id": 1, "type_id": 10, "uri": "v2", "type": "A"}],
         [{"id": 1, "type_id": 11, "last_known_state": "FAILED", "type": "E"}]]),
+    Case("subgraph-event-names-missing-node", subgraph_event_names_missing_node,
+         [[[1], [], []], [0, 1, 0, 1], [[5, 1]]],
+         ours=[["error", "InvalidArgumentError"], [0, 0, 0, 0], []],
+         ours_why="ml-metadata 1.17.1's put_lineage_subgraph stores an event whose artifact_id or execution_id names "
+                  "no node (a dangling edge no read can follow); we refuse it, as put_events does in both"),
+    Case("reuse-context-external-id-taken", reuse_context_external_id_taken,
+         [["error", "AlreadyExistsError"], ["error", "AlreadyExistsError"], [0, 0, 1, 0]], oracle=False,
+         why="ml-metadata 1.17.1 takes the failed insert for a race with another writer: AbortedError ('Concurrent "
+             "creation of the same context'), which its client retries for about 10 s; nothing will ever free the "
+             "external_id, so we answer AlreadyExistsError at once (MLMD's answer is confirmed by the random run's "
+             "KNOWN entry reuse-context-external-id-taken, whose repro runs on it)"),
     Case("subgraph-late-failure-rolls-back", subgraph_late_failure_rolls_back,
          [["error", "InvalidArgumentError"], [0, 0, 0, 0]]),
 ]

@@ -479,6 +479,17 @@ def mask_undeclared_property_entry() -> Json:
     return _masked(["properties.zzz"], {"properties": {"zzz": 1}})
 
 
+def mask_reads_only_masked_fields() -> Json:
+    # Outside the mask nothing of the request is read: empty Values (of a declared, an undeclared or a custom
+    # property), undeclared properties and values of the wrong kind are all ignored.
+    return _masked(["uri"], {"uri": "v", "properties": {"s": pb.Value(), "zzz": pb.Value(), "p": "wrong-kind"},
+                             "custom_properties": {"e": pb.Value()}})
+
+
+def mask_empty_value_inside_mask() -> Json:
+    return _masked(["properties.s"], {"properties": {"s": pb.Value()}}, kind="context")
+
+
 def empty_mask_means_full_replacement() -> Json:
     return _masked([], {"uri": "v"})
 
@@ -736,6 +747,8 @@ CASES = [
          [["error", "InvalidArgumentError"], [_A]]),
     Case("mask-undeclared-property-entry", mask_undeclared_property_entry,
          [["error", "InvalidArgumentError"], [_A]]),
+    Case("mask-reads-only-masked-fields", mask_reads_only_masked_fields, [[1], [{**_A, "uri": "v"}]]),
+    Case("mask-empty-value-inside-mask", mask_empty_value_inside_mask, [["error", "InvalidArgumentError"], [_C]]),
     Case("empty-mask-means-full-replacement", empty_mask_means_full_replacement,
          [[1], [{"id": 1, "type_id": 10, "uri": "v", "name": "n", "type": "A"}]]),
     Case("insert-create-and-update-times-equal", insert_times_equal, "equal"),

@@ -393,6 +393,41 @@ def external_id_duplicate_across_kinds() -> Json:
             catch(s.put_context_type, context_type("C", external_id="x"))]
 
 
+def external_id_taken_on_update() -> Json:
+    # A stored type moved to an external_id another type holds: MLMD's UPDATE hits the UNIQUE index and it
+    # reports the raw error (INTERNAL), whatever the holder's kind, as it does for nodes.
+    s = new_store()
+    s.put_artifact_type(artifact_type("Held", external_id="x"))
+    s.put_artifact_type(artifact_type("A"))
+    s.put_context_type(context_type("C"))
+    taken = "Error when executing query: UNIQUE constraint failed: Type.external_id"
+    return [catch_msg(taken, s.put_artifact_type, artifact_type("A", external_id="x")),
+            catch_msg(taken, s.put_context_type, context_type("C", external_id="x")),
+            show(s.get_artifact_type("A")), show(s.get_context_type("C"))]
+
+
+def put_type_reports_the_first_fault() -> Json:
+    # A request with several faults reports the first MLMD checks. A stored type: the change the flags do not
+    # allow, then a new property of kind UNKNOWN, then a taken external_id, then a changed base_type. A new
+    # type: a taken external_id, then a property of kind UNKNOWN.
+    s = new_store()
+    s.put_artifact_type(artifact_type("D", props={"a": "INT"}, base_type="DATASET"))
+    s.put_artifact_type(artifact_type("X", external_id="x"))
+    added = {"a": "INT", "u": "UNKNOWN"}
+    return [
+        catch(s.put_artifact_type, artifact_type("D", props=added)),
+        catch(s.put_artifact_type, artifact_type("D", props={"u": "UNKNOWN"}), can_add_fields=True),
+        catch(s.put_artifact_type, artifact_type("D", props={"a": "UNKNOWN"}), can_add_fields=True),
+        catch_msg("Property:u type should not be UNKNOWN.", s.put_artifact_type,
+                  artifact_type("D", props=added, external_id="x", base_type="MODEL"), can_add_fields=True),
+        catch(s.put_artifact_type, artifact_type("D", props={"a": "INT"}, external_id="x", base_type="MODEL")),
+        catch(s.put_artifact_type, artifact_type("D", props={"a": "INT"}, base_type="MODEL")),
+        catch(s.put_artifact_type, artifact_type("N", props={"u": "UNKNOWN"}, external_id="x")),
+        catch_msg("Property u is UNKNOWN.", s.put_artifact_type, artifact_type("N", props={"u": "UNKNOWN"})),
+        show(s.get_artifact_type("D")),
+    ]
+
+
 def types_by_external_ids_found() -> Json:
     s = new_store()
     s.put_context_type(context_type("C1", external_id="c1"))
@@ -571,6 +606,16 @@ CASES = [
          "Conflict of external_id: c Found already existing Context type with the same external_id"]]),
     Case("external-id-duplicate-across-kinds", external_id_duplicate_across_kinds,
          [["error", "InternalError"], ["error", "InternalError"]]),
+    Case("external-id-taken-on-update", external_id_taken_on_update, [
+        ["error", "InternalError", "Error when executing query: UNIQUE constraint failed: Type.external_id"],
+        ["error", "InternalError", "Error when executing query: UNIQUE constraint failed: Type.external_id"],
+        {"id": 11, "name": "A"}, {"id": 12, "name": "C"}]),
+    Case("put-type-reports-the-first-fault", put_type_reports_the_first_fault, [
+        ["error", "AlreadyExistsError"], ["error", "AlreadyExistsError"], ["error", "AlreadyExistsError"],
+        ["error", "InvalidArgumentError", "Property:u type should not be UNKNOWN."],
+        ["error", "InternalError"], ["error", "UnimplementedError"], ["error", "AlreadyExistsError"],
+        ["error", "InvalidArgumentError", "Property u is UNKNOWN."],
+        {"id": 10, "name": "D", "properties": {"a": "INT"}, "base_type": "DATASET"}]),
     Case("types-by-external-ids-found", types_by_external_ids_found, [
         {"id": 10, "name": "C1", "external_id": "c1"},
         {"id": 11, "name": "C2", "external_id": "c2"}]),

@@ -103,23 +103,6 @@ def normalised_away(normalise: Normaliser) -> Callable[[Divergence], bool]:
 # -- issue 9's undecided differences ----------------------------------------------------------------
 
 
-def _types_without_base_type(types: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    return sorted(({k: v for k, v in t.items() if k != "base_type"} for t in types), key=lambda t: t["id"])
-
-
-def without_base_type(d: Divergence, value: Any) -> Any:
-    # get_*_types_by_external_ids: a list of types; get_artifacts_and_types_by_artifact_ids:
-    # [artifacts, types]; get_lineage_subgraph: a graph whose artifact_types MLMD's Python client takes
-    # from get_artifacts_and_types_by_artifact_ids. Anything else is left as it is.
-    if d.op.endswith("_types_by_external_ids") and isinstance(value, list):
-        return _types_without_base_type(value)
-    if d.op == "get_artifacts_and_types_by_artifact_ids" and isinstance(value, list):
-        return [value[0], _types_without_base_type(value[1])]
-    if d.op == "get_lineage_subgraph" and isinstance(value, dict) and "artifact_types" in value:
-        return {**value, "artifact_types": _types_without_base_type(value["artifact_types"])}
-    return value
-
-
 def by_context_filter_refused(d: Divergence) -> bool:
     # get_*_by_context(id, ListOptions(filter_query=...)): MLMD answers [] without parsing the filter
     # when the context has no such nodes; ours parses it first and refuses it.
@@ -190,7 +173,7 @@ def repeated_enum_predicate(d: Divergence) -> bool:
                        "Invalid `filter_query`: Query cannot be rewritten successfully for matched enum predicate"))
 
 
-# -- open divergences -------------------------------------------------------------------------------
+# -- deliberate differences the random run found ---------------------------------------------------
 
 
 def _names_held_both_ways(d: Divergence) -> set:
@@ -251,57 +234,18 @@ def filter_on_shared_property_name(d: Divergence) -> bool:
     return bool(named & shared)
 
 
-def stale_property_rows(d: Divergence) -> bool:
-    # An earlier call gave one node two messages; the first set a property the second did not. Ours
-    # keeps the first message's property rows for filtering, so a filter naming that property still
-    # finds the node (the node itself, as read, is right).
-    queries = filter_queries(d)
-    if not queries or not (answered(d.ours) and answered(d.theirs)):
-        return False
-    named = {name for q in queries for _, name, _ in _PROPERTY_VALUE.findall(q)}
-    for made, outcome in zip(d.calls[:-1], d.history):
-        if "value" not in outcome:
-            continue
-        earlier: Dict[tuple, set] = {}
-        for kind, fields in node_messages(made):
-            if "id" not in fields:
-                continue
-            given = set(fields.get("properties", {})) | set(fields.get("custom_properties", {}))
-            key = (kind, fields["id"])
-            if key in earlier and (earlier[key] - given) & named:
-                return True
-            earlier[key] = earlier.get(key, set()) | given
-    return False
-
-
-def another_fault_reported(*names: str) -> Callable[[Divergence], bool]:
-    # Both refuse a call in which the model sees two or more faults, and name different ones.
-    def matches(d: Divergence) -> bool:
-        return (d.op in names and "error" in d.ours and "error" in d.theirs
-                and d.ours["error"] != d.theirs["error"] and len(call_faults(d)) >= 2)
-    return matches
-
-
 def lineage_event_to_missing_node(d: Divergence) -> bool:
-    # put_lineage_subgraph whose only faults are events naming ids no node has: MLMD stores them.
+    # put_lineage_subgraph with events naming ids no node has: MLMD stores them, ours refuses the first. Having
+    # stored them, MLMD may refuse a later event of the call as already stored (twice in it, or before it).
     found = call_faults(d)
-    return (ops(d, "put_lineage_subgraph") and raised(d.ours, "InvalidArgumentError") and answered(d.theirs)
-            and bool(found) and all(f.startswith(("event: unknown artifact", "event: unknown execution"))
-                                    for f in found))
-
-
-def lineage_update_without_type_id(d: Divergence) -> bool:
-    # put_lineage_subgraph whose only faults are updates without a type_id: MLMD refuses them.
-    found = call_faults(d)
-    return (ops(d, "put_lineage_subgraph") and raised(d.theirs, "InvalidArgumentError", "Type id is missing.")
-            and answered(d.ours) and bool(found) and all(f.endswith("update without type_id") for f in found))
-
-
-def type_external_id_taken_on_update(d: Divergence) -> bool:
-    # Updating a type to another type's external_id: MLMD's UPDATE hits the UNIQUE index (InternalError).
-    return (d.op.startswith("put_") and d.op.endswith("_type") and raised(d.ours, "AlreadyExistsError")
-            and raised(d.theirs, "InternalError", "Error when executing query: UNIQUE constraint failed: Type.external_id")
-            and call_faults(d) == ["type: external_id taken"])
+    dangling = [f for f in found if f.startswith(("event: unknown artifact", "event: unknown execution"))]
+    repeated = [f for f in found if f in ("event: twice in the call", "event: already stored")]
+    ours_refuses = (raised(d.ours, "InvalidArgumentError", "No artifact with the given id")
+                    or raised(d.ours, "InvalidArgumentError", "No execution with the given id"))
+    theirs_goes_on = answered(d.theirs) or (bool(repeated) and raised(d.theirs, "AlreadyExistsError",
+                                                                       "Given event already exists"))
+    return (ops(d, "put_lineage_subgraph") and ours_refuses and theirs_goes_on and bool(dangling)
+            and len(dangling) + len(repeated) == len(found))
 
 
 def reuse_context_external_id_taken(d: Divergence) -> bool:
@@ -312,41 +256,3 @@ def reuse_context_external_id_taken(d: Divergence) -> bool:
             and raised(d.ours, "AlreadyExistsError")
             and raised(d.theirs, "AbortedError", "Concurrent creation of the same context")
             and any(f.startswith("context: external_id") for f in call_faults(d)))
-
-
-def masked_update_with_empty_value(d: Divergence) -> bool:
-    # An update with a field mask that does not cover a property whose Value is empty: MLMD never
-    # reads it, ours refuses the empty Value.
-    mask = d.call.get("kwargs", {}).get("field_mask_paths") or []
-    if not (d.op in {f"put_{k}s" for k in KINDS} and mask and raised(d.ours, "InvalidArgumentError")
-            and answered(d.theirs)):
-        return False
-    covered = lambda name: "properties" in mask or f"properties.{name}" in mask  # noqa: E731
-    empties = [name for node in d.call["args"][0] for name, v in node["fields"].get("properties", {}).items()
-               if not v]
-    return bool(empties) and not any(covered(name) for name in empties)
-
-
-def unique_key_contended_in_call(d: Divergence) -> bool:
-    # Two elements of one call touch one external_id or context name: one lets go of it and another
-    # takes it, or two take it. MLMD writes the elements in list order; ours checks them against the
-    # stored nodes first and writes inserts before updates.
-    conflict = ("AlreadyExistsError", "InternalError")
-    if d.ours.get("error") not in conflict and d.theirs.get("error") not in conflict:
-        return False
-    world = world_before(d.calls[:-1], d.history)
-    touched: Dict[tuple, set] = {}
-    for position, (kind, fields) in enumerate(node_messages(d.call)):
-        node = ("id", fields["id"]) if "id" in fields else ("new", position)
-        known = world.nodes[kind].get(fields.get("id"))
-        keys = {(kind, "external_id", fields.get("external_id"))}
-        if kind == "context":
-            keys.add((kind, "name", fields.get("type_id", known.type_id if known else None), fields.get("name")))
-        if known is not None:
-            keys.add((kind, "external_id", known.external_id))
-            if kind == "context":
-                keys.add((kind, "name", known.type_id, known.name))
-        for key in keys:
-            if key[-1]:
-                touched.setdefault(key, set()).add(node)
-    return any(len(nodes) > 1 for nodes in touched.values())

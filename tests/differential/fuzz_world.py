@@ -175,15 +175,23 @@ class World:
             for ctx, context_id in zip(args[2] or [], context_ids):
                 if "id" in ctx["fields"] and call.get("kwargs", {}).get("force_reuse_context"):
                     continue  # a context given by id is used as stored, not updated
-                self._learn_node("context", context_id, ctx["fields"])
+                if not self._reused_context(call, ctx, context_id):
+                    self._learn_node("context", context_id, ctx["fields"])
         elif op == "put_lineage_subgraph":
             for kind, position in (("execution", 0), ("artifact", 1), ("context", 2)):
                 for node, node_id in zip(args[position], result[position]):
-                    self._learn_node(kind, node_id, node["fields"])
+                    if kind != "context" or not self._reused_context(call, node, node_id):
+                        self._learn_node(kind, node_id, node["fields"])
             for execution_index, artifact_index, event in args[3]:
                 self._learn_event(event["fields"],
                                   result[1][artifact_index] if artifact_index is not None else None,
                                   result[0][execution_index] if execution_index is not None else None)
+
+    def _reused_context(self, call: Dict[str, Any], ctx: Dict[str, Any], context_id: int) -> bool:
+        """A new context that reuse_context_if_already_exist matched by name (stored, or earlier in the same
+        call): it is used as it is, not written."""
+        return (bool(call.get("kwargs", {}).get("reuse_context_if_already_exist")) and "id" not in ctx["fields"]
+                and context_id in self.nodes["context"])
 
     def _learn_type(self, kind: str, type_id: int, fields: Dict[str, Any], kwargs: Dict[str, Any]) -> None:
         known = self.types[kind].get(type_id)

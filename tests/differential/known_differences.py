@@ -13,7 +13,7 @@ that several of them together explain (two at once in one lineage graph) is expl
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Dict, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import difference_predicates as p
 from fuzz_calls import call, msg
@@ -101,25 +101,11 @@ KNOWN = [
         p.repeated_enum_predicate,
         [_listing("get_artifacts", "state = LIVE OR state = LIVE")],
         leaves_stores_alike=True),
-]
-
-OPEN = [
-    Difference(
-        "stale-property-rows-after-two-messages-for-one-node",
-        "a call that gives one node two messages (the first with a property, the second without): ours "
-        "keeps the first one's property rows for filters, so a filter on that property still finds the "
-        "node, even after later puts (ours is wrong: the index disagrees with the node)",
-        FOUND,
-        p.stale_property_rows,
-        [_type("artifact", "Data", {"b": "BOOLEAN"}), _nodes("artifact", {"type_id": 10}),
-         _nodes("artifact", {"id": 1, "properties": {"b": {"bool_value": True}}}, {"id": 1}),
-         _listing("get_artifacts", "properties.b.bool_value = true")]),
     Difference(
         "mlmd-loses-property-sharing-a-name",
         "a node that holds one name both as a declared and as a custom property: MLMD's puts drop or "
-        "overwrite one of the two values (it keeps property rows by name alone); ours keeps both (ours is "
-        "right: MLMD loses data)",
-        FOUND,
+        "overwrite one of the two values (it keeps property rows by name alone); ours keeps both",
+        "tests/api/scenarios_fidelity.py row property-name-both-declared-and-custom (ours_why)",
         lambda d: p.normalised_away(p.without_shared_property_names)(d) or p.filter_on_shared_property_name(d),
         [_type("artifact", "Data", {"s": "STRING"}),
          _nodes("artifact", {"type_id": 10, "custom_properties": {"s": {"int_value": 1}}}),
@@ -129,89 +115,30 @@ OPEN = [
     Difference(
         "lineage-subgraph-event-names-missing-node",
         "put_lineage_subgraph with an event whose artifact_id / execution_id names no node: MLMD stores the "
-        "dangling event, ours refuses it as put_events does in both (ours is right)",
-        FOUND,
+        "dangling event (and may then refuse a later event of the call as already stored), ours refuses it, "
+        "as put_events does in both",
+        "tests/api/scenarios_compound.py row subgraph-event-names-missing-node (ours_why)",
         p.lineage_event_to_missing_node,
         [_type("execution", "Train"),
          call("put_lineage_subgraph", [msg("Execution", {"type_id": 10})], [], [],
               [[0, None, msg("Event", {"artifact_id": 1, "type": "INPUT"})]])]),
     Difference(
-        "lineage-subgraph-update-without-type-id",
-        "put_lineage_subgraph updating a node given by id without its type_id: MLMD refuses it (\"Type id is "
-        "missing.\"), ours takes the stored type as put_artifacts / put_execution do in both",
-        FOUND,
-        p.lineage_update_without_type_id,
-        [_type("artifact", "Data"), _nodes("artifact", {"type_id": 10}),
-         call("put_lineage_subgraph", [], [msg("Artifact", {"id": 1})], [], [])]),
-    Difference(
-        "mask-ignores-empty-value-outside-mask",
-        "an update with a field mask that leaves out a property whose Value is empty: MLMD ignores it, "
-        "ours refuses the empty Value (MLMD is right: only masked fields are read)",
-        FOUND,
-        p.masked_update_with_empty_value,
-        [_type("context", "Run", {"s": "STRING"}), _nodes("context", {"type_id": 10, "name": "c1"}),
-         _nodes("context", {"id": 1, "properties": {"s": {}}}, field_mask_paths=["external_id"])]),
-    Difference(
-        "unique-key-contended-within-a-call",
-        "elements of one call contend for one external_id or context name (one lets go of it and a later "
-        "one takes it, or two take it): MLMD writes them in list order, ours checks against the stored "
-        "nodes and writes inserts before updates, so the call ends otherwise (MLMD's order is the one a "
-        "caller can reason about)",
-        FOUND,
-        p.unique_key_contended_in_call,
-        [_type("artifact", "Data"), _nodes("artifact", {"type_id": 10, "external_id": "x1"}),
-         _nodes("artifact", {"id": 1, "type_id": 10}, {"type_id": 10, "external_id": "x1"})]),
-    Difference(
-        "type-update-to-taken-external-id",
-        "updating a type to an external_id another type holds: MLMD fails with InternalError (a raw "
-        "UNIQUE constraint message), ours with AlreadyExistsError (ours is clearer; for nodes ours "
-        "matches MLMD's InternalError)",
-        FOUND,
-        p.type_external_id_taken_on_update,
-        [_type("context", "Run", external_id="tx1"), _type("context", "Pipe"),
-         _type("context", "Pipe", external_id="tx1")]),
-    Difference(
         "reuse-context-external-id-taken",
         "put_execution / put_lineage_subgraph (reuse_context_if_already_exist=True) with a new context whose "
         "external_id is taken: MLMD takes it for a race and answers AbortedError (its client retries it for "
-        "about 8 s), ours AlreadyExistsError (ours is right)",
-        FOUND,
+        "about 10 s), ours AlreadyExistsError",
+        "tests/api/scenarios_compound.py row reuse-context-external-id-taken (oracle=False)",
         p.reuse_context_external_id_taken,
         [_type("execution", "Train"), _type("context", "Run"),
          _nodes("context", {"type_id": 11, "name": "c1", "external_id": "x1"}),
          call("put_execution", msg("Execution", {"type_id": 10}), [],
               [msg("Context", {"type_id": 11, "name": "c2", "external_id": "x1"})],
               reuse_context_if_already_exist=True)]),
-    Difference(
-        "batch-reports-another-fault",
-        "put_artifacts / put_executions / put_contexts / put_events with faults in two elements: MLMD "
-        "writes in order and reports the first it meets, ours checks all before writing",
-        FOUND,
-        p.another_fault_reported("put_artifacts", "put_executions", "put_contexts", "put_events"),
-        [_type("artifact", "Data"), _nodes("artifact", {"type_id": 10, "name": "a1"}),
-         _nodes("artifact", {"type_id": 10, "name": "a1"}, {"type_id": 999})]),
-    Difference(
-        "put-execution-reports-another-fault",
-        "put_execution with faults in the execution and in an artifact: MLMD writes the artifacts first "
-        "and reports theirs, ours reports the execution's",
-        FOUND,
-        p.another_fault_reported("put_execution"),
-        [call("put_execution", msg("Execution", {}), [[msg("Artifact", {"type_id": 999})]], [])]),
-    Difference(
-        "put-lineage-subgraph-reports-another-fault",
-        "put_lineage_subgraph with faults in a node and in an event edge: MLMD checks the edges first, "
-        "ours the nodes",
-        FOUND,
-        p.another_fault_reported("put_lineage_subgraph"),
-        [call("put_lineage_subgraph", [msg("Execution", {})], [], [], [[1, None, msg("Event", {})]])]),
-    Difference(
-        "put-type-reports-another-fault",
-        "put_*_type with two faults, e.g. a property of kind UNKNOWN added to a stored type without "
-        "can_add_fields: MLMD reports the change (AlreadyExistsError), ours the kind (InvalidArgumentError)",
-        FOUND,
-        p.another_fault_reported("put_artifact_type", "put_execution_type", "put_context_type"),
-        [_type("artifact", "Data"), _type("artifact", "Data", {"u": "UNKNOWN"})]),
 ]
+
+# Divergences found by the random run and not decided yet (none at the moment): each new one goes here, with
+# `source=FOUND`, until it is fixed or moved to KNOWN with a row that pins the choice.
+OPEN: List[Difference] = []
 
 for _table, _entries in (("KNOWN", KNOWN), ("OPEN", OPEN)):
     for _i, _entry in enumerate(_entries):
