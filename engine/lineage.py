@@ -24,7 +24,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import AbstractSet, Dict, Iterable, List, Literal, Optional, Sequence, Set, Tuple
 
-from . import errors
+from . import access, errors, hints
 from .catalog import (ARTIFACT, CONTEXT, EXECUTION, INPUT_EVENT_TYPES, OUTPUT_EVENT_TYPES, NodeLayout,
                                      TypeKind)
 from .planner import PREFIX, compile_filter
@@ -154,7 +154,7 @@ def _matching(cur: sqlite3.Cursor, layout: NodeLayout, ids: AbstractSet[int], fi
         return set()
     if filter_query == "":
         return set(ids)
-    condition, params = compile_filter(layout, filter_query)
+    condition, params = access.probing(*compile_filter(layout, filter_query))
     # CROSS JOIN keeps the candidates as the outer loop: each is one primary-key seek, whatever the filter.
     rows = _execute_filtered(
         cur, f"SELECT n.id FROM json_each(?) AS candidate CROSS JOIN {layout.table} n ON n.id = candidate.value"
@@ -178,7 +178,7 @@ def _events_of(cur: sqlite3.Cursor, from_layout: NodeLayout, ids: Sequence[int],
     if event_types is not None:
         # `+type`: without statistics SQLite would pick event_type(type, ...) and scan every event of a type
         # (a cost that grows with the store); the node-column index keeps each hop proportional to its edges.
-        where_type = f" AND +type IN ({', '.join(str(int(t)) for t in event_types)})"
+        where_type = f" AND {hints.no_index('type')} IN ({', '.join(str(int(t)) for t in event_types)})"
     return cur.execute(
         "SELECT artifact_id, execution_id, body, type, milliseconds_since_epoch, id FROM event"
         f" WHERE {column} {_IN_IDS}{where_type} ORDER BY {order}", (_json_ids(ids),)).fetchall()
@@ -215,10 +215,11 @@ def _subgraph_hops(query: SubgraphQuery) -> Tuple[NodeLayout, int]:
 
 
 def _subgraph_seeds(cur: sqlite3.Cursor, layout: NodeLayout, filter_query: str) -> List[int]:
-    condition, params = compile_filter(layout, filter_query)
+    found = access.plan_access(cur, *compile_filter(layout, filter_query), SUBGRAPH_SEED_LIMIT)
+    source = hints.walk_in_order(layout.table, "n", "id") if found.walk else f"{layout.table} n"
     rows = _execute_filtered(
-        cur, f"SELECT n.id FROM {layout.table} n WHERE {condition} ORDER BY n.id LIMIT {SUBGRAPH_SEED_LIMIT}",
-        params)
+        cur, f"SELECT n.id FROM {source} WHERE {found.condition} ORDER BY n.id LIMIT {SUBGRAPH_SEED_LIMIT}",
+        found.params)
     if not rows:
         raise errors.NotFoundError(
             f"Cannot find qualified nodes to start the traversal. (no {layout.noun} matches {filter_query!r})")
@@ -338,8 +339,9 @@ def _graph_seeds(cur: sqlite3.Cursor, page: SeedPage) -> List[Tuple[int, bytes]]
             f"got {page.page_size} (artifacts_options.max_result_size)")
     if page.order_field not in ORDER_COLUMNS:
         raise errors.InvalidArgumentError(f"Unsupported order_by_field: {page.order_field}")
-    filter_sql = compile_filter(ARTIFACT, page.filter_query) if page.filter_query else None
-    sql, params = listing_sql(ARTIFACT, page.page_size, page.order_field, page.is_asc, page.after, None, filter_sql)
+    found = (access.plan_access(cur, *compile_filter(ARTIFACT, page.filter_query), page.page_size)
+             if page.filter_query else None)
+    sql, params = listing_sql(ARTIFACT, page.page_size, page.order_field, page.is_asc, page.after, None, found)
     rows = _execute_filtered(cur, sql, params)[:page.page_size]
     if not rows:
         raise errors.NotFoundError("The query_nodes condition does not match any nodes to do traversal. "

@@ -16,11 +16,12 @@ from typing import Callable, Dict, Hashable, List, Optional, Sequence, Tuple, Un
 from . import errors
 from ..grammar.shape import Literal, Shape, literal_shape
 
-Plan = Tuple[str, Tuple[object, ...]]
+# A compiled query (any value that compares equal for the same plan: planner.FilterSql) and its parameters.
+Plan = Tuple[Hashable, Tuple[object, ...]]
 # How to fill each parameter of a shared plan: (None, value) for a constant, (_SLOT, k) for the k-th literal.
 _SLOT = object()
 Filler = Tuple[object, object]
-Template = Tuple[str, Tuple[Filler, ...]]
+Template = Tuple[Hashable, Tuple[Filler, ...]]
 
 MAX_CACHED_CHARS = 4096  # longer queries are rare, slow to plan anyway, and would bloat the caches
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
-from . import errors
+from . import errors, hints
 from . import filter_messages as messages
 from .catalog import ARTIFACT, CONTEXT, EXECUTION, NodeLayout, TypeKind
 from .plan_cache import PlanCache
@@ -181,25 +181,64 @@ class _Typed:
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
-def _needs_join(layout: NodeLayout, path: ast.Path) -> bool:
+def _needs_join(layout: NodeLayout, path: ast.Path, inline_type: bool = False) -> bool:
     head = path.parts[0]
-    if head in ("properties", "custom_properties") or head.lower() == "type":
+    if head.lower() == "type" and len(path.parts) == 1:
+        return not inline_type
+    if head in ("properties", "custom_properties"):
         return True
     return _alias_of(layout, path) is not None
+
+
+_LITERALS = (ast.String, ast.Int, ast.Float, ast.Bool, ast.Null)
+_PREDICATES = (ast.Compare, ast.InList, ast.Like, ast.Between, ast.IsNull)
+
+
+def _is_own_type(path: object) -> bool:
+    return isinstance(path, ast.Path) and len(path.parts) == 1 and path.parts[0].lower() == "type"
+
+
+def _type_predicates(tree: ast.Node) -> Optional[Set[int]]:
+    """The predicates that compare the node's own `type` with literals only, if every use of it is one of them.
+
+    Each such predicate becomes a test of the node's own type_id against the type ids whose name passes it:
+    no join, and a condition on the node's row that its (type_id, name) index can answer.
+    """
+    found: Set[int] = set()
+    uses = 0
+    for node in walk(tree):
+        if _is_own_type(node):
+            uses += 1
+        elif isinstance(node, _PREDICATES):
+            operands = ast.children(node)
+            if any(_is_own_type(o) for o in operands) and all(_is_own_type(o) or isinstance(o, _LITERALS)
+                                                              for o in operands):
+                found.add(id(node))
+                uses -= sum(1 for o in operands if _is_own_type(o))
+    return found if uses == 0 else None
+
+
+def _joins_rows(layout: NodeLayout, tree: ast.Node) -> bool:
+    """Whether `tree` references rows other than the node's own (once its type tests are inlined)."""
+    inline = _type_predicates(tree) is not None
+    return any(_needs_join(layout, n, inline) for n in walk(tree) if isinstance(n, ast.Path))
 
 
 class _Compiler:
     """Compiles one query for one node kind; collects the joins its references need."""
 
-    def __init__(self, layout: NodeLayout, tree: ast.Node, text: QueryText, group: Optional[ast.And] = None) -> None:
+    def __init__(self, layout: NodeLayout, tree: ast.Node, text: QueryText, group: Optional[ast.And] = None,
+                 base: Optional[str] = None) -> None:
         self.layout = layout
         self.text = text
-        self.group = group  # the AND that `_compile_groups` made of a group's conjuncts, if it made one
+        self.group = group  # the AND that `_compile_text` made of a group's conjuncts, if it made one
         self.fields = NODE_FIELDS[layout.kind]
-        self.joined = any(_needs_join(layout, n) for n in walk(tree) if isinstance(n, ast.Path))
-        self.base = "n0" if self.joined else "n"
+        self.type_predicates = _type_predicates(tree)
+        self.joined = _joins_rows(layout, tree)
+        self.base = base or ("n0" if self.joined else "n")
         self.joins: List[str] = []
         self.join_params: List[object] = []
+        self.first_join_params = 0  # parameters of the first JOIN clause (a property join binds its name)
         self.aliases: Dict[Tuple[object, ...], str] = {}
         self.join_sizes: Dict[Tuple[object, ...], int] = {}  # JOIN clauses per reference
         self.pinned_events = _pinned_events(layout, tree)
@@ -212,6 +251,8 @@ class _Compiler:
         if alias is not None:
             return alias
         alias, link = self._new_alias(), f"j{len(self.joins)}l"
+        if not self.joins and len(clauses) == 1:
+            self.first_join_params = len(params)  # a join's parameters are in its last clause
         for clause in clauses:
             self.joins.append(clause.format(a=alias, l=link, n=self.base))
         self.join_params.extend(params)
@@ -246,8 +287,12 @@ class _Compiler:
             raise PlanError(self._unknown(head), path)
         if len(parts) != 1:
             raise PlanError(messages.no_fields(path, 1, spec.kind), path, _part_at(path, 1))
-        sql = (self._type_name(self.base, (), self.layout.kind) if head.lower() == "type"
-               else f"{self.base}.{spec.column}")
+        if head.lower() != "type":
+            sql = f"{self.base}.{spec.column}"
+        elif self.type_predicates is not None:
+            sql = "t.name"  # inside the type test `compile` wraps around the predicate
+        else:
+            sql = self._type_name(self.base, (), self.layout.kind)
         return _Typed(sql, spec.kind, enum=spec.enum, enum_rewrite=spec.enum is not None and head == head.lower(),
                       path=path)
 
@@ -303,7 +348,7 @@ class _Compiler:
             # few events of that node, while one event type can hold half the table. An un-analysed store
             # (we never run ANALYZE) lets SQLite pick event_type here, so a unary + keeps this column out
             # of index choice; the value compared is the same.
-            sql = f"+{alias}.{spec.column}"
+            sql = hints.no_index(f"{alias}.{spec.column}")
         else:
             sql = f"{alias}.{spec.column}"
         return _Typed(sql, spec.kind, enum=spec.enum,
@@ -326,6 +371,9 @@ class _Compiler:
                 stack.extend((kid, False) for kid in reversed(kids))
                 continue
             typed = self._node(node, done)
+            if self.type_predicates and id(node) in self.type_predicates:
+                typed.sql = (f"{self.base}.type_id IN (SELECT t.id FROM type t WHERE t.kind = {int(self.layout.kind)}"
+                             f" AND {typed.sql})")
             if isinstance(node, (ast.Not, ast.Compare, ast.Like, ast.InList, ast.Between, ast.IsNull, ast.IsBool)):
                 typed.sql = f"({typed.sql})"  # an operand of a comparison keeps its own precedence
             done[id(node)] = typed
@@ -680,25 +728,82 @@ def _pack(layout: NodeLayout, text: QueryText, conjuncts: List[ast.Node]) -> Lis
     return bins
 
 
-def _compile_groups(layout: NodeLayout, text: QueryText, groups: List[List[ast.Node]]) -> Tuple[str, List[object]]:
-    parts: List[str] = []
-    params: List[object] = []
-    for group in groups:
-        made = None if len(group) == 1 else ast.And(tuple(group))
-        subtree = made or group[0]
-        compiler = _Compiler(layout, subtree, text, made)
-        typed = compiler.predicate(compiler.compile(subtree), subtree)
-        if not compiler.joined:
-            parts.append(typed.sql)
-            params += typed.params
-        else:
-            parts.append(f"n.id IN (SELECT n0.id FROM {layout.table} n0 {' '.join(compiler.joins)} "
-                         f"WHERE {typed.sql})")
-            params += compiler.join_params + typed.params
-    return (parts[0] if len(parts) == 1 else _balanced("AND", parts)), params
+@dataclass(frozen=True)
+class GroupSql:
+    """One group of conjuncts that joins other rows, in the two forms the access planner (access.py) uses.
+
+    `driver` selects the ids of the nodes the group holds for (`SELECT n0.id ...`, or a UNION of one such
+    SELECT per item of an OR, so that each item can seek its own index); `probe` tests one node `n`
+    (`EXISTS (...)`). Each takes its own run of the plan's parameters: `driver_params`, then `probe_params`.
+    """
+
+    label: str  # what the group refers to, for EXPLAIN: "contexts_a", "type", "properties.span"
+    driver: str
+    probe: str
+    driver_params: int
+    probe_params: int
+    union: bool = False
 
 
-def _compile_text(kind: TypeKind, query: str) -> Tuple[str, Tuple[object, ...]]:
+@dataclass(frozen=True)
+class FilterSql:
+    """A compiled filter: conditions on the node's own columns (`plain`, on alias `n`) and groups that join.
+
+    A node matches when `plain` holds and every group holds for it. The parameters come as one flat tuple:
+    `plain`'s first, then each group's driver and probe parameters in order (see `access.py`).
+    """
+
+    table: str
+    plain: str
+    plain_params: int
+    groups: Tuple[GroupSql, ...]
+
+
+MAX_UNION_BRANCHES = 16  # an OR of more items is probed as a whole: a UNION that long costs more than it saves
+MAX_OWN_GROUPS = 4  # alias-free conjuncts that join get groups of their own up to this many, then share them
+
+
+def _label(layout: NodeLayout, conjuncts: Sequence[ast.Node]) -> str:
+    names: Dict[str, None] = {}
+    for path in (n for c in conjuncts for n in walk(c) if isinstance(n, ast.Path)):
+        alias = _alias_of(layout, path)
+        if alias is not None:
+            names[alias] = None
+        elif _is_property(path):
+            names[f"{path.parts[0]}.{_property_name(path)}"] = None
+        elif path.parts[0].lower() == "type" and len(path.parts) == 1:
+            names["type"] = None
+    return ", ".join(names) or "joins"
+
+
+def _group_sql(layout: NodeLayout, text: QueryText, group: List[ast.Node]) -> Tuple[GroupSql, List[object]]:
+    made = None if len(group) == 1 else ast.And(tuple(group))
+    subtree = made or group[0]
+    compiler = _Compiler(layout, subtree, text, made)
+    typed = compiler.predicate(compiler.compile(subtree), subtree)
+    joins = f"FROM {layout.table} n0 {' '.join(compiler.joins)}"
+    driver = f"SELECT n0.id {joins} WHERE {typed.sql}"
+    driver_params = compiler.join_params + typed.params
+    union = False
+    if len(group) == 1 and isinstance(group[0], ast.Or) and len(group[0].items) <= MAX_UNION_BRANCHES:
+        # Each item of the OR, with every join of the group (each reference still must exist), is a
+        # SELECT that can start from that item's own index; their union is the group.
+        branches = [compiler.compile(item) for item in group[0].items]
+        driver = " UNION ".join(f"SELECT n0.id {joins} WHERE {b.sql}" for b in branches)
+        driver_params = [p for b in branches for p in compiler.join_params + b.params]
+        union = True
+    # The probe joins from the listed node `n` itself: its first join becomes the FROM, and its ON the WHERE.
+    on_node = _Compiler(layout, subtree, text, made, base="n")
+    tested = on_node.compile(subtree)
+    first, on = on_node.joins[0][len("JOIN "):].split(" ON ", 1)
+    probe = f"EXISTS (SELECT 1 FROM {' '.join([first, *on_node.joins[1:]])} WHERE {on} AND {tested.sql})"
+    moved = on_node.first_join_params  # the first ON's parameters now come after the other joins'
+    probe_params = on_node.join_params[moved:] + on_node.join_params[:moved] + tested.params
+    group_sql = GroupSql(_label(layout, group), driver, probe, len(driver_params), len(probe_params), union)
+    return group_sql, driver_params + probe_params
+
+
+def _compile_text(kind: TypeKind, query: str) -> Tuple[FilterSql, Tuple[object, ...]]:
     layout = {TypeKind.ARTIFACT: ARTIFACT, TypeKind.EXECUTION: EXECUTION, TypeKind.CONTEXT: CONTEXT}[kind]
     try:
         tree = parse(query)
@@ -708,33 +813,39 @@ def _compile_text(kind: TypeKind, query: str) -> Tuple[str, Tuple[object, ...]]:
     try:
         _check_spellings(layout, tree)
         alias_groups, base = conjunct_groups(layout, tree)
+        # Conjuncts on the node's own columns stay one condition on `n`; each of the others joins rows of
+        # its own (its type, a property: one row a node), so it can be a group of its own, and the access
+        # planner can drive from whichever group selects fewest nodes.
+        plain = [c for c in base if not _joins_rows(layout, c)]
+        joined = [c for c in base if not any(c is p for p in plain)]
+        groups = alias_groups + ([[c] for c in joined] if len(joined) <= MAX_OWN_GROUPS
+                                 else _pack(layout, text, joined))
+        plain_sql, params = "", []  # type: Tuple[str, List[object]]
         try:
-            try:
-                # The alias-free conjuncts go into every group: each group's join then starts from its most
-                # selective condition, wherever it is.
-                sql, params = _compile_groups(layout, text, [g + base for g in alias_groups] or [base])
-            except TooManyJoins:
-                if len(base) < 2 and not alias_groups:
-                    raise
-                # SQLite's 64 tables are a limit per SELECT, and each group is a SELECT of its own: spread
-                # the alias-free conjuncts over groups of their own instead.
-                sql, params = _compile_groups(layout, text, alias_groups + _pack(layout, text, base))
+            if plain:
+                made = None if len(plain) == 1 else ast.And(tuple(plain))
+                compiler = _Compiler(layout, made or plain[0], text, made)
+                typed = compiler.predicate(compiler.compile(made or plain[0]), made or plain[0])
+                plain_sql, params = typed.sql, list(typed.params)
+            compiled = [_group_sql(layout, text, group) for group in groups]
         except NotACondition:
             raise _not_a_condition(layout, text, tree) from None
     except PlanError as exc:
         raise invalid(exc.detail, query, exc.line, exc.column) from exc
-    return sql, tuple(params)
+    plain_count = len(params)
+    for _, group_params in compiled:
+        params += group_params
+    return FilterSql(layout.table, plain_sql, plain_count, tuple(g for g, _ in compiled)), tuple(params)
 
 
-def compile_filter(layout: NodeLayout, query: str) -> Tuple[str, List[object]]:
-    """Returns `(sql, params)`: a condition on the node alias `n` that holds for the nodes `query` selects.
+def compile_filter(layout: NodeLayout, query: str) -> Tuple[FilterSql, Tuple[object, ...]]:
+    """Returns `(filter_sql, params)`: the compiled filter, for access.py to run with one access path or another.
 
     Raises:
         InvalidArgumentError: the query is malformed or means nothing for this node kind; the message
             starts with ``Invalid `filter_query`: `` and says where.
     """
-    sql, params = PLANS.plan(layout.kind, query)
-    return sql, list(params)
+    return PLANS.plan(layout.kind, query)
 
 
 # Every store in the process shares the plans: they depend on the query and the node kind only.

@@ -5,7 +5,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
-from . import errors
+from . import errors, hints
+from .access import Access
 from .catalog import NodeLayout
 from .sqlutil import CHUNK, chunks, placeholders
 
@@ -81,9 +82,12 @@ def listing_sql(
     is_asc: bool,
     after: Optional[PageAfter],
     scope: Optional[Scope] = None,
-    filter_sql: Optional[Tuple[str, List[object]]] = None,
+    access: Optional[Access] = None,
 ) -> Tuple[str, List[object]]:
-    """The SELECT of one listing page: (body, id, sort value) rows in (sort column, id) order, one extra row."""
+    """The SELECT of one listing page: (body, id, sort value) rows in (sort column, id) order, one extra row.
+
+    `access` is the filter, as access.py planned it for this page; when it walks, the order's index drives.
+    """
     column = ORDER_COLUMNS[order_field]
     direction = "ASC" if is_asc else "DESC"
     compare = ">" if is_asc else "<"
@@ -97,9 +101,9 @@ def listing_sql(
         # The same id, named by the link table: its primary key (context_id, node id) then serves the order and
         # the page's start, so a page of a large context costs a range walk instead of sorting the context.
         node_id = f"s.{scope.node_column}"
-    if filter_sql is not None:
-        where.append(filter_sql[0])
-        params.extend(filter_sql[1])
+    if access is not None:
+        where.append(access.condition)
+        params.extend(access.params)
     if after is not None:
         if column == "id":
             where.append(f"{node_id} {compare} ?")
@@ -108,7 +112,10 @@ def listing_sql(
             where.append(f"(n.{column} {compare} ? OR (n.{column} = ? AND n.id {compare} ?))")
             params += [after.field_value, after.field_value, after.node_id]
     order = f"{node_id} {direction}" if column == "id" else f"n.{column} {direction}, n.id {direction}"
-    sql = (f"SELECT n.body, n.id, n.{column} FROM {layout.table} n{joins}"
+    source = f"{layout.table} n"
+    if access is not None and access.walk and scope is None:
+        source = hints.walk_in_order(layout.table, "n", column)
+    sql = (f"SELECT n.body, n.id, n.{column} FROM {source}{joins}"
            f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {order} LIMIT ?")
     params.append(page_size + 1)
     return sql, params
@@ -122,17 +129,17 @@ def list_page(
     is_asc: bool,
     after: Optional[PageAfter],
     scope: Optional[Scope] = None,
-    filter_sql: Optional[Tuple[str, List[object]]] = None,
+    access: Optional[Access] = None,
 ) -> Tuple[List[bytes], Optional[PageAfter]]:
     """One page of a listing; returns its bodies and where it ended when more rows follow.
 
     Paging is keyset paging on (sort value, id), so a page costs an index seek wherever it starts.
     """
-    sql, params = listing_sql(layout, page_size, order_field, is_asc, after, scope, filter_sql)
+    sql, params = listing_sql(layout, page_size, order_field, is_asc, after, scope, access)
     try:
         rows = cur.execute(sql, params).fetchall()
     except sqlite3.OperationalError as exc:
-        if filter_sql is None or "interrupted" in str(exc):
+        if access is None or "interrupted" in str(exc):
             raise  # an interrupt is the time limit's (Database.run); anything else is the query's size
         # SQLite's own limits (expression depth, parser stack) on a legal but enormous query.
         raise errors.InvalidArgumentError(f"Invalid `filter_query`: the query is too large to run: {exc}") from exc

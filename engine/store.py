@@ -9,7 +9,7 @@ import sqlite3
 import time
 from typing import AbstractSet, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
 
-from . import compound, lineage, links, nodes, reads, types
+from . import access, compound, explain, lineage, links, nodes, reads, types
 from .catalog import ARTIFACT, CONTEXT, EXECUTION, LAYOUTS, NodeLayout, TypeKind
 from .db import QUERY_TIME_LIMIT_SECONDS, Database, QueryTimeout, migrate_to, read_schema_version
 from . import errors
@@ -146,14 +146,26 @@ class Engine:
                                               f"and less than or equal to 100, got {page_size}")
         if order_field not in reads.ORDER_COLUMNS:
             raise errors.InvalidArgumentError(f"Unsupported order_by_field: {order_field}")
-        filter_sql = compile_filter(layout, filter_query) if filter_query else None
+        compiled = compile_filter(layout, filter_query) if filter_query else None
         scope = None
         if context_id is not None:
             link = ("attribution", "artifact_id") if layout is ARTIFACT else ("association", "execution_id")
             scope = reads.Scope(link[0], link[1], context_id)
-        run = self._read_user_query if filter_sql is not None else self._read
-        return run(lambda cur: reads.list_page(cur, layout, page_size, order_field, is_asc, after, scope,
-                                               filter_sql))
+
+        def run(cur: sqlite3.Cursor) -> Tuple[List[bytes], Optional[reads.PageAfter]]:
+            found = None if compiled is None else access.plan_access(
+                cur, *compiled, page_size,
+                lambda a: reads.listing_sql(layout, page_size, order_field, is_asc, after, scope, a))
+            return reads.list_page(cur, layout, page_size, order_field, is_asc, after, scope, found)
+
+        return self._read_user_query(run) if compiled is not None else self._read(run)
+
+    def explain_filter(self, kind: TypeKind, filter_query: str, page_size: int, order_field: int,
+                       is_asc: bool) -> str:
+        """The plan of a filter's first listing page, in words (see explain.py)."""
+        layout = LAYOUTS[kind]
+        return self._read_user_query(
+            lambda cur: explain.explain(cur, layout, filter_query, page_size, order_field, is_asc))
 
     # Edges ---------------------------------------------------------------------------------------------------
     def put_events(self, events: Sequence[EventRecord]) -> None:

@@ -72,7 +72,7 @@ def test_shared_plans_equal_plans_of_each_text(template: Tuple[TypeKind, str], v
 def _counting() -> Tuple[PlanCache, List[str]]:
     calls: List[str] = []
 
-    def compile_text(kind: TypeKind, query: str) -> Tuple[str, tuple]:
+    def compile_text(kind: TypeKind, query: str) -> Tuple[planner.FilterSql, tuple]:
         calls.append(query)
         return planner._compile_text(kind, query)
 
@@ -85,14 +85,15 @@ def test_a_shape_is_planned_once_then_bound() -> None:
     assert len(calls) == 2  # the text, then the same query with other values to check the shape
     for artifact_id in (8, 9, 123456789012345678):
         sql, params = cache.plan(E, f"events_0.artifact_id = {artifact_id} AND events_0.type = INPUT")
-        assert sql == first[0] and params == (artifact_id, 3)
+        assert sql == first[0] and params == (artifact_id, 3) * 2  # the group's driver's, then its probe's
     assert len(calls) == 2
 
 
 def test_strings_bind_as_written_and_quotes_keep_shapes_apart() -> None:
     cache, calls = _counting()
     cache.plan(A, "contexts_a.name = 'run-1' AND type = 'Trainer'")
-    assert cache.plan(A, "contexts_a.name = 'run 2 AND x' AND type = ''")[1] == ("run 2 AND x", "")
+    # The type test on the node's own row comes first, then the context group's driver and probe.
+    assert cache.plan(A, "contexts_a.name = 'run 2 AND x' AND type = ''")[1] == ("", "run 2 AND x", "run 2 AND x")
     assert len(calls) == 2
     cache.plan(A, "contexts_a.name = \"run-1\" AND type = 'Trainer'")  # another shape: learned anew
     assert len(calls) == 4

@@ -1,0 +1,75 @@
+"""EXPLAIN for filter queries: the access path access.py chooses for one page of a listing, in words.
+
+It shows what the planner saw (each part of the filter, its estimated rows), what it chose and why, the
+statement it runs with SQLite's own plan for it, and what running it found (the page's rows, and every
+part's real count, which the estimates only bound). Tests use it as the fixture of the plans we certify.
+"""
+from __future__ import annotations
+
+import sqlite3
+from typing import List, Optional
+
+from . import access, reads
+from .access import PLAIN, Estimate
+from .catalog import NodeLayout
+from .planner import FilterSql, compile_filter
+
+_ORDER_NAMES = {1: "create_time", 2: "update_time", 3: "id"}
+
+
+def _estimate(estimate: Optional[Estimate]) -> str:
+    if estimate is None or not estimate.seekable:
+        return "cannot seek: tested on each node"
+    if estimate.rows is None:
+        return "seeks; not dived (nothing to compare it with)"
+    return f"estimated {'at least ' if estimate.capped else ''}{estimate.rows} rows"
+
+
+def _count(cur: sqlite3.Cursor, select: str, params: List[object]) -> int:
+    return cur.execute(f"SELECT count(*) FROM ({select})", params).fetchone()[0]
+
+
+def explain(cur: sqlite3.Cursor, layout: NodeLayout, query: str, page_size: int, order_field: int,
+            is_asc: bool) -> str:
+    """The plan of the first page of `query`'s listing, ordered by `order_field`, `page_size` a page."""
+    filter_sql, params = compile_filter(layout, query)
+
+    def listing(found: access.Access):  # noqa: ANN202 - (sql, params)
+        return reads.listing_sql(layout, page_size, order_field, is_asc, None, None, found)
+
+    found = access.plan_access(cur, filter_sql, params, page_size, listing)
+    sql, sql_params = listing(found)
+    choice = found.choice
+    by_key = {e.key: e for e in choice.estimates}
+    lines = [f"filter: {query}",
+             f"listing: {layout.noun}s by {_ORDER_NAMES[order_field]} {'ascending' if is_asc else 'descending'}, "
+             f"{page_size} a page",
+             "parts:"]
+    parts = _parts(filter_sql)
+    split = access._parts(filter_sql, params)
+    for key, label, select in parts:
+        select_params = split.plain if key == PLAIN else split.drivers[key]
+        role = ("drives" if key == choice.driver else
+                "filters each node" if key == PLAIN else "probes each node")
+        actual = _count(cur, select, select_params)
+        lines.append(f"  {label}: {_estimate(by_key.get(key))}; actual {actual} rows; {role}")
+    how = (f"walks {layout.table} in {_ORDER_NAMES[order_field]} order" if found.walk
+           else "SQLite's own choice" if choice.driver == PLAIN and not filter_sql.groups
+           else f"drives from {parts[[k for k, _, _ in parts].index(choice.driver)][1]}")
+    lines += [f"access: {how}: {choice.reason}", "sqlite plan:"]
+    lines += [f"  {detail}" for detail in access.PLANS.details(cur, sql, sql_params)]
+    rows = cur.execute(sql, sql_params).fetchall()
+    lines += [f"sql: {sql}", f"params: {sql_params!r}", f"page rows: {min(len(rows), page_size)}"
+              f"{' (more follow)' if len(rows) > page_size else ''}"]
+    return "\n".join(lines)
+
+
+def _parts(filter_sql: FilterSql) -> List[tuple]:
+    """(key, label, SELECT of its ids) of each part of the filter, in order: own columns first."""
+    found = []
+    if filter_sql.plain:
+        found.append((PLAIN, "own columns", f"SELECT n.id FROM {filter_sql.table} n WHERE {filter_sql.plain}"))
+    for index, group in enumerate(filter_sql.groups):
+        found.append((index, group.label + (" (a union, one seek per item of its OR)" if group.union else ""),
+                      group.driver))
+    return found

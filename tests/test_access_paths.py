@@ -1,0 +1,186 @@
+"""The access planner (engine/access.py): every path it can choose finds the same nodes, and it chooses by rows.
+
+Set FASTMLMD_UPDATE_FIXTURES=1 to rewrite tests/fixtures/filter_plans.txt (EXPLAIN of the chosen plans).
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from typing import List, Optional
+
+import pytest
+
+from fastmlmd.engine import access, planner, reads
+from fastmlmd.engine.catalog import ARTIFACT, EXECUTION, LAYOUTS, NodeLayout
+from ml_metadata import errors, metadata_store
+from ml_metadata.proto import metadata_store_pb2 as pb
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "filter_plans.txt"
+RUNS = 40
+
+
+@pytest.fixture(scope="module")
+def store() -> metadata_store.MetadataStore:
+    """1,200 artifacts in 40 runs: a few types, properties, two contexts each, and events of two kinds."""
+    config = pb.ConnectionConfig()
+    config.fake_database.SetInParent()
+    store = metadata_store.MetadataStore(config)
+    model = pb.ArtifactType(name="Model")
+    model.properties["span"] = pb.INT
+    log = pb.ArtifactType(name="Log")
+    log.properties["span"] = pb.INT
+    type_ids = [store.put_artifact_type(model), store.put_artifact_type(log)]
+    trainer = store.put_execution_type(pb.ExecutionType(name="Trainer"))
+    run_type = store.put_context_type(pb.ContextType(name="run"))
+    pipeline_type = store.put_context_type(pb.ContextType(name="pipeline"))
+    artifacts = []
+    for i in range(RUNS * 30):
+        artifact = pb.Artifact(type_id=type_ids[0 if i % 10 == 0 else 1], uri=f"/p/run-{i // 30}/x{i}",
+                               name=f"a{i}")
+        artifact.properties["span"].int_value = i // 30
+        artifact.custom_properties["tag"].string_value = f"t{i % 7}"
+        artifacts.append(artifact)
+    artifact_ids = store.put_artifacts(artifacts)
+    executions = store.put_executions([pb.Execution(type_id=trainer, name=f"e{i}") for i in range(RUNS * 3)])
+    runs = store.put_contexts([pb.Context(type_id=run_type, name=f"run-{i}") for i in range(RUNS)])
+    pipelines = store.put_contexts([pb.Context(type_id=pipeline_type, name=f"pipe-{i}") for i in range(2)])
+    store.put_attributions_and_associations(
+        [pb.Attribution(artifact_id=a, context_id=c) for i, a in enumerate(artifact_ids)
+         for c in (runs[i // 30], pipelines[i // 30 % 2])],
+        [pb.Association(execution_id=e, context_id=runs[i // 3]) for i, e in enumerate(executions)])
+    store.put_events([pb.Event(artifact_id=a, execution_id=executions[i // 10], type=pb.Event.OUTPUT if i % 3
+                               else pb.Event.INPUT) for i, a in enumerate(artifact_ids)])
+    return store
+
+
+QUERIES = [
+    (ARTIFACT, "contexts_a.type = 'run' AND contexts_a.name = 'run-7' AND events_0.type = OUTPUT"),
+    (ARTIFACT, "contexts_a.name = 'pipe-1' AND events_0.type = INPUT"),
+    (ARTIFACT, "(type = 'Model' AND properties.span.int_value >= 3 AND properties.span.int_value < 6) "
+               "OR custom_properties.tag.string_value = 't3'"),
+    (ARTIFACT, "type = 'Log' AND custom_properties.tag.string_value = 't1'"),
+    (ARTIFACT, "type = 'Log'"),
+    (ARTIFACT, "type = 'Log' AND id > 500"),
+    (ARTIFACT, "name = 'a17' AND contexts_a.name = 'pipe-0'"),
+    (ARTIFACT, "uri LIKE '/p/run-3/%' AND events_0.type = OUTPUT"),
+    (ARTIFACT, "NOT (contexts_a.name = 'run-1') AND properties.span.int_value < 3"),
+    (ARTIFACT, "contexts_a.name = 'run-2' OR contexts_b.name = 'run-9'"),
+    (EXECUTION, "contexts_a.name = 'run-4' AND events_0.type = INPUT"),
+    (EXECUTION, "events_0.type = OUTPUT"),
+]
+
+
+def _read(store: metadata_store.MetadataStore, fn):  # noqa: ANN001, ANN202 - a cursor function, its result
+    return store._engine.db.run(fn, write=False)
+
+
+def _page_ids(cur: sqlite3.Cursor, layout: NodeLayout, found: access.Access, page_size: int,
+              order_field: int = 3, is_asc: bool = True) -> List[int]:
+    """Every matching id, page by page (keyset paging), with this one access path for every page."""
+    ids: List[int] = []
+    after: Optional[reads.PageAfter] = None
+    while True:
+        sql, params = reads.listing_sql(layout, page_size, order_field, is_asc, after, None, found)
+        rows = cur.execute(sql, params).fetchall()
+        ids += [row[1] for row in rows[:page_size]]
+        if len(rows) <= page_size:
+            return ids
+        after = reads.PageAfter(field_value=rows[page_size - 1][2], node_id=rows[page_size - 1][1])
+
+
+@pytest.mark.parametrize(("layout", "query"), QUERIES, ids=[q for _, q in QUERIES])
+def test_every_access_path_finds_the_same_nodes(store: metadata_store.MetadataStore, layout: NodeLayout,
+                                                query: str) -> None:
+    compiled, params = planner.compile_filter(layout, query)
+    drivers: List[Optional[int]] = [None] + list(range(len(compiled.groups)))
+    if compiled.plain:
+        drivers.append(access.PLAIN)
+
+    def run(cur: sqlite3.Cursor) -> None:
+        expected = sorted(row[0] for row in cur.execute(
+            f"SELECT n.id FROM {layout.table} n WHERE {access.probing(compiled, params)[0]}",
+            access.probing(compiled, params)[1]))
+        assert expected, "every query of this test matches some nodes"
+        for driver in drivers:
+            forced = access.compose(compiled, params, access.Choice(driver, (), "forced"))
+            for page_size in (7, 100, 2**62):
+                assert _page_ids(cur, layout, forced, page_size) == expected, (driver, page_size)
+            newest_first = _page_ids(cur, layout, forced, 9, order_field=1, is_asc=False)
+            assert sorted(newest_first) == expected, driver
+        chosen = access.plan_access(cur, compiled, params, 10)
+        assert _page_ids(cur, layout, chosen, 10) == expected
+
+    _read(store, run)
+
+
+def test_the_fewest_rows_drive(store: metadata_store.MetadataStore) -> None:
+    compiled, params = planner.compile_filter(ARTIFACT, "contexts_a.name = 'pipe-1' AND contexts_b.name = 'run-3'")
+
+    def run(cur: sqlite3.Cursor) -> access.Choice:
+        return access.choose(cur, compiled, params, limited=True)
+
+    choice = _read(store, run)
+    assert choice.driver == 1  # run-3's 30 artifacts, not pipe-1's 600
+    by_key = {e.key: e for e in choice.estimates}
+    assert by_key[1].rows == 30 and not by_key[1].capped
+    assert by_key[0].rows == access.DIVE_CAPS[0] and by_key[0].capped  # counted only up to the first cap
+
+
+def test_a_page_of_many_matches_walks_and_a_whole_listing_drives(store: metadata_store.MetadataStore) -> None:
+    compiled, params = planner.compile_filter(
+        ARTIFACT, "properties.span.int_value >= 0 AND custom_properties.tag.string_value != 'x'")  # 1,200 each
+
+    def run(cur: sqlite3.Cursor):  # noqa: ANN202
+        return access.choose(cur, compiled, params, limited=True), access.choose(cur, compiled, params, limited=False)
+
+    page, whole = _read(store, run)
+    assert page.driver is None and all(e.capped for e in page.estimates if e.seekable)
+    assert whole.driver is not None
+
+
+def test_a_part_that_cannot_seek_is_never_dived(store: metadata_store.MetadataStore) -> None:
+    compiled, params = planner.compile_filter(ARTIFACT, "contexts_a.name != 'x' AND contexts_b.name = 'run-1'")
+
+    def run(cur: sqlite3.Cursor) -> access.Choice:
+        return access.choose(cur, compiled, params, limited=True)
+
+    choice = _read(store, run)
+    by_key = {e.key: e for e in choice.estimates}
+    assert not by_key[0].seekable and by_key[0].rows is None
+    assert choice.driver == 1
+
+
+def test_a_filter_on_own_columns_that_would_sort_everything_walks(store: metadata_store.MetadataStore) -> None:
+    explained = store.explain_filter("artifacts", "type = 'Log'")
+    assert "access: walks artifact in id order" in explained, explained
+    explained = store.explain_filter("artifacts", "name = 'a5'")  # its index gives id order: no sort, no dive
+    assert "access: SQLite's own choice" in explained, explained
+
+
+def test_explain_filter_arguments(store: metadata_store.MetadataStore) -> None:
+    assert store.explain_filter("Execution", "id = 1").startswith("filter: id = 1\nlisting: executions by id")
+    options = metadata_store.ListOptions(limit=5, order_by=metadata_store.OrderByField.CREATE_TIME, is_asc=False)
+    assert "by create_time descending, 5 a page" in store.explain_filter("artifacts", "id > 1", options)
+    with pytest.raises(errors.InvalidArgumentError, match="Unknown kind 'nodes'"):
+        store.explain_filter("nodes", "id = 1")
+    with pytest.raises(errors.InvalidArgumentError, match="Invalid `filter_query`"):
+        store.explain_filter("artifacts", "id = ")
+    with pytest.raises(TypeError):
+        store.explain_filter(3, "id = 1")  # type: ignore[arg-type]
+
+
+def _render(store: metadata_store.MetadataStore) -> str:
+    return "\n\n".join(store.explain_filter(LAYOUTS[layout.kind].noun, query) for layout, query in QUERIES) + "\n"
+
+
+def test_chosen_plans_match_fixture(store: metadata_store.MetadataStore) -> None:
+    header = f"# EXPLAIN of the chosen plans on tests/test_access_paths.py's store; SQLite {sqlite3.sqlite_version}\n"
+    rendered = header + _render(store)
+    if os.environ.get("FASTMLMD_UPDATE_FIXTURES") == "1":
+        FIXTURE.write_text(rendered)
+    recorded = FIXTURE.read_text()
+    if not recorded.startswith(header):
+        pytest.skip(f"the fixture was recorded with another SQLite ({recorded.splitlines()[0]}); its plan lines "
+                    "may differ here")
+    assert rendered == recorded
