@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from google.protobuf.message import DecodeError
 
+from fastmlmd.engine.access import Choice
 from fastmlmd.engine.catalog import TypeKind
 from fastmlmd.engine.reads import PageAfter
 from fastmlmd.engine.store import Engine
@@ -39,12 +40,13 @@ def _encode_token(after: PageAfter, options: pb.ListOperationOptions) -> str:
 
 
 def list_page(
-    engine: Engine, kind: TypeKind, options: Optional[pb.ListOperationOptions], context_id: Optional[int] = None,
+    engine: Engine, kind: TypeKind, options: pb.ListOperationOptions, context_id: Optional[int] = None,
+    plans: Optional[Dict[str, Choice]] = None,
 ) -> Tuple[List[bytes], str]:
-    """One page of nodes for these options (None = every node, by id); returns the bodies and the next token."""
-    if options is None:
-        bodies, _ = engine.list_page(kind, 2**62, 3, True, None, "", context_id)
-        return bodies, ""
+    """One page of nodes for these options; returns the bodies and the next token.
+
+    `plans`: kept across the pages of one listing, so that its filter is planned once (Engine.list_page).
+    """
     page_size = options.max_result_size if options.HasField("max_result_size") else DEFAULT_PAGE_SIZE
     field = options.order_by_field.field
     is_asc = options.order_by_field.is_asc
@@ -57,5 +59,5 @@ def list_page(
                 "ListOperationOptions mismatch between calls: the order (field, is_asc) of a follow-up call must "
                 f"be the first call's ({first.field}, {first.is_asc}), got ({field}, {is_asc})")
         after = PageAfter(field_value=token.field_offset, node_id=token.id_offset)
-    bodies, ended = engine.list_page(kind, page_size, field, is_asc, after, options.filter_query, context_id)
+    bodies, ended = engine.list_page(kind, page_size, field, is_asc, after, options.filter_query, context_id, plans)
     return bodies, (_encode_token(ended, options) if ended is not None else "")

@@ -4,7 +4,8 @@ A filter (planner.FilterSql) is a condition on the node's own columns (`plain`) 
 rows. Any of them that an index can answer may drive: its ids are found first, and each is then tested
 against the rest, every group as an EXISTS probe (a few index seeks a node). The driver is the candidate
 with the fewest rows, estimated by a bounded index dive: count at most `cap` rows of its SELECT, first with
-a small cap, then a larger one, as MySQL's optimizer dives into index ranges. A dive is exact for small
+a small cap, then a larger one, as MySQL's optimizer dives into index ranges (a candidate under the small
+cap drives at once: no other could save more probes than diving into it would cost). A dive is exact for small
 answers and a lower bound for large ones; it is never stale, even right after a bulk load, and costs
 writes nothing. When every candidate is large, a page walks the listing's own order (the primary key or
 a time index) and probes each node it meets, so a page costs the same wherever it starts.
@@ -148,6 +149,10 @@ def choose(cur: sqlite3.Cursor, filter_sql: FilterSql, params: Sequence[object],
     for cap in DIVE_CAPS:
         for key, label, select, select_params in dived:
             counts[key] = _dive(cur, select, select_params, cap)
+            if counts[key] < DIVE_CAPS[0]:
+                # Few enough to drive: another candidate could save at most that many probes, less than
+                # diving into it would cost.
+                return Choice(key, _estimates(estimates, dived, counts, cap), f"{label} selects {counts[key]} nodes")
         best = min(dived, key=lambda c: counts[c[0]])
         if counts[best[0]] < cap:
             return Choice(best[0], _estimates(estimates, dived, counts, cap),

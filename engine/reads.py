@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from . import errors, hints
 from .access import Access
@@ -148,3 +148,18 @@ def list_page(
     rows = rows[:page_size]
     last = rows[-1]
     return [row[0] for row in rows], PageAfter(field_value=last[2], node_id=last[1])
+
+
+STREAM_BATCH = 1000  # bodies handed over at a time by stream_all
+
+
+def stream_all(cur: sqlite3.Cursor, layout: NodeLayout, scope: Optional[Scope],
+               consume: Callable[[List[bytes]], None]) -> None:
+    """Every node of the listing (by id), to `consume` STREAM_BATCH bodies at a time, from one statement."""
+    sql, params = listing_sql(layout, 2**62, 3, True, None, scope)
+    rows = cur.execute(sql, params)
+    while True:
+        batch = rows.fetchmany(STREAM_BATCH)
+        if not batch:
+            return
+        consume([row[0] for row in batch])

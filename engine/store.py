@@ -138,8 +138,13 @@ class Engine:
         after: Optional[reads.PageAfter],
         filter_query: str = "",
         context_id: Optional[int] = None,
+        plans: Optional[Dict[str, access.Choice]] = None,
     ) -> Tuple[List[bytes], Optional[reads.PageAfter]]:
-        """One page of a (filtered, context-scoped) listing; see reads.list_page."""
+        """One page of a (filtered, context-scoped) listing; see reads.list_page.
+
+        `plans`, kept by a caller that reads page after page of one listing, holds the filter's access path
+        from the first page, which the next pages reuse instead of planning again.
+        """
         layout = LAYOUTS[kind]
         if page_size <= 0:
             raise errors.InvalidArgumentError(f"max_result_size field value is required to be greater than 0 "
@@ -153,12 +158,29 @@ class Engine:
             scope = reads.Scope(link[0], link[1], context_id)
 
         def run(cur: sqlite3.Cursor) -> Tuple[List[bytes], Optional[reads.PageAfter]]:
-            found = None if compiled is None else access.plan_access(
-                cur, *compiled, page_size,
-                lambda a: reads.listing_sql(layout, page_size, order_field, is_asc, after, scope, a))
+            found = None
+            if compiled is not None:
+                reused = None if plans is None else plans.get(filter_query)
+                found = access.compose(*compiled, reused) if reused is not None else access.plan_access(
+                    cur, *compiled, page_size,
+                    lambda a: reads.listing_sql(layout, page_size, order_field, is_asc, after, scope, a))
+                if plans is not None:
+                    plans[filter_query] = found.choice
             return reads.list_page(cur, layout, page_size, order_field, is_asc, after, scope, found)
 
         return self._read_user_query(run) if compiled is not None else self._read(run)
+
+    def list_all(self, kind: TypeKind, context_id: Optional[int], consume: Callable[[List[bytes]], None]) -> None:
+        """Every node (of one context), by id, handed to `consume` a batch at a time within one statement.
+
+        The caller turns each batch into messages before the next is read: the bodies are never all held.
+        """
+        layout = LAYOUTS[kind]
+        scope = None
+        if context_id is not None:
+            link = ("attribution", "artifact_id") if layout is ARTIFACT else ("association", "execution_id")
+            scope = reads.Scope(link[0], link[1], context_id)
+        self._read_statement(lambda cur: reads.stream_all(cur, layout, scope, consume))
 
     def explain_filter(self, kind: TypeKind, filter_query: str, page_size: int, order_field: int,
                        is_asc: bool) -> str:

@@ -378,14 +378,18 @@ class MetadataStore:
         # The loop of MLMD's wrapper: pages of MAX_NUM_RESULT until the limit or the last page.
         parse = convert.NODE_PARSERS[kind]
         if list_options is None:
-            bodies, _ = self._call(lambda: paging.list_page(self._engine, kind, None, context_id))
-            return parse(bodies)
+            def every_node() -> list:
+                nodes: list = []  # each attempt starts afresh: a retried read hands over its batches again
+                self._engine.list_all(kind, context_id, lambda bodies: nodes.extend(parse(bodies)))
+                return nodes
+            return self._call(every_node)
         options, remaining = _listing(list_options)
         result: list = []
+        plans: Dict[str, Any] = {}  # the filter's access path, planned on the first page
         while True:
             if remaining and remaining < MAX_NUM_RESULT:
                 options.max_result_size = remaining
-            bodies, token = self._call(lambda: paging.list_page(self._engine, kind, options, context_id))
+            bodies, token = self._call(lambda: paging.list_page(self._engine, kind, options, context_id, plans))
             result.extend(parse(bodies))
             if remaining:
                 remaining -= len(bodies)
@@ -639,7 +643,8 @@ class MetadataStore:
             args.message(query_options, metadata_store_pb2.LineageGraphQueryOptions, "query_options", none_ok=True))
         return convert.lineage_graph(self._call(lambda: self._engine.lineage_graph(query)), self._types)
 
-    def explain_filter(self, kind: str, filter_query: str, list_options: Optional[ListOptions] = None) -> str:
+    def explain_filter(self, kind: str, filter_query: str, list_options: Optional[ListOptions] = None,
+                       extra_options: Optional[ExtraOptions] = None) -> str:
         """How the store runs a filter query: the plan of the first page of its listing, in words.
 
         An addition to MLMD's API. It lists each part of the filter (the node's own columns, and each group
@@ -652,6 +657,7 @@ class MetadataStore:
           filter_query: the filter, as in `ListOptions.filter_query`.
           list_options: the listing's order and limit (default: by id, ascending, pages of 100); its
             filter_query is not used.
+          extra_options: ignored.
 
         Raises:
           errors.InvalidArgumentError: an unknown kind, or a malformed filter.

@@ -469,6 +469,7 @@ PARAM_KINDS: Dict[str, str] = {
     "force_update_time": "flag",
     "query_options": "query_options",
     "extra_options": "extra_options",
+    "kind": "text", "filter_query": "text",  # explain_filter (ours only)
 }
 
 _BY_KIND: Dict[str, List[Tuple[str, Factory]]] = {
@@ -509,6 +510,10 @@ def valid_args(method: str, params: Sequence[str], s: Seed) -> Dict[str, Any]:
     for p in params:
         if PARAM_KINDS.get(p) == "flag":
             out[p] = False
+        elif p == "kind":
+            out[p] = "artifacts"
+        elif p == "filter_query":
+            out[p] = f"id = {s.node_ids['artifact'][0]}"
         elif PARAM_KINDS.get(p) in ("mask", "list_options", "extra_options") or p == "type_version":
             out[p] = None
         elif p == "type_ids":
