@@ -100,7 +100,8 @@ class _QueryPlans:
 
     def seeks(self, cur: sqlite3.Cursor, sql: str, params: Sequence[object]) -> bool:
         """No table is scanned: every row the statement reads, an index finds."""
-        return not any(d.startswith("SCAN ") and "CONSTANT ROW" not in d for d in self.details(cur, sql, params))
+        return not any(d.startswith("SCAN ") and "CONSTANT ROW" not in d and "VIRTUAL TABLE INDEX" not in d
+                       for d in self.details(cur, sql, params))
 
     def sorts(self, cur: sqlite3.Cursor, sql: str, params: Sequence[object]) -> bool:
         """The statement collects its rows to sort them: it cannot stop at its LIMIT."""
