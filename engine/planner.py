@@ -845,7 +845,9 @@ def compile_filter(layout: NodeLayout, query: str) -> Tuple[FilterSql, Tuple[obj
         InvalidArgumentError: the query is malformed or means nothing for this node kind; the message
             starts with ``Invalid `filter_query`: `` and says where.
     """
-    return PLANS.plan(layout.kind, query)
+    compiled, params = PLANS.plan(layout.kind, query)
+    assert isinstance(compiled, FilterSql)
+    return compiled, params
 
 
 # Every store in the process shares the plans: they depend on the query and the node kind only.
