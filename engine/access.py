@@ -19,7 +19,7 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Hashable, List, Optional, Sequence, Tuple
 
 from .planner import FilterSql
 
@@ -49,7 +49,7 @@ class Choice:
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass  # not frozen: one is made on every run, and a frozen dataclass is slower to make
 class Access:
     """A filter as one WHERE condition on alias `n`, and whether the listing's order must drive (`walk`)."""
 
@@ -59,22 +59,67 @@ class Access:
     choice: Choice
 
 
-@dataclass(frozen=True)
-class _Parts:
-    plain: List[object]
-    drivers: List[List[object]]
-    probes: List[List[object]]
+class Prepared:
+    """What every run of one compiled filter shares: its candidates, and its condition for each driver.
+
+    Built once per FilterSql (plans are cached, so the same object comes back for the same text or shape);
+    a run then only slices its parameters.
+    """
+
+    def __init__(self, filter_sql: FilterSql) -> None:
+        self.filter_sql = filter_sql
+        at = filter_sql.plain_params
+        self.plain = slice(0, at)
+        self.drivers: List[slice] = []
+        self.probes: List[slice] = []
+        for group in filter_sql.groups:
+            self.drivers.append(slice(at, at + group.driver_params))
+            at += group.driver_params
+            self.probes.append(slice(at, at + group.probe_params))
+            at += group.probe_params
+        self.candidates: List[Tuple[int, str, str, slice]] = []
+        if filter_sql.plain:
+            self.candidates.append((PLAIN, "own columns", _plain_select(filter_sql), self.plain))
+        self.candidates += [(index, group.label, group.driver, self.drivers[index])
+                            for index, group in enumerate(filter_sql.groups)]
+        self._conditions: Dict[Optional[int], Tuple[str, Tuple[slice, ...]]] = {}
+        # A LIKE pattern changes SQLite's plan with its value: such a filter on own columns is left to SQLite.
+        self.has_like = " LIKE " in filter_sql.plain
+        self.sorts: Dict[Hashable, bool] = {}  # by listing shape: SQLite's plan for the own-column filter sorts
+
+    def condition(self, driver: Optional[int]) -> Tuple[str, Tuple[slice, ...]]:
+        """The WHERE condition when `driver` drives, and the slices of the parameters it takes, in order."""
+        found = self._conditions.get(driver)
+        if found is None:
+            terms: List[str] = []
+            slices: List[slice] = []
+            if self.filter_sql.plain:
+                terms.append(self.filter_sql.plain)
+                slices.append(self.plain)
+            for index, group in enumerate(self.filter_sql.groups):
+                if index == driver:
+                    terms.append(f"n.id IN ({group.driver})")
+                    slices.append(self.drivers[index])
+                else:
+                    terms.append(group.probe)
+                    slices.append(self.probes[index])
+            condition = terms[0] if len(terms) == 1 else " AND ".join(f"({t})" for t in terms)
+            found = self._conditions[driver] = (condition, tuple(slices))
+        return found
 
 
-def _parts(filter_sql: FilterSql, params: Sequence[object]) -> _Parts:
-    at = filter_sql.plain_params
-    plain, drivers, probes = list(params[:at]), [], []
-    for group in filter_sql.groups:
-        drivers.append(list(params[at:at + group.driver_params]))
-        at += group.driver_params
-        probes.append(list(params[at:at + group.probe_params]))
-        at += group.probe_params
-    return _Parts(plain, drivers, probes)
+_PREPARED: Dict[int, Prepared] = {}  # by id(): hashing a FilterSql hashes all of its SQL text on every run
+
+
+def prepared(filter_sql: FilterSql) -> Prepared:
+    """The Prepared of this very FilterSql object (the plan cache hands out the same object for a text or shape)."""
+    found = _PREPARED.get(id(filter_sql))
+    if found is not None and found.filter_sql is filter_sql:  # holding the object keeps its id from reuse
+        return found
+    if len(_PREPARED) >= 4096:
+        _PREPARED.clear()
+    found = _PREPARED[id(filter_sql)] = Prepared(filter_sql)
+    return found
 
 
 class _QueryPlans:
@@ -82,6 +127,8 @@ class _QueryPlans:
 
     def __init__(self, size: int = 1024) -> None:
         self._known: "OrderedDict[str, Tuple[str, ...]]" = OrderedDict()
+        self._seeks: Dict[str, bool] = {}
+        self._sorts: Dict[str, bool] = {}
         self._size = size
         self._lock = threading.Lock()
 
@@ -96,16 +143,28 @@ class _QueryPlans:
                 self._known[sql] = found
                 if len(self._known) > self._size:
                     self._known.popitem(last=False)
+                    self._seeks.clear()
+                    self._sorts.clear()
         return found
 
     def seeks(self, cur: sqlite3.Cursor, sql: str, params: Sequence[object]) -> bool:
         """No table is scanned: every row the statement reads, an index finds."""
-        return not any(d.startswith("SCAN ") and "CONSTANT ROW" not in d and "VIRTUAL TABLE INDEX" not in d
-                       for d in self.details(cur, sql, params))
+        found = self._seeks.get(sql)
+        if found is None:
+            found = not any(d.startswith("SCAN ") and "CONSTANT ROW" not in d and "VIRTUAL TABLE INDEX" not in d
+                            for d in self.details(cur, sql, params))
+            if " LIKE " not in sql:
+                self._seeks[sql] = found  # a dictionary of booleans as bounded as _known: cleared with it
+        return found
 
     def sorts(self, cur: sqlite3.Cursor, sql: str, params: Sequence[object]) -> bool:
         """The statement collects its rows to sort them: it cannot stop at its LIMIT."""
-        return any("TEMP B-TREE" in d for d in self.details(cur, sql, params))
+        found = self._sorts.get(sql)
+        if found is None:
+            found = any("TEMP B-TREE" in d for d in self.details(cur, sql, params))
+            if " LIKE " not in sql:
+                self._sorts[sql] = found
+        return found
 
 
 PLANS = _QueryPlans()  # plans depend on the schema only, which every store of this version shares
@@ -119,24 +178,21 @@ def _dive(cur: sqlite3.Cursor, select: str, params: Sequence[object], cap: int) 
     return cur.execute(f"SELECT count(*) FROM ({select} LIMIT {cap})", params).fetchone()[0]
 
 
+SQLITES_OWN = Choice(PLAIN, (), "the filter joins nothing: SQLite seeks or scans the node table by itself")
+
+
 def choose(cur: sqlite3.Cursor, filter_sql: FilterSql, params: Sequence[object], limited: bool) -> Choice:
     """The access path for this filter and these values on the store `cur` reads.
 
     `limited`: the caller reads one page (it may stop early), so walking the listing order is an option.
     """
     if not filter_sql.groups:
-        return Choice(PLAIN, (), "the filter joins nothing: SQLite seeks or scans the node table by itself")
-    parts = _parts(filter_sql, params)
-    candidates: List[Tuple[int, str, str, List[object]]] = []
+        return SQLITES_OWN
     estimates: List[Estimate] = []
-    if filter_sql.plain:
-        candidates.append((PLAIN, "own columns", _plain_select(filter_sql), parts.plain))
-    for index, group in enumerate(filter_sql.groups):
-        candidates.append((index, group.label, group.driver, parts.drivers[index]))
     seeking = []
-    for key, label, select, select_params in candidates:
-        if PLANS.seeks(cur, select, select_params):
-            seeking.append((key, label, select, select_params))
+    for key, label, select, part in prepared(filter_sql).candidates:
+        if PLANS.seeks(cur, select, params[part]):
+            seeking.append((key, label, select, part))
         else:
             estimates.append(Estimate(key, label, None, False, False))
     if not seeking:
@@ -146,10 +202,10 @@ def choose(cur: sqlite3.Cursor, filter_sql: FilterSql, params: Sequence[object],
         return Choice(key, tuple(estimates + [Estimate(key, label, None, False, True)]),
                       f"{label} is the only part that seeks")
     dived = seeking[:MAX_DIVED]
-    counts = {}
+    counts: Dict[int, int] = {}
     for cap in DIVE_CAPS:
-        for key, label, select, select_params in dived:
-            counts[key] = _dive(cur, select, select_params, cap)
+        for key, label, select, part in dived:
+            counts[key] = _dive(cur, select, params[part], cap)
             if counts[key] < DIVE_CAPS[0]:
                 # Few enough to drive: another candidate could save at most that many probes, less than
                 # diving into it would cost.
@@ -167,7 +223,7 @@ def choose(cur: sqlite3.Cursor, filter_sql: FilterSql, params: Sequence[object],
     return Choice(seeking[0][0], final, f"every part selects {cap} nodes or more: {seeking[0][1]} drives")
 
 
-def _estimates(known: List[Estimate], dived: Sequence[Tuple[int, str, str, List[object]]], counts: dict,
+def _estimates(known: List[Estimate], dived: Sequence[Tuple[int, str, str, slice]], counts: Dict[int, int],
                cap: int) -> Tuple[Estimate, ...]:
     found = [Estimate(key, label, counts.get(key), counts.get(key, 0) >= cap, True) for key, label, _, _ in dived]
     return tuple(known + found)
@@ -175,33 +231,87 @@ def _estimates(known: List[Estimate], dived: Sequence[Tuple[int, str, str, List[
 
 def compose(filter_sql: FilterSql, params: Sequence[object], choice: Choice) -> Access:
     """The WHERE condition for `choice`: the driving group as an IN list, every other group as a probe."""
-    parts = _parts(filter_sql, params)
-    terms: List[str] = []
-    values: List[object] = []
-    if filter_sql.plain:
-        terms.append(filter_sql.plain)
-        values += parts.plain
-    for index, group in enumerate(filter_sql.groups):
-        if index == choice.driver:
-            terms.append(f"n.id IN ({group.driver})")
-            values += parts.drivers[index]
-        else:
-            terms.append(group.probe)
-            values += parts.probes[index]
-    condition = terms[0] if len(terms) == 1 else " AND ".join(f"({t})" for t in terms)
+    condition, slices = prepared(filter_sql).condition(choice.driver)
+    values = list(params[slices[0]]) if len(slices) == 1 else [value for part in slices for value in params[part]]
     return Access(condition, values, choice.driver is None, choice)
 
 
+class History:
+    """One store's recent choices for each filter shape: a shape whose dives keep choosing alike stops diving.
+
+    Programs run the same filter shapes again and again with other values (a run's artifacts, a type's
+    page); once SETTLED runs of a shape in a row chose the same path, the next runs take it without diving,
+    and every RECHECK-th run dives again, so a store whose data changed is noticed. A settled path is a
+    guess for values it has not seen; every path gives the same answer, only its cost can differ.
+    """
+
+    SETTLED = 4
+    RECHECK = 16
+
+    def __init__(self, size: int = 512) -> None:
+        # (id of the filter's Prepared, page size) -> [choice, streak, uses, the Prepared itself]
+        self._runs: "OrderedDict[Tuple[int, int], List[object]]" = OrderedDict()
+        self._size = size
+
+    def settled(self, key: Tuple[int, int], owner: Prepared) -> Optional[Choice]:
+        entry = self._runs.get(key)
+        if entry is None or entry[3] is not owner or entry[1] < self.SETTLED:  # type: ignore[operator]
+            return None
+        entry[2] += 1  # type: ignore[operator]
+        if entry[2] % self.RECHECK == 0:  # type: ignore[operator]
+            return None
+        choice: Choice = entry[0]  # type: ignore[assignment]
+        return choice
+
+    def record(self, key: Tuple[int, int], owner: Prepared, choice: Choice) -> None:
+        entry = self._runs.get(key)
+        if entry is not None and entry[3] is owner and entry[0].driver == choice.driver:  # type: ignore[attr-defined]
+            entry[1] += 1  # type: ignore[operator]
+            entry[0] = choice
+            return
+        self._runs[key] = [choice, 1, 0, owner]
+        if len(self._runs) > self._size:
+            self._runs.popitem(last=False)
+
+
 def plan_access(cur: sqlite3.Cursor, filter_sql: FilterSql, params: Sequence[object], page_size: int,
-                listing: Optional[Callable[[Access], Tuple[str, List[object]]]] = None) -> Access:
+                listing: Optional[Callable[[Access], Tuple[str, List[object]]]] = None,
+                history: Optional[History] = None, listing_shape: Optional[Hashable] = None) -> Access:
     """The access path for a listing that reads at most `page_size` rows; `listing` makes its statement.
 
     A filter on the node's own columns alone is left to SQLite, unless its plan would collect every match
     to sort it for one page: then, if it matches many nodes, the page walks the listing order instead.
+    With a `history`, a filter shape that keeps choosing the same path takes it without diving.
+    `listing_shape` names the listing statement apart from its values, to remember whether SQLite sorts it.
     """
     limited = page_size <= LIMITED_PAGE
+    owner = prepared(filter_sql)
+    if not filter_sql.groups:  # the common point filters (name, id, uri): as little work as can be
+        access = Access(filter_sql.plain, list(params), False, SQLITES_OWN)
+        if not limited or listing is None or owner.has_like:
+            return access
+        sorts = owner.sorts.get(listing_shape) if listing_shape is not None else None
+        if sorts is None:
+            sorts = PLANS.sorts(cur, *listing(access))
+            if listing_shape is not None:
+                owner.sorts[listing_shape] = sorts
+        if not sorts:
+            return access
+    key = (id(owner), page_size if limited else 0)
+    if history is not None:
+        settled = history.settled(key, owner)
+        if settled is not None:
+            return compose(filter_sql, params, settled)
+    access = _plan(cur, filter_sql, params, limited, listing)
+    if history is not None:
+        history.record(key, owner, access.choice)
+    return access
+
+
+def _plan(cur: sqlite3.Cursor, filter_sql: FilterSql, params: Sequence[object], limited: bool,
+          listing: Optional[Callable[[Access], Tuple[str, List[object]]]]) -> Access:
     access = compose(filter_sql, params, choose(cur, filter_sql, params, limited))
-    if filter_sql.groups or not limited or listing is None or not PLANS.sorts(cur, *listing(access)):
+    if filter_sql.groups or not limited or listing is None:
         return access
     select, plain = _plain_select(filter_sql), list(params[:filter_sql.plain_params])
     if PLANS.seeks(cur, select, plain):

@@ -12,7 +12,7 @@ from typing import List, Optional
 from . import access, reads
 from .access import PLAIN, Estimate
 from .catalog import NodeLayout
-from .planner import FilterSql, compile_filter
+from .planner import compile_filter
 
 _ORDER_NAMES = {1: "create_time", 2: "update_time", 3: "id"}
 
@@ -45,31 +45,21 @@ def explain(cur: sqlite3.Cursor, layout: NodeLayout, query: str, page_size: int,
              f"listing: {layout.noun}s by {_ORDER_NAMES[order_field]} {'ascending' if is_asc else 'descending'}, "
              f"{page_size} a page",
              "parts:"]
-    parts = _parts(filter_sql)
-    split = access._parts(filter_sql, params)
-    for key, label, select in parts:
-        select_params = split.plain if key == PLAIN else split.drivers[key]
+    candidates = access.prepared(filter_sql).candidates
+    labels = {}
+    for key, label, select, part in candidates:
+        union = key != PLAIN and filter_sql.groups[key].union
+        labels[key] = label + (" (an OR: a union of one seek per item)" if union else "")
         role = ("drives" if key == choice.driver else
                 "filters each node" if key == PLAIN else "probes each node")
-        actual = _count(cur, select, select_params)
-        lines.append(f"  {label}: {_estimate(by_key.get(key))}; actual {actual} rows; {role}")
+        actual = _count(cur, select, list(params[part]))
+        lines.append(f"  {labels[key]}: {_estimate(by_key.get(key))}; actual {actual} rows; {role}")
     how = (f"walks {layout.table} in {_ORDER_NAMES[order_field]} order" if found.walk
            else "SQLite's own choice" if choice.driver == PLAIN and not filter_sql.groups
-           else f"drives from {parts[[k for k, _, _ in parts].index(choice.driver)][1]}")
+           else f"drives from {labels[choice.driver]}")  # type: ignore[index]
     lines += [f"access: {how}: {choice.reason}", "sqlite plan:"]
     lines += [f"  {detail}" for detail in access.PLANS.details(cur, sql, sql_params)]
     rows = cur.execute(sql, sql_params).fetchall()
     lines += [f"sql: {sql}", f"params: {sql_params!r}", f"page rows: {min(len(rows), page_size)}"
               f"{' (more follow)' if len(rows) > page_size else ''}"]
     return "\n".join(lines)
-
-
-def _parts(filter_sql: FilterSql) -> List[tuple]:
-    """(key, label, SELECT of its ids) of each part of the filter, in order: own columns first."""
-    found = []
-    if filter_sql.plain:
-        found.append((PLAIN, "own columns", f"SELECT n.id FROM {filter_sql.table} n WHERE {filter_sql.plain}"))
-    for index, group in enumerate(filter_sql.groups):
-        found.append((index, group.label + (" (a union, one seek per item of its OR)" if group.union else ""),
-                      group.driver))
-    return found

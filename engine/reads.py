@@ -136,10 +136,16 @@ def list_page(
     Paging is keyset paging on (sort value, id), so a page costs an index seek wherever it starts.
     """
     sql, params = listing_sql(layout, page_size, order_field, is_asc, after, scope, access)
+    return run_page(cur, page_size, sql, params, access is not None)
+
+
+def run_page(cur: sqlite3.Cursor, page_size: int, sql: str, params: Sequence[object],
+             filtered: bool) -> Tuple[List[bytes], Optional[PageAfter]]:
+    """Runs a `listing_sql` statement: the page's bodies, and where it ended when more rows follow."""
     try:
         rows = cur.execute(sql, params).fetchall()
     except sqlite3.OperationalError as exc:
-        if access is None or "interrupted" in str(exc):
+        if not filtered or "interrupted" in str(exc):
             raise  # an interrupt is the time limit's (Database.run); anything else is the query's size
         # SQLite's own limits (expression depth, parser stack) on a legal but enormous query.
         raise errors.InvalidArgumentError(f"Invalid `filter_query`: the query is too large to run: {exc}") from exc

@@ -34,6 +34,7 @@ class Engine:
         self.type_cache = types.TypeCache()
         self._type_writes = 0  # put_type calls made here: SQLite's data_version counts only other connections'
         self._type_views: Dict[TypeKind, Tuple[Tuple[int, int], object]] = {}
+        self._plan_history = access.History()  # filter shapes' recent access paths on this store
 
     def close(self) -> None:
         self.db.close()
@@ -157,16 +158,21 @@ class Engine:
             link = ("attribution", "artifact_id") if layout is ARTIFACT else ("association", "execution_id")
             scope = reads.Scope(link[0], link[1], context_id)
 
+        def listing(found: Optional[access.Access]) -> Tuple[str, List[object]]:
+            return reads.listing_sql(layout, page_size, order_field, is_asc, after, scope, found)
+
+        # What the page's statement looks like apart from its values: the planner keeps SQLite's plan of it.
+        shape = (order_field, is_asc, after is None, scope is None)
+
         def run(cur: sqlite3.Cursor) -> Tuple[List[bytes], Optional[reads.PageAfter]]:
             found = None
             if compiled is not None:
                 reused = None if plans is None else plans.get(filter_query)
                 found = access.compose(*compiled, reused) if reused is not None else access.plan_access(
-                    cur, *compiled, page_size,
-                    lambda a: reads.listing_sql(layout, page_size, order_field, is_asc, after, scope, a))
+                    cur, *compiled, page_size, listing, self._plan_history, shape)
                 if plans is not None:
                     plans[filter_query] = found.choice
-            return reads.list_page(cur, layout, page_size, order_field, is_asc, after, scope, found)
+            return reads.run_page(cur, page_size, *listing(found), filtered=found is not None)
 
         return self._read_user_query(run) if compiled is not None else self._read(run)
 
