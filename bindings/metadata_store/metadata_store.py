@@ -373,21 +373,28 @@ class MetadataStore:
         return self._by_external_ids(TypeKind.CONTEXT, external_ids)
 
     # Listings ------------------------------------------------------------------------------------------------
+    def _list_page(self, kind: TypeKind, options: Optional[metadata_store_pb2.ListOperationOptions],
+                   context_id: Optional[int] = None) -> Tuple[list, str]:
+        """One page of nodes and the next page's token ("" after the last), as MLMD's Get<Nodes> RPC answers.
+
+        The listing methods page with it; so does the bench's token paging, which the public API hides.
+        """
+        bodies, token = self._call(lambda: paging.list_page(self._engine, kind, options, context_id))
+        return convert.NODE_PARSERS[kind](bodies), token
+
     def _list(self, kind: TypeKind, list_options: Optional[ListOptions], context_id: Optional[int] = None) -> list:
         # The loop of MLMD's wrapper: pages of MAX_NUM_RESULT until the limit or the last page.
-        parse = convert.NODE_PARSERS[kind]
         if list_options is None:
-            bodies, _ = self._call(lambda: paging.list_page(self._engine, kind, None, context_id))
-            return parse(bodies)
+            return self._list_page(kind, None, context_id)[0]
         options, remaining = _listing(list_options)
         result: list = []
         while True:
             if remaining and remaining < MAX_NUM_RESULT:
                 options.max_result_size = remaining
-            bodies, token = self._call(lambda: paging.list_page(self._engine, kind, options, context_id))
-            result.extend(parse(bodies))
+            page, token = self._list_page(kind, options, context_id)
+            result.extend(page)
             if remaining:
-                remaining -= len(bodies)
+                remaining -= len(page)
                 if remaining <= 0:
                     break
             if not token:
