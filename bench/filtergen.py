@@ -9,7 +9,8 @@ those measure how fast a filter is refused.
 
 Valid queries keep to what fastmlmd and ml-metadata 1.17.1 answer alike (tests/differential/
 known_differences.py lists where they part): no enum field twice in one query, no state through a
-context's member join, no double that needs more than a few digits. Standard library only, like data.py: the worker runs it under the baseline too.
+context's member join, no double that needs more than a few digits, and artifact states that 1.17.1's
+filters know. Standard library only, like data.py: the worker runs it under the baseline too.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from typing import Callable, Dict, List, Sequence, Tuple, Union
 Value = Union[int, float, str]
 ARTIFACT, EXECUTION, CONTEXT = "artifact", "execution", "context"
 COMPARE = ("=", "!=", "<", ">", "<=", ">=")
-# MLMD 1.17.1's filters know the first five artifact states only (ABANDONED, REFERENCE came later).
+# MLMD 1.17.1's filters refuse ABANDONED and REFERENCE ("Unsupported enum value"); so do ours.
 ARTIFACT_STATES = ("UNKNOWN", "PENDING", "LIVE", "MARKED_FOR_DELETION", "DELETED")
 EXECUTION_STATES = ("UNKNOWN", "NEW", "RUNNING", "COMPLETE", "FAILED", "CACHED", "CANCELED")
 EVENT_TYPES = ("INPUT", "OUTPUT", "DECLARED_INPUT", "DECLARED_OUTPUT", "INTERNAL_INPUT", "INTERNAL_OUTPUT")
