@@ -10,7 +10,8 @@ has ml-metadata but not fastmlmd.
 Layout, for run r (pipeline r % P) and component c (0 ≤ c < K):
     contexts:   0..P-1 pipelines ("pipeline-03"), then P + r the runs ("run-000017")
     executions: r*K + c                        ("run-000017.Trainer", state COMPLETE)
-    artifacts:  (r*K + c)*2 + 0 the main output ("run-000017.Trainer.Model"), + 1 its log
+    artifacts:  (r*K + c)*2 + 0 the main output ("run-000017.Trainer.Model"), + 1 its log; each has a custom
+                `tag`, one of TAGS, spread over artifacts by a hash
 Component c reads the main output of c-1 (and, half the time, of one earlier component); the component in
 the middle (the trainer) also warm-starts from the same component's output of one of the 3 runs before,
 which links runs into long lineage chains.
@@ -19,6 +20,11 @@ from __future__ import annotations
 
 import random
 from typing import Dict, Iterable, Iterator, List, Tuple, TypeVar, Union
+
+if __package__:
+    from fastmlmd.bench import filtergen
+else:  # run by path under an interpreter that may not have fastmlmd (see worker.py)
+    import filtergen  # type: ignore[no-redef,import-not-found]
 
 T = TypeVar("T")
 PropValue = Union[int, float, str]
@@ -40,6 +46,7 @@ COMPONENTS = ("ExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "T
 OUTPUTS = ("Examples", "ExampleStatistics", "Schema", "ExampleAnomalies", "TransformGraph", "Model",
            "HyperParameters", "ModelEvaluation", "InfraBlessing", "PushedModel")
 LOG_TYPE = "ExecutionLog"
+TAGS = 100  # distinct artifact tags ("tag-07"): a tag marks about 1% of the artifacts
 
 # (name, unit, phase): the order the worker runs them in. "fill" writes build the store the reads query;
 # the closing writes (update, put_execution) come last so every side reads the same store.
@@ -72,6 +79,13 @@ WORKLOADS: Tuple[Tuple[str, str, str], ...] = (
     ("list_pipeline_paged", "nodes", "read"),
     ("list_context_paged", "nodes", "read"),
     ("page_through_artifacts", "nodes", "read"),
+    ("filter_context_event_conj", "calls", "read"),
+    ("filter_or_properties", "calls", "read"),
+    ("filter_contains_like", "calls", "read"),
+    ("list_type_first_page", "calls", "read"),
+    ("walk_type_keyset", "nodes", "read"),
+    ("page_filtered_join", "calls", "read"),
+    ("filter_grammar_fuzz", "calls", "read"),
     ("lineage_2_hops", "calls", "read"),
     ("lineage_6_hops", "calls", "read"),
     ("lineage_upstream_20_hops", "calls", "read"),
@@ -82,9 +96,12 @@ WORKLOAD_NAMES = tuple(name for name, _, _ in WORKLOADS)
 
 # Operations per read workload (before the time budget cuts them short) and batch sizes.
 OPS = {"types": 300, "batches": 200, "by_type": 20, "points": 1000, "events": 300, "filters": 300,
-       "pages": 40, "lineage": 60}
+       "pages": 40, "lineage": 60, "fuzz": 4000}
 NODE_BATCH, EDGE_BATCH, ID_BATCH, EVENT_ID_BATCH = 100, 200, 100, 20
 PAGE_THROUGH = 1000  # page_through_artifacts: artifacts a page (fewer in stores of under 50 pages)
+KEYSET_PAGE = 100  # walk_type_keyset: artifacts a page
+JOIN_PAGE, JOIN_PIPELINE = 20, 3  # page_filtered_join: 20 a page through one pipeline's artifacts (400 pages at medium)
+PAGE_REPEATS = 5  # page_filtered_join: the first and the last page, timed again this many times each
 PUBLISH_RUNS = 20  # put_execution: new runs published component by component
 
 
@@ -104,6 +121,8 @@ class Dataset:
         self.n_edges = self.n_executions * 2 * 3  # each execution and its 2 outputs, to 2 contexts
         self.node_batch, self.edge_batch = NODE_BATCH, EDGE_BATCH
         self.page_through = max(10, min(PAGE_THROUGH, self.n_artifacts // 50))
+        self.keyset_page = KEYSET_PAGE
+        self.join_page, self.join_pipeline = JOIN_PAGE, JOIN_PIPELINE % self.pipelines
 
     @property
     def n_nodes(self) -> int:
@@ -166,7 +185,7 @@ class Dataset:
         execution, log = divmod(index, 2)
         run, comp = divmod(execution, self.components)
         base = f"/pipelines/{self.pipeline_name(run)}/{self.run_name(run)}/{COMPONENTS[comp]}"
-        custom: Props = {"tfx_version": "1.15.0", "is_external": 0}
+        custom: Props = {"tfx_version": "1.15.0", "is_external": 0, "tag": self.tag(int(_fraction(index + 7) * TAGS))}
         if log:
             return (len(OUTPUTS), f"{self.run_name(run)}.{COMPONENTS[comp]}.log", f"{base}/log", LIVE,
                     {"span": run, "lines": 100 + index % 900}, custom)
@@ -174,6 +193,15 @@ class Dataset:
                         "score": _fraction(index)}
         return comp, f"{self.run_name(run)}.{COMPONENTS[comp]}.{OUTPUTS[comp]}", f"{base}/{OUTPUTS[comp]}", LIVE, \
             props, custom
+
+    def tag(self, number: int) -> str:
+        """The name of tag `number` (0 ≤ number < TAGS)."""
+        return f"tag-{number:02d}"
+
+    def join_pages(self) -> int:
+        """Pages of page_filtered_join: the artifacts of the runs of pipeline `join_pipeline`, `join_page` a page."""
+        runs = len(range(self.join_pipeline, self.runs, self.pipelines))
+        return max(1, -(-runs * self.components * 2 // self.join_page))
 
     def main_output(self, run: int, comp: int) -> int:
         """Artifact index of a component's main output (run may be a published run beyond the base store)."""
@@ -269,6 +297,25 @@ class Dataset:
             return [(rng.randrange(self.pipelines), 100) for _ in range(OPS["pages"])]
         if name == "page_through_artifacts":
             return list(range(-(-n_art // self.page_through)))  # every page: the store's artifacts are known
+        if name in ("filter_context_event_conj", "filter_contains_like"):
+            return [rng.randrange(runs) for _ in range(OPS["filters"])]
+        if name == "filter_or_properties":
+            # (lo, tag): Models with lo <= span < lo + 10, or artifacts with the tag.
+            return [(rng.randrange(max(1, runs - 10)), self.tag(rng.randrange(TAGS))) for _ in range(OPS["filters"])]
+        if name == "list_type_first_page":
+            return [rng.choice(OUTPUTS + (LOG_TYPE,)) for _ in range(OPS["filters"])]
+        if name == "walk_type_keyset":
+            # Page numbers from 0 (a walk starts at 0): one page first (the warm-up), then the whole walk through
+            # the log artifacts (half the store), its last page short or empty.
+            return [0] + list(range(n_exe // self.keyset_page + 1))
+        if name == "page_filtered_join":
+            # ("walk", n): page n by the previous page's token. Page 1 comes first twice (the first is the
+            # warm-up), then the first and the last page alternate, from saved tokens, to time them again.
+            last = self.join_pages()
+            return ([("walk", 1)] + [("walk", page) for page in range(1, last + 1)]
+                    + [("again", page) for _ in range(PAGE_REPEATS) for page in (1, last)])
+        if name == "filter_grammar_fuzz":
+            return filtergen.random_filters(self.vocabulary(rng), OPS["fuzz"], f"{self.seed}:{name}")
         if name in ("lineage_2_hops", "lineage_6_hops"):
             hops = 2 if name == "lineage_2_hops" else 6
             return [(self.main_output(rng.randrange(runs), rng.randrange(comps)), hops, "BIDIRECTIONAL")
@@ -283,6 +330,37 @@ class Dataset:
             return [(phase, run, comp) for run in range(runs, runs + self.publish_runs)
                     for comp in range(comps) for phase in ("register", "publish")]
         raise KeyError(f"no plan for workload {name!r}; workloads are: {', '.join(WORKLOAD_NAMES)}")
+
+    def vocabulary(self, rng: random.Random) -> filtergen.Vocabulary:
+        """The names and values of this store that random filters draw from (samples of the nodes)."""
+        n_art, n_exe = self.n_artifacts, self.n_executions
+        artifacts = [self.artifact(rng.randrange(n_art)) for _ in range(40)]
+        executions = [self.execution(rng.randrange(n_exe)) for _ in range(40)]
+        contexts = [self.context(rng.randrange(self.n_contexts)) for _ in range(20)]
+        kinds = (ARTIFACT, EXECUTION, CONTEXT)
+
+        def values(rows: List[Props]) -> Dict[str, List[filtergen.Value]]:
+            found: Dict[str, List[filtergen.Value]] = {}
+            for props in rows:
+                for key, value in props.items():  # short doubles: MLMD keeps about 15 digits of a double
+                    found.setdefault(key, []).append(round(value, 3) if isinstance(value, float) else value)
+            return found
+
+        run = rng.randrange(self.runs)
+        return filtergen.Vocabulary(
+            type_names={kind: [name for name, _ in self.types(kind)] + [self.extra_types(kind)[0][0]] for kind in kinds},
+            properties={ARTIFACT: values([a[4] for a in artifacts]), EXECUTION: values([e[3] for e in executions]),
+                        CONTEXT: values([c[2] for c in contexts])},
+            custom_properties={ARTIFACT: values([a[5] for a in artifacts]), EXECUTION: values([e[4] for e in executions]),
+                               CONTEXT: {}},
+            node_names={ARTIFACT: [a[1] for a in artifacts], EXECUTION: [e[1] for e in executions],
+                        CONTEXT: [c[1] for c in contexts]},
+            uris=[a[2] for a in artifacts],
+            like_patterns={"name": [f"{self.run_name(run)}.%", "%.Trainer%", "%.log", "pipeline-0_", "run-00001%"],
+                           "uri": [f"/pipelines/{self.pipeline_name(run)}/%", "%/Trainer/%", "%/log", "%Model"]},
+            max_ids={ARTIFACT: n_art, EXECUTION: n_exe, CONTEXT: self.n_contexts},
+            max_type_id=3 * (EXTRA_TYPES + 12),
+        )
 
 
 def _fraction(index: int) -> float:

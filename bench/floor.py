@@ -83,7 +83,7 @@ class FloorSide:
         self.next_id = 1
 
     def run(self, name: str, ds: Dataset, meter: Meter) -> None:
-        """Runs one workload by name; a missing one raises AttributeError (reported as n/a)."""
+        """Runs one workload by name (the worker reports a workload this side lacks as n/a)."""
         getattr(self, name)(ds, meter)
 
     def _new_ids(self, count: int) -> range:

@@ -5,7 +5,7 @@ import re
 import resource
 import sys
 import time
-from typing import Iterable, Iterator, Optional, TypeVar
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, TypeVar
 
 T = TypeVar("T")
 _HWM = re.compile(r"VmHWM:\s+(\d+)\s+kB")
@@ -69,6 +69,9 @@ class Meter:
 
     With `warmup`, the first operation runs untimed and uncounted. With a `budget` (seconds of measured time)
     the loop stops after the operation that crosses it, so slow sides do fewer operations of the same plan.
+    `latencies` keeps the seconds of every counted operation (operations[first_counted:], in order), for the
+    workloads that report more than a rate: they put derived figures (percentiles, page costs) in `figures`,
+    which the result carries.
     """
 
     def __init__(self, workload: str, progress: Optional[Progress] = None, budget: Optional[float] = None,
@@ -82,6 +85,9 @@ class Meter:
         self.ops = 0
         self.returned = 0
         self.cut = False
+        self.latencies: List[float] = []
+        self.first_counted = 1 if warmup else 0
+        self.figures: Dict[str, dict] = {}
 
     def add(self, items: int, returned: int = 0) -> None:
         """Counts the items an operation handled and the rows it returned (for cross-checking sides)."""
@@ -103,6 +109,7 @@ class Meter:
                 continue
             self.seconds += elapsed
             self.ops += 1
+            self.latencies.append(elapsed)
             if self.progress is not None:
                 self.progress.update(self.workload, self.ops, total)
             if self.budget is not None and self.seconds > self.budget:
@@ -113,5 +120,19 @@ class Meter:
         """The numbers the report shows, as JSON-ready values."""
         rate = self.items / self.seconds if self.seconds > 0 else 0.0
         return {"items": self.items, "ops": self.ops, "seconds": round(self.seconds, 6),
-                "items_per_s": rate, "returned": self.returned, "cut_by_budget": self.cut}
+                "items_per_s": rate, "returned": self.returned, "cut_by_budget": self.cut, **self.figures}
+
+    def latency_ms(self) -> Dict[str, float]:
+        """{"p50", "p99", "max"} of the counted operations, in milliseconds; {} when none ran."""
+        ordered = sorted(self.latencies)
+        if not ordered:
+            return {}
+        return {"p50": round(percentile(ordered, 0.5) * 1000, 4), "p99": round(percentile(ordered, 0.99) * 1000, 4),
+                "max": round(ordered[-1] * 1000, 4)}
+
+
+def percentile(ordered: Sequence[float], fraction: float) -> float:
+    """The nearest-rank percentile of an ascending, non-empty sequence (fraction 0.5 = the median)."""
+    rank = max(1, -(-int(round(fraction * 1000)) * len(ordered) // 1000))  # ceil(fraction * n), in integers
+    return ordered[min(rank, len(ordered)) - 1]
 

@@ -1,7 +1,7 @@
 """The side-by-side table of a benchmark run (text), from the JSON document the runner writes."""
 from __future__ import annotations
 
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 SIDES = (("ours", "ours"), ("mlmd", "mlmd"), ("floor", "floor"))
 
@@ -44,6 +44,58 @@ def _disagree(ours: Optional[dict], theirs: Optional[dict]) -> bool:
     return ours["ops"] == theirs["ops"] and ours["returned"] != theirs["returned"]
 
 
+def ms(value: float) -> str:
+    """Milliseconds, three significant digits: 0.0382, 1.46, 22.6, 1234."""
+    return f"{value:.3g}" if value < 1000 else f"{value:.0f}"
+
+
+def _table(rows: List[List[str]], indent: str = "", left: int = 2) -> List[str]:
+    """Aligned text rows: the first `left` columns to the left, the others to the right, a rule under the header."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    out = []
+    for number, row in enumerate(rows):
+        cells = [cell.ljust(width) for cell, width in zip(row[:left], widths[:left])]
+        cells += [cell.rjust(width) for cell, width in zip(row[left:], widths[left:])]
+        out.append((indent + "  ".join(cells)).rstrip())
+        if number == 0:
+            out.append(indent + "  ".join("-" * width for width in widths))
+    return out
+
+
+def _figure_tables(sides: dict, present: List[str], names: List[str]) -> List[str]:
+    """The per-call latency percentiles and the page costs of the workloads whose results carry them."""
+    def result(key: str, name: str) -> dict:
+        return sides[key].get("results", {}).get(name) or {}
+
+    def listed(figure: str) -> Tuple[List[str], List[str]]:  # the workloads, and the sides that have the figure
+        which = [name for name in names if any(result(key, name).get(figure) for key in present)]
+        return which, [key for key in present if any(result(key, name).get(figure) for name in which)]
+
+    out: List[str] = []
+    latency, keys = listed("latency_ms")
+    if latency:
+        rows = [["latency per call, ms"] + [f"{key} {p}" for key in keys for p in ("p50", "p99", "max")]]
+        for name in latency:
+            row = [name]
+            for key in keys:
+                found = result(key, name).get("latency_ms")
+                row += [ms(found[p]) for p in ("p50", "p99", "max")] if found else ["-", "-", "-"]
+            rows.append(row)
+        out += [""] + _table(rows, "   ", left=1)
+    pages, keys = listed("page_cost")
+    if pages:
+        rows = [["page cost, ms"] + [f"{key} {c}" for key in keys for c in ("page 1", "last page", "last÷first")]]
+        for name in pages:
+            row = [name]
+            for key in keys:
+                cost = result(key, name).get("page_cost")
+                row += ([ms(cost["first_ms"]), f"{ms(cost['last_ms'])} (p.{cost['last_page']})",
+                         f"{cost['ratio']:.2f}×"] if cost else ["-", "-", "-"])
+            rows.append(row)
+        out += [""] + _table(rows, "   ", left=1)
+    return out
+
+
 def render(doc: dict) -> str:
     """The whole report: one table per backend, with the ratios against MLMD and against the floor."""
     meta = doc["meta"]
@@ -80,19 +132,22 @@ def render(doc: dict) -> str:
             if "floor" in present:
                 row += [_cell(floor), ratio(ours, floor)]
             rows.append(row)
-        widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-        for number, row in enumerate(rows):
-            cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
-            cells += [cell.rjust(width) for cell, width in zip(row[2:], widths[2:])]
-            out.append("  ".join(cells).rstrip())
-            if number == 0:
-                out.append("  ".join("-" * width for width in widths))
-        errors = [(key, name, r["detail"]) for key in present
-                  for name, r in sides[key].get("results", {}).items() if r["status"] != "ok"]
-        errors += [(key, "(worker)", sides[key]["error"]) for key in present if sides[key].get("error")]
-        for key, name, detail in errors:
-            out.append(f"   {key} {name}: {detail}")
+        out += _table(rows)
+        out += _figure_tables(sides, present, list(names))
+        # One line per side and reason, naming every workload it holds (a side lacking several says so once).
+        reasons: Dict[Tuple[str, str], List[str]] = {}
+        for key in present:
+            for name, r in sides[key].get("results", {}).items():
+                if r["status"] != "ok":
+                    reasons.setdefault((key, r["detail"]), []).append(name)
+            if sides[key].get("error"):
+                reasons.setdefault((key, sides[key]["error"]), []).append("(worker)")
+        if reasons:
+            out.append("")
+        for (key, detail), which in reasons.items():
+            out.append(f"   {key} {', '.join(which)}: {detail}")
     out.append("")
     out.append("items/s of measured time only; RSS = peak MiB during the workload; ratios = ours ÷ theirs "
-               "(> 1: we are faster); * = stopped by the read budget; ≠ = same operations, different row count.")
+               "(> 1: we are faster); * = stopped by the read budget; ≠ = same operations, different row count; "
+               "page cost = the median time of page 1 and of the last page the walk reached.")
     return "\n".join(out)

@@ -7,10 +7,13 @@ plans come from a `data.Dataset`; each workload method reports through a `meter.
 from __future__ import annotations
 
 import os
+import statistics
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, cast
 
+from ml_metadata import errors
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
+from ml_metadata.proto import metadata_store_service_pb2 as service
 
 if TYPE_CHECKING:
     from fastmlmd.bench.data import Dataset, Props
@@ -39,6 +42,21 @@ def _event(event_type: int, key: str, artifact_id: int = 0, execution_id: int = 
     event.path.steps.add().key = key
     event.path.steps.add().index = 0
     return event
+
+
+def _artifacts_page(store: Any, options: pb.ListOperationOptions) -> Tuple[List[pb.Artifact], str]:
+    """One page of GetArtifacts and its next_page_token.
+
+    `get_artifacts` pages internally and hides the tokens, so this takes each library's private page call:
+    fastmlmd's `_list_page`, the one its listing loop uses, or MLMD's `_call` of the GetArtifacts RPC.
+    """
+    if hasattr(store, "_list_page"):
+        from fastmlmd.engine.catalog import TypeKind  # fastmlmd is there when its store is
+
+        return store._list_page(TypeKind.ARTIFACT, options)
+    response = service.GetArtifactsResponse()
+    store._call("GetArtifacts", service.GetArtifactsRequest(options=options), response)
+    return list(response.artifacts), response.next_page_token
 
 
 class ApiSide:
@@ -298,6 +316,82 @@ class ApiSide:
             page = self.store.get_artifacts(list_options=options)
             meter.add(len(page), len(page))
             last = page[-1].id if page else last
+
+    def filter_context_event_conj(self, ds: Dataset, meter: Meter) -> None:
+        """A run's outputs: a context type and name and an event type, three predicates over two joins."""
+        queries = [f"contexts_a.type = 'pipeline_run' AND contexts_a.name = '{ds.run_name(run)}' "
+                   f"AND events_0.type = OUTPUT" for run in ds.plan("filter_context_event_conj")]
+        self._filtered(meter, self.store.get_artifacts, queries)
+
+    def filter_or_properties(self, ds: Dataset, meter: Meter) -> None:
+        """Ten runs' Models OR one tag: an OR of property predicates (each property an inner join in MLMD)."""
+        queries = [f"(type = 'Model' AND properties.span.int_value >= {lo} AND properties.span.int_value < {lo + 10})"
+                   f" OR custom_properties.tag.string_value = '{tag}'" for lo, tag in ds.plan("filter_or_properties")]
+        self._filtered(meter, self.store.get_artifacts, queries)
+
+    def filter_contains_like(self, ds: Dataset, meter: Meter) -> None:
+        """A LIKE with a leading %: no index helps, every uri is matched."""
+        trainer = self.type_names[EXECUTION][ds.components // 2]  # execution types are named after components
+        queries = [f"uri LIKE '%/{ds.run_name(run)}/{trainer}/%'" for run in ds.plan("filter_contains_like")]
+        self._filtered(meter, self.store.get_artifacts, queries)
+
+    def list_type_first_page(self, ds: Dataset, meter: Meter) -> None:
+        """The first 100 artifacts of a type (a UI's first screen), in the default order."""
+        queries = [f"type = '{type_name}'" for type_name in ds.plan("list_type_first_page")]
+        self._filtered(meter, self.store.get_artifacts, queries, limit=100)
+
+    def walk_type_keyset(self, ds: Dataset, meter: Meter) -> None:
+        """Every log artifact (half the store), 100 a page, by id: `type = ... AND id > last`."""
+        type_name = self.type_names[ARTIFACT][-1]
+        last = 0
+        for page in meter.each(ds.plan("walk_type_keyset")):
+            if page == 0:
+                last = 0
+            options = ListOptions(limit=ds.keyset_page, order_by=OrderByField.ID, is_asc=True,
+                                  filter_query=f"type = '{type_name}' AND id > {last}")
+            found = self.store.get_artifacts(list_options=options)
+            meter.add(len(found), len(found))
+            last = found[-1].id if found else last
+
+    def page_filtered_join(self, ds: Dataset, meter: Meter) -> None:
+        """One pipeline's artifacts through next_page_token, 20 a page; the result gets the page-cost figures.
+
+        `page_cost` compares the first page with the last one the walk reached (the median of the walk's
+        time and the repeats'), so a token that costs more the further it is shows as a ratio above 1.
+        """
+        plan = ds.plan("page_filtered_join")
+        pipeline = ds.context(ds.join_pipeline)[1]
+        options = pb.ListOperationOptions(max_result_size=ds.join_page, filter_query=(
+            f"contexts_a.type = 'pipeline' AND contexts_a.name = '{pipeline}'"))
+        options.order_by_field.field = pb.ListOperationOptions.OrderByField.ID
+        options.order_by_field.is_asc = True
+        tokens = {1: ""}  # page -> the token that fetches it
+        for _, page in meter.each(plan):
+            options.next_page_token = tokens[page]
+            found, tokens[page + 1] = _artifacts_page(self.store, options)
+            meter.add(1, len(found))
+        timed: Dict[int, List[float]] = {}
+        for (_, page), seconds in zip(plan[meter.first_counted:], meter.latencies):
+            timed.setdefault(page, []).append(seconds)
+        if 1 in timed:
+            last = max(timed)
+            first_ms = statistics.median(timed[1]) * 1000
+            last_ms = statistics.median(timed[last]) * 1000
+            meter.figures["page_cost"] = {"first_ms": round(first_ms, 4), "last_ms": round(last_ms, 4),
+                                          "last_page": last, "ratio": round(last_ms / first_ms, 3)}
+
+    def filter_grammar_fuzz(self, ds: Dataset, meter: Meter) -> None:
+        """Random valid and invalid filters (filtergen.py), 100 results at most; latency percentiles."""
+        gets: Dict[str, Callable[..., list]] = {ARTIFACT: self.store.get_artifacts,
+                                                  EXECUTION: self.store.get_executions,
+                                                  CONTEXT: self.store.get_contexts}
+        for kind, query in meter.each(ds.plan("filter_grammar_fuzz")):
+            try:
+                found = len(gets[kind](list_options=ListOptions(limit=100, filter_query=query)))
+            except errors.InvalidArgumentError:
+                found = 0  # a refused filter is a completed call
+            meter.add(1, found)
+        meter.figures["latency_ms"] = meter.latency_ms()
 
     # Lineage -------------------------------------------------------------------------------------------
     def _lineage(self, ds: Dataset, meter: Meter, name: str) -> None:

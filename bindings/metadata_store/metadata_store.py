@@ -374,10 +374,21 @@ class MetadataStore:
         return self._by_external_ids(TypeKind.CONTEXT, external_ids)
 
     # Listings ------------------------------------------------------------------------------------------------
+    def _list_page(self, kind: TypeKind, options: metadata_store_pb2.ListOperationOptions,
+                   context_id: Optional[int] = None, plans: Optional[Dict[str, Any]] = None) -> Tuple[list, str]:
+        """One page of nodes and the next page's token ("" after the last), as MLMD's Get<Nodes> RPC answers.
+
+        The listing methods page with it; so does the bench's token paging, which the public API hides.
+        `plans`, kept across the pages of one listing, lets them share the filter's access path.
+        """
+        bodies, token = self._call(lambda: paging.list_page(self._engine, kind, options, context_id, plans))
+        return convert.NODE_PARSERS[kind](bodies), token
+
     def _list(self, kind: TypeKind, list_options: Optional[ListOptions], context_id: Optional[int] = None) -> list:
         # The loop of MLMD's wrapper: pages of MAX_NUM_RESULT until the limit or the last page.
-        parse = convert.NODE_PARSERS[kind]
         if list_options is None:
+            parse = convert.NODE_PARSERS[kind]
+
             def every_node() -> list:
                 nodes: list = []  # each attempt starts afresh: a retried read hands over its batches again
                 self._engine.list_all(kind, context_id, lambda bodies: nodes.extend(parse(bodies)))
@@ -389,10 +400,10 @@ class MetadataStore:
         while True:
             if remaining and remaining < MAX_NUM_RESULT:
                 options.max_result_size = remaining
-            bodies, token = self._call(lambda: paging.list_page(self._engine, kind, options, context_id, plans))
-            result.extend(parse(bodies))
+            page, token = self._list_page(kind, options, context_id, plans)
+            result.extend(page)
             if remaining:
-                remaining -= len(bodies)
+                remaining -= len(page)
                 if remaining <= 0:
                     break
             if not token:
