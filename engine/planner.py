@@ -776,29 +776,75 @@ def _label(layout: NodeLayout, conjuncts: Sequence[ast.Node]) -> str:
     return ", ".join(names) or "joins"
 
 
+def _exists_form(compiler: "_Compiler", condition: str) -> Tuple[str, List[object]]:
+    """`EXISTS (...)` of a compiler's joins and `condition`, from its base node: its first join becomes the FROM,
+    and that join's ON the WHERE. Returns the SQL and its parameters, in order."""
+    first, on = compiler.joins[0][len("JOIN "):].split(" ON ", 1)
+    where = f"{on} AND {condition}" if condition else on
+    sql = f"EXISTS (SELECT 1 FROM {' '.join([first, *compiler.joins[1:]])} WHERE {where})"
+    moved = compiler.first_join_params  # the first ON's parameters now come after the other joins'
+    return sql, compiler.join_params[moved:] + compiler.join_params[:moved]
+
+
+def _reference(layout: NodeLayout, path: ast.Path) -> Optional[Tuple[str, ...]]:
+    """The joined row a path reads (a property, an alias's linked row), None for the node's own columns."""
+    if _is_property(path):
+        return ("property", path.parts[0], _property_name(path))
+    alias = _alias_of(layout, path)
+    return ("alias", alias) if alias is not None else None
+
+
+def _references(layout: NodeLayout, tree: ast.Node) -> Dict[Tuple[str, ...], ast.Path]:
+    found: Dict[Tuple[str, ...], ast.Path] = {}
+    for path in (n for n in walk(tree) if isinstance(n, ast.Path)):
+        key = _reference(layout, path)
+        if key is not None:
+            found.setdefault(key, path)
+    return found
+
+
+def _union_branch(layout: NodeLayout, text: QueryText, item: ast.Node,
+                  required: Dict[Tuple[str, ...], ast.Path]) -> Tuple[str, List[object]]:
+    """One item of an OR as a SELECT of node ids that joins only the rows the item reads.
+
+    Every other row the OR reads must still exist (each reference is an INNER JOIN in MLMD's semantics): an
+    EXISTS test each, so the rows of other aliases are never multiplied with this item's.
+    """
+    compiler = _Compiler(layout, item, text, None, base="n0")
+    typed = compiler.compile(item)
+    terms, params = [f"({typed.sql})"], compiler.join_params + typed.params
+    own = _references(layout, item)
+    for key, path in required.items():
+        if key not in own:
+            probe_tree = ast.IsNull(path, True)  # compiled only for the joins that reach the row
+            exists = _Compiler(layout, probe_tree, text, None, base="n0")
+            exists.compile(probe_tree)
+            sql, exists_params = _exists_form(exists, "")
+            terms.append(sql)
+            params += exists_params
+    return f"SELECT n0.id FROM {layout.table} n0 {' '.join(compiler.joins)} WHERE {' AND '.join(terms)}", params
+
+
 def _group_sql(layout: NodeLayout, text: QueryText, group: List[ast.Node]) -> Tuple[GroupSql, List[object]]:
     made = None if len(group) == 1 else ast.And(tuple(group))
     subtree = made or group[0]
     compiler = _Compiler(layout, subtree, text, made)
     typed = compiler.predicate(compiler.compile(subtree), subtree)
-    joins = f"FROM {layout.table} n0 {' '.join(compiler.joins)}"
-    driver = f"SELECT n0.id {joins} WHERE {typed.sql}"
+    driver = f"SELECT n0.id FROM {layout.table} n0 {' '.join(compiler.joins)} WHERE {typed.sql}"
     driver_params = compiler.join_params + typed.params
     union = False
     if len(group) == 1 and isinstance(group[0], ast.Or) and len(group[0].items) <= MAX_UNION_BRANCHES:
-        # Each item of the OR, with every join of the group (each reference still must exist), is a
-        # SELECT that can start from that item's own index; their union is the group.
-        branches = [compiler.compile(item) for item in group[0].items]
-        driver = " UNION ".join(f"SELECT n0.id {joins} WHERE {b.sql}" for b in branches)
-        driver_params = [p for b in branches for p in compiler.join_params + b.params]
+        # Each item of the OR is a SELECT that can start from that item's own index; their union is the group.
+        required = _references(layout, group[0])
+        branches = [_union_branch(layout, text, item, required) for item in group[0].items]
+        driver = " UNION ".join(sql for sql, _ in branches)
+        driver_params = [p for _, params in branches for p in params]
         union = True
-    # The probe joins from the listed node `n` itself: its first join becomes the FROM, and its ON the WHERE.
+    # The probe joins from the listed node `n` itself.
     on_node = _Compiler(layout, subtree, text, made, base="n")
     tested = on_node.compile(subtree)
-    first, on = on_node.joins[0][len("JOIN "):].split(" ON ", 1)
-    probe = f"EXISTS (SELECT 1 FROM {' '.join([first, *on_node.joins[1:]])} WHERE {on} AND {tested.sql})"
-    moved = on_node.first_join_params  # the first ON's parameters now come after the other joins'
-    probe_params = on_node.join_params[moved:] + on_node.join_params[:moved] + tested.params
+    probe, probe_params = _exists_form(on_node, tested.sql)
+    probe_params += tested.params
     group_sql = GroupSql(_label(layout, group), driver, probe, len(driver_params), len(probe_params), union)
     return group_sql, driver_params + probe_params
 
