@@ -837,7 +837,8 @@ def _group_sql(layout: NodeLayout, text: QueryText, group: List[ast.Node]) -> Tu
         # Each item of the OR is a SELECT that can start from that item's own index; their union is the group.
         required = _references(layout, group[0])
         branches = [_union_branch(layout, text, item, required) for item in group[0].items]
-        driver = " UNION ".join(sql for sql, _ in branches)
+        # UNION ALL: the IN list that takes the driver drops repeats anyway, and a dive's LIMIT can stop it early.
+        driver = " UNION ALL ".join(sql for sql, _ in branches)
         driver_params = [p for _, params in branches for p in params]
         union = True
     # The probe joins from the listed node `n` itself.
@@ -849,6 +850,43 @@ def _group_sql(layout: NodeLayout, text: QueryText, group: List[ast.Node]) -> Tu
     return group_sql, driver_params + probe_params
 
 
+def _negated(node: ast.Node) -> ast.Node:
+    """NOT `node`, pushed through its ANDs and ORs (De Morgan's laws hold in SQL's three-valued logic too)."""
+    if isinstance(node, ast.Not):
+        return node.operand  # NOT NOT x is x, unknown included
+    if isinstance(node, (ast.And, ast.Or)):
+        flip = ast.Or if isinstance(node, ast.And) else ast.And
+        items: List[ast.Node] = []
+        for item in (_negated(i) for i in node.items):
+            items.extend(item.items if isinstance(item, flip) else (item,))  # n-ary and flat, as the AST keeps them
+        return flip(tuple(items))
+    return ast.Not(node, getattr(node, "line", 0), getattr(node, "column", 0))
+
+
+def _spread_negations(layout: NodeLayout, text: QueryText, tree: ast.Node) -> ast.Node:
+    """The query with each top-level `NOT (a OR b)` as `NOT a AND NOT b`, so its parts can be separate groups.
+
+    `NOT (artifacts_a.x OR executions_b.y)` joins both aliases in one SELECT (every pair of their rows);
+    `NOT artifacts_a.x AND NOT executions_b.y` is two groups of one alias each. A conjunct that does not
+    compile is left as written: planning it reports its error as the user wrote it.
+    """
+    conjuncts = list(tree.items) if isinstance(tree, ast.And) else [tree]
+    spread: List[ast.Node] = []
+    for conjunct in conjuncts:
+        if isinstance(conjunct, ast.Not) and isinstance(conjunct.operand, ast.Or):
+            try:
+                _Compiler(layout, conjunct, text).predicate(_Compiler(layout, conjunct, text).compile(conjunct),
+                                                            conjunct)
+            except PlanError:
+                spread.append(conjunct)
+                continue
+            negated = _negated(conjunct.operand)
+            spread.extend(negated.items if isinstance(negated, ast.And) else (negated,))
+        else:
+            spread.append(conjunct)
+    return spread[0] if len(spread) == 1 else ast.And(tuple(spread))
+
+
 def _compile_text(kind: TypeKind, query: str) -> Tuple[FilterSql, Tuple[object, ...]]:
     layout = {TypeKind.ARTIFACT: ARTIFACT, TypeKind.EXECUTION: EXECUTION, TypeKind.CONTEXT: CONTEXT}[kind]
     try:
@@ -858,7 +896,7 @@ def _compile_text(kind: TypeKind, query: str) -> Tuple[FilterSql, Tuple[object, 
     text = QueryText(query)
     try:
         _check_spellings(layout, tree)
-        alias_groups, base = conjunct_groups(layout, tree)
+        alias_groups, base = conjunct_groups(layout, _spread_negations(layout, text, tree))
         # Conjuncts on the node's own columns stay one condition on `n`; each of the others joins rows of
         # its own (its type, a property: one row a node), so it can be a group of its own, and the access
         # planner can drive from whichever group selects fewest nodes.

@@ -66,6 +66,7 @@ QUERIES = [
     (ARTIFACT, "uri LIKE '/p/run-3/%' AND events_0.type = OUTPUT"),
     (ARTIFACT, "NOT (contexts_a.name = 'run-1') AND properties.span.int_value < 3"),
     (ARTIFACT, "contexts_a.name = 'run-2' OR contexts_b.name = 'run-9'"),
+    (ARTIFACT, "NOT (contexts_a.name = 'run-1' OR events_0.type = INPUT OR properties.span.int_value > 30)"),
     (EXECUTION, "contexts_a.name = 'run-4' AND events_0.type = INPUT"),
     (EXECUTION, "events_0.type = OUTPUT"),
 ]
@@ -184,3 +185,12 @@ def test_chosen_plans_match_fixture(store: metadata_store.MetadataStore) -> None
         pytest.skip(f"the fixture was recorded with another SQLite ({recorded.splitlines()[0]}); its plan lines "
                     "may differ here")
     assert rendered == recorded
+
+
+def test_a_negated_or_spreads_into_groups_of_one_alias_each() -> None:
+    compiled, _ = planner.compile_filter(ARTIFACT, "NOT (contexts_a.name = 'x' OR events_0.type = INPUT OR name = 'y')")
+    assert compiled.plain == "(NOT ((n.name = ?)))"
+    assert [group.label for group in compiled.groups] == ["contexts_a", "events_0"]
+    # A NOT over something that is not a condition keeps its own error, pointing where the query wrote it.
+    with pytest.raises(errors.InvalidArgumentError, match=r"operator OR for argument types: INT64, BOOL.*\[at 1:6\]"):
+        planner.compile_filter(ARTIFACT, "NOT (id OR contexts_a.name = 'x')")
