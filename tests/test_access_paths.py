@@ -12,6 +12,7 @@ from typing import List, Optional
 import pytest
 
 from fastmlmd.engine import access, planner, reads
+from fastmlmd.engine import errors as engine_errors
 from fastmlmd.engine.catalog import ARTIFACT, EXECUTION, LAYOUTS, NodeLayout
 from ml_metadata import errors, metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
@@ -192,5 +193,5 @@ def test_a_negated_or_spreads_into_groups_of_one_alias_each() -> None:
     assert compiled.plain == "(NOT ((n.name = ?)))"
     assert [group.label for group in compiled.groups] == ["contexts_a", "events_0"]
     # A NOT over something that is not a condition keeps its own error, pointing where the query wrote it.
-    with pytest.raises(errors.InvalidArgumentError, match=r"operator OR for argument types: INT64, BOOL.*\[at 1:6\]"):
+    with pytest.raises(engine_errors.InvalidArgumentError, match=r"operator OR for argument types: INT64, BOOL.*\[at 1:6\]"):
         planner.compile_filter(ARTIFACT, "NOT (id OR contexts_a.name = 'x')")
