@@ -21,7 +21,7 @@ def _estimate(estimate: Optional[Estimate]) -> str:
     if estimate is None or not estimate.seekable:
         return "cannot seek: tested on each node"
     if estimate.rows is None:
-        return "seeks; not dived (nothing to compare it with)"
+        return "seeks; not dived (the choice was made without it)"
     return f"estimated {'at least ' if estimate.capped else ''}{estimate.rows} rows"
 
 
