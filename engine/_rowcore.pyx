@@ -585,8 +585,8 @@ def decode_node(tuple fields, bytes data not None):
 
 
 # Framing stored events ------------------------------------------------------------------------------------
-# See the twin. Each event is a span of the joined bytes with its sort key; the spans are sorted (only when
-# they are not in order already) with qsort, its comparison made total by the event's position.
+# See the twin. Each event is a span of the joined bytes with its sort key as C integers. The comparison is
+# made total by the event's position, so whichever sort runs, the order is the twin's (a stable sort).
 
 cdef struct _Event:
     int64_t key[3]
