@@ -98,11 +98,13 @@ def _exists_error(key: EventKey, position: int) -> errors.AlreadyExistsError:
         "of the call); an event is unique per artifact, execution and type")
 
 
-def events_by_node(cur: sqlite3.Cursor, column: str, ids: Sequence[int]) -> bytes:
+def events_by_node(cur: sqlite3.Cursor, column: str, ids: Sequence[int], join_in_sql: bool = True) -> bytes:
     """Events touching these artifacts (`column`="artifact_id") or executions, framed as a repeated field 1.
 
     In MLMD's order: by artifact, execution and type for artifacts; by execution, then insertion, for
-    executions (the orders of the indexes its queries use). Repeated and unknown ids add nothing.
+    executions (the orders of the indexes its queries use). Repeated and unknown ids add nothing. With
+    `join_in_sql` (only where the database's text encoding is UTF-8), SQLite joins the bodies into one row;
+    otherwise each event is a row, joined here.
 
     Raises:
       errors.DataLossError: a stored event body is not one `rowcore.encode_event` wrote.
@@ -113,7 +115,12 @@ def events_by_node(cur: sqlite3.Cursor, column: str, ids: Sequence[int]) -> byte
     by_execution = column == "execution_id"
     framed = b""
     for batch in chunks(unique) if len(unique) > CHUNK else (unique,):  # no list copied in the common case
-        count, joined, event_ids = cur.execute(_events_sql(column, len(batch)), batch).fetchone()
+        if join_in_sql:
+            count, joined, event_ids = cur.execute(_events_sql(column, len(batch), True), batch).fetchone()
+        else:
+            rows = cur.execute(_events_sql(column, len(batch), False), batch).fetchall()
+            count, joined = len(rows), b"".join(row[0] for row in rows)
+            event_ids = ",".join(str(row[1]) for row in rows)
         if not count:
             continue
         try:
@@ -124,20 +131,25 @@ def events_by_node(cur: sqlite3.Cursor, column: str, ids: Sequence[int]) -> byte
 
 
 @functools.lru_cache(maxsize=256)
-def _events_sql(column: str, count: int) -> str:
-    """The statement that fetches the events of `count` node ids as one row: (count, joined bodies, ids).
+def _events_sql(column: str, count: int, join_in_sql: bool) -> str:
+    """The statement that fetches the events of `count` node ids: one row (count, joined bodies, ids), or
+    with `join_in_sql` False a row (body, id) per event.
 
     One seek per id into the node column's index, one rowid seek per event, and SQLite joins the bodies
     into one value (one row for the driver to fetch instead of one per event); rowcore.frame_events then
     splits and orders them. The ids are a VALUES list that CROSS JOIN keeps as the outer loop: cheaper than
     `IN (...)`, which SQLite first copies into a temporary index. The event ids (for the order by execution)
-    come as text: group_concat makes text of them, whatever the database's encoding.
+    come as text, which the driver decodes whatever the database's encoding.
     """
     assert column in ("artifact_id", "execution_id")
     values = ", ".join(["(?)"] * count)
-    event_ids = "group_concat(e.id)" if column == "execution_id" else "NULL"
-    return (f"SELECT count(*), CAST(group_concat(e.body, '') AS BLOB), {event_ids}"
-            f" FROM (VALUES {values}) AS v CROSS JOIN event AS e ON e.{column} = v.column1")
+    if not join_in_sql:
+        result = "e.body, e.id"
+    elif column == "execution_id":
+        result = "count(*), CAST(group_concat(e.body, '') AS BLOB), group_concat(e.id)"
+    else:
+        result = "count(*), CAST(group_concat(e.body, '') AS BLOB), NULL"
+    return f"SELECT {result} FROM (VALUES {values}) AS v CROSS JOIN event AS e ON e.{column} = v.column1"
 
 
 def put_attributions_and_associations(
