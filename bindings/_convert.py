@@ -177,9 +177,13 @@ def _parser(container: Type[M], field: str, message: Type[Message]) -> Callable[
 parse_artifacts = _parser(svc.GetArtifactsByIDResponse, "artifacts", pb.Artifact)
 parse_executions = _parser(svc.GetExecutionsByIDResponse, "executions", pb.Execution)
 parse_contexts = _parser(svc.GetContextsByIDResponse, "contexts", pb.Context)
-parse_events = _parser(svc.GetEventsByArtifactIDsResponse, "events", pb.Event)
 NODE_PARSERS = {TypeKind.ARTIFACT: parse_artifacts, TypeKind.EXECUTION: parse_executions,
                 TypeKind.CONTEXT: parse_contexts}
+
+
+def parse_events(framed: bytes) -> List[pb.Event]:
+    """Events from the engine's frame (their bodies as a repeated field 1): one parse builds them all."""
+    return list(svc.GetEventsByArtifactIDsResponse.FromString(framed).events) if framed else []
 
 
 # Lineage --------------------------------------------------------------------------------------------------

@@ -6,8 +6,10 @@ tests/test_rowcore_decode.py check both, and hypothesis tests check they agree).
 off because every index below is a non-negative position we have just computed from the buffer's own length.
 """
 from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from libc.stdlib cimport qsort
 from libc.string cimport memcpy
 
 
@@ -580,3 +582,186 @@ def decode_node(tuple fields, bytes data not None):
         custom = {key: v for key, v in custom.items() if v is not None}
     return (_signed64(id_value) if has_id else None, _signed64(type_id_value) if has_type_id else None, uri,
             state_value if has_state else None, name, ext, type_name, props, custom, empty)
+
+
+# Framing stored events ------------------------------------------------------------------------------------
+# See the twin. Each event is a span of the joined bytes with its sort key as C integers. The comparison is
+# made total by the event's position, so whichever sort runs, the order is the twin's (a stable sort).
+
+cdef struct _Event:
+    int64_t key[3]
+    Py_ssize_t position
+    Py_ssize_t start
+    Py_ssize_t stop
+
+
+cdef int _compare_events(const void* a, const void* b) noexcept nogil:
+    cdef const _Event* x = <const _Event*>a
+    cdef const _Event* y = <const _Event*>b
+    cdef int i
+    for i in range(3):
+        if x.key[i] != y.key[i]:
+            return -1 if x.key[i] < y.key[i] else 1
+    return -1 if x.position < y.position else (1 if x.position > y.position else 0)
+
+
+cdef void _insertion_sort(_Event* events, Py_ssize_t count) noexcept:
+    cdef Py_ssize_t i, j
+    cdef _Event moving
+    for i in range(1, count):
+        if _compare_events(&events[i - 1], &events[i]) > 0:
+            moving = events[i]
+            j = i
+            while j > 0 and _compare_events(&events[j - 1], &moving) > 0:
+                events[j] = events[j - 1]
+                j -= 1
+            events[j] = moving
+
+
+cdef void _sort_events(_Event* events, Py_ssize_t count) noexcept:
+    """Sorts by key. Events arrive grouped by the first part of their key, the groups in order (the query's
+    outer loop), and a group is small: each is sorted by insertion. Anything else goes to qsort."""
+    cdef Py_ssize_t start = 0, i
+    for i in range(1, count + 1):
+        if i < count and events[i].key[0] == events[start].key[0]:
+            continue
+        if i < count and events[i].key[0] < events[start].key[0]:
+            qsort(events, count, sizeof(_Event), _compare_events)
+            return
+        if i - start > 64:
+            qsort(events + start, i - start, sizeof(_Event), _compare_events)
+        else:
+            _insertion_sort(events + start, i - start)
+        start = i
+
+
+cdef inline int _event_key_slot(uint64_t number) noexcept:
+    """Where Event.artifact_id, execution_id and type go in the sort key; -1 for the other fields."""
+    if number == 1:
+        return 0
+    if number == 2:
+        return 1
+    if number == 4:
+        return 2
+    return -1
+
+
+cdef Py_ssize_t _find_events(const unsigned char* buf, Py_ssize_t end, _Event* events,
+                             Py_ssize_t count) except -1:
+    """Fills `events` with the first `count` events of the joined bytes; returns how many there are."""
+    cdef Py_ssize_t pos = 0, field_start, found = 0
+    cdef uint64_t tag, value
+    cdef unsigned int shift
+    cdef unsigned char byte
+    cdef int slot
+    while pos < end:
+        field_start = pos
+        if buf[pos] < 0x80:  # the common one-byte tag
+            tag = buf[pos]
+            pos += 1
+        else:
+            _read_tag(buf, end, &pos, &tag)
+        if tag >> 3 == 1:
+            if 0 < found <= count:
+                events[found - 1].stop = field_start
+            if found < count:
+                events[found].key[0] = events[found].key[1] = events[found].key[2] = 0
+                events[found].position = found
+                events[found].start = field_start
+                events[found].stop = end
+            found += 1
+        elif found == 0:
+            raise ValueError("the joined events do not begin with field 1")
+        if tag & 7 == 0:
+            if end - pos >= 10:  # a varint that cannot run past the end, read inline
+                value = 0
+                shift = 0
+                while True:
+                    byte = buf[pos]
+                    pos += 1
+                    value |= (<uint64_t>(byte & 0x7F)) << shift  # shift <= 63 here
+                    if byte < 0x80:
+                        break
+                    shift += 7
+                    if shift > 63:
+                        raise ValueError("varint longer than 10 bytes")
+            else:
+                _read_varint(buf, end, &pos, &value)
+            slot = _event_key_slot(tag >> 3)
+            if slot >= 0 and found <= count:
+                events[found - 1].key[slot] = <int64_t>value
+        elif tag & 7 == 2 and pos < end and buf[pos] < 0x80:  # a length-delimited field under 128 bytes
+            if buf[pos] > end - pos - 1:
+                raise ValueError(f"truncated length-delimited field at byte {pos}")
+            pos += 1 + buf[pos]
+        else:
+            _skip_field(buf, end, &pos, tag)
+    return found
+
+
+cdef int _order_by_ids(str ids, _Event* events, Py_ssize_t count) except -1:
+    """Makes each event's key (execution_id, id), its id read from the comma-separated `ids`."""
+    cdef Py_ssize_t size, pos = 0, found = 0, digits
+    cdef const char* text = PyUnicode_AsUTF8AndSize(ids, &size)
+    cdef uint64_t value
+    cdef int digit
+    if size == 0:
+        found = 0
+    else:
+        while True:
+            value = 0
+            digits = 0
+            while pos < size and text[pos] != b',':
+                digit = text[pos] - 48  # '0'
+                if digit < 0 or digit > 9 or value > (<uint64_t>0x7FFFFFFFFFFFFFFF - digit) // 10:
+                    raise ValueError(f"not an event id in {ids!r}")
+                value = value * 10 + digit
+                digits += 1
+                pos += 1
+            if digits == 0:
+                raise ValueError(f"not an event id in {ids!r}")
+            if found < count:
+                events[found].key[0] = events[found].key[1]
+                events[found].key[1] = <int64_t>value
+                events[found].key[2] = 0
+            found += 1
+            if pos == size:
+                break
+            pos += 1  # past the comma: another id follows
+    if found != count:
+        raise ValueError(f"expected {count} event ids, found {found}")
+    return 0
+
+
+def frame_events(bytes joined not None, Py_ssize_t count, str ids=None):
+    """Frames `count` stored events, joined back to back, as the repeated field 1 of a container, in MLMD's
+    order (see the twin)."""
+    cdef const unsigned char* buf = <const unsigned char*>PyBytes_AS_STRING(joined)
+    cdef Py_ssize_t end = PyBytes_GET_SIZE(joined)
+    cdef Py_ssize_t found, total = 0, size, i
+    cdef _Event* events
+    cdef Out out
+    if count < 0:
+        raise ValueError(f"expected {count} joined events")
+    events = <_Event*>PyMem_Malloc((count if count > 0 else 1) * sizeof(_Event))
+    if events == NULL:
+        raise MemoryError()
+    try:
+        found = _find_events(buf, end, events, count)
+        if found != count:
+            raise ValueError(f"expected {count} joined events, found {found}")
+        if ids is not None:
+            _order_by_ids(ids, events, count)
+        _sort_events(events, count)
+        for i in range(count):
+            size = events[i].stop - events[i].start
+            total += 1 + _varint_size(<uint64_t>size) + size
+        _start(&out)
+        out.n = total
+        result = _allocate(&out)
+        for i in range(count):
+            _out_len_field(&out, 1, <const char*>buf + events[i].start, events[i].stop - events[i].start)
+        _check_filled(&out)
+        return result
+    finally:
+        PyMem_Free(events)

@@ -420,3 +420,81 @@ def _decode_node(fields: Tuple[int, ...], data: bytes) -> tuple:
         custom = {key: value for key, value in custom.items() if value is not None}
     return (node_id, type_id, strings.get(f_uri), state, strings.get(f_name), strings.get(f_ext),
             strings.get(f_type), props, custom, empty)
+
+
+
+# Framing stored events ------------------------------------------------------------------------------------
+# A read of many events fetches their stored bodies as one value, joined back to back by SQLite (one row
+# for the driver instead of one per event), and puts them in MLMD's order here rather than with a sort in
+# SQL. Joined messages would parse as one merged message, so the kernel finds where each begins: every stored
+# event starts with field 1 (encode_event writes artifact_id first, always) and holds it once.
+
+
+_EVENT_TAG = varint(1 << 3 | 2)  # the container's repeated field 1
+_EVENT_KEY_SLOTS = {1: 0, 2: 1, 4: 2}  # Event.artifact_id, execution_id and type: their place in the sort key
+_INT64_MAX = (1 << 63) - 1
+
+
+def frame_events(joined: bytes, count: int, ids: Optional[str] = None) -> bytes:
+    """Frames `count` stored events, joined back to back, as the repeated field 1 of a container, in MLMD's order.
+
+    Args:
+      joined: the events' bodies as `encode_event` writes them, back to back.
+      count: how many events `joined` holds.
+      ids: None to order the events as MLMD's reads by artifact return them, by (artifact_id, execution_id,
+        type); or the events' ids, comma-separated in the order of `joined`, to order them as its reads by
+        execution do, by (execution_id, id).
+
+    Returns:
+      The framed events: `frame(bodies in that order)`.
+
+    Raises:
+      ValueError: `joined` is not `count` events that each begin with field 1 (or a field is truncated), or
+        `ids` is not `count` comma-separated ids.
+    """
+    try:
+        events = _joined_events(joined)
+    except IndexError as exc:  # a varint, tag or length ran past the end
+        raise ValueError("truncated message") from exc
+    if len(events) != count:
+        raise ValueError(f"expected {count} joined events, found {len(events)}")
+    if ids is not None:
+        keys = _event_ids(ids)
+        if len(keys) != count:
+            raise ValueError(f"expected {count} event ids, found {len(keys)}")
+        events = [(event[1], key, 0, *event[3:]) for event, key in zip(events, keys)]
+    events.sort()  # no two events share a key (the identity and the id are unique), so the order is total
+    return b"".join(_EVENT_TAG + varint(stop - start) + joined[start:stop] for _, _, _, _, start, stop in events)
+
+
+def _joined_events(joined: bytes) -> List[Tuple[int, int, int, int, int, int]]:
+    """(artifact_id, execution_id, type, position, start, stop) of each event in `joined`."""
+    events: List[List[int]] = []
+    pos, end = 0, len(joined)
+    while pos < end:
+        field_start = pos
+        tag, pos = _tag_at(joined, pos)
+        number = tag >> 3
+        if number == 1:
+            if events:
+                events[-1][5] = field_start
+            events.append([0, 0, 0, len(events), field_start, end])
+        elif not events:
+            raise ValueError("the joined events do not begin with field 1")
+        if tag & 7 == 0 and number in _EVENT_KEY_SLOTS:
+            value, pos = _varint_at(joined, pos)
+            events[-1][_EVENT_KEY_SLOTS[number]] = value - (1 << 64) if value >> 63 else value
+        else:
+            pos = _skip_field(joined, pos, tag)
+    return [(a, e, t, i, start, stop) for a, e, t, i, start, stop in events]
+
+
+def _event_ids(ids: str) -> List[int]:
+    if not ids:
+        return []
+    keys = []
+    for text in ids.split(","):
+        if not (text.isascii() and text.isdigit()) or int(text) > _INT64_MAX:
+            raise ValueError(f"not an event id: {text!r}")
+        keys.append(int(text))
+    return keys

@@ -104,6 +104,13 @@ class Database:
         with self._lock:
             self._conn.close()
 
+    @functools.cached_property
+    def text_is_utf8(self) -> bool:
+        """Whether the file's text encoding (fixed when it was made) is UTF-8: only then does SQLite's text
+        function group_concat keep a blob's bytes (in UTF-16 it drops a blob's odd last byte). Read once,
+        inside a call."""
+        return self._conn.execute("PRAGMA encoding").fetchone()[0] == "UTF-8"
+
     def run(self, fn: Callable[[sqlite3.Cursor], T], write: bool, time_limit: Optional[float] = None,
             one_statement: bool = False) -> T:
         """Runs `fn(cursor)` in one transaction: committed if it returns, rolled back if it raises.

@@ -26,7 +26,8 @@ IMPLEMENTATION = "cython" if _impl.__name__.endswith("._rowcore") else "python"
 
 if TYPE_CHECKING:
     from ._rowcore_py import (
-        decode_node, encode_event, encode_node, encode_properties, encode_value, frame, property_rows,
+        decode_node, encode_event, encode_node, encode_properties, encode_value, frame, frame_events,
+        property_rows,
     )
 else:
     decode_node = _impl.decode_node
@@ -36,3 +37,4 @@ else:
     encode_value = _impl.encode_value
     property_rows = _impl.property_rows
     frame = _impl.frame
+    frame_events = _impl.frame_events

@@ -199,13 +199,15 @@ class Engine:
     def put_events(self, events: Sequence[EventRecord]) -> None:
         self._write(lambda cur: links.put_events(cur, events, now_ms()))
 
-    def events_by_artifact_ids(self, ids: Sequence[int]) -> List[bytes]:
+    def events_by_artifact_ids(self, ids: Sequence[int]) -> bytes:
+        """The artifacts' encoded events, framed as a repeated field 1 (see links.events_by_node)."""
         read = self._read_statement if len(ids) <= CHUNK else self._read
-        return read(lambda cur: links.events_by_node(cur, "artifact_id", ids))
+        return read(lambda cur: links.events_by_node(cur, "artifact_id", ids, self.db.text_is_utf8))
 
-    def events_by_execution_ids(self, ids: Sequence[int]) -> List[bytes]:
+    def events_by_execution_ids(self, ids: Sequence[int]) -> bytes:
+        """The executions' encoded events, framed as a repeated field 1 (see links.events_by_node)."""
         read = self._read_statement if len(ids) <= CHUNK else self._read
-        return read(lambda cur: links.events_by_node(cur, "execution_id", ids))
+        return read(lambda cur: links.events_by_node(cur, "execution_id", ids, self.db.text_is_utf8))
 
     def put_attributions_and_associations(self, attributions: Sequence[Tuple[Optional[int], Optional[int]]],
                                           associations: Sequence[Tuple[Optional[int], Optional[int]]]) -> None:

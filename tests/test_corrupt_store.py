@@ -117,3 +117,17 @@ def test_unreadable_file_is_a_runtime_error(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="Cannot connect sqlite3 database: .*cannot be read or written"):
         metadata_store.MetadataStore(_config(folder))
     assert not os.path.exists(folder)
+
+
+@pytest.mark.parametrize("read", ["get_events_by_artifact_ids", "get_events_by_execution_ids"])
+def test_event_body_changed_by_another_program_gives_data_loss(tmp_path: Path, read: str) -> None:
+    path = tmp_path / "store.db"
+    store = metadata_store.MetadataStore(_config(path))
+    [artifact_id] = store.put_artifacts([pb.Artifact(type_id=store.put_artifact_type(pb.ArtifactType(name="a")))])
+    [execution_id] = store.put_executions([pb.Execution(
+        type_id=store.put_execution_type(pb.ExecutionType(name="e")))])
+    store.put_events([pb.Event(artifact_id=artifact_id, execution_id=execution_id, type=pb.Event.INPUT)])
+    _sql("UPDATE event SET body = x'1001'")(path)  # an Event, but not as fastmlmd writes one (artifact_id first)
+    with pytest.raises(errors.DataLossError, match="the store's events are corrupt") as raised:
+        getattr(store, read)([artifact_id if read == "get_events_by_artifact_ids" else execution_id])
+    assert isinstance(raised.value.__cause__.__cause__, ValueError)  # public <- engine <- kernel

@@ -180,6 +180,32 @@ def events_by_ids_unknown_or_empty() -> Json:
             show(s.get_events_by_execution_ids([]))]
 
 
+
+def _triples(events: Any) -> Json:
+    return [[e.artifact_id, e.execution_id, e.type] for e in events]
+
+
+def events_by_ids_in_any_order_with_repeats() -> Json:
+    s, a, e, _ = store_with_types()
+    s.put_artifacts([artifact(a) for _ in range(4)])
+    s.put_executions([execution(e) for _ in range(3)])
+    # Inserted in neither read's order: within execution 2, insertion order is not artifact order.
+    s.put_events([event(3, 2, "OUTPUT"), event(1, 3, "INPUT"), event(4, 2, "INPUT"), event(2, 2, "OUTPUT"),
+                  event(1, 2, "DECLARED_INPUT"), event(1, 2, "INPUT"), event(3, 1, "INPUT")])
+    return [_triples(s.get_events_by_execution_ids([3, 2, 2, 99, 1])),
+            _triples(s.get_events_by_artifact_ids([4, 1, 1, 0, 3]))]
+
+
+def events_by_more_ids_than_one_statement_binds() -> Json:
+    s, a, e, _ = store_with_types()
+    s.put_artifacts([artifact(a) for _ in range(905)])
+    s.put_executions([execution(e) for _ in range(905)])
+    s.put_events([event(903, 902, "OUTPUT"), event(899, 901, "INPUT"), event(2, 903, "INPUT"),
+                  event(901, 1, "INPUT"), event(903, 900, "INPUT")])
+    wanted = list(range(905, 0, -1)) + [1, 2]
+    return [_triples(s.get_events_by_execution_ids(wanted)), _triples(s.get_events_by_artifact_ids(wanted))]
+
+
 CASES = [
     Case("put-events-returns-none", put_events_returns_none, [None, None]),
     Case("event-read-back", event_read_back,
@@ -229,4 +255,13 @@ CASES = [
         [[1, 1, "INPUT"], [1, 1, "OUTPUT"], [1, 2, "INPUT"], [2, 1, "DECLARED_INPUT"],
          [2, 1, "OUTPUT"]]]),
     Case("events-by-ids-unknown-or-empty", events_by_ids_unknown_or_empty, [[], [], []]),
+    # Ids asked in any order and repeated count once; unknown ids add nothing. Types: 2 DECLARED_INPUT,
+    # 3 INPUT, 4 OUTPUT.
+    Case("events-by-ids-any-order-with-repeats", events_by_ids_in_any_order_with_repeats, [
+        [[3, 1, 3], [3, 2, 4], [4, 2, 3], [2, 2, 4], [1, 2, 2], [1, 2, 3], [1, 3, 3]],
+        [[1, 2, 2], [1, 2, 3], [1, 3, 3], [3, 1, 3], [3, 2, 4], [4, 2, 3]]]),
+    # More than 900 ids: our reads split them over statements, and the order holds across the split.
+    Case("events-by-more-ids-than-one-statement-binds", events_by_more_ids_than_one_statement_binds, [
+        [[901, 1, 3], [903, 900, 3], [899, 901, 3], [903, 902, 4], [2, 903, 3]],
+        [[2, 903, 3], [899, 901, 3], [901, 1, 3], [903, 900, 3], [903, 902, 4]]]),
 ]
