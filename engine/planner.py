@@ -760,8 +760,12 @@ class FilterSql:
     # (column, index of its pattern among the parameters) of each conjunct `uri LIKE '...'` or `name LIKE '...'`
     # the word index may narrow; `compile_filter` adds its group once the pattern's value is known.
     word_likes: Tuple[Tuple[str, int], ...] = ()
-    # `plain` with those patterns written `? || ''`, for when each starts with a wildcard (see `_word_likes`).
+    # `plain` with those LIKEs written as word_index.like_test does, for when each pattern starts with a wildcard.
     plain_worded: str = ""
+    # Whether a store's history may settle this filter's access path (access.History). Not with a word group:
+    # one shape names a run (a few nodes) or a component (a tenth of them), and driving from the wrong one
+    # costs a page every node holding the word.
+    settles: bool = True
 
 
 MAX_UNION_BRANCHES = 16  # an OR of more items is probed as a whole: a UNION that long costs more than it saves
@@ -904,11 +908,8 @@ def _word_like(layout: NodeLayout, conjunct: ast.Node) -> Optional[Tuple[str, st
 def _word_likes(layout: NodeLayout, compiler: _Compiler, plain: List[ast.Node],
                 params: Sequence[object]) -> Tuple[Tuple[Tuple[str, int], ...], str]:
     """`FilterSql.word_likes` and `plain_worded` of the plain conjuncts, which `compiler` compiled (as an AND, in
-    order) to `params`.
-
-    A bare `?` after LIKE makes SQLite prepare the statement again each time it is bound, in case the new
-    pattern lets an index answer (a prefix pattern); a pattern that starts with a wildcard never does, and
-    written as the expression `? || ''` it leaves the prepared statement as it is (30 µs a listing).
+    order) to `params`. `plain_worded` tests each such LIKE as word_index.like_test writes it (30 µs less a
+    listing: SQLite keeps its prepared statement).
     """
     likes = [_word_like(layout, c) for c in plain]
     if not any(likes):
@@ -923,7 +924,7 @@ def _word_likes(layout: NodeLayout, compiler: _Compiler, plain: List[ast.Node],
             column, pattern = like
             assert params[at] == pattern  # the pattern is the LIKE's only parameter
             found.append((column, at))
-            parts.append(f"({compiler.base}.{column} LIKE ? || '')")
+            parts.append(f"({word_index.like_test(f'{compiler.base}.{column}')})")
         at += len(typed.params)
     return tuple(found), parts[0] if len(parts) == 1 else _balanced("AND", parts)
 
@@ -965,7 +966,7 @@ def _worded(layout: NodeLayout, filter_sql: FilterSql, served: Tuple[bool, ...])
         for (column, _), serves in zip(filter_sql.word_likes, served) if serves)
     # The patterns the index serves start with a wildcard; when every one does, none can use a B-tree index.
     plain = filter_sql.plain_worded if all(served) else filter_sql.plain
-    worded = FilterSql(filter_sql.table, plain, filter_sql.plain_params, groups, filter_sql.word_likes)
+    worded = FilterSql(filter_sql.table, plain, filter_sql.plain_params, groups, filter_sql.word_likes, settles=False)
     if len(_WORDED) >= 4096:
         _WORDED.clear()
     _WORDED[key] = (filter_sql, worded)

@@ -232,11 +232,11 @@ def test_a_text_of_a_shared_shape_gets_its_own_words(hostile_store: metadata_sto
     ],
 )
 def test_the_plain_condition_and_groups(query: str, groups: int, expression: bool) -> None:
-    # A pattern that starts with a wildcard is bound as `? || ''`: a bare `?` after LIKE would make SQLite
-    # prepare the statement again on every run; a prefix pattern keeps it, for its B-tree index.
+    # A pattern that starts with a wildcard is tested as `like(? || '', n.uri)`: a bare `?` after LIKE would make
+    # SQLite prepare the statement again on every run; a prefix pattern keeps it, for its B-tree index.
     filter_sql, params = planner.compile_filter(ARTIFACT, query)
     assert sum(group.label.startswith("words of") for group in filter_sql.groups) == groups
-    assert ("LIKE ? || ''" in filter_sql.plain) == expression
+    assert ("like(? || ''" in filter_sql.plain) == expression
     assert filter_sql.plain.count("?") + sum(g.driver_params + g.probe_params for g in filter_sql.groups) == len(params)
 
 
