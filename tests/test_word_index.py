@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fastmlmd.engine import db, planner, schema, word_index
+from fastmlmd.engine import access, db, planner, schema, word_index
 from fastmlmd.engine.catalog import ARTIFACT, CONTEXT, EXECUTION, LAYOUTS, NodeLayout
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
@@ -288,6 +288,17 @@ def test_a_page_of_a_broad_or_unindexed_like_walks(runs_store: metadata_store.Me
     explained = runs_store.explain_filter("artifact", query, metadata_store.ListOptions(limit=10))
     assert "access: walks artifact in id order" in explained or "access: SQLite's own choice" in explained, why
     assert "drives from words" not in explained, why
+
+
+def test_a_word_index_plan_never_settles(runs_store: metadata_store.MetadataStore) -> None:
+    # One shape names a run (a few nodes) or a component (every node): each call dives, none takes an earlier path.
+    for run in range(2 * access.History.SETTLED):
+        _found(runs_store, ARTIFACT, f"uri LIKE '%/run-{run:06d}/%'", limit=10)
+    worded, _ = planner.compile_filter(ARTIFACT, "uri LIKE '%/run-000001/%'")
+    owner = access.prepared(worded)
+    assert not any(entry[3] is owner for entry in runs_store._engine._plan_history._runs.values())
+    assert "walks artifact in id order" in runs_store.explain_filter("artifact", "uri LIKE '%/Trainer/%'",
+                                                                     metadata_store.ListOptions(limit=10))
 
 
 # -- writes keep the index in step, in the same transaction --------------------------------------------------
