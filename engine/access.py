@@ -298,6 +298,8 @@ def plan_access(cur: sqlite3.Cursor, filter_sql: FilterSql, params: Sequence[obj
         if not sorts:
             return access
     key = (id(owner), page_size if limited else 0)
+    if not filter_sql.settles:
+        history = None
     if history is not None:
         settled = history.settled(key, owner)
         if settled is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Tuple
 
 
 class PropertyType(enum.IntEnum):
@@ -40,6 +40,8 @@ class NodeLayout:
     table: str
     property_table: str
     state_column: Optional[str]  # "state" / "last_known_state" / None for contexts
+    word_table: str  # the word index of the text columns below (engine/word_index.py)
+    word_columns: Tuple[str, ...]  # the columns whose words it holds: those a contains-LIKE searches
     # Wire field numbers of the message (0 = the message has no such field).
     f_id: int
     f_type_id: int
@@ -56,23 +58,25 @@ class NodeLayout:
 
 ARTIFACT = NodeLayout(
     kind=TypeKind.ARTIFACT, noun="artifact", table="artifact", property_table="artifact_property",
-    state_column="state",
+    state_column="state", word_table="artifact_words", word_columns=("uri", "name"),
     f_id=1, f_type_id=2, f_uri=3, f_properties=4, f_custom_properties=5, f_state=6, f_name=7, f_type=8,
     f_create_time=9, f_update_time=10, f_external_id=11,
 )
 EXECUTION = NodeLayout(
     kind=TypeKind.EXECUTION, noun="execution", table="execution", property_table="execution_property",
-    state_column="last_known_state",
+    state_column="last_known_state", word_table="execution_words", word_columns=("name",),
     f_id=1, f_type_id=2, f_uri=0, f_properties=4, f_custom_properties=5, f_state=3, f_name=6, f_type=7,
     f_create_time=8, f_update_time=9, f_external_id=10,
 )
 CONTEXT = NodeLayout(
     kind=TypeKind.CONTEXT, noun="context", table="context", property_table="context_property",
-    state_column=None,
+    state_column=None, word_table="context_words", word_columns=("name",),
     f_id=1, f_type_id=2, f_uri=0, f_properties=4, f_custom_properties=5, f_state=0, f_name=3, f_type=6,
     f_create_time=7, f_update_time=8, f_external_id=9,
 )
 LAYOUTS = {layout.kind: layout for layout in (ARTIFACT, EXECUTION, CONTEXT)}
+# Up to which node id each word table holds the words (engine/word_index.py): (word_table, indexed_to) rows.
+WORD_INDEX_MARKS = "word_index_marks"
 
 # Event.Type numbers, and which way each one points in lineage (docs/mlmd-interface.md §1.3).
 EVENT_UNKNOWN = 0

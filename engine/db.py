@@ -17,10 +17,10 @@ import sqlite3
 import threading
 import time
 import urllib.parse
-from typing import Callable, FrozenSet, Optional, Tuple, TypeVar
+from typing import Callable, FrozenSet, List, Optional, Tuple, TypeVar
 
-from . import errors, retry
-from .schema import MIGRATIONS, SCHEMA_VERSION, VERSION_TABLE
+from . import errors, retry, schema
+from .schema import MIGRATIONS, SCHEMA_VERSION, Migration, VERSION_TABLE, WORD_INDEX_SHADOWS, WORD_TABLES
 
 T = TypeVar("T")
 
@@ -284,14 +284,19 @@ def read_schema_version(cur: sqlite3.Cursor) -> Optional[int]:
 
 
 @functools.lru_cache(maxsize=None)
-def _schema_objects() -> FrozenSet[Tuple[str, str, str]]:
-    """(type, name, sql) of every table and index of the current schema, as a fresh store has them."""
+def _schema_objects(fts5: bool) -> FrozenSet[Tuple[str, str, str]]:
+    """(type, name, sql) of every table and index of the current schema, as a fresh store has them here."""
     conn = sqlite3.connect(":memory:", isolation_level=None)
     try:
         migrate_to(conn.cursor(), 0, SCHEMA_VERSION)
-        return frozenset(conn.execute(_SCHEMA_OBJECTS_SQL).fetchall())
+        return frozenset(_schema_rows(conn.cursor()))
     finally:
         conn.close()
+
+
+def _schema_rows(cur: sqlite3.Cursor) -> List[Tuple[str, str, str]]:
+    # FTS5 lays out its word index tables as its version likes: the index is checked by its own definition.
+    return [row for row in cur.execute(_SCHEMA_OBJECTS_SQL) if row[1] not in WORD_INDEX_SHADOWS]
 
 
 _SCHEMA_OBJECTS_SQL = ("SELECT type, name, sql FROM sqlite_master "
@@ -303,23 +308,31 @@ def _check_schema(cur: sqlite3.Cursor) -> None:
 
     Extra objects (an index a user added, SQLite's statistics tables) are left alone.
     """
-    found = set(cur.execute(_SCHEMA_OBJECTS_SQL).fetchall())
-    changed = sorted(name for kind, name, sql in _schema_objects() - found)
+    found = set(_schema_rows(cur))
+    changed = sorted(name for kind, name, sql in _schema_objects(schema.fts5_available()) - found)
     if changed:
         raise errors.DataLossError(
             f"the store's schema (version {SCHEMA_VERSION}) has lost or changed {', '.join(changed)}; the database "
             "file was changed by another program")
 
 
-def _prepare_schema(db: Database, enable_upgrade_migration: bool) -> None:
-    def check(cur: sqlite3.Cursor) -> Optional[int]:
-        version = read_schema_version(cur)
-        if version == SCHEMA_VERSION:
-            _check_schema(cur)
-        return version
+def _word_tables_found(cur: sqlite3.Cursor) -> bool:
+    found = {row[0] for row in cur.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return any(table in found for table in WORD_TABLES)
 
-    version = db.run(check, write=False)
+
+def _prepare_schema(db: Database, enable_upgrade_migration: bool) -> None:
+    def check(cur: sqlite3.Cursor) -> Tuple[Optional[int], bool]:
+        version = read_schema_version(cur)
+        has_word_index = version == SCHEMA_VERSION and _word_tables_found(cur)
+        if version == SCHEMA_VERSION and (has_word_index or not schema.fts5_available()):
+            _check_schema(cur)  # a missing word index is built below, then checked
+        return version, has_word_index
+
+    version, has_word_index = db.run(check, write=False)
     if version == SCHEMA_VERSION:
+        if has_word_index != schema.fts5_available():
+            _match_word_index(db, has_word_index)
         return
     if version is not None and version > SCHEMA_VERSION:
         raise RuntimeError(
@@ -349,13 +362,47 @@ def _prepare_schema(db: Database, enable_upgrade_migration: bool) -> None:
     db.run(migrate, write=True)
 
 
+def _match_word_index(db: Database, has_word_index: bool) -> None:
+    """Makes a current store's word index agree with this process: built where FTS5 is, absent where it is not.
+
+    A store made where SQLite lacks FTS5 has none; here it gets one (a read-only store cannot, and is refused
+    as an old schema is). A store with one cannot be written where FTS5 is missing: its writes would leave
+    the index behind, and contains-LIKE would then miss nodes where FTS5 is back. Read-only, it scans.
+    """
+    if has_word_index:
+        if db.readonly:
+            return
+        raise RuntimeError(
+            "This store keeps word indexes in SQLite FTS5 tables, and this Python's sqlite3 has no FTS5: its writes "
+            "would leave them behind. Open it read-only here, or use a Python whose sqlite3 has FTS5.")
+    if db.readonly:
+        raise RuntimeError(
+            "This store was made where SQLite has no FTS5 and lacks the word indexes schema version "
+            f"{SCHEMA_VERSION} keeps here. A read-only store cannot be given them: open it once read-write.")
+
+    def build(cur: sqlite3.Cursor) -> None:
+        if not _word_tables_found(cur):  # another process may have built them meanwhile
+            for migration in MIGRATIONS:
+                if migration.needs_fts5:
+                    _run_upgrade(cur, migration)
+        _check_schema(cur)
+
+    db.run(build, write=True)
+
+
+def _run_upgrade(cur: sqlite3.Cursor, migration: Migration) -> None:
+    if migration.needs_fts5 and not schema.fts5_available():
+        return
+    for statement in migration.upgrade:
+        cur.execute(statement)
+
+
 def migrate_to(cur: sqlite3.Cursor, current: int, target: int) -> None:
     """Runs the registered migrations from version `current` to `target`, up or down, step by step."""
     if current < target:
         for migration in MIGRATIONS:
             if current < migration.version <= target:
-                for statement in migration.upgrade:
-                    cur.execute(statement)
+                _run_upgrade(cur, migration)
     else:
         for migration in reversed(MIGRATIONS):
             if target < migration.version <= current:

@@ -11,7 +11,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
-from . import errors, rowcore
+from . import errors, rowcore, word_index
 from .catalog import NodeLayout, PropertyType, TypeKind
 from .node_keys import Key, KeyLedger, first_stored_clash, keys_of
 from .records import NodeRecord, Properties, TypeRecord
@@ -431,6 +431,7 @@ def _write_inserts(cur: sqlite3.Cursor, layout: NodeLayout, created: List[Stored
         properties += property_rows(n.id, 1, n.custom_properties)
     cur.executemany(f"INSERT INTO {layout.table} ({', '.join(cols)}) VALUES ({placeholders(cols)})", rows)
     cur.executemany(_PROPERTY_INSERT.format(table=layout.property_table), properties)
+    word_index.after_insert(cur, layout, created[-1].id)  # a call's new ids are one ascending run
 
 
 def _write_updates(cur: sqlite3.Cursor, layout: NodeLayout, pairs: List[Tuple[StoredNode, StoredNode]],
@@ -455,6 +456,10 @@ def _write_updates(cur: sqlite3.Cursor, layout: NodeLayout, pairs: List[Tuple[St
             removed += [(new.id, is_custom, name) for name in old_props.keys() - new_props.keys()]
             upserted += rowcore.property_rows(new.id, is_custom,
                                     {k: v for k, v in new_props.items() if old_props.get(k) != v})
+    reworded = [row[-1] for changed_cols, rows in by_columns.items()
+                if not set(layout.word_columns).isdisjoint(changed_cols) for row in rows]
+    if reworded:
+        reworded = word_index.forget(cur, layout, reworded)  # before any UPDATE: FTS5 removes the words rows hold
     releasing: Dict[Tuple[str, ...], List[tuple]] = {}
     for changed_cols, rows in by_columns.items():
         keys = tuple(col for col in changed_cols if col in ("name", "external_id"))
@@ -468,6 +473,8 @@ def _write_updates(cur: sqlite3.Cursor, layout: NodeLayout, pairs: List[Tuple[St
     for changed_cols, rows in by_columns.items():
         assignments = ", ".join(f"{col} = ?" for col in (*changed_cols, "update_time", "body"))
         cur.executemany(f"UPDATE {layout.table} SET {assignments} WHERE id = ?", rows)
+    if reworded:
+        word_index.index_again(cur, layout, reworded)
     if removed:
         cur.executemany(f"DELETE FROM {layout.property_table} WHERE node_id = ? AND is_custom = ? AND name = ?",
                         removed)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
-from . import errors, hints
+from . import errors, hints, schema, word_index
 from . import filter_messages as messages
 from .catalog import ARTIFACT, CONTEXT, EXECUTION, NodeLayout, TypeKind
 from .plan_cache import PlanCache
@@ -757,6 +757,15 @@ class FilterSql:
     plain: str
     plain_params: int
     groups: Tuple[GroupSql, ...]
+    # (column, index of its pattern among the parameters) of each conjunct `uri LIKE '...'` or `name LIKE '...'`
+    # the word index may narrow; `compile_filter` adds its group once the pattern's value is known.
+    word_likes: Tuple[Tuple[str, int], ...] = ()
+    # `plain` with those LIKEs written as word_index.like_test does, for when each pattern starts with a wildcard.
+    plain_worded: str = ""
+    # Whether a store's history may settle this filter's access path (access.History). Not with a word group:
+    # one shape names a run (a few nodes) or a component (a tenth of them), and driving from the wrong one
+    # costs a page every node holding the word.
+    settles: bool = True
 
 
 MAX_UNION_BRANCHES = 16  # an OR of more items is probed as a whole: a UNION that long costs more than it saves
@@ -887,6 +896,83 @@ def _spread_negations(layout: NodeLayout, text: QueryText, tree: ast.Node) -> as
     return spread[0] if len(spread) == 1 else ast.And(tuple(spread))
 
 
+def _word_like(layout: NodeLayout, conjunct: ast.Node) -> Optional[Tuple[str, str]]:
+    """(column, pattern) of a conjunct `uri LIKE '<pattern>'` on one of the node's columns the word index holds."""
+    if not (isinstance(conjunct, ast.Like) and not conjunct.negated and isinstance(conjunct.pattern, ast.String)
+            and isinstance(conjunct.operand, ast.Path) and len(conjunct.operand.parts) == 1):
+        return None
+    column = conjunct.operand.parts[0].lower()
+    return (column, conjunct.pattern.value) if column in layout.word_columns else None
+
+
+def _word_likes(layout: NodeLayout, compiler: _Compiler, plain: List[ast.Node],
+                params: Sequence[object]) -> Tuple[Tuple[Tuple[str, int], ...], str]:
+    """`FilterSql.word_likes` and `plain_worded` of the plain conjuncts, which `compiler` compiled (as an AND, in
+    order) to `params`. `plain_worded` tests each such LIKE as word_index.like_test writes it (30 µs less a
+    listing: SQLite keeps its prepared statement).
+    """
+    likes = [_word_like(layout, c) for c in plain]
+    if not any(likes):
+        return (), ""
+    found, parts = [], []
+    at = 0  # the conjunct's first parameter: an AND lists its items' parameters in order
+    for conjunct, like in zip(plain, likes):
+        typed = compiler.compile(conjunct)
+        if like is None:
+            parts.append(typed.sql)
+        else:
+            column, pattern = like
+            assert params[at] == pattern  # the pattern is the LIKE's only parameter
+            found.append((column, at))
+            parts.append(f"({word_index.like_test(f'{compiler.base}.{column}')})")
+        at += len(typed.params)
+    return tuple(found), parts[0] if len(parts) == 1 else _balanced("AND", parts)
+
+
+def _with_word_groups(layout: NodeLayout, filter_sql: FilterSql,
+                      params: Tuple[object, ...]) -> Tuple[FilterSql, Tuple[object, ...]]:
+    """`filter_sql` with a group for each of its `word_likes` whose pattern the word index can narrow.
+
+    The group's driver asks the index for the nodes holding the pattern's words (word_index.py). The LIKE
+    stays in the plain condition and is tested on every node, so the answer is SQLite's LIKE exactly: the
+    index only narrows the nodes to test. The LIKE implies the group (a value that matches holds the words),
+    so as a probe the group tests nothing (`1`), and a page that walks its order tests the LIKE alone. The
+    words depend on the pattern's value, so they are found here, per call; the plan they make depends only
+    on which patterns have words, and is kept, so that the access planner knows it again (access.prepared).
+    """
+    if not schema.fts5_available():
+        return filter_sql, params
+    words = [word_index.match_query(pattern) if isinstance(pattern, str) else None
+             for pattern in (params[at] for _, at in filter_sql.word_likes)]
+    served = tuple(found is not None for found in words)
+    if not any(served):
+        return filter_sql, params
+    extra = [value for found, (_, at) in zip(words, filter_sql.word_likes) if found is not None
+             for value in (found, params[at])]
+    return _worded(layout, filter_sql, served), params + tuple(extra)
+
+
+_WORDED: Dict[Tuple[int, Tuple[bool, ...]], Tuple[FilterSql, FilterSql]] = {}  # by id(): see access.prepared
+
+
+def _worded(layout: NodeLayout, filter_sql: FilterSql, served: Tuple[bool, ...]) -> FilterSql:
+    """`filter_sql` with the word groups of the `word_likes` marked in `served` (the same object each time)."""
+    key = (id(filter_sql), served)
+    found = _WORDED.get(key)
+    if found is not None and found[0] is filter_sql:  # holding the plan keeps its id from reuse
+        return found[1]
+    groups = filter_sql.groups + tuple(
+        GroupSql(f"words of {column}", word_index.driver_sql(layout, column), "1", 2, 0)
+        for (column, _), serves in zip(filter_sql.word_likes, served) if serves)
+    # The patterns the index serves start with a wildcard; when every one does, none can use a B-tree index.
+    plain = filter_sql.plain_worded if all(served) else filter_sql.plain
+    worded = FilterSql(filter_sql.table, plain, filter_sql.plain_params, groups, filter_sql.word_likes, settles=False)
+    if len(_WORDED) >= 4096:
+        _WORDED.clear()
+    _WORDED[key] = (filter_sql, worded)
+    return worded
+
+
 def _compile_text(kind: TypeKind, query: str) -> Tuple[FilterSql, Tuple[object, ...]]:
     layout = {TypeKind.ARTIFACT: ARTIFACT, TypeKind.EXECUTION: EXECUTION, TypeKind.CONTEXT: CONTEXT}[kind]
     try:
@@ -905,12 +991,15 @@ def _compile_text(kind: TypeKind, query: str) -> Tuple[FilterSql, Tuple[object, 
         groups = alias_groups + ([[c] for c in joined] if len(joined) <= MAX_OWN_GROUPS
                                  else _pack(layout, text, joined))
         plain_sql, params = "", []  # type: Tuple[str, List[object]]
+        word_likes: Tuple[Tuple[str, int], ...] = ()
+        plain_worded = ""
         try:
             if plain:
                 made = None if len(plain) == 1 else ast.And(tuple(plain))
                 compiler = _Compiler(layout, made or plain[0], text, made)
                 typed = compiler.predicate(compiler.compile(made or plain[0]), made or plain[0])
                 plain_sql, params = typed.sql, list(typed.params)
+                word_likes, plain_worded = _word_likes(layout, compiler, plain, params)
             compiled = [_group_sql(layout, text, group) for group in groups]
         except NotACondition:
             raise _not_a_condition(layout, text, tree) from None
@@ -919,7 +1008,8 @@ def _compile_text(kind: TypeKind, query: str) -> Tuple[FilterSql, Tuple[object, 
     plain_count = len(params)
     for _, group_params in compiled:
         params += group_params
-    return FilterSql(layout.table, plain_sql, plain_count, tuple(g for g, _ in compiled)), tuple(params)
+    groups_sql = tuple(g for g, _ in compiled)
+    return FilterSql(layout.table, plain_sql, plain_count, groups_sql, word_likes, plain_worded), tuple(params)
 
 
 def compile_filter(layout: NodeLayout, query: str) -> Tuple[FilterSql, Tuple[object, ...]]:
@@ -929,9 +1019,9 @@ def compile_filter(layout: NodeLayout, query: str) -> Tuple[FilterSql, Tuple[obj
         InvalidArgumentError: the query is malformed or means nothing for this node kind; the message
             starts with ``Invalid `filter_query`: `` and says where.
     """
-    compiled, params = PLANS.plan(layout.kind, query)
-    assert isinstance(compiled, FilterSql)
-    return compiled, params
+    filter_sql, params = PLANS.plan(layout.kind, query)
+    assert isinstance(filter_sql, FilterSql)
+    return _with_word_groups(layout, filter_sql, params) if filter_sql.word_likes else (filter_sql, params)
 
 
 # Every store in the process shares the plans: they depend on the query and the node kind only.

@@ -11,10 +11,13 @@ wrong, the planner fixes the choice in the SQL it writes (`+column` keeps an ind
 """
 from __future__ import annotations
 
+import functools
+import os
+import sqlite3
 from dataclasses import dataclass
-from typing import Tuple
+from typing import FrozenSet, Tuple
 
-from .catalog import BUILTIN_TYPES
+from .catalog import ARTIFACT, BUILTIN_TYPES, LAYOUTS, WORD_INDEX_MARKS, NodeLayout
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,8 @@ class Migration:
     description: str
     upgrade: Tuple[str, ...]
     downgrade: Tuple[str, ...]
+    # The upgrade builds FTS5 tables: where SQLite lacks FTS5 it is skipped, and the version still counts.
+    needs_fts5: bool = False
 
 
 def _node_tables(table: str, extra_columns: str) -> Tuple[str, ...]:
@@ -146,6 +151,28 @@ _V2_INDEXES = _property_value_indexes() + (
     "CREATE INDEX event_type ON event(type, artifact_id, execution_id)",
 )
 
+# The word index (engine/word_index.py): an FTS5 table per node kind over the node table itself (external
+# content: it stores no text of its own), one token per run of letters and digits, ASCII case folded as
+# LIKE folds it. detail=none and columnsize=0 keep only which rows hold a word: all a LIKE needs, and the
+# least to write. 'rebuild' indexes the rows a store already holds, and the marks say so.
+WORD_TOKENIZER = "unicode61 remove_diacritics 0"
+
+
+def _word_index(layout: NodeLayout) -> str:
+    return (f"CREATE VIRTUAL TABLE {layout.word_table} USING fts5({', '.join(layout.word_columns)}, "
+            f"content='{layout.table}', content_rowid='id', tokenize='{WORD_TOKENIZER}', detail=none, "
+            "columnsize=0)")
+
+
+_V11_WORD_INDEXES = (
+    f"CREATE TABLE {WORD_INDEX_MARKS} (word_table TEXT PRIMARY KEY, indexed_to INTEGER NOT NULL) WITHOUT ROWID",
+    *(statement for layout in LAYOUTS.values() for statement in (
+        _word_index(layout),
+        f"INSERT INTO {layout.word_table}({layout.word_table}) VALUES ('rebuild')",
+        f"INSERT INTO {WORD_INDEX_MARKS} (word_table, indexed_to) "
+        f"SELECT '{layout.word_table}', ifnull(max(id), 0) FROM {layout.table}")),
+)
+
 # The registry: each entry upgrades from the version before it. Never edit a released entry; add one.
 # Version numbers continue MLMD's (its library schema is 10): the layout is our own, but tools and
 # scripts that compare or pass schema versions (`downgrade_schema(config, 9)`, "version 9 is older than
@@ -157,8 +184,36 @@ MIGRATIONS: Tuple[Migration, ...] = (
                   "context", "context_property", "event", "attribution", "association", "parent_context"))),
     Migration(10, "indexes for filter queries on property values, uri prefixes and event types", _V2_INDEXES,
               _drop_indexes(_V2_INDEXES)),
+    Migration(11, "word indexes for contains- and suffix-LIKE on uri and names", _V11_WORD_INDEXES,
+              (*(f"DROP TABLE IF EXISTS {layout.word_table}" for layout in LAYOUTS.values()),
+               f"DROP TABLE IF EXISTS {WORD_INDEX_MARKS}"), needs_fts5=True),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
+WORD_TABLES = tuple(layout.word_table for layout in LAYOUTS.values())
+# The tables FTS5 keeps for each word index; their layout is FTS5's own, and may change with SQLite.
+WORD_INDEX_SHADOWS: FrozenSet[str] = frozenset(
+    f"{table}_{suffix}" for table in WORD_TABLES for suffix in ("data", "idx", "config", "docsize", "content"))
+
+
+@functools.lru_cache(maxsize=None)
+def fts5_available() -> bool:
+    """Whether this process's SQLite can keep the word indexes (FTS5 with every option they use); asked once.
+
+    Without it stores have no word index and contains-LIKE scans, as before version 11.
+    FASTMLMD_NO_FTS5=1 makes the answer no, to test that path.
+    """
+    if os.environ.get("FASTMLMD_NO_FTS5") == "1":
+        return False
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute(f"CREATE TABLE {ARTIFACT.table} (id INTEGER PRIMARY KEY, uri TEXT, name TEXT)")
+        conn.execute(_word_index(ARTIFACT))
+        conn.execute(f"INSERT INTO {ARTIFACT.word_table}({ARTIFACT.word_table}) VALUES ('rebuild')")
+        return True
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
 
 # The version lives in the database itself, in a table no MLMD schema has.
 VERSION_TABLE = "fastmlmd_schema"
