@@ -12,6 +12,9 @@ a time index) and probes each node it meets, so a page costs the same wherever i
 
 Whether a candidate can seek at all comes from SQLite's EXPLAIN QUERY PLAN (no SCAN of a table): a dive
 into a candidate that would scan could cost the whole table, so such a candidate never drives.
+
+Each store keeps a `History`: a filter shape whose dives keep choosing the same path takes it without
+diving, and checks again every RECHECK-th run.
 """
 from __future__ import annotations
 
