@@ -24,6 +24,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, Dict, Hashable, List, Optional, Sequence, Tuple
 
+from . import hints
 from .planner import FilterSql
 
 DIVE_CAPS = (64, 1024)  # rows counted by the first and the second dive of each candidate
@@ -60,6 +61,10 @@ class Access:
     params: List[object]
     walk: bool
     choice: Choice
+
+    def from_item(self, table: str, order_column: str) -> str:
+        """The FROM item of a listing of `table` (alias `n`) in `order_column`'s order, under this access path."""
+        return hints.walk_in_order(table, "n", order_column) if self.walk else f"{table} n"
 
 
 class Prepared:
@@ -252,29 +257,35 @@ class History:
     RECHECK = 16
 
     def __init__(self, size: int = 512) -> None:
-        # (id of the filter's Prepared, page size) -> [choice, streak, uses, the Prepared itself]
-        self._runs: "OrderedDict[Tuple[int, int], List[object]]" = OrderedDict()
+        self._runs: "OrderedDict[Tuple[int, int], _Runs]" = OrderedDict()  # by (id of the Prepared, page size)
         self._size = size
 
     def settled(self, key: Tuple[int, int], owner: Prepared) -> Optional[Choice]:
-        entry = self._runs.get(key)
-        if entry is None or entry[3] is not owner or entry[1] < self.SETTLED:  # type: ignore[operator]
+        runs = self._runs.get(key)
+        if runs is None or runs.owner is not owner or runs.streak < self.SETTLED:
             return None
-        entry[2] += 1  # type: ignore[operator]
-        if entry[2] % self.RECHECK == 0:  # type: ignore[operator]
-            return None
-        choice: Choice = entry[0]  # type: ignore[assignment]
-        return choice
+        runs.uses += 1
+        return None if runs.uses % self.RECHECK == 0 else runs.choice
 
     def record(self, key: Tuple[int, int], owner: Prepared, choice: Choice) -> None:
-        entry = self._runs.get(key)
-        if entry is not None and entry[3] is owner and entry[0].driver == choice.driver:  # type: ignore[attr-defined]
-            entry[1] += 1  # type: ignore[operator]
-            entry[0] = choice
+        runs = self._runs.get(key)
+        if runs is not None and runs.owner is owner and runs.choice.driver == choice.driver:
+            runs.streak += 1
+            runs.choice = choice
             return
-        self._runs[key] = [choice, 1, 0, owner]
+        self._runs[key] = _Runs(owner, choice)
         if len(self._runs) > self._size:
             self._runs.popitem(last=False)
+
+
+@dataclass
+class _Runs:
+    """One filter shape's recent runs on a store: the path they chose, how many in a row, how often reused."""
+
+    owner: Prepared  # held so that the id in the key is never reused while this entry lives
+    choice: Choice
+    streak: int = 1
+    uses: int = 0
 
 
 def plan_access(cur: sqlite3.Cursor, filter_sql: FilterSql, params: Sequence[object], page_size: int,

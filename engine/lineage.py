@@ -216,9 +216,8 @@ def _subgraph_hops(query: SubgraphQuery) -> Tuple[NodeLayout, int]:
 
 def _subgraph_seeds(cur: sqlite3.Cursor, layout: NodeLayout, filter_query: str) -> List[int]:
     found = access.plan_access(cur, *compile_filter(layout, filter_query), SUBGRAPH_SEED_LIMIT)
-    source = hints.walk_in_order(layout.table, "n", "id") if found.walk else f"{layout.table} n"
     rows = _execute_filtered(
-        cur, f"SELECT n.id FROM {source} WHERE {found.condition} ORDER BY n.id LIMIT {SUBGRAPH_SEED_LIMIT}",
+        cur, f"SELECT n.id FROM {found.from_item(layout.table, 'id')} WHERE {found.condition} ORDER BY n.id LIMIT {SUBGRAPH_SEED_LIMIT}",
         found.params)
     if not rows:
         raise errors.NotFoundError(

@@ -5,9 +5,9 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Callable, List, Optional, Sequence, Tuple
 
-from . import errors, hints
+from . import errors
 from .access import Access
-from .catalog import NodeLayout
+from .catalog import NodeLayout, TypeKind
 from .sqlutil import CHUNK, chunks, placeholders
 
 # ListOperationOptions.OrderByField.Field numbers -> sort column.
@@ -66,6 +66,15 @@ class Scope:
     node_column: str  # "artifact_id" / "execution_id"
     context_id: int
 
+    @staticmethod
+    def of_context(layout: NodeLayout, context_id: Optional[int]) -> Optional["Scope"]:
+        """The scope of `layout`'s nodes linked to `context_id` (None: no scope)."""
+        if context_id is None:
+            return None
+        if layout.kind == TypeKind.ARTIFACT:
+            return Scope("attribution", "artifact_id", context_id)
+        return Scope("association", "execution_id", context_id)
+
 
 @dataclass(frozen=True)
 class PageAfter:
@@ -112,36 +121,19 @@ def listing_sql(
             where.append(f"(n.{column} {compare} ? OR (n.{column} = ? AND n.id {compare} ?))")
             params += [after.field_value, after.field_value, after.node_id]
     order = f"{node_id} {direction}" if column == "id" else f"n.{column} {direction}, n.id {direction}"
-    source = f"{layout.table} n"
-    if access is not None and access.walk and scope is None:
-        source = hints.walk_in_order(layout.table, "n", column)
+    source = access.from_item(layout.table, column) if access is not None and scope is None else f"{layout.table} n"
     sql = (f"SELECT n.body, n.id, n.{column} FROM {source}{joins}"
            f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {order} LIMIT ?")
     params.append(page_size + 1)
     return sql, params
 
 
-def list_page(
-    cur: sqlite3.Cursor,
-    layout: NodeLayout,
-    page_size: int,
-    order_field: int,
-    is_asc: bool,
-    after: Optional[PageAfter],
-    scope: Optional[Scope] = None,
-    access: Optional[Access] = None,
-) -> Tuple[List[bytes], Optional[PageAfter]]:
-    """One page of a listing; returns its bodies and where it ended when more rows follow.
+def run_page(cur: sqlite3.Cursor, page_size: int, sql: str, params: Sequence[object],
+             filtered: bool) -> Tuple[List[bytes], Optional[PageAfter]]:
+    """Runs a `listing_sql` statement: the page's bodies, and where it ended when more rows follow.
 
     Paging is keyset paging on (sort value, id), so a page costs an index seek wherever it starts.
     """
-    sql, params = listing_sql(layout, page_size, order_field, is_asc, after, scope, access)
-    return run_page(cur, page_size, sql, params, access is not None)
-
-
-def run_page(cur: sqlite3.Cursor, page_size: int, sql: str, params: Sequence[object],
-             filtered: bool) -> Tuple[List[bytes], Optional[PageAfter]]:
-    """Runs a `listing_sql` statement: the page's bodies, and where it ended when more rows follow."""
     try:
         rows = cur.execute(sql, params).fetchall()
     except sqlite3.OperationalError as exc:

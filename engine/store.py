@@ -141,7 +141,7 @@ class Engine:
         context_id: Optional[int] = None,
         plans: Optional[Dict[str, access.Choice]] = None,
     ) -> Tuple[List[bytes], Optional[reads.PageAfter]]:
-        """One page of a (filtered, context-scoped) listing; see reads.list_page.
+        """One page of a (filtered, context-scoped) listing, and where it ended when more rows follow (reads.run_page).
 
         `plans`, kept by a caller that reads page after page of one listing, holds the filter's access path
         from the first page, which the next pages reuse instead of planning again.
@@ -153,10 +153,7 @@ class Engine:
         if order_field not in reads.ORDER_COLUMNS:
             raise errors.InvalidArgumentError(f"Unsupported order_by_field: {order_field}")
         compiled = compile_filter(layout, filter_query) if filter_query else None
-        scope = None
-        if context_id is not None:
-            link = ("attribution", "artifact_id") if layout is ARTIFACT else ("association", "execution_id")
-            scope = reads.Scope(link[0], link[1], context_id)
+        scope = reads.Scope.of_context(layout, context_id)
 
         def listing(found: Optional[access.Access]) -> Tuple[str, List[object]]:
             return reads.listing_sql(layout, page_size, order_field, is_asc, after, scope, found)
@@ -182,10 +179,7 @@ class Engine:
         The caller turns each batch into messages before the next is read: the bodies are never all held.
         """
         layout = LAYOUTS[kind]
-        scope = None
-        if context_id is not None:
-            link = ("attribution", "artifact_id") if layout is ARTIFACT else ("association", "execution_id")
-            scope = reads.Scope(link[0], link[1], context_id)
+        scope = reads.Scope.of_context(layout, context_id)
         self._read_statement(lambda cur: reads.stream_all(cur, layout, scope, consume))
 
     def explain_filter(self, kind: TypeKind, filter_query: str, page_size: int, order_field: int,

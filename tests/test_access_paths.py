@@ -195,3 +195,32 @@ def test_a_negated_or_spreads_into_groups_of_one_alias_each() -> None:
     # A NOT over something that is not a condition keeps its own error, pointing where the query wrote it.
     with pytest.raises(engine_errors.InvalidArgumentError, match=r"operator OR for argument types: INT64, BOOL.*\[at 1:6\]"):
         planner.compile_filter(ARTIFACT, "NOT (id OR contexts_a.name = 'x')")
+
+
+def test_a_shape_that_keeps_choosing_alike_settles_and_rechecks(store: metadata_store.MetadataStore) -> None:
+    compiled, params = planner.compile_filter(ARTIFACT, "contexts_a.name = 'run-3' AND events_0.type = OUTPUT")
+    history = access.History()
+    dives: List[int] = []
+    real_dive = access._dive
+
+    def counting_dive(*args):  # noqa: ANN002, ANN202
+        dives.append(1)
+        return real_dive(*args)
+
+    def run(cur: sqlite3.Cursor) -> List[Optional[int]]:
+        access._dive = counting_dive
+        try:
+            drivers = []
+            for _ in range(access.History.SETTLED + access.History.RECHECK):
+                dives.clear()
+                found = access.plan_access(cur, compiled, params, 100, history=history)
+                drivers.append(len(dives))
+                assert found.choice.driver == 0  # run-3's 30 artifacts drive, settled or dived
+            return drivers
+        finally:
+            access._dive = real_dive
+
+    dived = _read(store, run)
+    assert all(dived[:access.History.SETTLED])  # the first runs dive
+    settled = dived[access.History.SETTLED:]
+    assert settled.count(0) == len(settled) - 1 and settled[-1] > 0  # then none does, until the recheck
