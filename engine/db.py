@@ -99,6 +99,8 @@ class Database:
         self._conn = connection
         # A store object may be shared by threads; SQLite connections must not run two calls at once.
         self._lock = threading.RLock()
+        self._time_limit: Optional[float] = None  # seconds, while a call under a time limit runs
+        self._stop_at = 0.0  # when that call's running statement is interrupted
 
     def close(self) -> None:
         with self._lock:
@@ -118,7 +120,8 @@ class Database:
         With `time_limit`, SQLite is interrupted once that many seconds have passed, and the call raises
         QueryTimeout: a pathological query ends instead of hanging the caller. A read that runs a single
         statement passes `one_statement`: SQLite runs every statement atomically, so BEGIN and COMMIT
-        (a third of a point read's time) are left out. While another connection holds the write lock, the
+        (a third of a point read's time) are left out. (A filtered listing passes it too: the estimates it
+        makes before its one statement need no shared snapshot.) While another connection holds the write lock, the
         attempt waits until the call's deadline (retry.call_end), then raises AbortedError.
 
         Raises:
@@ -143,7 +146,7 @@ class Database:
                         return fn(self._conn.cursor())
                     if time_limit is None:
                         return self._run_once(fn, write)
-                    return self._run_limited(fn, write, time_limit)
+                    return self._run_limited(fn, write, time_limit, one_statement)
                 except sqlite3.Error as exc:
                     if not _is_busy(exc) or self.in_memory:
                         raise classify(exc) from exc
@@ -159,25 +162,34 @@ class Database:
         finally:
             self._lock.release()
 
-    def _run_limited(self, fn: Callable[[sqlite3.Cursor], T], write: bool, time_limit: float) -> T:
-        stop_at = time.monotonic() + time_limit
+    def _run_limited(self, fn: Callable[[sqlite3.Cursor], T], write: bool, time_limit: float,
+                     one_statement: bool) -> T:
+        self._time_limit = time_limit
+        self.renew_time_limit()
         timed_out = []
 
         def past_limit() -> int:
-            if time.monotonic() > stop_at:
+            if time.monotonic() > self._stop_at:
                 timed_out.append(True)
                 return 1  # non-zero interrupts the running statement
             return 0
 
         self._conn.set_progress_handler(past_limit, 20000)
         try:
-            return self._run_once(fn, write)
+            return fn(self._conn.cursor()) if one_statement else self._run_once(fn, write)
         except sqlite3.OperationalError as exc:
             if timed_out:
                 raise QueryTimeout(f"stopped after {time_limit:.0f}s") from exc
             raise
         finally:
             self._conn.set_progress_handler(None, 0)
+            self._time_limit = None
+
+    def renew_time_limit(self) -> None:
+        """Gives the running call its whole time limit again, from now (if it has one): a listing that
+        streams its rows is limited per batch, so a long one is not mistaken for a runaway query."""
+        if self._time_limit is not None:
+            self._stop_at = time.monotonic() + self._time_limit
 
     def _run_once(self, fn: Callable[[sqlite3.Cursor], T], write: bool) -> T:
         cur = self._conn.cursor()

@@ -1,7 +1,7 @@
-"""EXPLAIN for filter queries: the access path access.py chooses for one page of a listing, in words.
+"""EXPLAIN for filter queries: the access path access.py chooses for a listing, in words.
 
 It shows what the planner saw (each part of the filter, its estimated rows), what it chose and why, the
-statement it runs with SQLite's own plan for it, and what running it found (the page's rows, and every
+statement it runs with SQLite's own plan for it, and what running it found (the rows it reads, and every
 part's real count, which the estimates only bound). Tests use it as the fixture of the plans we certify.
 """
 from __future__ import annotations
@@ -29,21 +29,22 @@ def _count(cur: sqlite3.Cursor, select: str, params: List[object]) -> int:
     return cur.execute(f"SELECT count(*) FROM ({select})", params).fetchone()[0]
 
 
-def explain(cur: sqlite3.Cursor, layout: NodeLayout, query: str, page_size: int, order_field: int,
+def explain(cur: sqlite3.Cursor, layout: NodeLayout, query: str, limit: Optional[int], order_field: int,
             is_asc: bool) -> str:
-    """The plan of the first page of `query`'s listing, ordered by `order_field`, `page_size` a page."""
+    """The plan of `query`'s listing, ordered by `order_field`: its first `limit` nodes, or all (None)."""
     filter_sql, params = compile_filter(layout, query)
+    rows = reads.row_limit(limit)
 
     def listing(found: access.Access):  # noqa: ANN202 - (sql, params)
-        return reads.listing_sql(layout, page_size, order_field, is_asc, None, None, found)
+        return reads.listing_sql(layout, rows, order_field, is_asc, None, None, found, extra_row=False)
 
-    found = access.plan_access(cur, filter_sql, params, page_size, listing)
+    found = access.plan_access(cur, filter_sql, params, rows, listing)
     sql, sql_params = listing(found)
     choice = found.choice
     by_key = {e.key: e for e in choice.estimates}
     lines = [f"filter: {query}",
              f"listing: {layout.noun}s by {_ORDER_NAMES[order_field]} {'ascending' if is_asc else 'descending'}, "
-             f"{page_size} a page",
+             + ("every match" if limit is None else f"the first {limit}"),
              "parts:"]
     candidates = access.prepared(filter_sql).candidates
     labels = {}
@@ -59,7 +60,5 @@ def explain(cur: sqlite3.Cursor, layout: NodeLayout, query: str, page_size: int,
            else f"drives from {labels[choice.driver]}")  # type: ignore[index]
     lines += [f"access: {how}: {choice.reason}", "sqlite plan:"]
     lines += [f"  {detail}" for detail in access.PLANS.details(cur, sql, sql_params)]
-    rows = cur.execute(sql, sql_params).fetchall()
-    lines += [f"sql: {sql}", f"params: {sql_params!r}", f"page rows: {min(len(rows), page_size)}"
-              f"{' (more follow)' if len(rows) > page_size else ''}"]
+    lines += [f"sql: {sql}", f"params: {sql_params!r}", f"rows: {_count(cur, sql, sql_params)}"]
     return "\n".join(lines)

@@ -785,14 +785,39 @@ def _label(layout: NodeLayout, conjuncts: Sequence[ast.Node]) -> str:
     return ", ".join(names) or "joins"
 
 
-def _exists_form(compiler: "_Compiler", condition: str) -> Tuple[str, List[object]]:
-    """`EXISTS (...)` of a compiler's joins and `condition`, from its base node: its first join becomes the FROM,
-    and that join's ON the WHERE. Returns the SQL and its parameters, in order."""
+def _from_first_join(compiler: "_Compiler", condition: str, correlated: bool = True) -> Tuple[str, str, List[object]]:
+    """A compiler's joins and `condition` without its base node: its first join becomes the FROM, and that
+    join's ON (which starts `<column> = <base>.id`) the WHERE, that first term left out unless `correlated`.
+    Returns the FROM ... WHERE ... text, the column that holds the node's id, and the parameters, in order
+    (those of `condition` are the caller's)."""
     first, on = compiler.joins[0][len("JOIN "):].split(" ON ", 1)
-    where = f"{on} AND {condition}" if condition else on
-    sql = f"EXISTS (SELECT 1 FROM {' '.join([first, *compiler.joins[1:]])} WHERE {where})"
+    node_id, _, rest_of_on = on.partition(f" = {compiler.base}.id")
+    if not correlated:
+        on = rest_of_on[len(" AND "):]
+    where = " AND ".join(term for term in (on, condition) if term)
     moved = compiler.first_join_params  # the first ON's parameters now come after the other joins'
-    return sql, compiler.join_params[moved:] + compiler.join_params[:moved]
+    return (f"FROM {' '.join([first, *compiler.joins[1:]])} WHERE {where}", node_id,
+            compiler.join_params[moved:] + compiler.join_params[:moved])
+
+
+def _exists_form(compiler: "_Compiler", condition: str) -> Tuple[str, List[object]]:
+    """`EXISTS (...)` of a compiler's joins and `condition`, from its base node (see _from_first_join)."""
+    rest, _, params = _from_first_join(compiler, condition)
+    return f"EXISTS (SELECT 1 {rest})", params
+
+
+def _ids_select(layout: NodeLayout, compiler: "_Compiler", condition: str) -> Tuple[str, List[object]]:
+    """`SELECT <node ids>` of the nodes with joined rows that meet `condition`, and its join parameters.
+
+    When nothing but the first join reads the node row, the ids come from that join's table (a link's or
+    property's own column): one seek less for every id the driver yields.
+    """
+    base = f"{compiler.base}."
+    if condition and base not in condition and not any(base in join for join in compiler.joins[1:]):
+        rest, node_id, params = _from_first_join(compiler, condition, correlated=False)
+        return f"SELECT {node_id} {rest}", params
+    return (f"SELECT {base}id FROM {layout.table} {compiler.base} {' '.join(compiler.joins)} WHERE {condition}",
+            list(compiler.join_params))
 
 
 def _reference(layout: NodeLayout, path: ast.Path) -> Optional[Tuple[str, ...]]:
@@ -821,7 +846,7 @@ def _union_branch(layout: NodeLayout, text: QueryText, item: ast.Node,
     """
     compiler = _Compiler(layout, item, text, None, base="n0")
     typed = compiler.compile(item)
-    terms, params = [f"({typed.sql})"], compiler.join_params + typed.params
+    terms, params = [f"({typed.sql})"], list(typed.params)
     own = _references(layout, item)
     for key, path in required.items():
         if key not in own:
@@ -831,7 +856,8 @@ def _union_branch(layout: NodeLayout, text: QueryText, item: ast.Node,
             sql, exists_params = _exists_form(exists, "")
             terms.append(sql)
             params += exists_params
-    return f"SELECT n0.id FROM {layout.table} n0 {' '.join(compiler.joins)} WHERE {' AND '.join(terms)}", params
+    select, join_params = _ids_select(layout, compiler, " AND ".join(terms))
+    return select, join_params + params
 
 
 def _group_sql(layout: NodeLayout, text: QueryText, group: List[ast.Node]) -> Tuple[GroupSql, List[object]]:
@@ -839,8 +865,8 @@ def _group_sql(layout: NodeLayout, text: QueryText, group: List[ast.Node]) -> Tu
     subtree = made or group[0]
     compiler = _Compiler(layout, subtree, text, made)
     typed = compiler.predicate(compiler.compile(subtree), subtree)
-    driver = f"SELECT n0.id FROM {layout.table} n0 {' '.join(compiler.joins)} WHERE {typed.sql}"
-    driver_params = compiler.join_params + typed.params
+    driver, driver_params = _ids_select(layout, compiler, typed.sql)
+    driver_params += typed.params
     union = False
     if len(group) == 1 and isinstance(group[0], ast.Or) and len(group[0].items) <= MAX_UNION_BRANCHES:
         # Each item of the OR is a SELECT that can start from that item's own index; their union is the group.

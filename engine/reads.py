@@ -92,9 +92,11 @@ def listing_sql(
     after: Optional[PageAfter],
     scope: Optional[Scope] = None,
     access: Optional[Access] = None,
+    extra_row: bool = True,
 ) -> Tuple[str, List[object]]:
-    """The SELECT of one listing page: (body, id, sort value) rows in (sort column, id) order, one extra row.
+    """The SELECT of one listing page: (body, id, sort value) rows in (sort column, id) order.
 
+    It reads one row more than `page_size` (to tell whether more follow) unless `extra_row` is False.
     `access` is the filter, as access.py planned it for this page; when it walks, the order's index drives.
     """
     column = ORDER_COLUMNS[order_field]
@@ -124,7 +126,7 @@ def listing_sql(
     source = access.from_item(layout.table, column) if access is not None and scope is None else f"{layout.table} n"
     sql = (f"SELECT n.body, n.id, n.{column} FROM {source}{joins}"
            f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {order} LIMIT ?")
-    params.append(page_size + 1)
+    params.append(page_size + 1 if extra_row else page_size)
     return sql, params
 
 
@@ -134,13 +136,7 @@ def run_page(cur: sqlite3.Cursor, page_size: int, sql: str, params: Sequence[obj
 
     Paging is keyset paging on (sort value, id), so a page costs an index seek wherever it starts.
     """
-    try:
-        rows = cur.execute(sql, params).fetchall()
-    except sqlite3.OperationalError as exc:
-        if not filtered or "interrupted" in str(exc):
-            raise  # an interrupt is the time limit's (Database.run); anything else is the query's size
-        # SQLite's own limits (expression depth, parser stack) on a legal but enormous query.
-        raise errors.InvalidArgumentError(f"Invalid `filter_query`: the query is too large to run: {exc}") from exc
+    rows = _execute(cur, sql, params, filtered).fetchall()
     if len(rows) <= page_size:
         return [row[0] for row in rows], None
     rows = rows[:page_size]
@@ -148,16 +144,33 @@ def run_page(cur: sqlite3.Cursor, page_size: int, sql: str, params: Sequence[obj
     return [row[0] for row in rows], PageAfter(field_value=last[2], node_id=last[1])
 
 
-STREAM_BATCH = 1000  # bodies handed over at a time by stream_all
+def _execute(cur: sqlite3.Cursor, sql: str, params: Sequence[object], filtered: bool) -> sqlite3.Cursor:
+    try:
+        return cur.execute(sql, params)
+    except sqlite3.OperationalError as exc:
+        if not filtered or "interrupted" in str(exc):
+            raise  # an interrupt is the time limit's (Database.run); anything else is the query's size
+        # SQLite's own limits (expression depth, parser stack) on a legal but enormous query.
+        raise errors.InvalidArgumentError(f"Invalid `filter_query`: the query is too large to run: {exc}") from exc
 
 
-def stream_all(cur: sqlite3.Cursor, layout: NodeLayout, scope: Optional[Scope],
-               consume: Callable[[List[bytes]], None]) -> None:
-    """Every node of the listing (by id), to `consume` STREAM_BATCH bodies at a time, from one statement."""
-    sql, params = listing_sql(layout, 2**62, 3, True, None, scope)
-    rows = cur.execute(sql, params)
+STREAM_BATCH = 1000  # bodies handed over at a time by stream
+UNLIMITED = 2**62  # a listing's row limit when it has none
+
+
+def row_limit(limit: Optional[int]) -> int:
+    """The LIMIT of a listing of `limit` nodes, or of all (None); SQLite's integers end below 2**63."""
+    return UNLIMITED if limit is None else min(limit, UNLIMITED)
+
+
+def stream(cur: sqlite3.Cursor, sql: str, params: Sequence[object], filtered: bool,
+           consume: Callable[[List[bytes]], None], after_batch: Callable[[], None] = lambda: None) -> None:
+    """Runs a `listing_sql` statement made without its extra row: hands its bodies to `consume`
+    STREAM_BATCH at a time, calling `after_batch` after each."""
+    rows = _execute(cur, sql, params, filtered)
     while True:
         batch = rows.fetchmany(STREAM_BATCH)
         if not batch:
             return
         consume([row[0] for row in batch])
+        after_batch()

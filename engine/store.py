@@ -49,10 +49,10 @@ class Engine:
     def _write(self, fn: Callable[[sqlite3.Cursor], T]) -> T:
         return self.db.run(fn, write=True)
 
-    def _read_user_query(self, fn: Callable[[sqlite3.Cursor], T]) -> T:
+    def _read_user_query(self, fn: Callable[[sqlite3.Cursor], T], one_statement: bool = False) -> T:
         """A read that runs a user-written filter: stopped, with a clear error, if it runs too long."""
         try:
-            return self.db.run(fn, write=False, time_limit=QUERY_TIME_LIMIT_SECONDS)
+            return self.db.run(fn, write=False, time_limit=QUERY_TIME_LIMIT_SECONDS, one_statement=one_statement)
         except QueryTimeout as exc:
             raise errors.InvalidArgumentError(
                 f"Invalid `filter_query`: the query ran for more than {QUERY_TIME_LIMIT_SECONDS:.0f}s and was "
@@ -146,48 +146,66 @@ class Engine:
         `plans`, kept by a caller that reads page after page of one listing, holds the filter's access path
         from the first page, which the next pages reuse instead of planning again.
         """
-        layout = LAYOUTS[kind]
         if page_size <= 0:
             raise errors.InvalidArgumentError(f"max_result_size field value is required to be greater than 0 "
                                               f"and less than or equal to 100, got {page_size}")
+        plan, filtered = self._listing(kind, page_size, order_field, is_asc, after, filter_query, context_id, plans,
+                                       extra_row=True)
+        return self._read_listing(lambda cur: reads.run_page(cur, page_size, *plan(cur), filtered), filtered)
+
+    def list_all(self, kind: TypeKind, consume: Callable[[List[bytes]], None], limit: Optional[int] = None,
+                 order_field: int = 3, is_asc: bool = True, filter_query: str = "",
+                 context_id: Optional[int] = None) -> None:
+        """A whole (filtered, context-scoped) listing, or its first `limit` nodes, from one statement, handed
+        to `consume` a batch at a time.
+
+        The caller turns each batch into messages before the next is read: the bodies are never all held.
+        One statement instead of MLMD's loop of pages: the filter is planned and its matches collected once.
+        """
+        plan, filtered = self._listing(kind, reads.row_limit(limit), order_field, is_asc, None, filter_query,
+                                       context_id, None, extra_row=False)
+        self._read_listing(lambda cur: reads.stream(cur, *plan(cur), filtered, consume, self.db.renew_time_limit),
+                           filtered)
+
+    def _listing(self, kind: TypeKind, rows: int, order_field: int, is_asc: bool, after: Optional[reads.PageAfter],
+                 filter_query: str, context_id: Optional[int], plans: Optional[Dict[str, access.Choice]],
+                 extra_row: bool) -> Tuple[Callable[[sqlite3.Cursor], Tuple[str, List[object]]], bool]:
+        """A listing's statement, planned by the returned function inside the call that runs it; and whether
+        a filter (a user's query, run under the time limit) is part of it."""
+        layout = LAYOUTS[kind]
         if order_field not in reads.ORDER_COLUMNS:
             raise errors.InvalidArgumentError(f"Unsupported order_by_field: {order_field}")
         compiled = compile_filter(layout, filter_query) if filter_query else None
         scope = reads.Scope.of_context(layout, context_id)
 
-        def listing(found: Optional[access.Access]) -> Tuple[str, List[object]]:
-            return reads.listing_sql(layout, page_size, order_field, is_asc, after, scope, found)
+        def statement(found: Optional[access.Access]) -> Tuple[str, List[object]]:
+            return reads.listing_sql(layout, rows, order_field, is_asc, after, scope, found, extra_row)
 
-        # What the page's statement looks like apart from its values: the planner keeps SQLite's plan of it.
-        shape = (order_field, is_asc, after is None, scope is None)
+        # What the statement looks like apart from its values: the planner keeps SQLite's plan of it.
+        shape = (order_field, is_asc, after is None, scope is None, extra_row)
 
-        def run(cur: sqlite3.Cursor) -> Tuple[List[bytes], Optional[reads.PageAfter]]:
-            found = None
-            if compiled is not None:
-                reused = None if plans is None else plans.get(filter_query)
-                found = access.compose(*compiled, reused) if reused is not None else access.plan_access(
-                    cur, *compiled, page_size, listing, self._plan_history, shape)
-                if plans is not None:
-                    plans[filter_query] = found.choice
-            return reads.run_page(cur, page_size, *listing(found), filtered=found is not None)
+        def plan(cur: sqlite3.Cursor) -> Tuple[str, List[object]]:
+            if compiled is None:
+                return statement(None)
+            reused = None if plans is None else plans.get(filter_query)
+            found = access.compose(*compiled, reused) if reused is not None else access.plan_access(
+                cur, *compiled, rows, statement, self._plan_history, shape)
+            if plans is not None:
+                plans[filter_query] = found.choice
+            return statement(found)
 
-        return self._read_user_query(run) if compiled is not None else self._read(run)
+        return plan, compiled is not None
 
-    def list_all(self, kind: TypeKind, context_id: Optional[int], consume: Callable[[List[bytes]], None]) -> None:
-        """Every node (of one context), by id, handed to `consume` a batch at a time within one statement.
+    def _read_listing(self, fn: Callable[[sqlite3.Cursor], T], filtered: bool) -> T:
+        # A listing's rows come from one statement; the estimates the planner makes before it need no snapshot.
+        return self._read_user_query(fn, one_statement=True) if filtered else self._read_statement(fn)
 
-        The caller turns each batch into messages before the next is read: the bodies are never all held.
-        """
-        layout = LAYOUTS[kind]
-        scope = reads.Scope.of_context(layout, context_id)
-        self._read_statement(lambda cur: reads.stream_all(cur, layout, scope, consume))
-
-    def explain_filter(self, kind: TypeKind, filter_query: str, page_size: int, order_field: int,
+    def explain_filter(self, kind: TypeKind, filter_query: str, limit: Optional[int], order_field: int,
                        is_asc: bool) -> str:
-        """The plan of a filter's first listing page, in words (see explain.py)."""
+        """The plan of a filter's listing (list_all), in words (see explain.py)."""
         layout = LAYOUTS[kind]
         return self._read_user_query(
-            lambda cur: explain.explain(cur, layout, filter_query, page_size, order_field, is_asc))
+            lambda cur: explain.explain(cur, layout, filter_query, limit, order_field, is_asc))
 
     # Edges ---------------------------------------------------------------------------------------------------
     def put_events(self, events: Sequence[EventRecord]) -> None:
@@ -264,3 +282,4 @@ class Engine:
 
 
 __all__ = ["Engine", "SCHEMA_VERSION", "now_ms", "ARTIFACT", "EXECUTION", "CONTEXT", "NodeLayout"]
+

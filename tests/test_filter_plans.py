@@ -100,7 +100,8 @@ def seeded() -> metadata_store.MetadataStore:
 
 
 def _explain(store: metadata_store.MetadataStore, layout: NodeLayout, query: str) -> str:
-    return store.explain_filter(layout.noun, query)
+    # A page of 100, as the paged listing (MLMD's Get<Nodes> RPC) reads it: the shape these plans certify.
+    return store.explain_filter(layout.noun, query, metadata_store.ListOptions(limit=100))
 
 
 def _sqlite_plan(explained: str) -> List[str]:

@@ -80,28 +80,29 @@ def _external_ids(values: Any) -> List[str]:
     return wanted
 
 
-def _listing(list_options: Any) -> Tuple[metadata_store_pb2.ListOperationOptions, Optional[int]]:
-    """The first page's ListOperationOptions for `list_options`, and the limit (None: every node).
+def _listing(list_options: Optional[ListOptions]) -> Tuple[int, bool, str, Optional[int]]:
+    """The order field, direction, filter and limit (None: every node) that `list_options` asks for.
 
     Raises:
       TypeError: `list_options` is not a ListOptions, or a field has the wrong type.
       errors.InvalidArgumentError: `limit` is below 1 (0 and None mean no limit, as in MLMD).
     """
+    if list_options is None:
+        return OrderByField.ID.value, True, "", None
     if not isinstance(list_options, ListOptions):
         raise TypeError(f"list_options must be a ListOptions, not {type(list_options).__name__}")
     limit = args.integer(list_options.limit, "list_options.limit") if list_options.limit else None
     if limit is not None and limit < 1:
         raise errors.InvalidArgumentError("Invalid list_options.limit value passed. list_options.limit is "
                                           "expected to be greater than 1")
-    options = metadata_store_pb2.ListOperationOptions(max_result_size=MAX_NUM_RESULT)
-    options.order_by_field.is_asc = args.flag(list_options.is_asc, "list_options.is_asc", none_ok=False)
+    is_asc = args.flag(list_options.is_asc, "list_options.is_asc", none_ok=False)
+    order_field = OrderByField.ID.value
     if list_options.order_by:
         if not isinstance(list_options.order_by, OrderByField):
             raise TypeError(f"list_options.order_by must be an OrderByField, not {type(list_options.order_by).__name__}")
-        options.order_by_field.field = list_options.order_by.value
-    if list_options.filter_query:
-        options.filter_query = args.text(list_options.filter_query, "list_options.filter_query")
-    return options, limit
+        order_field = list_options.order_by.value
+    filter_query = args.text(list_options.filter_query, "list_options.filter_query") if list_options.filter_query else ""
+    return order_field, is_asc, filter_query, limit
 
 
 class MetadataStore:
@@ -385,31 +386,17 @@ class MetadataStore:
         return convert.NODE_PARSERS[kind](bodies), token
 
     def _list(self, kind: TypeKind, list_options: Optional[ListOptions], context_id: Optional[int] = None) -> list:
-        # The loop of MLMD's wrapper: pages of MAX_NUM_RESULT until the limit or the last page.
-        if list_options is None:
-            parse = convert.NODE_PARSERS[kind]
+        # What MLMD's wrapper gathers page by page (MAX_NUM_RESULT a page, until the limit or the last page),
+        # read here from one statement: the same nodes in the same order, the filter planned and run once.
+        parse = convert.NODE_PARSERS[kind]
+        order_field, is_asc, filter_query, limit = _listing(list_options)
 
-            def every_node() -> list:
-                nodes: list = []  # each attempt starts afresh: a retried read hands over its batches again
-                self._engine.list_all(kind, context_id, lambda bodies: nodes.extend(parse(bodies)))
-                return nodes
-            return self._call(every_node)
-        options, remaining = _listing(list_options)
-        result: list = []
-        plans: Dict[str, Any] = {}  # the filter's access path, planned on the first page
-        while True:
-            if remaining and remaining < MAX_NUM_RESULT:
-                options.max_result_size = remaining
-            page, token = self._list_page(kind, options, context_id, plans)
-            result.extend(page)
-            if remaining:
-                remaining -= len(page)
-                if remaining <= 0:
-                    break
-            if not token:
-                break
-            options.next_page_token = token
-        return result
+        def every_node() -> list:
+            nodes: list = []  # each attempt starts afresh: a retried read hands over its batches again
+            self._engine.list_all(kind, lambda bodies: nodes.extend(parse(bodies)), limit, order_field, is_asc,
+                                  filter_query, context_id)
+            return nodes
+        return self._call(every_node)
 
     def get_artifacts(self, list_options: Optional[ListOptions] = None,
                       extra_options: Optional[ExtraOptions] = None) -> List[proto.Artifact]:
@@ -656,17 +643,17 @@ class MetadataStore:
 
     def explain_filter(self, kind: str, filter_query: str, list_options: Optional[ListOptions] = None,
                        extra_options: Optional[ExtraOptions] = None) -> str:
-        """How the store runs a filter query: the plan of the first page of its listing, in words.
+        """How the store runs a filter query: the plan of the statement `get_<kind>s(list_options)` runs, in words.
 
         An addition to MLMD's API. It lists each part of the filter (the node's own columns, and each group
         that joins a context, an event, a property) with the rows the planner estimated and really found,
         the access path chosen (which part drives, which only test each node, or a walk in the listing's
-        order) and why, SQLite's plan of the statement, the statement and its parameters, and the page's rows.
+        order) and why, SQLite's plan of the statement, the statement and its parameters, and the rows it reads.
 
         Args:
           kind: "artifacts", "executions" or "contexts" (or the singular).
           filter_query: the filter, as in `ListOptions.filter_query`.
-          list_options: the listing's order and limit (default: by id, ascending, pages of 100); its
+          list_options: the listing's order and limit (default: by id, ascending, every match); its
             filter_query is not used.
           extra_options: ignored.
 
@@ -678,10 +665,8 @@ class MetadataStore:
             raise errors.InvalidArgumentError(
                 f"Unknown kind {kind!r}: explain_filter takes 'artifacts', 'executions' or 'contexts'")
         query = args.text(filter_query, "filter_query")
-        options, limit = _listing(list_options or ListOptions())
-        page_size = min(limit or MAX_NUM_RESULT, MAX_NUM_RESULT)
-        return self._call(lambda: self._engine.explain_filter(
-            node_kind, query, page_size, options.order_by_field.field, options.order_by_field.is_asc))
+        order_field, is_asc, _, limit = _listing(list_options)
+        return self._call(lambda: self._engine.explain_filter(node_kind, query, limit, order_field, is_asc))
 
 
 def downgrade_schema(config: proto.ConnectionConfig, downgrade_to_schema_version: int) -> None:
