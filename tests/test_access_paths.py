@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 from typing import List, Optional
 
@@ -13,7 +14,8 @@ import pytest
 
 from fastmlmd.engine import access, planner, reads
 from fastmlmd.engine import errors as engine_errors
-from fastmlmd.engine.catalog import ARTIFACT, EXECUTION, LAYOUTS, NodeLayout
+from fastmlmd.engine.catalog import ARTIFACT, EXECUTION, LAYOUTS, NodeLayout, TypeKind
+from fastmlmd.engine.db import QueryTimeout
 from ml_metadata import errors, metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
 
@@ -226,3 +228,68 @@ def test_a_shape_that_keeps_choosing_alike_settles_and_rechecks(store: metadata_
     assert all(dived[:access.History.SETTLED])  # the first runs dive
     settled = dived[access.History.SETTLED:]
     assert settled.count(0) == len(settled) - 1 and settled[-1] > 0  # then none does, until the recheck
+
+
+def _traced(store: metadata_store.MetadataStore, call):  # noqa: ANN001, ANN202 - the statements, the result
+    seen: List[str] = []
+    conn = store._engine.db._conn
+    conn.set_trace_callback(seen.append)
+    try:
+        result = call()
+    finally:
+        conn.set_trace_callback(None)
+    return seen, result
+
+
+def _paged_ids(store: metadata_store.MetadataStore, options: metadata_store.ListOptions) -> List[int]:
+    """The ids MLMD's wrapper gathers: pages of 100 through next_page_token, up to the limit."""
+    order = pb.ListOperationOptions.OrderByField(field=(options.order_by or metadata_store.OrderByField.ID).value,
+                                                 is_asc=options.is_asc)
+    request = pb.ListOperationOptions(max_result_size=100, order_by_field=order,
+                                      filter_query=options.filter_query or "")
+    found: List[int] = []
+    while True:
+        page, token = store._list_page(TypeKind.ARTIFACT, request)
+        found += [a.id for a in page]
+        if not token or (options.limit and len(found) >= options.limit):
+            return found[:options.limit] if options.limit else found
+        request.next_page_token = token
+
+
+@pytest.mark.parametrize("order_by", [None, metadata_store.OrderByField.CREATE_TIME,
+                                      metadata_store.OrderByField.UPDATE_TIME])
+@pytest.mark.parametrize("is_asc", [True, False])
+@pytest.mark.parametrize("limit", [None, 1, 150, 10**6])
+def test_a_listing_is_its_pages_read_in_one_statement(store: metadata_store.MetadataStore, order_by, is_asc,  # noqa: ANN001
+                                                       limit: Optional[int]) -> None:
+    for query in ("type = 'Log'", "contexts_a.name = 'pipe-1' AND events_0.type = INPUT",
+                  "(type = 'Model' AND properties.span.int_value >= 3) OR custom_properties.tag.string_value = 't3'"):
+        options = metadata_store.ListOptions(filter_query=query, order_by=order_by, is_asc=is_asc, limit=limit)
+        statements, listed = _traced(store, lambda: store.get_artifacts(list_options=options))
+        expected = _paged_ids(store, options)
+        assert [a.id for a in listed] == expected
+        assert len(expected) == 1 if limit == 1 else len(expected) > 100  # more than one page
+        # the nodes come from one statement (any others are the planner's bounded dives, which read ids only)
+        assert sum("n.body" in sql for sql in statements) == 1, statements
+
+
+def test_a_streamed_listing_renews_its_time_limit_per_batch(store: metadata_store.MetadataStore) -> None:
+    db = store._engine.db
+    many_rows = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 300000) SELECT x FROM c"
+
+    def read_slowly(renew: bool):  # noqa: ANN202 - a cursor function
+        def run(cur: sqlite3.Cursor) -> int:
+            rows, seen = cur.execute(many_rows), 0
+            while True:
+                batch = rows.fetchmany(100000)
+                if not batch:
+                    return seen
+                seen += len(batch)
+                time.sleep(0.3)  # the caller's work on a batch: more than the whole limit
+                if renew:
+                    db.renew_time_limit()
+        return run
+
+    assert db.run(read_slowly(renew=True), write=False, time_limit=0.25, one_statement=True) == 300000
+    with pytest.raises(QueryTimeout):
+        db.run(read_slowly(renew=False), write=False, time_limit=0.25, one_statement=True)
