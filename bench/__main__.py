@@ -2,8 +2,11 @@
 
     python -m fastmlmd.bench --scale small --against /path/to/mlmd-venv/bin/python --json bench.json
 
-Each side (ours, MLMD under `--against`, the raw-SQLite floor) runs in its own worker process, one after
-another, on each backend; the table compares items per second and peak RSS.
+Each side (ours, MLMD under `--against`, the raw-SQLite floors) runs in its own worker process, one after
+another, on each backend; the table compares items per second and peak RSS. There are two floors
+(`--floor-schema`): "plain" (floor.py: hand-written SQL on an MLMD-like schema with fewer indexes, every
+workload but the planner's) and "same-index" (same_index_floor.py: the same logical writes as ours, on our
+own schema and indexes, write workloads only). By default both run, and each has its own columns.
 """
 from __future__ import annotations
 
@@ -16,11 +19,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from fastmlmd.bench import data, report, worker
 
 WORKER = os.path.abspath(worker.__file__)
+# --floor-schema -> (result key, worker side) of each floor it runs; the keys are the report's.
+FLOORS: Dict[str, Tuple[Tuple[str, str], ...]] = {"plain": (("floor", "floor"),),
+                                                  "same-index": (("same-index", "same-index-floor"),)}
+FLOORS["both"] = FLOORS["plain"] + FLOORS["same-index"]
 
 
 def _machine() -> str:
@@ -74,7 +81,10 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--against", metavar="PYTHON",
                         help="an interpreter with another ml_metadata (e.g. the real ml-metadata 1.17.1) to compare")
     parser.add_argument("--floor", action=argparse.BooleanOptionalAction, default=True,
-                        help="also run the raw-sqlite3 floor (default: on)")
+                        help="also run the raw-sqlite3 floor(s) of --floor-schema (default: on)")
+    parser.add_argument("--floor-schema", choices=tuple(FLOORS), default="both",
+                        help="plain: an MLMD-like schema with fewer indexes (reads and writes); same-index: our own "
+                             "schema, the same logical writes (writes only); both (default)")
     parser.add_argument("--budget", type=float, default=3.0,
                         help="seconds of measured time after which a read workload stops (0 = none; default 3)")
     parser.add_argument("--seed", type=int, default=17)
@@ -109,7 +119,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.against:
         sides.append(("mlmd", "api", args.against))
     if args.floor:
-        sides.append(("floor", "floor", sys.executable))
+        sides += [(key, side, sys.executable) for key, side in FLOORS[args.floor_schema]]
     results: dict = {}
     for attempt in range(args.repeat):
         for backend in backends:

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from typing import Dict, List, Optional, Tuple
 
-SIDES = (("ours", "ours"), ("mlmd", "mlmd"), ("floor", "floor"))
+SIDES = ("ours", "mlmd", "floor", "same-index")
+# The floors (result key, column label), each with its own two columns, rate and ours ÷ it: which floor a ratio
+# uses is in its header. "floor" is the plain one's key since before there were two.
+FLOORS = (("floor", "plain"), ("same-index", "same-index"))
 
 
 def rate(value: float) -> str:
@@ -107,16 +110,18 @@ def render(doc: dict) -> str:
     out.append(f"machine: {meta['machine']}")
     out.append(f"command: {meta['command']}")
     for backend, sides in doc["results"].items():
-        present = [key for key, _ in SIDES if key in sides]
+        present = [key for key in SIDES if key in sides]
         out.append("")
         out.append(f"== backend: {backend}")
+        width = max(len(key) for key in present)
         for key in present:
-            out.append(f"   {key:5}: {sides[key].get('side', '?')} [Python {sides[key].get('python', '?')}]")
+            out.append(f"   {key:{width}}: {sides[key].get('side', '?')} [Python {sides[key].get('python', '?')}]")
         header = ["workload", "unit", "items", "ours/s", "RSS"]
         if "mlmd" in present:
             header += ["mlmd/s", "RSS", "ours/mlmd"]
-        if "floor" in present:
-            header += ["floor/s", "ours/floor"]
+        floors = [(key, label) for key, label in FLOORS if key in present]
+        for _, label in floors:
+            header += [f"{label}/s", f"ours/{label}"]
         rows: List[List[str]] = [header]
         names: Dict[str, None] = {}
         for key in present:
@@ -124,13 +129,13 @@ def render(doc: dict) -> str:
         for name in names:
             ours = sides.get("ours", {}).get("results", {}).get(name)
             mlmd = sides.get("mlmd", {}).get("results", {}).get(name)
-            floor = sides.get("floor", {}).get("results", {}).get(name)
-            unit = next(r["unit"] for r in (ours, mlmd, floor) if r)
+            floor_results = [sides[key].get("results", {}).get(name) for key, _ in floors]
+            unit = next(r["unit"] for r in (ours, mlmd, *floor_results) if r)
             row = [name, unit, str(ours["items"]) if ours else "-", _cell(ours), _rss(ours)]
             if "mlmd" in present:
                 row += [_cell(mlmd), _rss(mlmd), ratio(ours, mlmd) + (" ≠" if _disagree(ours, mlmd) else "")]
-            if "floor" in present:
-                row += [_cell(floor), ratio(ours, floor)]
+            for floor in floor_results:  # a floor without this workload (the same-index floor's reads): "-"
+                row += [_cell(floor), ratio(ours, floor) if floor else "-"]
             rows.append(row)
         out += _table(rows)
         out += _figure_tables(sides, present, list(names))
@@ -149,5 +154,8 @@ def render(doc: dict) -> str:
     out.append("")
     out.append("items/s of measured time only; RSS = peak MiB during the workload; ratios = ours ÷ theirs "
                "(> 1: we are faster); * = stopped by the read budget; ≠ = same operations, different row count; "
-               "page cost = the median time of page 1 and of the last page the walk reached.")
+               "page cost = the median time of page 1 and of the last page the walk reached. Floors, raw sqlite3 "
+               "with executemany, one transaction a call: plain = hand-written SQL on an MLMD-like schema with fewer "
+               "indexes (side `floor`); same-index = the same logical writes as ours, into our own schema and "
+               "indexes, bodies encoded by our row kernel (write workloads only; bench/same_index_floor.py).")
     return "\n".join(out)

@@ -1,7 +1,8 @@
 """Runs every workload of one side in this process and writes the results as JSON.
 
 A side is an `ml_metadata` implementation (whichever one this interpreter imports: fastmlmd, or the real
-ml-metadata under `--against`) or the raw-SQLite floor. The runner starts one worker per side and backend,
+ml-metadata under `--against`) or a raw-SQLite floor: "floor" on a plain MLMD-like schema (floor.py), or
+"same-index-floor" on our own schema, writes only (same_index_floor.py; it needs fastmlmd). The runner starts one worker per side and backend,
 one after another, by path:
 
     python bench/worker.py --side api --scale small --backend memory --out result.json
@@ -31,9 +32,11 @@ NOT_AVAILABLE = ("UnimplementedError", "NotImplementedError")
 
 
 def describe(side: str) -> str:
-    """What is being measured: the implementation behind `ml_metadata` here, or the floor's SQLite."""
+    """What is being measured: the implementation behind `ml_metadata` here, or the floor's schema and SQLite."""
     if side == "floor":
-        return f"raw sqlite3 (SQLite {sqlite3.sqlite_version})"
+        return f"raw sqlite3, plain MLMD-like schema with fewer indexes (SQLite {sqlite3.sqlite_version})"
+    if side == "same-index-floor":
+        return f"raw sqlite3, fastmlmd's own schema and indexes, write workloads only (SQLite {sqlite3.sqlite_version})"
     import ml_metadata
 
     version = getattr(ml_metadata, "__version__", "?")
@@ -54,6 +57,10 @@ def _make_side(side: str, backend: str, workdir: str) -> object:
         else:
             from floor import FloorSide  # type: ignore[no-redef,import-not-found]
         return FloorSide(backend, workdir)
+    if side == "same-index-floor":
+        from fastmlmd.bench.same_index_floor import SameIndexFloor  # runs under our interpreter only
+
+        return SameIndexFloor(backend, workdir)
     if __package__:
         from fastmlmd.bench.workloads import ApiSide
     else:
@@ -67,7 +74,8 @@ def run_side(side: str, scale: str, backend: str, budget: Optional[float], seed:
     """Builds the synthetic store on one side and runs the workloads on it, in order.
 
     Args:
-        side: "api" (the `ml_metadata` this interpreter imports) or "floor" (raw sqlite3).
+        side: "api" (the `ml_metadata` this interpreter imports), "floor" (raw sqlite3, plain schema) or
+            "same-index-floor" (raw sqlite3, our schema; it runs the fill and write workloads only).
         scale: a key of `data.SCALES`.
         backend: "memory" (fake_database / ":memory:") or "file" (a SQLite file in a temporary directory).
         budget: seconds of measured time after which a read workload stops early; None = run every operation.
@@ -86,8 +94,9 @@ def run_side(side: str, scale: str, backend: str, budget: Optional[float], seed:
     results = {}
     with tempfile.TemporaryDirectory(prefix="fastmlmd-bench-", dir=workdir) as tmp:
         impl = _make_side(side, backend, tmp)
+        phases = getattr(impl, "PHASES", None)  # a side that runs some phases only leaves the others out
         for name, unit, phase in data.WORKLOADS:
-            if wanted is not None and phase != "fill" and name not in wanted:
+            if (wanted is not None and phase != "fill" and name not in wanted) or (phases and phase not in phases):
                 continue
             reads = phase == "read"
             watch = meter.Meter(name, progress, budget=budget if reads else None, warmup=reads)
@@ -129,7 +138,7 @@ def _profiled(impl: object, name: str, ds: data.Dataset, watch: meter.Meter) -> 
 
 def main(argv: Optional[list] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--side", choices=("api", "floor"), default="api")
+    parser.add_argument("--side", choices=("api", "floor", "same-index-floor"), default="api")
     parser.add_argument("--scale", choices=sorted(data.SCALES), default="small")
     parser.add_argument("--backend", choices=("memory", "file"), default="memory")
     parser.add_argument("--budget", type=float, default=None)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -14,7 +15,13 @@ import pytest
 from fastmlmd.bench import __main__ as runner
 from fastmlmd.bench import data, filtergen, meter, report, worker
 from fastmlmd.bench.floor import FloorSide
+from fastmlmd.bench.same_index_floor import SameIndexFloor, event_path
+from fastmlmd.bench.workloads import ApiSide
+from fastmlmd.engine import rowcore
+from fastmlmd.engine.catalog import ARTIFACT, CONTEXT, EXECUTION, NodeLayout
+from fastmlmd.engine.nodes import wire_fields
 from fastmlmd.grammar import FilterSyntaxError, parse
+from ml_metadata.proto import metadata_store_pb2 as pb
 
 # Lineage is being built in parallel: until it lands, our side may answer UnimplementedError ("n/a").
 MAY_BE_UNAVAILABLE = {"lineage_2_hops", "lineage_6_hops", "lineage_upstream_20_hops"}
@@ -33,10 +40,11 @@ def test_runner_in_process_reports_every_workload(tmp_path: Path, capsys) -> Non
     doc = json.loads(out.read_text())
     assert doc["meta"]["scale"] == "tiny"
     sides = doc["results"]["memory"]
-    assert set(sides) == {"ours", "floor"}
+    assert set(sides) == {"ours", "floor", "same-index"}  # both floors by default
+    writes = [name for name, _, phase in data.WORKLOADS if phase in SameIndexFloor.PHASES]
     for key, side in sides.items():
         results = side["results"]
-        assert list(results) == list(data.WORKLOAD_NAMES), key
+        assert list(results) == (writes if key == "same-index" else list(data.WORKLOAD_NAMES)), key
         for name, result in results.items():
             if key == "ours" and name in MAY_BE_UNAVAILABLE and result["status"] == "n/a":
                 continue
@@ -53,13 +61,72 @@ def test_runner_in_process_reports_every_workload(tmp_path: Path, capsys) -> Non
     assert cost["last_page"] == data.Dataset("tiny").join_pages()
     assert cost["ratio"] == pytest.approx(cost["last_ms"] / cost["first_ms"], rel=1e-2)
     table = capsys.readouterr().out
-    assert "ours/floor" in table and "read_artifacts_by_id" in table
+    assert "ours/plain" in table and "ours/same-index" in table and "read_artifacts_by_id" in table
+    put_row = next(line for line in table.splitlines() if line.startswith("put_execution"))
+    read_row = next(line for line in table.splitlines() if line.startswith("read_artifacts_by_id"))
+    assert put_row.count("×") == 2 and read_row.split()[-2:] == ["-", "-"]  # writes: both floors; reads: plain
     assert "latency per call, ms" in table and "page cost, ms" in table
     missing = [name for name in data.WORKLOAD_NAMES if not hasattr(FloorSide, name)]
     assert f"floor {', '.join(missing)}: NotImplementedError: no such workload on this side" in table
 
 
+def _node_rows(conn: sqlite3.Connection, layout: NodeLayout) -> list:
+    """A node table's rows without its times: the columns before them, and the body decoded (it holds them too)."""
+    fields = wire_fields(layout)
+    return [(row[:-3], rowcore.decode_node(fields, row[-1]))
+            for row in conn.execute(f"SELECT * FROM {layout.table} ORDER BY id")]
+
+
+def _event_rows(conn: sqlite3.Connection) -> list:
+    rows = []
+    for row in conn.execute("SELECT * FROM event ORDER BY id"):
+        body = pb.Event.FromString(row[-1])
+        body.ClearField("milliseconds_since_epoch")
+        rows.append((row[:4], body))
+    return rows
+
+
+def test_same_index_floor_writes_our_rows_into_our_schema(tmp_path: Path) -> None:
+    """The same-index floor's store has our tables and indexes, and the same workloads leave the same rows in it
+    (times aside) after the same number of row changes, workload by workload: the same logical writes."""
+    (tmp_path / "ours").mkdir()
+    (tmp_path / "floor").mkdir()
+    ours, floor = ApiSide("file", str(tmp_path / "ours")), SameIndexFloor("file", str(tmp_path / "floor"))
+    ours_conn = ours.store._engine.db._conn  # to count its row changes as the floor's are counted
+    ds = data.Dataset("tiny")
+    for name, _, phase in data.WORKLOADS:
+        if phase not in SameIndexFloor.PHASES:
+            continue
+        changes = []
+        for side, conn in ((ours, ours_conn), (floor, floor.conn)):
+            before = conn.total_changes
+            side.run(name, ds, meter.Meter(name))
+            changes.append(conn.total_changes - before)
+        assert changes[0] == changes[1] > 0, name
+    with sqlite3.connect(tmp_path / "ours" / "mlmd.sqlite") as mine, \
+            sqlite3.connect(tmp_path / "floor" / "same-index-floor.sqlite") as theirs:
+        schema_sql = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
+        indexes = [row for row in mine.execute(schema_sql) if row[0] == "index"]
+        assert len(indexes) > 30 and any(row[1] == "artifact_property_int_value" for row in indexes)
+        assert theirs.execute(schema_sql).fetchall() == mine.execute(schema_sql).fetchall()
+        for layout in (ARTIFACT, EXECUTION, CONTEXT):
+            assert _node_rows(theirs, layout) == _node_rows(mine, layout), layout.table
+        assert _event_rows(theirs) == _event_rows(mine)
+        for table in ("type", "type_property", "artifact_property", "execution_property", "context_property",
+                      "attribution", "association", "word_index_marks"):
+            query = f"SELECT * FROM {table} ORDER BY 1, 2"
+            assert theirs.execute(query).fetchall() == mine.execute(query).fetchall(), table
+
+
+def test_same_index_floor_encodes_event_paths_as_protobuf_does() -> None:
+    path = pb.Event.Path()
+    path.steps.add().key = "examplestatistics"
+    path.steps.add().index = 0
+    assert event_path("examplestatistics") == path.SerializeToString()
+
+
 def test_worker_runs_by_path(tmp_path: Path) -> None:
+
     """As under `--against`: the worker file, run by path, imports its siblings as top-level modules."""
     out = tmp_path / "side.json"
     subprocess.run([sys.executable, worker.__file__, "--side", "api", "--scale", "tiny", "--only", "read_types",
