@@ -36,7 +36,7 @@ def explain(cur: sqlite3.Cursor, layout: NodeLayout, query: str, limit: Optional
     rows = reads.row_limit(limit)
 
     def listing(found: access.Access):  # noqa: ANN202 - (sql, params)
-        return reads.listing_sql(layout, rows, order_field, is_asc, None, None, found, extra_row=False)
+        return reads.listing_sql(layout, rows, order_field, is_asc, None, None, found, paged=False)
 
     found = access.plan_access(cur, filter_sql, params, rows, listing)
     sql, sql_params = listing(found)

@@ -92,11 +92,12 @@ def listing_sql(
     after: Optional[PageAfter],
     scope: Optional[Scope] = None,
     access: Optional[Access] = None,
-    extra_row: bool = True,
+    paged: bool = True,
 ) -> Tuple[str, List[object]]:
-    """The SELECT of one listing page: (body, id, sort value) rows in (sort column, id) order.
+    """The SELECT of a listing in (sort column, id) order.
 
-    It reads one row more than `page_size` (to tell whether more follow) unless `extra_row` is False.
+    `paged`: one page, (body, id, sort value) rows, one more than `page_size` (to tell whether more follow);
+    otherwise the bodies alone, at most `page_size` of them (see stream).
     `access` is the filter, as access.py planned it for this page; when it walks, the order's index drives.
     """
     column = ORDER_COLUMNS[order_field]
@@ -124,9 +125,10 @@ def listing_sql(
             params += [after.field_value, after.field_value, after.node_id]
     order = f"{node_id} {direction}" if column == "id" else f"n.{column} {direction}, n.id {direction}"
     source = access.from_item(layout.table, column) if access is not None and scope is None else f"{layout.table} n"
-    sql = (f"SELECT n.body, n.id, n.{column} FROM {source}{joins}"
+    result = f"n.body, n.id, n.{column}" if paged else "n.body"
+    sql = (f"SELECT {result} FROM {source}{joins}"
            f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {order} LIMIT ?")
-    params.append(page_size + 1 if extra_row else page_size)
+    params.append(page_size + 1 if paged else page_size)
     return sql, params
 
 
@@ -165,7 +167,7 @@ def row_limit(limit: Optional[int]) -> int:
 
 def stream(cur: sqlite3.Cursor, sql: str, params: Sequence[object], filtered: bool,
            consume: Callable[[List[bytes]], None], after_batch: Callable[[], None] = lambda: None) -> None:
-    """Runs a `listing_sql` statement made without its extra row: hands its bodies to `consume`
+    """Runs a `listing_sql` statement that is not `paged`: hands its bodies to `consume`
     STREAM_BATCH at a time, calling `after_batch` after each."""
     rows = _execute(cur, sql, params, filtered)
     while True:

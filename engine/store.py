@@ -150,7 +150,7 @@ class Engine:
             raise errors.InvalidArgumentError(f"max_result_size field value is required to be greater than 0 "
                                               f"and less than or equal to 100, got {page_size}")
         plan, filtered = self._listing(kind, page_size, order_field, is_asc, after, filter_query, context_id, plans,
-                                       extra_row=True)
+                                       paged=True)
         return self._read_listing(lambda cur: reads.run_page(cur, page_size, *plan(cur), filtered), filtered)
 
     def list_all(self, kind: TypeKind, consume: Callable[[List[bytes]], None], limit: Optional[int] = None,
@@ -163,13 +163,13 @@ class Engine:
         One statement instead of MLMD's loop of pages: the filter is planned and its matches collected once.
         """
         plan, filtered = self._listing(kind, reads.row_limit(limit), order_field, is_asc, None, filter_query,
-                                       context_id, None, extra_row=False)
+                                       context_id, None, paged=False)
         self._read_listing(lambda cur: reads.stream(cur, *plan(cur), filtered, consume, self.db.renew_time_limit),
                            filtered)
 
     def _listing(self, kind: TypeKind, rows: int, order_field: int, is_asc: bool, after: Optional[reads.PageAfter],
                  filter_query: str, context_id: Optional[int], plans: Optional[Dict[str, access.Choice]],
-                 extra_row: bool) -> Tuple[Callable[[sqlite3.Cursor], Tuple[str, List[object]]], bool]:
+                 paged: bool) -> Tuple[Callable[[sqlite3.Cursor], Tuple[str, List[object]]], bool]:
         """A listing's statement, planned by the returned function inside the call that runs it; and whether
         a filter (a user's query, run under the time limit) is part of it."""
         layout = LAYOUTS[kind]
@@ -179,10 +179,10 @@ class Engine:
         scope = reads.Scope.of_context(layout, context_id)
 
         def statement(found: Optional[access.Access]) -> Tuple[str, List[object]]:
-            return reads.listing_sql(layout, rows, order_field, is_asc, after, scope, found, extra_row)
+            return reads.listing_sql(layout, rows, order_field, is_asc, after, scope, found, paged)
 
         # What the statement looks like apart from its values: the planner keeps SQLite's plan of it.
-        shape = (order_field, is_asc, after is None, scope is None, extra_row)
+        shape = (order_field, is_asc, after is None, scope is None, paged)
 
         def plan(cur: sqlite3.Cursor) -> Tuple[str, List[object]]:
             if compiled is None:
