@@ -390,8 +390,9 @@ def downgrade_empty_or_unset_database() -> Json:
             catch_msg("Unset", mlmd.downgrade_schema, pb.ConnectionConfig(), 5)]
 
 
-_VERSION_11_WHY = ("our library's schema is version 11, MLMD's is 10: version 11 adds the word index that "
-                   "contains- and suffix-LIKE filters on uri and name seek (engine/word_index.py); ")
+_VERSION_WHY = ("our library's schema is version 12, MLMD's is 10: version 11 adds the word index that "
+                "contains- and suffix-LIKE filters on uri and name seek (engine/word_index.py), version 12 keeps "
+                "events in MLMD's order by artifact (engine/schema.py); ")
 
 _MLMD_METHODS = [
     "get_artifact_by_type_and_name", "get_artifact_type", "get_artifact_types",
@@ -526,23 +527,23 @@ CASES = [
                   "with TypeError"),
     Case("downgrade-above-library-version", downgrade_above_library_version,
          ["error", "InvalidArgumentError", "MLMD cannot be downgraded to schema_version: 11"],
-         ours=None, ours_why=_VERSION_11_WHY + "11 is our library's version, so downgrading to it does nothing"),
+         ours=None, ours_why=_VERSION_WHY + "downgrading to 11 steps our schema back to our version 11"),
     # Spec 2.4 says a target >= 10 is rejected; 1.17.1 accepts 10 and does nothing.
     Case("downgrade-to-library-version-is-noop", downgrade_to_library_version_is_noop,
          [None, [{"id": 10, "name": "A"}]],
          ours=[None, ["error", "RuntimeError"]],
-         ours_why=_VERSION_11_WHY + "downgrading to 10 drops the word index, and a version 10 store is then "
+         ours_why=_VERSION_WHY + "downgrading to 10 drops the word index, and a version 10 store is then "
                                     "opened only with enable_upgrade_migration, as any older store"),
     Case("downgrade-then-reopen", downgrade_then_reopen, [
         None, ["error", "RuntimeError", "MLMD database version 9 is older than library "
                                         "version 10. Schema migration is disabled."],
         [{"id": 10, "name": "A"}]],
-         ours=[None, ["error", "RuntimeError", "MLMD database version 9 is older than library version 11. Schema "
+         ours=[None, ["error", "RuntimeError", "MLMD database version 9 is older than library version 12. Schema "
                       "migration is disabled. Please upgrade the database then use the library version; or switch "
                       "to a older library version to use the current database. (MetadataStore(config, "
                       "enable_upgrade_migration=True) upgrades it.)"],
                [{"id": 10, "name": "A"}]],
-         ours_why=_VERSION_11_WHY + "the refusal to open a version 9 store names library version 11"),
+         ours_why=_VERSION_WHY + "the refusal to open a version 9 store names library version 12"),
     Case("downgrade-empty-or-unset-database", downgrade_empty_or_unset_database, [
         ["error", "RuntimeError", "Empty database is given. Downgrade operation is not needed."],
         ["error", "RuntimeError", "Unset"]]),
