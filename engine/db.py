@@ -121,8 +121,8 @@ class Database:
         QueryTimeout: a pathological query ends instead of hanging the caller. A read that runs a single
         statement passes `one_statement`: SQLite runs every statement atomically, so BEGIN and COMMIT
         (a third of a point read's time) are left out. (A filtered listing passes it too: the estimates it
-        makes before its one statement need no shared snapshot.) While another connection holds the write lock, the
-        attempt waits until the call's deadline (retry.call_end), then raises AbortedError.
+        makes before its one statement need no shared snapshot.) While another connection holds the write
+        lock, the attempt waits until the call's deadline (retry.call_end), then raises AbortedError.
 
         Raises:
           errors.StatusError: every database error, classified (the sqlite3 error is its cause).

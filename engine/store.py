@@ -282,4 +282,3 @@ class Engine:
 
 
 __all__ = ["Engine", "SCHEMA_VERSION", "now_ms", "ARTIFACT", "EXECUTION", "CONTEXT", "NodeLayout"]
-
