@@ -214,9 +214,9 @@ class _Batch:
         updates = [rec.id for rec in records if rec.id is not None]
         self.originals = load_stored(cur, layout, updates) if updates else {}
         self.types = _types_for(cur, type_cache, records, self.originals)
-        self.next_id = 0
+        self.next_id, self.indexed_to = 0, None
         if len(updates) < len(records):
-            self.next_id = cur.execute(f"SELECT ifnull(max(id), 0) + 1 FROM {layout.table}").fetchone()[0]
+            self.next_id, self.indexed_to = cur.execute(word_index.next_id_sql(layout)).fetchone()
         self.first_new_id = self.next_id  # the call creates the nodes first_new_id .. next_id - 1
         self.current = dict(self.originals)  # every node of the call, as the records so far leave it
         self.changed: Dict[int, None] = {}  # the stored nodes it changes, in order (a dict as an ordered set)
@@ -278,7 +278,7 @@ class _Batch:
             _write_updates(self.cur, self.layout, [(self.originals[i], self.current[i]) for i in self.changed],
                            self.types)
             _write_inserts(self.cur, self.layout, [self.current[i] for i in range(self.first_new_id, self.next_id)],
-                           self.types)
+                           self.types, self.indexed_to)
         except sqlite3.IntegrityError as exc:
             clash = self.stored_clash()
             if clash is None:  # the ledger saw every other holder: a broken invariant, reported as it is
@@ -415,7 +415,7 @@ _PROPERTY_INSERT = ("INSERT INTO {table} (node_id, is_custom, name, kind, int_va
 
 
 def _write_inserts(cur: sqlite3.Cursor, layout: NodeLayout, created: List[StoredNode],
-                   types: Dict[int, TypeRecord]) -> None:
+                   types: Dict[int, TypeRecord], indexed_to: Optional[int]) -> None:
     if not created:
         return
     cols = _columns(layout) + ["body"]
@@ -431,7 +431,7 @@ def _write_inserts(cur: sqlite3.Cursor, layout: NodeLayout, created: List[Stored
         properties += property_rows(n.id, 1, n.custom_properties)
     cur.executemany(f"INSERT INTO {layout.table} ({', '.join(cols)}) VALUES ({placeholders(cols)})", rows)
     cur.executemany(_PROPERTY_INSERT.format(table=layout.property_table), properties)
-    word_index.after_insert(cur, layout, created[-1].id)  # a call's new ids are one ascending run
+    word_index.after_insert(cur, layout, created[-1].id, indexed_to)  # a call's new ids are one ascending run
 
 
 def _write_updates(cur: sqlite3.Cursor, layout: NodeLayout, pairs: List[Tuple[StoredNode, StoredNode]],
@@ -444,13 +444,13 @@ def _write_updates(cur: sqlite3.Cursor, layout: NodeLayout, pairs: List[Tuple[St
     removed: List[tuple] = []
     upserted: List[tuple] = []
     cols = _columns(layout)
+    settable = [i for i, col in enumerate(cols) if col not in ("id", "update_time")]
     for old, new in pairs:
-        values = dict(zip(cols, _column_values(layout, new)))
-        before = dict(zip(cols, _column_values(layout, old)))
-        changed_cols = tuple(c for c in cols if c not in ("id", "update_time") and values[c] != before[c])
+        values, before = _column_values(layout, new), _column_values(layout, old)
+        changed = [i for i in settable if values[i] != before[i]]
         body = _body(layout, new, types[new.type_id].name or "")
-        by_columns.setdefault(changed_cols, []).append(
-            (*(values[c] for c in changed_cols), new.update_time, body, new.id))
+        by_columns.setdefault(tuple(cols[i] for i in changed), []).append(
+            (*(values[i] for i in changed), new.update_time, body, new.id))
         for is_custom, old_props, new_props in ((0, old.properties, new.properties),
                                                 (1, old.custom_properties, new.custom_properties)):
             removed += [(new.id, is_custom, name) for name in old_props.keys() - new_props.keys()]

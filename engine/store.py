@@ -62,6 +62,11 @@ class Engine:
 
     # Types ---------------------------------------------------------------------------------------------------
     def put_type(self, record: TypeRecord, can_add_fields: bool, can_omit_fields: bool) -> int:
+        if not self.db.readonly:  # a read-only store refuses every put, as it always has
+            unchanged = self._read_statement(
+                lambda cur: types.unchanged_type_id(cur, record, can_add_fields, can_omit_fields))
+            if unchanged is not None:
+                return unchanged  # nothing written: the type views stay as they are
         try:
             return self._write(lambda cur: types.put_type(cur, record, can_add_fields, can_omit_fields))
         finally:
