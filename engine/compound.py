@@ -5,7 +5,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
-from . import errors
+from . import errors, word_index
 from .catalog import ARTIFACT, CONTEXT, EXECUTION
 from .links import existing_ids, put_attributions_and_associations, put_events
 from .nodes import check_types, put_nodes
@@ -84,11 +84,16 @@ def put_execution(
     In MLMD's order, which decides the fault reported when several records have one: the artifacts (in list
     order), the execution, the events, the contexts.
     """
+    # The first new artifact, execution and event ids (and the word marks), read at once: inserting into
+    # one of these tables leaves the others' as they are.
+    next_artifact, artifact_mark, next_execution, execution_mark, next_event = cur.execute(_NEXT_IDS).fetchone()
     # Each artifact looks for the holder of its external_id as the artifacts before it leave the store.
     artifact_ids = put_nodes(cur, ARTIFACT, [artifact for artifact, _ in artifact_events], now, type_cache,
-                             reuse_by_external_id=options.reuse_artifact_if_already_exist_by_external_id)
+                             reuse_by_external_id=options.reuse_artifact_if_already_exist_by_external_id,
+                             allocated=(next_artifact, artifact_mark))
     [execution_id] = put_nodes(cur, EXECUTION, [execution], now, type_cache,
-                                force_update_time=options.force_update_time)
+                                force_update_time=options.force_update_time,
+                                allocated=(next_execution, execution_mark))
     events: List[EventRecord] = []
     for artifact_id, (_, event) in zip(artifact_ids, artifact_events):
         if event is None:
@@ -103,10 +108,15 @@ def put_execution(
                 f"{event.execution_id}, the execution is {execution_id}")
         event.artifact_id, event.execution_id = artifact_id, execution_id
         events.append(event)
-    put_events(cur, events, now, known_artifacts=set(artifact_ids), known_executions={execution_id})
+    put_events(cur, events, now, known_artifacts=set(artifact_ids), known_executions={execution_id},
+               next_id=next_event)
     context_ids = _put_contexts(cur, contexts, options, now, type_cache)
     _link_all(cur, context_ids, [execution_id], artifact_ids)
     return execution_id, artifact_ids, context_ids
+
+
+_NEXT_IDS = (f"SELECT {word_index.next_id_columns(ARTIFACT)}, {word_index.next_id_columns(EXECUTION)}, "
+             "(SELECT ifnull(max(id), 0) + 1 FROM event)")
 
 
 def _check_edge_end(index: Optional[int], requested: Sequence[NodeRecord], given: Optional[int], noun: str) -> None:

@@ -57,20 +57,22 @@ def _stored_and_next_id(cur: sqlite3.Cursor, lookups: Sequence[Tuple[NodeLayout,
 
 def put_events(cur: sqlite3.Cursor, events: Sequence[EventRecord], now: int,
                known_artifacts: AbstractSet[int] = frozenset(),
-               known_executions: AbstractSet[int] = frozenset()) -> None:
+               known_executions: AbstractSet[int] = frozenset(), next_id: Optional[int] = None) -> None:
     """Inserts events; each must name a stored artifact and execution and a known type, and be new.
 
     Checked one by one in list order, as MLMD writes them, so the first failing event is the one reported;
     then written in one batch. `known_*` are ids the caller has just written in this transaction, which need
-    no look-up.
+    no look-up; `next_id`, the first new event id when the caller read it already in this transaction.
     """
     if not events:
         return
-    (artifacts, executions), next_id = _stored_and_next_id(cur, (
+    (artifacts, executions), found_next_id = _stored_and_next_id(cur, (
         (ARTIFACT, [e.artifact_id for e in events
                     if e.artifact_id is not None and e.artifact_id not in known_artifacts]),
         (EXECUTION, [e.execution_id for e in events
-                     if e.execution_id is not None and e.execution_id not in known_executions])), "event")
+                     if e.execution_id is not None and e.execution_id not in known_executions])),
+        "event" if next_id is None else None)
+    next_id = next_id if next_id is not None else found_next_id
     assert next_id is not None
     artifacts |= known_artifacts
     executions |= known_executions

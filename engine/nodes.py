@@ -169,6 +169,7 @@ def put_nodes(
     mask_paths: Sequence[str] = (),
     force_update_time: bool = False,
     reuse_by_external_id: bool = False,
+    allocated: Optional[Tuple[int, Optional[int]]] = None,
 ) -> List[int]:
     """Inserts the records without id and updates those with one; returns the ids, index-aligned.
 
@@ -179,10 +180,13 @@ def put_nodes(
 
     `reuse_by_external_id` (put_execution's flag): a record without id updates the node that holds its
     external_id at that point of the call, if one does.
+
+    `allocated`: the first new id and the word index's mark (`word_index.next_id_columns`), when the caller
+    read them already in this transaction (put_execution reads every table's at once).
     """
     if not records:
         return []
-    batch = _Batch(cur, layout, records, type_cache, now)
+    batch = _Batch(cur, layout, records, type_cache, now, allocated)
     ids: List[int] = []
     for position, rec in enumerate(records):
         try:
@@ -209,14 +213,15 @@ class _Batch:
     """The nodes one put_nodes call writes, as its records so far leave them, and the writes that follow."""
 
     def __init__(self, cur: sqlite3.Cursor, layout: NodeLayout, records: Sequence[NodeRecord], type_cache: TypeCache,
-                 now: int) -> None:
+                 now: int, allocated: Optional[Tuple[int, Optional[int]]]) -> None:
         self.cur, self.layout, self.type_cache, self.now = cur, layout, type_cache, now
         updates = [rec.id for rec in records if rec.id is not None]
         self.originals = load_stored(cur, layout, updates) if updates else {}
         self.types = _types_for(cur, type_cache, records, self.originals)
         self.next_id, self.indexed_to = 0, None
         if len(updates) < len(records):
-            self.next_id, self.indexed_to = cur.execute(word_index.next_id_sql(layout)).fetchone()
+            self.next_id, self.indexed_to = allocated or cur.execute(
+                f"SELECT {word_index.next_id_columns(layout)}").fetchone()
         self.first_new_id = self.next_id  # the call creates the nodes first_new_id .. next_id - 1
         self.current = dict(self.originals)  # every node of the call, as the records so far leave it
         self.changed: Dict[int, None] = {}  # the stored nodes it changes, in order (a dict as an ordered set)
@@ -453,9 +458,15 @@ def _write_updates(cur: sqlite3.Cursor, layout: NodeLayout, pairs: List[Tuple[St
             (*(values[i] for i in changed), new.update_time, body, new.id))
         for is_custom, old_props, new_props in ((0, old.properties, new.properties),
                                                 (1, old.custom_properties, new.custom_properties)):
+            if old_props == new_props:  # the common update: a status or a timestamp, the properties as they were
+                continue
             removed += [(new.id, is_custom, name) for name in old_props.keys() - new_props.keys()]
             upserted += rowcore.property_rows(new.id, is_custom,
                                     {k: v for k, v in new_props.items() if old_props.get(k) != v})
+    if () in by_columns and len(by_columns) == 1:
+        cur.executemany(f"UPDATE {layout.table} SET update_time = ?, body = ? WHERE id = ?", by_columns[()])
+        _write_property_changes(cur, layout, removed, upserted)
+        return  # no column with words or keys changed: nothing more to keep in step
     reworded = [row[-1] for changed_cols, rows in by_columns.items()
                 if not set(layout.word_columns).isdisjoint(changed_cols) for row in rows]
     if reworded:
@@ -475,6 +486,11 @@ def _write_updates(cur: sqlite3.Cursor, layout: NodeLayout, pairs: List[Tuple[St
         cur.executemany(f"UPDATE {layout.table} SET {assignments} WHERE id = ?", rows)
     if reworded:
         word_index.index_again(cur, layout, reworded)
+    _write_property_changes(cur, layout, removed, upserted)
+
+
+def _write_property_changes(cur: sqlite3.Cursor, layout: NodeLayout, removed: List[tuple],
+                            upserted: List[tuple]) -> None:
     if removed:
         cur.executemany(f"DELETE FROM {layout.property_table} WHERE node_id = ? AND is_custom = ? AND name = ?",
                         removed)
