@@ -181,3 +181,20 @@ def test_edge_puts_are_one_statement_per_table() -> None:
     assert [c.id for c in store.get_parent_contexts_by_context(context_ids[1])] == [context_ids[0]]
     assert len(store.get_events_by_execution_ids(execution_ids)) == 20
     assert len(store.get_artifacts_by_context(context_ids[0])) == 20
+
+
+def test_contexts_that_reuse_one_another_keep_list_order() -> None:
+    """The batched contexts of put_execution fall back to list order where an earlier context decides a later."""
+    store = _store()
+    _, execution_type, context_type = _types(store)
+    twice = [pb.Context(type_id=context_type, name="run-1"), pb.Context(type_id=context_type, name="run-1")]
+    _, _, ids = store.put_execution(pb.Execution(type_id=execution_type), [], twice,
+                                    reuse_context_if_already_exist=True)
+    assert ids[0] == ids[1]
+    # The first context renames a stored one to the name the second reuses by.
+    [other] = store.put_contexts([pb.Context(type_id=context_type, name="run-2")])
+    renamed = pb.Context(id=other, type_id=context_type, name="run-3")
+    _, _, ids = store.put_execution(pb.Execution(type_id=execution_type), [],
+                                    [renamed, pb.Context(type_id=context_type, name="run-3")],
+                                    reuse_context_if_already_exist=True)
+    assert ids == [other, other]
