@@ -74,10 +74,25 @@ def load_stored(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) -> 
 
 
 def _validate_properties(layout: NodeLayout, record: NodeRecord, node_type: TypeRecord) -> None:
+    """Checks each property of the record against the type; the first problem raises, in MLMD's words."""
+    _check_properties(layout, record.properties, record.empty_values, record.empty_custom_values, node_type)
+
+
+def _check_properties(layout: NodeLayout, properties: Properties, empty_values: Sequence[str],
+                      empty_custom_values: Sequence[str], node_type: TypeRecord) -> None:
     """Checks each property against the type; the first problem raises, in MLMD's words.
 
     Name order: MLMD reports whichever problem its hash map yields first, which changes between processes.
     """
+    if not empty_values and not empty_custom_values:
+        declared_types = node_type.properties
+        for name, value in properties.items():  # the common case, a node that fits its type: nothing sorted
+            if declared_types.get(name) != value[0]:
+                break
+        else:
+            return
+    record = NodeRecord(properties=properties, empty_values=tuple(empty_values),
+                        empty_custom_values=tuple(empty_custom_values))
     empty = set(record.empty_values)
     for name in sorted(record.properties.keys() | empty):
         declared = node_type.properties.get(name)
@@ -318,22 +333,21 @@ def _updated_node(layout: NodeLayout, rec: NodeRecord, old: StoredNode, node_typ
     # Artifact and execution names are write-once; context names can change (docs/mlmd-interface.md §2.6).
     name_mutable = layout.kind == TypeKind.CONTEXT
     if not mask_paths:
+        # The record's maps become the node's: nothing changes a map in place (a masked update copies).
         node = StoredNode(
             id=old.id, type_id=old.type_id, uri=(rec.uri or "") if layout.f_uri else None, state=rec.state,
             name=rec.name if name_mutable else old.name, external_id=rec.external_id,
             create_time=old.create_time, update_time=old.update_time,
-            properties=dict(rec.properties), custom_properties=dict(rec.custom_properties),
+            properties=rec.properties, custom_properties=rec.custom_properties,
         )
+        _check_properties(layout, node.properties, rec.empty_values, rec.empty_custom_values, node_type)
     else:
         node = _apply_mask(layout, rec, old, mask_paths, name_mutable)
-    check = NodeRecord(properties=node.properties, empty_values=rec.empty_values,
-                       empty_custom_values=rec.empty_custom_values)
-    if mask_paths:
         # As MLMD, a masked update reads only the masked fields: an empty Value elsewhere is never looked at.
-        check.empty_values = tuple(n for n in rec.empty_values if _masked(mask_paths, "properties", n))
-        check.empty_custom_values = tuple(n for n in rec.empty_custom_values
-                                          if _masked(mask_paths, "custom_properties", n))
-    _validate_properties(layout, check, node_type)
+        _check_properties(layout, node.properties,
+                          [n for n in rec.empty_values if _masked(mask_paths, "properties", n)],
+                          [n for n in rec.empty_custom_values if _masked(mask_paths, "custom_properties", n)],
+                          node_type)
     _check_context_name(layout, node.name)
     return node
 
