@@ -7,6 +7,7 @@ and the property rows that filters use; all three change in the same transaction
 """
 from __future__ import annotations
 
+import functools
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Set, Tuple
@@ -34,6 +35,7 @@ class StoredNode:
     custom_properties: Properties = field(default_factory=dict)
 
 
+@functools.lru_cache(maxsize=None)
 def wire_fields(layout: NodeLayout) -> Tuple[int, ...]:
     """The field numbers `rowcore.encode_node` takes, in its argument order."""
     return (layout.f_id, layout.f_type_id, layout.f_uri, layout.f_properties, layout.f_custom_properties,
@@ -41,13 +43,14 @@ def wire_fields(layout: NodeLayout) -> Tuple[int, ...]:
             layout.f_external_id)
 
 
-def _columns(layout: NodeLayout) -> List[str]:
-    cols = ["id", "type_id"]
+@functools.lru_cache(maxsize=None)
+def _columns(layout: NodeLayout) -> Tuple[str, ...]:
+    cols: Tuple[str, ...] = ("id", "type_id")
     if layout.f_uri:
-        cols.append("uri")
+        cols += ("uri",)
     if layout.state_column:
-        cols.append(layout.state_column)
-    return cols + ["name", "external_id", "create_time", "update_time"]
+        cols += (layout.state_column,)
+    return cols + ("name", "external_id", "create_time", "update_time")
 
 
 def load_stored(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) -> Dict[int, StoredNode]:
@@ -433,11 +436,16 @@ _PROPERTY_INSERT = ("INSERT INTO {table} (node_id, is_custom, name, kind, int_va
                     " bool_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 
 
+@functools.lru_cache(maxsize=None)
+def _insert_sql(layout: NodeLayout) -> str:
+    cols = (*_columns(layout), "body")
+    return f"INSERT INTO {layout.table} ({', '.join(cols)}) VALUES ({placeholders(cols)})"
+
+
 def _write_inserts(cur: sqlite3.Cursor, layout: NodeLayout, created: List[StoredNode],
                    types: Dict[int, TypeRecord], indexed_to: Optional[int]) -> None:
     if not created:
         return
-    cols = _columns(layout) + ["body"]
     fields, encode, property_rows = wire_fields(layout), rowcore.encode_node, rowcore.property_rows
     rows: List[tuple] = []
     properties: List[tuple] = []
@@ -448,7 +456,7 @@ def _write_inserts(cur: sqlite3.Cursor, layout: NodeLayout, created: List[Stored
                                 n.update_time) + (body,))
         properties += property_rows(n.id, 0, n.properties)
         properties += property_rows(n.id, 1, n.custom_properties)
-    cur.executemany(f"INSERT INTO {layout.table} ({', '.join(cols)}) VALUES ({placeholders(cols)})", rows)
+    cur.executemany(_insert_sql(layout), rows)
     cur.executemany(_PROPERTY_INSERT.format(table=layout.property_table), properties)
     word_index.after_insert(cur, layout, created[-1].id, indexed_to)  # a call's new ids are one ascending run
 
