@@ -81,10 +81,10 @@ def type_by_name(cur: sqlite3.Cursor, kind: int, name: str, version: Optional[st
     return found
 
 
-def unchanged_type_id(cur: sqlite3.Cursor, request: TypeRecord, can_add_fields: bool,
-                      can_omit_fields: bool) -> Optional[int]:
-    """The id of the stored type a put_type request leaves as it is, read in one statement; None when the
-    request creates or changes a type (or may: `put_type` then decides, in a write transaction).
+def read_type_put(cur: sqlite3.Cursor, request: TypeRecord, can_add_fields: bool,
+                  can_omit_fields: bool) -> Tuple[bool, Optional[int]]:
+    """What a put_type request finds, read in one statement: (whether the type is stored, its id when the
+    request leaves it as it is). `put_type` writes the rest, in a write transaction.
 
     Re-putting its types is the first call of every pipeline run, many runs at once: a type already as
     asked needs no write lock. Raises the errors `put_type` raises for such a type, in its order.
@@ -93,15 +93,15 @@ def unchanged_type_id(cur: sqlite3.Cursor, request: TypeRecord, can_add_fields: 
         raise errors.InvalidArgumentError("No type name is specified.")
     stored = type_by_name(cur, request.kind, request.name, request.version)
     if stored is None:
-        return None
+        return False, None
     _check_evolution(request, stored, can_add_fields, can_omit_fields)
     if not request.properties.keys() <= stored.properties.keys():
-        return None
+        return True, None
     if request.external_id is not None and request.external_id != stored.external_id:
-        return None
+        return True, None
     if request.base_type and request.base_type != stored.base_type:
-        return None
-    return stored.id
+        return True, None
+    return True, stored.id
 
 
 def without_derived_fields(records: Iterable[TypeRecord]) -> List[TypeRecord]:
@@ -126,15 +126,26 @@ def types_by_external_ids(cur: sqlite3.Cursor, kind: int, external_ids: Sequence
     return without_derived_fields(found)
 
 
-def put_type(cur: sqlite3.Cursor, request: TypeRecord, can_add_fields: bool, can_omit_fields: bool) -> int:
+def put_type(cur: sqlite3.Cursor, request: TypeRecord, can_add_fields: bool, can_omit_fields: bool,
+             read_absent: bool = False) -> int:
     """Creates the type, or checks the request against the stored one and evolves it; returns its id.
 
     In MLMD's order, which decides the fault reported when a request has several: a new type checks its
     external_id, then its properties' kinds; a stored type checks the change (see `_check_evolution`), then
     the kinds of the properties it adds, then its new external_id, then its base_type.
+
+    `read_absent`: a read just before this transaction found no such type (`read_type_put`), so a request
+    that no check of a new type can refuse (no external_id, known property kinds) is inserted without a
+    second look; if another writer created the type in between, the insert fails on the type's identity
+    and the request evolves the stored type instead.
     """
     if not request.name:
         raise errors.InvalidArgumentError("No type name is specified.")
+    if read_absent and request.external_id is None and all(map(_is_known_kind, request.properties.values())):
+        try:
+            return _create_type(cur, request)
+        except sqlite3.IntegrityError:
+            pass  # created since the read (the external_id was checked free): the failed INSERT left nothing
     stored = type_by_name(cur, request.kind, request.name, request.version)
     if stored is None:
         return _create_type(cur, request)

@@ -147,13 +147,34 @@ def test_type_put_that_changes_nothing_is_one_read() -> None:
     assert store.get_artifact_type("Model").properties["version"] == pb.INT
 
 
-def test_new_type_is_written_without_an_id_lookup() -> None:
+def test_new_type_is_one_insert_after_the_read() -> None:
     store = _store()
     context_type = pb.ContextType(name="pipeline")
     context_type.properties["owner"] = pb.STRING
     sql = statements(store, lambda: store.put_context_type(context_type))
-    assert [s.split()[0] for s in sql] == ["SELECT", "BEGIN", "SELECT", "INSERT", "INSERT", "COMMIT"], sql
+    assert [s.split()[0] for s in sql] == ["SELECT", "BEGIN", "INSERT", "INSERT", "COMMIT"], sql
     assert store.get_context_type("pipeline").properties["owner"] == pb.STRING
+
+
+def test_type_created_after_the_read_is_evolved() -> None:
+    """Another writer creates the type between put_type's read and its write: the request evolves that type."""
+    from fastmlmd.engine import types
+    from fastmlmd.engine.catalog import TypeKind
+    from fastmlmd.engine.records import TypeRecord
+
+    store = _store()
+    engine = store._engine
+    first = engine.put_type(TypeRecord(kind=TypeKind.ARTIFACT, name="Model", properties={"span": 1}), False, False)
+    request = TypeRecord(kind=TypeKind.ARTIFACT, name="Model", properties={"span": 1, "version": 1})
+    assert engine._write(lambda cur: types.put_type(cur, request, True, False, read_absent=True)) == first
+    assert store.get_artifact_type("Model").properties["version"] == pb.INT
+    refused = TypeRecord(kind=TypeKind.ARTIFACT, name="Model", properties={"span": 3})
+    try:
+        engine._write(lambda cur: types.put_type(cur, refused, True, True, read_absent=True))
+    except Exception as exc:  # the evolution's refusal: a property's type never changes
+        assert type(exc).__name__ == "AlreadyExistsError", exc
+    else:
+        raise AssertionError("a property's type changed")
 
 
 def test_edge_puts_are_one_statement_per_table() -> None:
