@@ -237,9 +237,10 @@ def _create_type(cur: sqlite3.Cursor, request: TypeRecord) -> int:
         (int(request.kind), request.name, _version(request.version), request.description,
          request.external_id, request.base_type or None, request.input_type, request.output_type),
     ).lastrowid
+    assert type_id is not None  # an INSERT's row id
     cur.executemany("INSERT INTO type_property (type_id, name, data_type) VALUES (?, ?, ?)",
                     [(type_id, name, int(data_type)) for name, data_type in request.properties.items()])
-    return int(type_id)
+    return type_id
 
 
 
