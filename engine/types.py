@@ -175,8 +175,11 @@ def put_type(cur: sqlite3.Cursor, request: TypeRecord, can_add_fields: bool, can
     return stored.id
 
 
+_KNOWN_KINDS = frozenset(int(kind) for kind in PropertyType if kind != PropertyType.UNKNOWN)
+
+
 def _is_known_kind(data_type: int) -> bool:
-    return data_type != PropertyType.UNKNOWN and data_type in PropertyType._value2member_map_
+    return data_type in _KNOWN_KINDS
 
 
 def _known_kinds(request: TypeRecord, prop_name: str) -> str:
