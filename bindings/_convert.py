@@ -58,15 +58,12 @@ def _empty_keys(values: "Mapping[str, pb.Value]") -> Tuple[str, ...]:
 
 
 def event_record(event: "pb.Event") -> EventRecord:
-    """An Event message as a record (its path kept as serialized bytes)."""
-    return EventRecord(
-        artifact_id=event.artifact_id if event.HasField("artifact_id") else None,
-        execution_id=event.execution_id if event.HasField("execution_id") else None,
-        type=event.type if event.HasField("type") else None,
-        milliseconds_since_epoch=event.milliseconds_since_epoch if event.HasField("milliseconds_since_epoch")
-        else None,
-        path=(event.path.SerializeToString() or None) if event.HasField("path") else None,  # MLMD drops an empty path
-    )
+    """An Event message as a record (its path kept as serialized bytes; MLMD drops an empty path).
+
+    One serialization and one decode by the row kernel, instead of five field reads through the protobuf API.
+    """
+    artifact_id, execution_id, path, event_type, milliseconds = rowcore.decode_event(event.SerializeToString())
+    return EventRecord(artifact_id, execution_id, event_type, milliseconds, path)
 
 
 def type_record(kind: TypeKind, msg: TypeMessage) -> TypeRecord:

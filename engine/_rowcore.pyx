@@ -588,6 +588,40 @@ def decode_node(tuple fields, bytes data not None):
 # See the twin. Each event is a span of the joined bytes with its sort key as C integers. The comparison is
 # made total by the event's position, so whichever sort runs, the order is the twin's (a stable sort).
 
+def decode_event(bytes data not None):
+    """Decodes a serialized Event into the values of an `EventRecord` (see the pure-Python twin)."""
+    cdef const unsigned char* buf = <const unsigned char*>PyBytes_AS_STRING(data)
+    cdef Py_ssize_t end = PyBytes_GET_SIZE(data)
+    cdef Py_ssize_t pos = 0, length
+    cdef uint64_t tag, value
+    cdef int32_t event_type
+    artifact_id = execution_id = type_value = milliseconds = path = None
+    while pos < end:
+        _read_tag(buf, end, &pos, &tag)
+        if tag >> 3 == 0:
+            raise ValueError(f"field number 0 at byte {pos}")
+        if tag == 0x08 or tag == 0x10 or tag == 0x20 or tag == 0x28:  # artifact_id, execution_id, type, milliseconds
+            _read_varint(buf, end, &pos, &value)
+            if tag == 0x08:
+                artifact_id = _signed64(value)
+            elif tag == 0x10:
+                execution_id = _signed64(value)
+            elif tag == 0x28:
+                milliseconds = _signed64(value)
+            else:
+                event_type = <int32_t>(value & 0xFFFFFFFFu)  # an enum is an int32: the varint's low 32 bits
+                if 0 <= event_type <= 7:  # Event.Type; protobuf keeps any other among the unknown fields
+                    type_value = event_type
+        elif tag == 0x1A:  # path: a repeated occurrence merges, as protobuf merges it
+            _read_length(buf, end, &pos, &length)
+            chunk = PyBytes_FromStringAndSize(<const char*>buf + pos, length)
+            path = chunk if path is None else path + chunk
+            pos += length
+        else:
+            _skip_field(buf, end, &pos, tag)
+    return artifact_id, execution_id, path or None, type_value, milliseconds
+
+
 cdef struct _Event:
     int64_t key[3]
     Py_ssize_t position

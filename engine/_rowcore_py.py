@@ -430,6 +430,55 @@ def _decode_node(fields: Tuple[int, ...], data: bytes) -> tuple:
 # event starts with field 1 (encode_event writes artifact_id first, always) and holds it once.
 
 
+_EVENT_TYPE_MAX = 7  # Event.Type's largest value (PENDING_OUTPUT)
+
+
+def decode_event(data: bytes) -> Tuple[Optional[int], Optional[int], Optional[bytes], Optional[int], Optional[int]]:
+    """Decodes a serialized Event into the values of an `EventRecord`.
+
+    Returns:
+      (artifact_id, execution_id, path, type, milliseconds_since_epoch), each None when absent: path as the
+      serialized Event.Path (None when empty, as MLMD drops an empty path), type only when it is a value of
+      Event.Type (protobuf keeps any other among the unknown fields, and says the field is unset).
+      system_metadata is skipped.
+
+    Raises:
+      ValueError: the bytes are not a well-formed message.
+    """
+    try:
+        return _decode_event(data)
+    except IndexError as exc:  # a varint, tag or length ran past the end of its message
+        raise ValueError("truncated message") from exc
+
+
+def _decode_event(data: bytes) -> Tuple[Optional[int], Optional[int], Optional[bytes], Optional[int], Optional[int]]:
+    ints: List[Optional[int]] = [None] * 6  # by field number: artifact_id 1, execution_id 2, type 4, milliseconds 5
+    path: Optional[bytes] = None
+    pos, end = 0, len(data)
+    while pos < end:
+        tag, pos = _tag_at(data, pos)
+        number = tag >> 3
+        if number == 0:
+            raise ValueError(f"field number 0 at byte {pos}")
+        if tag & 7 == 0 and number in (1, 2, 4, 5):
+            value, pos = _varint_at(data, pos)
+            if number == 4:
+                value &= 0xFFFFFFFF  # an enum is an int32: the varint's low 32 bits
+                value = value - (1 << 32) if value >> 31 else value
+                if not 0 <= value <= _EVENT_TYPE_MAX:
+                    continue
+            else:
+                value = value - (1 << 64) if value >> 63 else value
+            ints[number] = value
+        elif tag == 0x1A:  # path: a repeated occurrence merges, as protobuf merges it
+            pos, stop = _length_at(data, pos)
+            path = data[pos:stop] if path is None else path + data[pos:stop]
+            pos = stop
+        else:
+            pos = _skip_field(data, pos, tag)
+    return ints[1], ints[2], path or None, ints[4], ints[5]
+
+
 _EVENT_TAG = varint(1 << 3 | 2)  # the container's repeated field 1
 _EVENT_KEY_SLOTS = {1: 0, 2: 1, 4: 2}  # Event.artifact_id, execution_id and type: their place in the sort key
 _INT64_MAX = (1 << 63) - 1

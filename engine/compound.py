@@ -5,11 +5,12 @@ import sqlite3
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
-from . import errors
+from . import errors, word_index
 from .catalog import ARTIFACT, CONTEXT, EXECUTION
 from .links import existing_ids, put_attributions_and_associations, put_events
 from .nodes import check_types, put_nodes
 from .records import EventRecord, NodeRecord
+from .sqlutil import chunks, placeholders
 from .types import TypeCache
 
 
@@ -33,6 +34,65 @@ def _reuse_artifacts_by_external_id(cur: sqlite3.Cursor, artifacts: Sequence[Nod
 
 def _put_contexts(cur: sqlite3.Cursor, contexts: Sequence[NodeRecord], options: ReuseOptions,
                   now: int, type_cache: TypeCache) -> List[int]:
+    """Upserts the contexts (or reuses stored ones, as the options say) in list order; returns their ids.
+
+    Written in one batch (put_nodes takes effect in list order too) with the reusable contexts looked up in
+    one statement. The batch stops before the first context that fails a check of this function, whose error
+    follows the batch's own. Contexts that may reuse one another (the same type and name twice, or a name an
+    update of the call takes or lets go of) and force_reuse_context go one by one, as MLMD writes them.
+    """
+    if options.force_reuse_context:
+        return _put_contexts_one_by_one(cur, contexts, options, now, type_cache)
+    keys = [(c.type_id, c.name) for c in contexts if c.id is None and c.name and c.type_id is not None]
+    if options.reuse_context_if_already_exist and len(set(keys)) < len(keys):
+        return _put_contexts_one_by_one(cur, contexts, options, now, type_cache)
+    reusable = _stored_contexts(cur, keys) if options.reuse_context_if_already_exist and keys else {}
+    if reusable or (options.reuse_context_if_already_exist and keys):
+        updated = {c.id for c in contexts if c.id is not None}
+        if (set(reusable.values()) & updated
+                or {name for _, name in keys} & {c.name for c in contexts if c.id is not None}):
+            # An update of the call may take or let go of a name a later context would reuse by: in order.
+            return _put_contexts_one_by_one(cur, contexts, options, now, type_cache)
+    ids: List[Optional[int]] = []
+    written: List[NodeRecord] = []
+    refused: Optional[errors.StatusError] = None
+    for context in contexts:
+        if context.id is not None and context.type_id is None:
+            refused = _missing_type_id(context.id)
+            break
+        if context.id is None and not context.name:
+            refused = errors.InvalidArgumentError("Context is missing a name")
+            break
+        reused = reusable.get((context.type_id, context.name)) if context.id is None else None
+        ids.append(reused)
+        if reused is None:
+            written.append(context)
+    new_ids = iter(put_nodes(cur, CONTEXT, written, now, type_cache))
+    if refused is not None:
+        raise refused
+    return [node_id if node_id is not None else next(new_ids) for node_id in ids]
+
+
+def _stored_contexts(cur: sqlite3.Cursor, keys: Sequence[Tuple[Optional[int], Optional[str]]]) -> dict:
+    """The ids of the stored contexts with these (type_id, name) keys, by key."""
+    wanted = set(keys)
+    found: dict = {}
+    for batch in chunks(sorted({name for _, name in wanted if name is not None})):
+        for node_id, type_id, name in cur.execute(
+                f"SELECT id, type_id, name FROM context WHERE name IN ({placeholders(batch)})", batch):
+            if (type_id, name) in wanted:
+                found[(type_id, name)] = node_id
+    return found
+
+
+def _missing_type_id(context_id: int) -> errors.StatusError:
+    return errors.InvalidArgumentError(
+        f"Context is missing a type_id (context id {context_id}); set it, or pass force_reuse_context=True "
+        "to use the stored context as it is")
+
+
+def _put_contexts_one_by_one(cur: sqlite3.Cursor, contexts: Sequence[NodeRecord], options: ReuseOptions,
+                             now: int, type_cache: TypeCache) -> List[int]:
     ids: List[int] = []
     for context in contexts:
         if context.id is not None and options.force_reuse_context:
@@ -43,9 +103,7 @@ def _put_contexts(cur: sqlite3.Cursor, contexts: Sequence[NodeRecord], options: 
             ids.append(context.id)
             continue
         if context.id is not None and context.type_id is None:
-            raise errors.InvalidArgumentError(
-                f"Context is missing a type_id (context id {context.id}); set it, or pass force_reuse_context=True "
-                "to use the stored context as it is")
+            raise _missing_type_id(context.id)
         if context.id is None:
             if not context.name:
                 raise errors.InvalidArgumentError("Context is missing a name")
@@ -84,11 +142,16 @@ def put_execution(
     In MLMD's order, which decides the fault reported when several records have one: the artifacts (in list
     order), the execution, the events, the contexts.
     """
+    # The first new artifact, execution and event ids (and the word marks), read at once: inserting into
+    # one of these tables leaves the others' as they are.
+    next_artifact, artifact_mark, next_execution, execution_mark, next_event = cur.execute(_NEXT_IDS).fetchone()
     # Each artifact looks for the holder of its external_id as the artifacts before it leave the store.
     artifact_ids = put_nodes(cur, ARTIFACT, [artifact for artifact, _ in artifact_events], now, type_cache,
-                             reuse_by_external_id=options.reuse_artifact_if_already_exist_by_external_id)
+                             reuse_by_external_id=options.reuse_artifact_if_already_exist_by_external_id,
+                             allocated=(next_artifact, artifact_mark))
     [execution_id] = put_nodes(cur, EXECUTION, [execution], now, type_cache,
-                                force_update_time=options.force_update_time)
+                                force_update_time=options.force_update_time,
+                                allocated=(next_execution, execution_mark))
     events: List[EventRecord] = []
     for artifact_id, (_, event) in zip(artifact_ids, artifact_events):
         if event is None:
@@ -103,10 +166,15 @@ def put_execution(
                 f"{event.execution_id}, the execution is {execution_id}")
         event.artifact_id, event.execution_id = artifact_id, execution_id
         events.append(event)
-    put_events(cur, events, now, known_artifacts=set(artifact_ids), known_executions={execution_id})
+    put_events(cur, events, now, known_artifacts=set(artifact_ids), known_executions={execution_id},
+               next_id=next_event)
     context_ids = _put_contexts(cur, contexts, options, now, type_cache)
     _link_all(cur, context_ids, [execution_id], artifact_ids)
     return execution_id, artifact_ids, context_ids
+
+
+_NEXT_IDS = (f"SELECT {word_index.next_id_columns(ARTIFACT)}, {word_index.next_id_columns(EXECUTION)}, "
+             "(SELECT ifnull(max(id), 0) + 1 FROM event)")
 
 
 def _check_edge_end(index: Optional[int], requested: Sequence[NodeRecord], given: Optional[int], noun: str) -> None:

@@ -24,22 +24,58 @@ def existing_ids(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) ->
     return found
 
 
+def _stored_and_next_id(cur: sqlite3.Cursor, lookups: Sequence[Tuple[NodeLayout, Sequence[int]]],
+                        next_id_of: Optional[str] = None) -> Tuple[List[Set[int]], Optional[int]]:
+    """Which of each list's ids its table holds, and the next id of table `next_id_of` (when named).
+
+    One statement while the ids are few (a UNION ALL of one index seek per id), instead of one per table.
+    """
+    wanted = [sorted(set(ids)) for _, ids in lookups]
+    if sum(len(ids) for ids in wanted) > CHUNK:
+        next_id = None
+        if next_id_of is not None:
+            next_id = cur.execute(f"SELECT ifnull(max(id), 0) + 1 FROM {next_id_of}").fetchone()[0]
+        return [existing_ids(cur, layout, ids) for (layout, _), ids in zip(lookups, wanted)], next_id
+    parts: List[str] = []
+    params: List[int] = []
+    for which, ((layout, _), ids) in enumerate(zip(lookups, wanted)):
+        if ids:
+            parts.append(f"SELECT {which}, id FROM {layout.table} WHERE id IN ({placeholders(ids)})")
+            params += ids
+    if next_id_of is not None:
+        parts.append(f"SELECT -1, ifnull(max(id), 0) + 1 FROM {next_id_of}")
+    found: List[Set[int]] = [set() for _ in lookups]
+    next_id = None
+    if parts:
+        for which, value in cur.execute(" UNION ALL ".join(parts), params):
+            if which < 0:
+                next_id = value
+            else:
+                found[which].add(value)
+    return found, next_id
+
+
 def put_events(cur: sqlite3.Cursor, events: Sequence[EventRecord], now: int,
                known_artifacts: AbstractSet[int] = frozenset(),
-               known_executions: AbstractSet[int] = frozenset()) -> None:
+               known_executions: AbstractSet[int] = frozenset(), next_id: Optional[int] = None) -> None:
     """Inserts events; each must name a stored artifact and execution and a known type, and be new.
 
     Checked one by one in list order, as MLMD writes them, so the first failing event is the one reported;
     then written in one batch. `known_*` are ids the caller has just written in this transaction, which need
-    no look-up.
+    no look-up; `next_id`, the first new event id when the caller read it already in this transaction.
     """
     if not events:
         return
-    artifacts = set(known_artifacts) | existing_ids(cur, ARTIFACT, [
-        e.artifact_id for e in events if e.artifact_id is not None and e.artifact_id not in known_artifacts])
-    executions = set(known_executions) | existing_ids(cur, EXECUTION, [
-        e.execution_id for e in events if e.execution_id is not None and e.execution_id not in known_executions])
-    next_id = cur.execute("SELECT ifnull(max(id), 0) + 1 FROM event").fetchone()[0]
+    (artifacts, executions), found_next_id = _stored_and_next_id(cur, (
+        (ARTIFACT, [e.artifact_id for e in events
+                    if e.artifact_id is not None and e.artifact_id not in known_artifacts]),
+        (EXECUTION, [e.execution_id for e in events
+                     if e.execution_id is not None and e.execution_id not in known_executions])),
+        "event" if next_id is None else None)
+    next_id = next_id if next_id is not None else found_next_id
+    assert next_id is not None
+    artifacts |= known_artifacts
+    executions |= known_executions
     positions: Dict[EventKey, int] = {}  # the call's events so far, by key
     rows = []
     for position, e in enumerate(events):
@@ -163,15 +199,22 @@ def put_attributions_and_associations(
 
     `known_*` are ids the caller has just written in this transaction, which need no look-up.
     """
-    for links, layout, table, column in ((attributions, ARTIFACT, "attribution", "artifact_id"),
-                                         (associations, EXECUTION, "association", "execution_id")):
+    everything = (*attributions, *associations)
+    stored_contexts: Set[int] = set()
+    stored_nodes: Tuple[Set[int], Set[int]] = (set(), set())
+    if not ({c for c, _ in everything} <= known_contexts and {n for _, n in everything} <= known_nodes):
+        # Every id both lists name, looked up at once; then checked list by list, as MLMD does.
+        (stored_contexts, *found), _ = _stored_and_next_id(cur, (
+            (CONTEXT, [c for c, _ in everything if c is not None and c not in known_contexts]),
+            (ARTIFACT, [n for _, n in attributions if n is not None and n not in known_nodes]),
+            (EXECUTION, [n for _, n in associations if n is not None and n not in known_nodes])))
+        stored_nodes = (found[0], found[1])
+    for links, layout, table, column, nodes in (
+            (attributions, ARTIFACT, "attribution", "artifact_id", stored_nodes[0] | known_nodes),
+            (associations, EXECUTION, "association", "execution_id", stored_nodes[1] | known_nodes)):
         if not links:
             continue
-        if {c for c, _ in links} <= known_contexts and {n for _, n in links} <= known_nodes:
-            cur.executemany(f"INSERT OR IGNORE INTO {table} (context_id, {column}) VALUES (?, ?)", links)
-            continue
-        contexts = existing_ids(cur, CONTEXT, [c for c, _ in links if c is not None])
-        nodes = existing_ids(cur, layout, [n for _, n in links if n is not None])
+        contexts = stored_contexts | known_contexts
         for context_id, node_id in links:
             if context_id is None or context_id not in contexts:
                 raise errors.InvalidArgumentError(f"Context id not found. (context_id {context_id})")
@@ -189,32 +232,33 @@ def put_parent_contexts(cur: sqlite3.Cursor, edges: Sequence[Tuple[Optional[int]
             raise errors.InvalidArgumentError(
                 f"Missing parent / child id in the parent_context (child_id {child}, parent_id {parent})")
         complete.append((child, parent))
-    stored = existing_ids(cur, CONTEXT, [c for c, _ in complete] + [p for _, p in complete])
     for child_id, parent_id in complete:
-        if child_id not in stored or parent_id not in stored or child_id == parent_id:
+        # Checked and written in one statement: the edge goes in when both contexts are stored and the child
+        # is not an ancestor of the parent (nor the parent itself); otherwise the look-ups below say why.
+        try:
+            written = cur.execute(_EDGE_INSERT, (child_id, parent_id)).rowcount
+        except sqlite3.IntegrityError as exc:
+            raise errors.AlreadyExistsError(
+                f"Given parent_context already exists: child_id {child_id}, parent_id {parent_id}") from exc
+        if written:
+            continue
+        if child_id == parent_id or len(existing_ids(cur, CONTEXT, [child_id, parent_id])) < 2:
             # MLMD reports a self edge like a missing context.
             raise errors.InvalidArgumentError(
                 f"Given parent / child id in the parent_context cannot be found (child_id {child_id}, parent_id "
                 f"{parent_id}{'; a context cannot be its own parent' if child_id == parent_id else ''})")
-        if _is_ancestor(cur, ancestor=child_id, of=parent_id):
-            raise errors.InvalidArgumentError(
-                f"There is a cycle detected of the given relationship. Context {child_id} is already an ancestor "
-                f"of context {parent_id}, so it cannot be its child")
-        try:
-            cur.execute("INSERT INTO parent_context (child_id, parent_id) VALUES (?, ?)", (child_id, parent_id))
-        except sqlite3.IntegrityError as exc:
-            raise errors.AlreadyExistsError(
-                f"Given parent_context already exists: child_id {child_id}, parent_id {parent_id}") from exc
+        raise errors.InvalidArgumentError(
+            f"There is a cycle detected of the given relationship. Context {child_id} is already an ancestor "
+            f"of context {parent_id}, so it cannot be its child")
 
 
-def _is_ancestor(cur: sqlite3.Cursor, ancestor: int, of: int) -> bool:
-    row = cur.execute(
-        """WITH RECURSIVE up(id) AS (
-               SELECT ? UNION SELECT p.parent_id FROM parent_context p JOIN up ON p.child_id = up.id)
-           SELECT 1 FROM up WHERE id = ? LIMIT 1""",
-        (of, ancestor),
-    ).fetchone()
-    return row is not None
+# (child ?1, parent ?2) when both contexts are stored and ?1 is not ?2 or one of its ancestors.
+_EDGE_INSERT = """INSERT INTO parent_context (child_id, parent_id)
+    SELECT ?1, ?2 WHERE ?1 != ?2 AND EXISTS (SELECT 1 FROM context WHERE id = ?1)
+        AND EXISTS (SELECT 1 FROM context WHERE id = ?2)
+        AND NOT EXISTS (WITH RECURSIVE up(id) AS (
+            SELECT ?2 UNION SELECT p.parent_id FROM parent_context AS p JOIN up ON p.child_id = up.id)
+            SELECT 1 FROM up WHERE id = ?1)"""
 
 
 def contexts_of_node(cur: sqlite3.Cursor, layout: NodeLayout, node_id: int) -> List[bytes]:

@@ -7,6 +7,7 @@ and the property rows that filters use; all three change in the same transaction
 """
 from __future__ import annotations
 
+import functools
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Set, Tuple
@@ -34,6 +35,7 @@ class StoredNode:
     custom_properties: Properties = field(default_factory=dict)
 
 
+@functools.lru_cache(maxsize=None)
 def wire_fields(layout: NodeLayout) -> Tuple[int, ...]:
     """The field numbers `rowcore.encode_node` takes, in its argument order."""
     return (layout.f_id, layout.f_type_id, layout.f_uri, layout.f_properties, layout.f_custom_properties,
@@ -41,13 +43,14 @@ def wire_fields(layout: NodeLayout) -> Tuple[int, ...]:
             layout.f_external_id)
 
 
-def _columns(layout: NodeLayout) -> List[str]:
-    cols = ["id", "type_id"]
+@functools.lru_cache(maxsize=None)
+def _columns(layout: NodeLayout) -> Tuple[str, ...]:
+    cols: Tuple[str, ...] = ("id", "type_id")
     if layout.f_uri:
-        cols.append("uri")
+        cols += ("uri",)
     if layout.state_column:
-        cols.append(layout.state_column)
-    return cols + ["name", "external_id", "create_time", "update_time"]
+        cols += (layout.state_column,)
+    return cols + ("name", "external_id", "create_time", "update_time")
 
 
 def load_stored(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) -> Dict[int, StoredNode]:
@@ -74,10 +77,25 @@ def load_stored(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) -> 
 
 
 def _validate_properties(layout: NodeLayout, record: NodeRecord, node_type: TypeRecord) -> None:
+    """Checks each property of the record against the type; the first problem raises, in MLMD's words."""
+    _check_properties(layout, record.properties, record.empty_values, record.empty_custom_values, node_type)
+
+
+def _check_properties(layout: NodeLayout, properties: Properties, empty_values: Sequence[str],
+                      empty_custom_values: Sequence[str], node_type: TypeRecord) -> None:
     """Checks each property against the type; the first problem raises, in MLMD's words.
 
     Name order: MLMD reports whichever problem its hash map yields first, which changes between processes.
     """
+    if not empty_values and not empty_custom_values:
+        declared_types = node_type.properties
+        for name, value in properties.items():  # the common case, a node that fits its type: nothing sorted
+            if declared_types.get(name) != value[0]:
+                break
+        else:
+            return
+    record = NodeRecord(properties=properties, empty_values=tuple(empty_values),
+                        empty_custom_values=tuple(empty_custom_values))
     empty = set(record.empty_values)
     for name in sorted(record.properties.keys() | empty):
         declared = node_type.properties.get(name)
@@ -169,6 +187,7 @@ def put_nodes(
     mask_paths: Sequence[str] = (),
     force_update_time: bool = False,
     reuse_by_external_id: bool = False,
+    allocated: Optional[Tuple[int, Optional[int]]] = None,
 ) -> List[int]:
     """Inserts the records without id and updates those with one; returns the ids, index-aligned.
 
@@ -179,10 +198,13 @@ def put_nodes(
 
     `reuse_by_external_id` (put_execution's flag): a record without id updates the node that holds its
     external_id at that point of the call, if one does.
+
+    `allocated`: the first new id and the word index's mark (`word_index.next_id_columns`), when the caller
+    read them already in this transaction (put_execution reads every table's at once).
     """
     if not records:
         return []
-    batch = _Batch(cur, layout, records, type_cache, now)
+    batch = _Batch(cur, layout, records, type_cache, now, allocated)
     ids: List[int] = []
     for position, rec in enumerate(records):
         try:
@@ -209,14 +231,15 @@ class _Batch:
     """The nodes one put_nodes call writes, as its records so far leave them, and the writes that follow."""
 
     def __init__(self, cur: sqlite3.Cursor, layout: NodeLayout, records: Sequence[NodeRecord], type_cache: TypeCache,
-                 now: int) -> None:
+                 now: int, allocated: Optional[Tuple[int, Optional[int]]]) -> None:
         self.cur, self.layout, self.type_cache, self.now = cur, layout, type_cache, now
         updates = [rec.id for rec in records if rec.id is not None]
         self.originals = load_stored(cur, layout, updates) if updates else {}
         self.types = _types_for(cur, type_cache, records, self.originals)
-        self.next_id = 0
+        self.next_id, self.indexed_to = 0, None
         if len(updates) < len(records):
-            self.next_id = cur.execute(f"SELECT ifnull(max(id), 0) + 1 FROM {layout.table}").fetchone()[0]
+            self.next_id, self.indexed_to = allocated or cur.execute(
+                f"SELECT {word_index.next_id_columns(layout)}").fetchone()
         self.first_new_id = self.next_id  # the call creates the nodes first_new_id .. next_id - 1
         self.current = dict(self.originals)  # every node of the call, as the records so far leave it
         self.changed: Dict[int, None] = {}  # the stored nodes it changes, in order (a dict as an ordered set)
@@ -278,7 +301,7 @@ class _Batch:
             _write_updates(self.cur, self.layout, [(self.originals[i], self.current[i]) for i in self.changed],
                            self.types)
             _write_inserts(self.cur, self.layout, [self.current[i] for i in range(self.first_new_id, self.next_id)],
-                           self.types)
+                           self.types, self.indexed_to)
         except sqlite3.IntegrityError as exc:
             clash = self.stored_clash()
             if clash is None:  # the ledger saw every other holder: a broken invariant, reported as it is
@@ -313,22 +336,21 @@ def _updated_node(layout: NodeLayout, rec: NodeRecord, old: StoredNode, node_typ
     # Artifact and execution names are write-once; context names can change (docs/mlmd-interface.md §2.6).
     name_mutable = layout.kind == TypeKind.CONTEXT
     if not mask_paths:
+        # The record's maps become the node's: nothing changes a map in place (a masked update copies).
         node = StoredNode(
             id=old.id, type_id=old.type_id, uri=(rec.uri or "") if layout.f_uri else None, state=rec.state,
             name=rec.name if name_mutable else old.name, external_id=rec.external_id,
             create_time=old.create_time, update_time=old.update_time,
-            properties=dict(rec.properties), custom_properties=dict(rec.custom_properties),
+            properties=rec.properties, custom_properties=rec.custom_properties,
         )
+        _check_properties(layout, node.properties, rec.empty_values, rec.empty_custom_values, node_type)
     else:
         node = _apply_mask(layout, rec, old, mask_paths, name_mutable)
-    check = NodeRecord(properties=node.properties, empty_values=rec.empty_values,
-                       empty_custom_values=rec.empty_custom_values)
-    if mask_paths:
         # As MLMD, a masked update reads only the masked fields: an empty Value elsewhere is never looked at.
-        check.empty_values = tuple(n for n in rec.empty_values if _masked(mask_paths, "properties", n))
-        check.empty_custom_values = tuple(n for n in rec.empty_custom_values
-                                          if _masked(mask_paths, "custom_properties", n))
-    _validate_properties(layout, check, node_type)
+        _check_properties(layout, node.properties,
+                          [n for n in rec.empty_values if _masked(mask_paths, "properties", n)],
+                          [n for n in rec.empty_custom_values if _masked(mask_paths, "custom_properties", n)],
+                          node_type)
     _check_context_name(layout, node.name)
     return node
 
@@ -414,11 +436,16 @@ _PROPERTY_INSERT = ("INSERT INTO {table} (node_id, is_custom, name, kind, int_va
                     " bool_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 
 
+@functools.lru_cache(maxsize=None)
+def _insert_sql(layout: NodeLayout) -> str:
+    cols = (*_columns(layout), "body")
+    return f"INSERT INTO {layout.table} ({', '.join(cols)}) VALUES ({placeholders(cols)})"
+
+
 def _write_inserts(cur: sqlite3.Cursor, layout: NodeLayout, created: List[StoredNode],
-                   types: Dict[int, TypeRecord]) -> None:
+                   types: Dict[int, TypeRecord], indexed_to: Optional[int]) -> None:
     if not created:
         return
-    cols = _columns(layout) + ["body"]
     fields, encode, property_rows = wire_fields(layout), rowcore.encode_node, rowcore.property_rows
     rows: List[tuple] = []
     properties: List[tuple] = []
@@ -429,9 +456,9 @@ def _write_inserts(cur: sqlite3.Cursor, layout: NodeLayout, created: List[Stored
                                 n.update_time) + (body,))
         properties += property_rows(n.id, 0, n.properties)
         properties += property_rows(n.id, 1, n.custom_properties)
-    cur.executemany(f"INSERT INTO {layout.table} ({', '.join(cols)}) VALUES ({placeholders(cols)})", rows)
+    cur.executemany(_insert_sql(layout), rows)
     cur.executemany(_PROPERTY_INSERT.format(table=layout.property_table), properties)
-    word_index.after_insert(cur, layout, created[-1].id)  # a call's new ids are one ascending run
+    word_index.after_insert(cur, layout, created[-1].id, indexed_to)  # a call's new ids are one ascending run
 
 
 def _write_updates(cur: sqlite3.Cursor, layout: NodeLayout, pairs: List[Tuple[StoredNode, StoredNode]],
@@ -444,18 +471,24 @@ def _write_updates(cur: sqlite3.Cursor, layout: NodeLayout, pairs: List[Tuple[St
     removed: List[tuple] = []
     upserted: List[tuple] = []
     cols = _columns(layout)
+    settable = [i for i, col in enumerate(cols) if col not in ("id", "update_time")]
     for old, new in pairs:
-        values = dict(zip(cols, _column_values(layout, new)))
-        before = dict(zip(cols, _column_values(layout, old)))
-        changed_cols = tuple(c for c in cols if c not in ("id", "update_time") and values[c] != before[c])
+        values, before = _column_values(layout, new), _column_values(layout, old)
+        changed = [i for i in settable if values[i] != before[i]]
         body = _body(layout, new, types[new.type_id].name or "")
-        by_columns.setdefault(changed_cols, []).append(
-            (*(values[c] for c in changed_cols), new.update_time, body, new.id))
+        by_columns.setdefault(tuple(cols[i] for i in changed), []).append(
+            (*(values[i] for i in changed), new.update_time, body, new.id))
         for is_custom, old_props, new_props in ((0, old.properties, new.properties),
                                                 (1, old.custom_properties, new.custom_properties)):
+            if old_props == new_props:  # the common update: a status or a timestamp, the properties as they were
+                continue
             removed += [(new.id, is_custom, name) for name in old_props.keys() - new_props.keys()]
             upserted += rowcore.property_rows(new.id, is_custom,
                                     {k: v for k, v in new_props.items() if old_props.get(k) != v})
+    if () in by_columns and len(by_columns) == 1:
+        cur.executemany(f"UPDATE {layout.table} SET update_time = ?, body = ? WHERE id = ?", by_columns[()])
+        _write_property_changes(cur, layout, removed, upserted)
+        return  # no column with words or keys changed: nothing more to keep in step
     reworded = [row[-1] for changed_cols, rows in by_columns.items()
                 if not set(layout.word_columns).isdisjoint(changed_cols) for row in rows]
     if reworded:
@@ -475,6 +508,11 @@ def _write_updates(cur: sqlite3.Cursor, layout: NodeLayout, pairs: List[Tuple[St
         cur.executemany(f"UPDATE {layout.table} SET {assignments} WHERE id = ?", rows)
     if reworded:
         word_index.index_again(cur, layout, reworded)
+    _write_property_changes(cur, layout, removed, upserted)
+
+
+def _write_property_changes(cur: sqlite3.Cursor, layout: NodeLayout, removed: List[tuple],
+                            upserted: List[tuple]) -> None:
     if removed:
         cur.executemany(f"DELETE FROM {layout.property_table} WHERE node_id = ? AND is_custom = ? AND name = ?",
                         removed)

@@ -26,10 +26,11 @@ IMPLEMENTATION = "cython" if _impl.__name__.endswith("._rowcore") else "python"
 
 if TYPE_CHECKING:
     from ._rowcore_py import (
-        decode_node, encode_event, encode_node, encode_properties, encode_value, frame, frame_events,
+        decode_event, decode_node, encode_event, encode_node, encode_properties, encode_value, frame, frame_events,
         property_rows,
     )
 else:
+    decode_event = _impl.decode_event
     decode_node = _impl.decode_node
     encode_event = _impl.encode_event
     encode_node = _impl.encode_node

@@ -62,8 +62,15 @@ class Engine:
 
     # Types ---------------------------------------------------------------------------------------------------
     def put_type(self, record: TypeRecord, can_add_fields: bool, can_omit_fields: bool) -> int:
+        stored = True
+        if not self.db.readonly:  # a read-only store refuses every put, as it always has
+            stored, unchanged = self._read_statement(
+                lambda cur: types.read_type_put(cur, record, can_add_fields, can_omit_fields))
+            if unchanged is not None:
+                return unchanged  # nothing written: the type views stay as they are
         try:
-            return self._write(lambda cur: types.put_type(cur, record, can_add_fields, can_omit_fields))
+            return self._write(lambda cur: types.put_type(cur, record, can_add_fields, can_omit_fields,
+                                                          read_absent=not stored))
         finally:
             self._type_writes += 1  # after the commit: a view taken in between is then rebuilt, never kept
 

@@ -62,11 +62,46 @@ def types_of_kind(cur: sqlite3.Cursor, kind: int) -> List[TypeRecord]:
     return load_types(cur, "kind = ?", (int(kind),))
 
 
+# The type (kind, name, version) and its properties, a row per property: one statement, one seek of
+# type_identity, then of type_property's key.
+_TYPE_BY_NAME_WITH_PROPERTIES = (
+    f"SELECT {', '.join('t.' + c for c in _TYPE_COLUMNS.split(', '))}, p.name, p.data_type FROM type AS t "
+    "LEFT JOIN type_property AS p ON p.type_id = t.id WHERE t.kind = ? AND t.name = ? AND ifnull(t.version, '') = ?")
+
+
 def type_by_name(cur: sqlite3.Cursor, kind: int, name: str, version: Optional[str]) -> Optional[TypeRecord]:
-    """The type (kind, name, version), or None."""
-    found = load_types(cur, "kind = ? AND name = ? AND ifnull(version, '') = ?",
-                       (int(kind), name, _version(version) or ""))
-    return found[0] if found else None
+    """The type (kind, name, version), or None; read in one statement."""
+    found: Optional[TypeRecord] = None
+    for row in cur.execute(_TYPE_BY_NAME_WITH_PROPERTIES, (int(kind), name, _version(version) or "")):
+        if found is None:
+            found = TypeRecord(kind=row[1], name=row[2], id=row[0], version=row[3], description=row[4],
+                               external_id=row[5], base_type=row[6], input_type=row[7], output_type=row[8])
+        if row[9] is not None:
+            found.properties[row[9]] = row[10]
+    return found
+
+
+def read_type_put(cur: sqlite3.Cursor, request: TypeRecord, can_add_fields: bool,
+                  can_omit_fields: bool) -> Tuple[bool, Optional[int]]:
+    """What a put_type request finds, read in one statement: (whether the type is stored, its id when the
+    request leaves it as it is). `put_type` writes the rest, in a write transaction.
+
+    Re-putting its types is the first call of every pipeline run, many runs at once: a type already as
+    asked needs no write lock. Raises the errors `put_type` raises for such a type, in its order.
+    """
+    if not request.name:
+        raise errors.InvalidArgumentError("No type name is specified.")
+    stored = type_by_name(cur, request.kind, request.name, request.version)
+    if stored is None:
+        return False, None
+    _check_evolution(request, stored, can_add_fields, can_omit_fields)
+    if not request.properties.keys() <= stored.properties.keys():
+        return True, None
+    if request.external_id is not None and request.external_id != stored.external_id:
+        return True, None
+    if request.base_type and request.base_type != stored.base_type:
+        return True, None
+    return True, stored.id
 
 
 def without_derived_fields(records: Iterable[TypeRecord]) -> List[TypeRecord]:
@@ -91,15 +126,26 @@ def types_by_external_ids(cur: sqlite3.Cursor, kind: int, external_ids: Sequence
     return without_derived_fields(found)
 
 
-def put_type(cur: sqlite3.Cursor, request: TypeRecord, can_add_fields: bool, can_omit_fields: bool) -> int:
+def put_type(cur: sqlite3.Cursor, request: TypeRecord, can_add_fields: bool, can_omit_fields: bool,
+             read_absent: bool = False) -> int:
     """Creates the type, or checks the request against the stored one and evolves it; returns its id.
 
     In MLMD's order, which decides the fault reported when a request has several: a new type checks its
     external_id, then its properties' kinds; a stored type checks the change (see `_check_evolution`), then
     the kinds of the properties it adds, then its new external_id, then its base_type.
+
+    `read_absent`: a read just before this transaction found no such type (`read_type_put`), so a request
+    that no check of a new type can refuse (no external_id, known property kinds) is inserted without a
+    second look; if another writer created the type in between, the insert fails on the type's identity
+    and the request evolves the stored type instead.
     """
     if not request.name:
         raise errors.InvalidArgumentError("No type name is specified.")
+    if read_absent and request.external_id is None and all(map(_is_known_kind, request.properties.values())):
+        try:
+            return _create_type(cur, request)
+        except sqlite3.IntegrityError:
+            pass  # created since the read (the external_id was checked free): the failed INSERT left nothing
     stored = type_by_name(cur, request.kind, request.name, request.version)
     if stored is None:
         return _create_type(cur, request)
@@ -129,8 +175,11 @@ def put_type(cur: sqlite3.Cursor, request: TypeRecord, can_add_fields: bool, can
     return stored.id
 
 
+_KNOWN_KINDS = frozenset(int(kind) for kind in PropertyType if kind != PropertyType.UNKNOWN)
+
+
 def _is_known_kind(data_type: int) -> bool:
-    return data_type != PropertyType.UNKNOWN and data_type in PropertyType._value2member_map_
+    return data_type in _KNOWN_KINDS
 
 
 def _known_kinds(request: TypeRecord, prop_name: str) -> str:
@@ -184,16 +233,17 @@ def _create_type(cur: sqlite3.Cursor, request: TypeRecord) -> int:
     for prop_name, data_type in request.properties.items():
         if not _is_known_kind(data_type):
             raise errors.InvalidArgumentError(f"Property {prop_name} is UNKNOWN. {_known_kinds(request, prop_name)}")
-    type_id = cur.execute("SELECT ifnull(max(id), 0) + 1 FROM type").fetchone()[0]
-    cur.execute(
-        "INSERT INTO type (id, kind, name, version, description, external_id, base_type, input_type, output_type)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (type_id, int(request.kind), request.name, _version(request.version), request.description,
+    # No id given: SQLite takes max(id) + 1, as a lookup would, without one.
+    type_id = cur.execute(
+        "INSERT INTO type (kind, name, version, description, external_id, base_type, input_type, output_type)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (int(request.kind), request.name, _version(request.version), request.description,
          request.external_id, request.base_type or None, request.input_type, request.output_type),
-    )
+    ).lastrowid
+    assert type_id is not None  # an INSERT's row id
     cur.executemany("INSERT INTO type_property (type_id, name, data_type) VALUES (?, ?, ?)",
                     [(type_id, name, int(data_type)) for name, data_type in request.properties.items()])
-    return int(type_id)
+    return type_id
 
 
 

@@ -102,15 +102,26 @@ def driver_sql(layout: NodeLayout, column: str) -> str:
             f"(SELECT indexed_to FROM {WORD_INDEX_MARKS} WHERE word_table = '{table}') AND {like_test(column)}")
 
 
-def after_insert(cur: sqlite3.Cursor, layout: NodeLayout, last_id: int) -> None:
+@functools.lru_cache(maxsize=None)
+def next_id_columns(layout: NodeLayout) -> str:
+    """Two result columns: the id a new node of `layout` takes, and the index's mark (NULL without a word
+    index), so that an insert learns both in the statement that allocates its ids (see `after_insert`)."""
+    mark = (f"(SELECT indexed_to FROM {WORD_INDEX_MARKS} WHERE word_table = '{layout.word_table}')"
+            if schema.fts5_available() else "NULL")
+    return f"(SELECT ifnull(max(id), 0) + 1 FROM {layout.table}), {mark}"
+
+
+def after_insert(cur: sqlite3.Cursor, layout: NodeLayout, last_id: int, indexed_to: Optional[int]) -> None:
     """Indexes the nodes inserted since the index last caught up, once there are FOLD_AT of them.
 
     FTS5 writes a segment each transaction that gives it words, at a cost of a few hundred thousand
     instructions however few the words; calls that insert a node or two (put_execution) would pay it on
     every call. Nodes are inserted with ascending ids, so the ones not indexed yet are those above a mark,
     and readers test those few with the LIKE itself (`driver_sql`).
+
+    `indexed_to` is the mark as the call found it (`next_id_columns`); None without a word index.
     """
-    if schema.fts5_available() and last_id - _indexed_to(cur, layout) >= FOLD_AT:
+    if indexed_to is not None and last_id - indexed_to >= FOLD_AT:
         index_pending(cur, layout)
 
 

@@ -510,13 +510,15 @@ class MetadataStore:
         for i, pair in enumerate(args.iterate(artifact_and_events, "artifact_and_events")):
             if not pair:
                 continue  # MLMD skips empty pairs (and None)
-            artifact = args.message(pair[0], proto.Artifact, f"artifact_and_events[{i}][0]", none_ok=True)
+            artifact = pair[0]
+            if type(artifact) is not proto.Artifact:  # the names are built only for what needs a look
+                artifact = args.message(artifact, proto.Artifact, f"artifact_and_events[{i}][0]", none_ok=True)
             # As in MLMD, only a pair carries an event: (artifact,) and longer tuples record none.
             event = pair[1] if len(pair) == 2 else None
+            if event is not None and type(event) is not proto.Event:
+                event = args.message(event, proto.Event, f"artifact_and_events[{i}][1]", none_ok=True)
             pairs.append((convert.node_record(TypeKind.ARTIFACT, artifact),
-                          None if event is None else
-                          convert.event_record(args.message(event, proto.Event, f"artifact_and_events[{i}][1]",
-                                                            none_ok=True))))
+                          None if event is None else convert.event_record(event)))
         context_records = [convert.node_record(TypeKind.CONTEXT, c)
                            for c in args.messages(contexts, proto.Context, "contexts", none_ok=True)]
         options = ReuseOptions(
