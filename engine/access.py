@@ -3,7 +3,8 @@
 A filter (planner.FilterSql) is a condition on the node's own columns (`plain`) and groups that join other
 rows. Any of them that an index can answer may drive: its ids are found first, and each is then tested
 against the rest, every group as an EXISTS probe (a few index seeks a node). The driver is the candidate
-with the fewest rows, estimated by a bounded index dive: count at most `cap` rows of its SELECT, first with
+whose rows cost least to read and test (each of its rows, and a probe of every other group), its rows
+estimated by a bounded index dive: count at most `cap` rows of its SELECT, first with
 a small cap, then a larger one, as MySQL's optimizer dives into index ranges (a candidate under the small
 cap drives at once: no other could save more probes than diving into it would cost). A dive is exact for small
 answers and a lower bound for large ones; it is never stale, even right after a bulk load, and costs
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from typing import Callable, Dict, Hashable, List, Optional, Sequence, Tuple
 
 from . import hints
-from .planner import FilterSql
+from .planner import FilterSql, as_type_probes
 
 DIVE_CAPS = (64, 1024)  # rows counted by the first and the second dive of each candidate
 MAX_DIVED = 8  # candidates dived into, in the order of the filter; the others only probe
@@ -64,7 +65,12 @@ class Access:
 
     def from_item(self, table: str, order_column: str) -> str:
         """The FROM item of a listing of `table` (alias `n`) in `order_column`'s order, under this access path."""
-        return hints.walk_in_order(table, "n", order_column) if self.walk else f"{table} n"
+        return listing_source(table, order_column, self.walk)
+
+
+def listing_source(table: str, order_column: str, walk: bool) -> str:
+    """The FROM item of a listing of `table` (alias `n`): when it `walk`s, `order_column`'s index drives."""
+    return hints.walk_in_order(table, "n", order_column) if walk else f"{table} n"
 
 
 class Prepared:
@@ -102,7 +108,8 @@ class Prepared:
             terms: List[str] = []
             slices: List[slice] = []
             if self.filter_sql.plain:
-                terms.append(self.filter_sql.plain)
+                # Testing the nodes another part finds (or a walk meets), a type is probed, not listed.
+                terms.append(self.filter_sql.plain if driver == PLAIN else as_type_probes(self.filter_sql.plain))
                 slices.append(self.plain)
             for index, group in enumerate(self.filter_sql.groups):
                 if index == driver:
@@ -211,24 +218,46 @@ def choose(cur: sqlite3.Cursor, filter_sql: FilterSql, params: Sequence[object],
                       f"{label} is the only part that seeks")
     dived = seeking[:MAX_DIVED]
     counts: Dict[int, int] = {}
+    to_dive = dived
     for cap in DIVE_CAPS:
-        for key, label, select, part in dived:
+        for key, label, select, part in to_dive:
             counts[key] = _dive(cur, select, params[part], cap)
             if counts[key] < DIVE_CAPS[0]:
                 # Few enough to drive: another candidate could save at most that many probes, less than
                 # diving into it would cost.
                 return Choice(key, _estimates(estimates, dived, counts, cap), f"{label} selects {counts[key]} nodes")
-        best = min(dived, key=lambda c: counts[c[0]])
+        # A count at the cap is a lower bound: the cheapest candidate drives if its count is exact.
+        best = min(dived, key=lambda c: counts[c[0]] * _node_cost(filter_sql, c[0]))
         if counts[best[0]] < cap:
             return Choice(best[0], _estimates(estimates, dived, counts, cap),
-                          f"{best[1]} selects fewest nodes ({counts[best[0]]})")
-        dived = [c for c in dived if counts[c[0]] >= cap]
+                          f"{best[1]} costs least: {counts[best[0]]} nodes, "
+                          f"{_node_cost(filter_sql, best[0]) - 1} probe seeks each")
+        to_dive = [c for c in dived if counts[c[0]] >= cap]
     cap = DIVE_CAPS[-1]
-    final = _estimates(estimates, seeking[:MAX_DIVED], counts, cap)
-    if limited:
+    final = _estimates(estimates, dived, counts, cap)
+    exact = [c for c in dived if counts[c[0]] < cap]
+    if limited and not exact:
         return Choice(None, final, f"every part selects {cap} nodes or more: walk the listing order, "
                                    "testing each node, until the page is full")
-    return Choice(seeking[0][0], final, f"every part selects {cap} nodes or more: {seeking[0][1]} drives")
+    best = min(exact or dived, key=lambda c: counts[c[0]] * _node_cost(filter_sql, c[0]))
+    seeks = _node_cost(filter_sql, best[0]) - 1
+    if exact:
+        return Choice(best[0], final, f"{best[1]} costs least: {counts[best[0]]} nodes, {seeks} probe seeks each")
+    return Choice(best[0], final, f"every part selects {cap} nodes or more: {best[1]} drives, {seeks} probe seeks "
+                                  "each")
+
+
+PROBE_SEEKS = 2  # index seeks an EXISTS probe of a group costs a node (a link or event row, then its target)
+
+
+def _node_cost(filter_sql: FilterSql, driver: int) -> int:
+    """The reads each node `driver` finds costs: its own row, and a probe of every group that does not drive.
+
+    The own-column condition is tested on the row at no cost: driving from a group can beat driving from
+    fewer nodes whose every group must be probed.
+    """
+    probes = len(filter_sql.groups) - (0 if driver == PLAIN else 1)
+    return 1 + PROBE_SEEKS * probes
 
 
 def _estimates(known: List[Estimate], dived: Sequence[Tuple[int, str, str, slice]], counts: Dict[int, int],
@@ -254,7 +283,7 @@ class History:
     """
 
     SETTLED = 4
-    RECHECK = 16
+    RECHECK = 64
 
     def __init__(self, size: int = 512) -> None:
         self._runs: "OrderedDict[Tuple[int, int], _Runs]" = OrderedDict()  # by (id of the Prepared, page size)

@@ -101,6 +101,10 @@ class Database:
         self._lock = threading.RLock()
         self._time_limit: Optional[float] = None  # seconds, while a call under a time limit runs
         self._stop_at = 0.0  # when that call's running statement is interrupted
+        self._timed_out = False
+        # Installed once: SQLite calls it every 20,000 steps of a long statement; it stops one only while a
+        # call under a time limit runs (installing it per call cost more than a short query's planning).
+        connection.set_progress_handler(self._past_limit, 20000)
 
     def close(self) -> None:
         with self._lock:
@@ -164,26 +168,22 @@ class Database:
 
     def _run_limited(self, fn: Callable[[sqlite3.Cursor], T], write: bool, time_limit: float,
                      one_statement: bool) -> T:
-        self._time_limit = time_limit
+        self._time_limit, self._timed_out = time_limit, False
         self.renew_time_limit()
-        timed_out = []
-
-        def past_limit() -> int:
-            if time.monotonic() > self._stop_at:
-                timed_out.append(True)
-                return 1  # non-zero interrupts the running statement
-            return 0
-
-        self._conn.set_progress_handler(past_limit, 20000)
         try:
             return fn(self._conn.cursor()) if one_statement else self._run_once(fn, write)
         except sqlite3.OperationalError as exc:
-            if timed_out:
+            if self._timed_out:
                 raise QueryTimeout(f"stopped after {time_limit:.0f}s") from exc
             raise
         finally:
-            self._conn.set_progress_handler(None, 0)
             self._time_limit = None
+
+    def _past_limit(self) -> int:
+        if self._time_limit is not None and time.monotonic() > self._stop_at:
+            self._timed_out = True
+            return 1  # non-zero interrupts the running statement
+        return 0
 
     def renew_time_limit(self) -> None:
         """Gives the running call its whole time limit again, from now (if it has one): a listing that

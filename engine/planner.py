@@ -198,6 +198,21 @@ def _is_own_type(path: object) -> bool:
     return isinstance(path, ast.Path) and len(path.parts) == 1 and path.parts[0].lower() == "type"
 
 
+# The node's own `type` tested on its row: as an IN list of the type's ids, which an index on type_id can
+# seek when the own columns drive; where they only test nodes another part found, as_type_probes turns it
+# into a probe of the node's type row by its key, with no list to build (SQLite builds one per statement).
+_TYPE_SEEK = "type_id IN (SELECT t.id FROM type t WHERE t.kind = "
+_TYPE_PROBE = "EXISTS (SELECT 1 FROM type t WHERE t.id = n.type_id AND t.kind = "
+
+
+def as_type_probes(plain: str) -> str:
+    """`FilterSql.plain` with each test of the node's own type (on alias `n`) as a probe of its type row.
+
+    The same test, parameters and all: only the text before the type's own condition changes.
+    """
+    return plain.replace(f"n.{_TYPE_SEEK}", _TYPE_PROBE)
+
+
 def _type_predicates(tree: ast.Node) -> Optional[Set[int]]:
     """The predicates that compare the node's own `type` with literals only, if every use of it is one of them.
 
@@ -372,8 +387,7 @@ class _Compiler:
                 continue
             typed = self._node(node, done)
             if self.type_predicates and id(node) in self.type_predicates:
-                typed.sql = (f"{self.base}.type_id IN (SELECT t.id FROM type t WHERE t.kind = {int(self.layout.kind)}"
-                             f" AND {typed.sql})")
+                typed.sql = f"{self.base}.{_TYPE_SEEK}{int(self.layout.kind)} AND {typed.sql})"
             if isinstance(node, (ast.Not, ast.Compare, ast.Like, ast.InList, ast.Between, ast.IsNull, ast.IsBool)):
                 typed.sql = f"({typed.sql})"  # an operand of a comparison keeps its own precedence
             done[id(node)] = typed

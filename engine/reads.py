@@ -1,12 +1,13 @@
 """Node reads: encoded bodies by id, type, name, uri, external id and context, and paged listings."""
 from __future__ import annotations
 
+import functools
 import sqlite3
 from dataclasses import dataclass
 from typing import Callable, List, Optional, Sequence, Tuple
 
 from . import errors
-from .access import Access
+from .access import Access, listing_source
 from .catalog import NodeLayout, TypeKind
 from .sqlutil import CHUNK, chunks, placeholders
 
@@ -101,35 +102,45 @@ def listing_sql(
     `access` is the filter, as access.py planned it for this page; when it walks, the order's index drives.
     """
     column = ORDER_COLUMNS[order_field]
+    params: List[object] = []
+    if scope is not None:
+        params.append(scope.context_id)
+    if access is not None:
+        params.extend(access.params)
+    if after is not None:
+        params += [after.node_id] if column == "id" else [after.field_value, after.field_value, after.node_id]
+    params.append(page_size + 1 if paged else page_size)
+    sql = _listing_text(layout.table, column, is_asc, after is not None, scope,
+                        None if access is None else access.condition, access is not None and access.walk, paged)
+    return sql, params
+
+
+@functools.lru_cache(maxsize=1024)
+def _listing_text(table: str, column: str, is_asc: bool, resumes: bool, scope: Optional[Scope],
+                  condition: Optional[str], walk: bool, paged: bool) -> str:
+    """listing_sql's statement: the same for every run of one shape, so it is built once."""
     direction = "ASC" if is_asc else "DESC"
     compare = ">" if is_asc else "<"
     where: List[str] = []
-    params: List[object] = []
     joins = ""
     node_id = "n.id"
     if scope is not None:
         joins = f" JOIN {scope.link_table} s ON s.{scope.node_column} = n.id AND s.context_id = ?"
-        params.append(scope.context_id)
         # The same id, named by the link table: its primary key (context_id, node id) then serves the order and
         # the page's start, so a page of a large context costs a range walk instead of sorting the context.
         node_id = f"s.{scope.node_column}"
-    if access is not None:
-        where.append(access.condition)
-        params.extend(access.params)
-    if after is not None:
+    if condition is not None:
+        where.append(condition)
+    if resumes:
         if column == "id":
             where.append(f"{node_id} {compare} ?")
-            params.append(after.node_id)
         else:
             where.append(f"(n.{column} {compare} ? OR (n.{column} = ? AND n.id {compare} ?))")
-            params += [after.field_value, after.field_value, after.node_id]
     order = f"{node_id} {direction}" if column == "id" else f"n.{column} {direction}, n.id {direction}"
-    source = access.from_item(layout.table, column) if access is not None and scope is None else f"{layout.table} n"
+    source = listing_source(table, column, walk and scope is None)
     result = f"n.body, n.id, n.{column}" if paged else "n.body"
-    sql = (f"SELECT {result} FROM {source}{joins}"
-           f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {order} LIMIT ?")
-    params.append(page_size + 1 if paged else page_size)
-    return sql, params
+    return (f"SELECT {result} FROM {source}{joins}"
+            f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {order} LIMIT ?")
 
 
 def run_page(cur: sqlite3.Cursor, page_size: int, sql: str, params: Sequence[object],
@@ -172,7 +183,8 @@ def stream(cur: sqlite3.Cursor, sql: str, params: Sequence[object], filtered: bo
     rows = _execute(cur, sql, params, filtered)
     while True:
         batch = rows.fetchmany(STREAM_BATCH)
-        if not batch:
+        if batch:
+            consume([row[0] for row in batch])
+        if len(batch) < STREAM_BATCH:  # the statement is done: no call to learn it again
             return
-        consume([row[0] for row in batch])
         after_batch()

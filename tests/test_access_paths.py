@@ -131,6 +131,16 @@ def test_the_fewest_rows_drive(store: metadata_store.MetadataStore) -> None:
     assert by_key[0].rows == access.DIVE_CAPS[0] and by_key[0].capped  # counted only up to the first cap
 
 
+def test_a_group_that_leaves_nothing_to_probe_can_drive_before_fewer_nodes(store: metadata_store.MetadataStore) -> None:
+    compiled, params = planner.compile_filter(ARTIFACT, "uri LIKE '/p/run-1%' AND contexts_a.name = 'pipe-0'")
+    choice = _read(store, lambda cur: access.choose(cur, compiled, params, limited=False))
+    by_key = {e.key: e for e in choice.estimates}
+    assert by_key[access.PLAIN].rows == 330 and by_key[0].rows == 600
+    # 600 nodes tested on their own rows cost less than 330 nodes that each need a probe of pipe-0's links.
+    assert choice.driver == 0, choice.reason
+    assert "costs least: 600 nodes, 0 probe seeks each" in choice.reason
+
+
 def test_a_page_of_many_matches_walks_and_a_whole_listing_drives(store: metadata_store.MetadataStore) -> None:
     compiled, params = planner.compile_filter(
         ARTIFACT, "properties.span.int_value >= 0 AND custom_properties.tag.string_value != 'x'")  # 1,200 each
@@ -275,21 +285,21 @@ def test_a_listing_is_its_pages_read_in_one_statement(store: metadata_store.Meta
 
 def test_a_streamed_listing_renews_its_time_limit_per_batch(store: metadata_store.MetadataStore) -> None:
     db = store._engine.db
-    many_rows = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 300000) SELECT x FROM c"
+    many_rows = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 60000) SELECT x FROM c"
 
     def read_slowly(renew: bool):  # noqa: ANN202 - a cursor function
         def run(cur: sqlite3.Cursor) -> int:
             rows, seen = cur.execute(many_rows), 0
             while True:
-                batch = rows.fetchmany(100000)
+                batch = rows.fetchmany(20000)  # milliseconds of SQLite's work, far below the limit
                 if not batch:
                     return seen
                 seen += len(batch)
-                time.sleep(0.3)  # the caller's work on a batch: more than the whole limit
+                time.sleep(0.6)  # the caller's work on a batch: more than the whole limit
                 if renew:
                     db.renew_time_limit()
         return run
 
-    assert db.run(read_slowly(renew=True), write=False, time_limit=0.25, one_statement=True) == 300000
+    assert db.run(read_slowly(renew=True), write=False, time_limit=0.5, one_statement=True) == 60000
     with pytest.raises(QueryTimeout):
-        db.run(read_slowly(renew=False), write=False, time_limit=0.25, one_statement=True)
+        db.run(read_slowly(renew=False), write=False, time_limit=0.5, one_statement=True)
