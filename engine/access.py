@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Callable, Dict, Hashable, List, Optional, Sequence, Tuple
 
 from . import hints
-from .planner import FilterSql, as_type_probes
+from .planner import FilterSql
 
 DIVE_CAPS = (64, 1024)  # rows counted by the first and the second dive of each candidate
 MAX_DIVED = 8  # candidates dived into, in the order of the filter; the others only probe
@@ -107,12 +107,19 @@ class Prepared:
         if found is None:
             terms: List[str] = []
             slices: List[slice] = []
-            if self.filter_sql.plain:
-                # Testing the nodes another part finds (or a walk meets), a type is probed, not listed.
-                terms.append(self.filter_sql.plain if driver == PLAIN else as_type_probes(self.filter_sql.plain))
+            plain = self.filter_sql.plain
+            pushed = bool(plain) and driver is not None and driver != PLAIN
+            if plain and not pushed:
+                terms.append(plain)
                 slices.append(self.plain)
             for index, group in enumerate(self.filter_sql.groups):
-                if index == driver:
+                if index == driver and pushed:
+                    # The own columns tested as the group's ids are found, before they go into the IN list:
+                    # the list (a temporary B-tree SQLite builds) then holds only the nodes that pass.
+                    terms.append(f"n.id IN (SELECT n.id FROM ({group.driver}) AS d JOIN {self.filter_sql.table} n "
+                                 f"ON n.id = d.id WHERE {plain})")
+                    slices += [self.drivers[index], self.plain]
+                elif index == driver:
                     terms.append(f"n.id IN ({group.driver})")
                     slices.append(self.drivers[index])
                 else:

@@ -198,21 +198,6 @@ def _is_own_type(path: object) -> bool:
     return isinstance(path, ast.Path) and len(path.parts) == 1 and path.parts[0].lower() == "type"
 
 
-# The node's own `type` tested on its row: as an IN list of the type's ids, which an index on type_id can
-# seek when the own columns drive; where they only test nodes another part found, as_type_probes turns it
-# into a probe of the node's type row by its key, with no list to build (SQLite builds one per statement).
-_TYPE_SEEK = "type_id IN (SELECT t.id FROM type t WHERE t.kind = "
-_TYPE_PROBE = "EXISTS (SELECT 1 FROM type t WHERE t.id = n.type_id AND t.kind = "
-
-
-def as_type_probes(plain: str) -> str:
-    """`FilterSql.plain` with each test of the node's own type (on alias `n`) as a probe of its type row.
-
-    The same test, parameters and all: only the text before the type's own condition changes.
-    """
-    return plain.replace(f"n.{_TYPE_SEEK}", _TYPE_PROBE)
-
-
 def _type_predicates(tree: ast.Node) -> Optional[Set[int]]:
     """The predicates that compare the node's own `type` with literals only, if every use of it is one of them.
 
@@ -387,7 +372,8 @@ class _Compiler:
                 continue
             typed = self._node(node, done)
             if self.type_predicates and id(node) in self.type_predicates:
-                typed.sql = f"{self.base}.{_TYPE_SEEK}{int(self.layout.kind)} AND {typed.sql})"
+                typed.sql = (f"{self.base}.type_id IN (SELECT t.id FROM type t WHERE t.kind = {int(self.layout.kind)}"
+                             f" AND {typed.sql})")
             if isinstance(node, (ast.Not, ast.Compare, ast.Like, ast.InList, ast.Between, ast.IsNull, ast.IsBool)):
                 typed.sql = f"({typed.sql})"  # an operand of a comparison keeps its own precedence
             done[id(node)] = typed
@@ -746,8 +732,8 @@ def _pack(layout: NodeLayout, text: QueryText, conjuncts: List[ast.Node]) -> Lis
 class GroupSql:
     """One group of conjuncts that joins other rows, in the two forms the access planner (access.py) uses.
 
-    `driver` selects the ids of the nodes the group holds for (`SELECT n0.id ...`, or a UNION of one such
-    SELECT per item of an OR, so that each item can seek its own index); `probe` tests one node `n`
+    `driver` selects the ids (named `id`) of the nodes the group holds for (`SELECT n0.id AS id ...`, or a
+    UNION of one such SELECT per item of an OR, so that each item can seek its own index); `probe` tests one node `n`
     (`EXISTS (...)`). Each takes its own run of the plan's parameters: `driver_params`, then `probe_params`.
     """
 
@@ -829,8 +815,9 @@ def _ids_select(layout: NodeLayout, compiler: "_Compiler", condition: str) -> Tu
     base = f"{compiler.base}."
     if condition and base not in condition and not any(base in join for join in compiler.joins[1:]):
         rest, node_id, params = _from_first_join(compiler, condition, correlated=False)
-        return f"SELECT {node_id} {rest}", params
-    return (f"SELECT {base}id FROM {layout.table} {compiler.base} {' '.join(compiler.joins)} WHERE {condition}",
+        return f"SELECT {node_id} AS id {rest}", params
+    return (f"SELECT {base}id AS id FROM {layout.table} {compiler.base} {' '.join(compiler.joins)} "
+            f"WHERE {condition}",
             list(compiler.join_params))
 
 

@@ -98,7 +98,7 @@ def driver_sql(layout: NodeLayout, column: str) -> str:
     tested with the LIKE itself (one range of the primary key).
     """
     table = layout.word_table
-    return (f"SELECT rowid FROM {table} WHERE {table} MATCH ? UNION ALL SELECT id FROM {layout.table} WHERE id > "
+    return (f"SELECT rowid AS id FROM {table} WHERE {table} MATCH ? UNION ALL SELECT id FROM {layout.table} WHERE id > "
             f"(SELECT indexed_to FROM {WORD_INDEX_MARKS} WHERE word_table = '{table}') AND {like_test(column)}")
 
 

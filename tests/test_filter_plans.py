@@ -119,7 +119,7 @@ def _sqlite_plan(explained: str) -> List[str]:
                      id="property-range"),
         pytest.param(ARTIFACT, "properties.split.string_value = 's1'", "artifact_property_string_value",
                      "drives from", id="property-string"),
-        pytest.param(ARTIFACT, "type = 'Data'", "SEARCH t USING INTEGER PRIMARY KEY", "walks", id="type-name-every-node"),
+        pytest.param(ARTIFACT, "type = 'Data'", "type_identity", "walks", id="type-name-every-node"),
         pytest.param(ARTIFACT, "type = 'Data' AND properties.span.int_value = 5", "artifact_property_int_value",
                      "drives from", id="type-and-property"),
         pytest.param(ARTIFACT, "name = 'a5'", "artifact_name", "SQLite's own", id="name"),
