@@ -19,7 +19,7 @@ which links runs into long lineage chains.
 from __future__ import annotations
 
 import random
-from typing import Dict, Iterable, Iterator, List, Tuple, TypeVar, Union
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple, TypeVar, Union
 
 if __package__:
     from fastmlmd.bench import filtergen
@@ -179,6 +179,17 @@ class Dataset:
         props: Props = {"component_id": COMPONENTS[comp], "attempt": 1, "duration": _fraction(index) * 600.0}
         custom: Props = {"pipeline_name": self.pipeline_name(run), "run_id": self.run_name(run)}
         return comp, f"{self.run_name(run)}.{COMPONENTS[comp]}", state, props, custom
+
+    def node_row(self, kind: str, index: int) -> Tuple[int, str, Optional[str], Optional[int], Props, Props]:
+        """(type index, name, uri, state, properties, custom properties) of node `index` of any kind: the one
+        shape in which the floors write every kind."""
+        if kind == CONTEXT:
+            type_index, name, props = self.context(index)
+            return type_index, name, None, None, props, {}
+        if kind == EXECUTION:
+            type_index, name, state, props, custom = self.execution(index)
+            return type_index, name, None, state, props, custom
+        return self.artifact(index)
 
     def artifact(self, index: int) -> Tuple[int, str, str, int, Props, Props]:
         """(type index, name, uri, state, properties, custom properties); index = (run*K + component)*2 + log."""
@@ -366,3 +377,20 @@ class Dataset:
 def _fraction(index: int) -> float:
     """A deterministic pseudo-random number in [0, 1) (a multiplicative hash, not `random`, so it is cheap)."""
     return (index * 2654435761 % 4294967296) / 4294967296.0
+
+
+class NodeFills:
+    """The node fill workloads of a floor: every kind written through the floor's own `_fill`, from
+    `Dataset.node_row`, so the floors share what they write and differ only in how."""
+
+    def _fill(self, meter, kind: str, count: int, size: int, row) -> None:  # noqa: ANN001 - a Meter, i -> row
+        raise NotImplementedError
+
+    def fill_contexts(self, ds: Dataset, meter) -> None:  # noqa: ANN001 - a Meter
+        self._fill(meter, CONTEXT, ds.n_contexts, ds.node_batch, lambda i: ds.node_row(CONTEXT, i))
+
+    def fill_executions(self, ds: Dataset, meter) -> None:  # noqa: ANN001 - a Meter
+        self._fill(meter, EXECUTION, ds.n_executions, ds.node_batch, lambda i: ds.node_row(EXECUTION, i))
+
+    def fill_artifacts(self, ds: Dataset, meter) -> None:  # noqa: ANN001 - a Meter
+        self._fill(meter, ARTIFACT, ds.n_artifacts, ds.node_batch, ds.artifact)

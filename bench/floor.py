@@ -13,6 +13,11 @@ import sqlite3
 import time
 from typing import TYPE_CHECKING, Callable, Dict, List, Sequence, Set, Tuple
 
+if __package__:
+    from fastmlmd.bench.data import NodeFills
+else:  # run by path, as the worker runs it under another interpreter too
+    from data import NodeFills  # type: ignore[no-redef,import-not-found]
+
 if TYPE_CHECKING:
     from fastmlmd.bench.data import Dataset, Props
     from fastmlmd.bench.meter import Meter
@@ -65,7 +70,7 @@ def _property_rows(node_id: int, props: Props, custom: Props) -> List[tuple]:
     return rows
 
 
-class FloorSide:
+class FloorSide(NodeFills):
     """One sqlite3 connection; node ids are assigned here, in the dataset's order."""
 
     def __init__(self, backend: str, workdir: str) -> None:
@@ -132,21 +137,6 @@ class FloorSide:
             self._write_nodes(rows, properties)
             self.ids[kind].extend(ids)
             meter.add(len(batch))
-
-    def fill_contexts(self, ds: Dataset, meter: Meter) -> None:
-        def row(i: int) -> tuple:
-            type_index, name, props = ds.context(i)
-            return type_index, name, None, None, props, {}
-        self._fill(meter, CONTEXT, ds.n_contexts, ds.node_batch, row)
-
-    def fill_executions(self, ds: Dataset, meter: Meter) -> None:
-        def row(i: int) -> tuple:
-            type_index, name, state, props, custom = ds.execution(i)
-            return type_index, name, None, state, props, custom
-        self._fill(meter, EXECUTION, ds.n_executions, ds.node_batch, row)
-
-    def fill_artifacts(self, ds: Dataset, meter: Meter) -> None:
-        self._fill(meter, ARTIFACT, ds.n_artifacts, ds.node_batch, ds.artifact)
 
     def fill_context_edges(self, ds: Dataset, meter: Meter) -> None:
         ctx, exe, art = self.ids[CONTEXT], self.ids[EXECUTION], self.ids[ARTIFACT]

@@ -34,7 +34,8 @@ import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
-from fastmlmd.bench.data import ARTIFACT, COMPLETE, CONTEXT, DOUBLE, EXECUTION, INPUT, INT, OUTPUT, RUNNING, STRING
+from fastmlmd.bench.data import (ARTIFACT, COMPLETE, CONTEXT, DOUBLE, EXECUTION, INPUT, INT, OUTPUT, RUNNING, STRING,
+                                  NodeFills)
 from fastmlmd.engine import db, rowcore, schema, word_index
 from fastmlmd.engine.catalog import ARTIFACT as A_LAYOUT
 from fastmlmd.engine.catalog import CONTEXT as C_LAYOUT
@@ -83,7 +84,7 @@ _NODE_INSERT = {kind: _node_insert(layout) for kind, layout in LAYOUTS.items()}
 _WIRE_FIELDS = {kind: wire_fields(layout) for kind, layout in LAYOUTS.items()}
 
 
-class SameIndexFloor:
+class SameIndexFloor(NodeFills):
     """One sqlite3 connection holding our schema; ids are assigned here, per node table, in the dataset's order."""
 
     PHASES = ("fill", "write")  # the worker skips the read workloads: they run on the plain floor
@@ -203,21 +204,6 @@ class SameIndexFloor:
                 self._insert_nodes(cur, kind, rows, properties)
             self.ids[kind].extend(ids)
             meter.add(len(batch))
-
-    def fill_contexts(self, ds: Dataset, meter: Meter) -> None:
-        def row(i: int) -> tuple:
-            type_index, name, props = ds.context(i)
-            return type_index, name, None, None, props, {}
-        self._fill(meter, CONTEXT, ds.n_contexts, ds.node_batch, row)
-
-    def fill_executions(self, ds: Dataset, meter: Meter) -> None:
-        def row(i: int) -> tuple:
-            type_index, name, state, props, custom = ds.execution(i)
-            return type_index, name, None, state, props, custom
-        self._fill(meter, EXECUTION, ds.n_executions, ds.node_batch, row)
-
-    def fill_artifacts(self, ds: Dataset, meter: Meter) -> None:
-        self._fill(meter, ARTIFACT, ds.n_artifacts, ds.node_batch, ds.artifact)
 
     def fill_context_edges(self, ds: Dataset, meter: Meter) -> None:
         ctx, exe, art = self.ids[CONTEXT], self.ids[EXECUTION], self.ids[ARTIFACT]
