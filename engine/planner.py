@@ -345,9 +345,9 @@ class _Compiler:
             sql = f"{alias}l.{hood.id_column}"  # the link row holds the same id, and its key is indexed
         elif spec.enum is not None and hood.other_node_field and alias_name in self.pinned_events:
             # The event's other node is fixed by id: its index (event_execution, or the events' own key by
-            # artifact) finds the few events of that node, while one event type can hold half the table. An un-analysed store
-            # (we never run ANALYZE) lets SQLite pick event_type here, so a unary + keeps this column out
-            # of index choice; the value compared is the same.
+            # artifact) finds the few events of that node, while one event type can hold half the table. An
+            # un-analysed store (we never run ANALYZE) lets SQLite pick event_type here, so a unary + keeps
+            # this column out of index choice; the value compared is the same.
             sql = hints.no_index(f"{alias}.{spec.column}")
         else:
             sql = f"{alias}.{spec.column}"
