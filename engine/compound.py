@@ -10,7 +10,7 @@ from .catalog import ARTIFACT, CONTEXT, EXECUTION
 from .links import existing_ids, put_attributions_and_associations, put_events
 from .nodes import check_types, put_nodes
 from .records import EventRecord, NodeRecord
-from .sqlutil import chunks, placeholders
+from .sqlutil import chunks, next_id_sql, placeholders
 from .types import TypeCache
 
 
@@ -174,7 +174,7 @@ def put_execution(
 
 
 _NEXT_IDS = (f"SELECT {word_index.next_id_columns(ARTIFACT)}, {word_index.next_id_columns(EXECUTION)}, "
-             "(SELECT ifnull(max(id), 0) + 1 FROM event)")
+             f"{next_id_sql('event')}")
 
 
 def _check_edge_end(index: Optional[int], requested: Sequence[NodeRecord], given: Optional[int], noun: str) -> None:

@@ -9,7 +9,7 @@ from . import errors, rowcore
 from .catalog import ARTIFACT, CONTEXT, EVENT_UNKNOWN, EXECUTION, NodeLayout
 from .reads import bodies_where
 from .records import EventRecord
-from .sqlutil import CHUNK, chunks, placeholders
+from .sqlutil import CHUNK, chunks, next_id_sql, placeholders
 
 # (artifact_id, execution_id, type): what makes an event unique.
 EventKey = Tuple[int, int, int]
@@ -34,7 +34,7 @@ def _stored_and_next_id(cur: sqlite3.Cursor, lookups: Sequence[Tuple[NodeLayout,
     if sum(len(ids) for ids in wanted) > CHUNK:
         next_id = None
         if next_id_of is not None:
-            next_id = cur.execute(f"SELECT ifnull(max(id), 0) + 1 FROM {next_id_of}").fetchone()[0]
+            next_id = cur.execute(f"SELECT {next_id_sql(next_id_of)}").fetchone()[0]
         return [existing_ids(cur, layout, ids) for (layout, _), ids in zip(lookups, wanted)], next_id
     parts: List[str] = []
     params: List[int] = []
@@ -43,7 +43,7 @@ def _stored_and_next_id(cur: sqlite3.Cursor, lookups: Sequence[Tuple[NodeLayout,
             parts.append(f"SELECT {which}, id FROM {layout.table} WHERE id IN ({placeholders(ids)})")
             params += ids
     if next_id_of is not None:
-        parts.append(f"SELECT -1, ifnull(max(id), 0) + 1 FROM {next_id_of}")
+        parts.append(f"SELECT -1, {next_id_sql(next_id_of)}")
     found: List[Set[int]] = [set() for _ in lookups]
     next_id = None
     if parts:

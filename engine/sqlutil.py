@@ -15,6 +15,11 @@ def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[List[T]]:
         yield list(items[start:start + size])
 
 
+def next_id_sql(table: str) -> str:
+    """A scalar subquery: the id the next row of `table` takes (ids are allocated by the engine, in order)."""
+    return f"(SELECT ifnull(max(id), 0) + 1 FROM {table})"
+
+
 def placeholders(items: Sequence[object]) -> str:
     """`?, ?, ?` for an `IN (...)` list with one bound parameter per item."""
     return ", ".join("?" * len(items))

@@ -23,14 +23,16 @@ def _version(version: Optional[str]) -> Optional[str]:
     return version or None  # "" and unset are the same unversioned type
 
 
+def _record(row: Sequence) -> TypeRecord:
+    """The type a row of `_TYPE_COLUMNS` (first, in their order) holds, without its properties."""
+    return TypeRecord(kind=row[1], name=row[2], id=row[0], version=row[3], description=row[4], external_id=row[5],
+                      base_type=row[6], input_type=row[7], output_type=row[8])
+
+
 def load_types(cur: sqlite3.Cursor, where: str, params: Sequence[object]) -> List[TypeRecord]:
     """Loads the types matching `where` (engine-written SQL), ordered by id, with their properties."""
     rows = cur.execute(f"SELECT {_TYPE_COLUMNS} FROM type WHERE {where} ORDER BY id", params).fetchall()
-    records = [
-        TypeRecord(kind=row[1], name=row[2], id=row[0], version=row[3], description=row[4], external_id=row[5],
-                   base_type=row[6], input_type=row[7], output_type=row[8])
-        for row in rows
-    ]
+    records = [_record(row) for row in rows]
     if records:
         by_id = {rec.id: rec for rec in records}
         for batch in chunks(list(by_id)):
@@ -74,8 +76,7 @@ def type_by_name(cur: sqlite3.Cursor, kind: int, name: str, version: Optional[st
     found: Optional[TypeRecord] = None
     for row in cur.execute(_TYPE_BY_NAME_WITH_PROPERTIES, (int(kind), name, _version(version) or "")):
         if found is None:
-            found = TypeRecord(kind=row[1], name=row[2], id=row[0], version=row[3], description=row[4],
-                               external_id=row[5], base_type=row[6], input_type=row[7], output_type=row[8])
+            found = _record(row)
         if row[9] is not None:
             found.properties[row[9]] = row[10]
     return found

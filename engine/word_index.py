@@ -20,7 +20,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from . import schema
 from .catalog import WORD_INDEX_MARKS, NodeLayout
-from .sqlutil import chunks, placeholders
+from .sqlutil import chunks, next_id_sql, placeholders
 
 FOLD_AT = 64  # nodes inserted before the index takes them in: few enough to test each by its LIKE
 _RUN = re.compile(r"[0-9A-Za-z]+")
@@ -108,7 +108,7 @@ def next_id_columns(layout: NodeLayout) -> str:
     index), so that an insert learns both in the statement that allocates its ids (see `after_insert`)."""
     mark = (f"(SELECT indexed_to FROM {WORD_INDEX_MARKS} WHERE word_table = '{layout.word_table}')"
             if schema.fts5_available() else "NULL")
-    return f"(SELECT ifnull(max(id), 0) + 1 FROM {layout.table}), {mark}"
+    return f"{next_id_sql(layout.table)}, {mark}"
 
 
 def after_insert(cur: sqlite3.Cursor, layout: NodeLayout, last_id: int, indexed_to: Optional[int]) -> None:
