@@ -19,21 +19,23 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 Literal = Union[str, int]
 
-# One alternative per terminal that can hold a quote or a digit, in the lexer's priority order: strings
+# One step of the scan: the run of characters no literal or path can hold, then one token. The token's
+# alternatives follow the terminals that can hold a quote or a digit, in the lexer's priority order: strings
 # (with an r/R prefix or three quotes, kept verbatim), numbers, then paths, whose later parts may start
 # with digits (`events_0`, `properties.1st.int_value`) and whose back-quoted names may hold quotes and
-# escaped backquotes.
-_TOKENS = re.compile(r"""
-    (?P<verbatim> [rR](?:'''|\"\"\"|'|")          # a raw string: the scan stops at its opening quote,
-      | '''|\"\"\" )                            #   and triple quotes too: never generalised
-  | '(?P<single>[^'\\\r\n]*)'(?!')
-  | "(?P<double>[^"\\\r\n]*)"(?!")
-  | (?P<int>[0-9]{1,18})(?![\w.])
-  | (?P<other>[0-9.](?:[eE][+-]|[\w.])*                            # a float or a malformed number
-      | (?:[A-Za-z_][A-Za-z0-9_]*|`(?:[^`\\\r\n]|\\[^\r\n])*`)                 # a path: as PATH in
-        (?:\.[ \t]*(?:[A-Za-z0-9_]+|`(?:[^`\\\r\n]|\\[^\r\n])*`))*)           #   filter.lark
+# escaped backquotes. At the end of the text no token follows (`lastgroup` is then "skip").
+_STEP = re.compile(r"""
+    (?P<skip> [^'"0-9.A-Za-z_`]* )
+    (?: (?P<verbatim> [rR](?:'''|\"\"\"|'|")         # a raw string: the scan stops at its opening quote,
+          | '''|\"\"\" )                           #   and triple quotes too: never generalised
+      | '(?P<single>[^'\\\r\n]*)'(?!')
+      | "(?P<double>[^"\\\r\n]*)"(?!")
+      | (?P<int>[0-9]{1,18})(?![\w.])
+      | (?P<other>[0-9.](?:[eE][+-]|[\w.])*                            # a float or a malformed number
+          | (?:[A-Za-z_][A-Za-z0-9_]*|`(?:[^`\\\r\n]|\\[^\r\n])*`)                 # a path: as PATH in
+            (?:\.[ \t]*(?:[A-Za-z0-9_]+|`(?:[^`\\\r\n]|\\[^\r\n])*`))*)           #   filter.lark
+      | \Z )
 """, re.VERBOSE)
-_INTERESTING = re.compile(r"""[rR]?['"]|[0-9.A-Za-z_`]""")
 
 
 @dataclass(frozen=True)
@@ -69,28 +71,24 @@ def literal_shape(text: str) -> Optional[Shape]:
     values: List[Literal] = []
     spans: List[Tuple[int, int]] = []
     last = pos = 0
-    size = len(text)
-    while pos < size:
-        found = _INTERESTING.search(text, pos)
-        if found is None:
-            break
-        pos = found.start()
-        token = _TOKENS.match(text, pos)
-        if token is None:
+    while True:
+        step = _STEP.match(text, pos)
+        if step is None:
             return None  # an unclosed quote or the like: the parser will explain
-        kind = token.lastgroup
-        assert kind is not None  # every alternative of _TOKENS is a named group
+        kind = step.lastgroup
+        if kind == "skip":
+            break  # the end of the text
         if kind == "verbatim":
             return None  # the rest would have to be scanned as a raw or triple-quoted string
+        pos = step.end()
         if kind != "other":
-            value = token.group(kind)
-            marker = "\x00i" if kind == "int" else ("\x00s'" if kind == "single" else '\x00s"')
-            key.append(text[last:pos])
-            key.append(marker)
+            start = step.end("skip")
+            value = step.group(kind)
+            key.append(text[last:start])
+            key.append("\x00i" if kind == "int" else ("\x00s'" if kind == "single" else '\x00s"'))
             values.append(int(value) if kind == "int" else value)
-            spans.append(token.span())
-            last = token.end()
-        pos = token.end()
+            spans.append((start, pos))
+            last = pos
     if not values:
         return None
     key.append(text[last:])
