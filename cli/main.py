@@ -8,7 +8,7 @@ import argparse
 import sys
 from typing import List, NoReturn, Optional
 
-from fastmlmd.cli import output, reading
+from fastmlmd.cli import lineage_cmd, output, reading
 from fastmlmd.cli.store_url import StoreUrlError
 from fastmlmd.cli.stores import STORE_ENV, CliError
 from ml_metadata import errors
@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     stats = commands.add_parser("stats", help="nodes per type, store size, schema version")
     stats.set_defaults(run=reading.cmd_stats)
+
+    lineage_cmd.add_command(commands)
 
     for sub in (ls, show, events, stats):
         _format_option(sub)
