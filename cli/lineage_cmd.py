@@ -6,7 +6,7 @@ import shutil
 import subprocess
 import sys
 
-from fastmlmd.cli.lineage_graph import DIRECTIONS, read_lineage
+from fastmlmd.cli.lineage_graph import DIRECTIONS, Graph, read_lineage
 from fastmlmd.cli.lineage_html import to_html
 from fastmlmd.cli.lineage_layout import to_svg
 from fastmlmd.cli.lineage_text import to_dot, to_mermaid
@@ -16,17 +16,17 @@ FORMATS = ("dot", "mermaid", "svg", "html")
 LAYOUTS = ("auto", "graphviz", "python")
 
 
-def svg_of(graph_dot: str, graph: object, layout: str) -> str:
+def svg_of(graph: Graph, layout: str) -> str:
     """SVG through Graphviz's `dot` when it is installed (or asked for), else the pure-Python layout."""
     dot = shutil.which("dot")
     if layout == "graphviz" and dot is None:
         raise CliError("--layout graphviz needs Graphviz's `dot` on PATH; --layout python needs nothing")
     if dot is not None and layout != "python":
-        done = subprocess.run([dot, "-Tsvg"], input=graph_dot, capture_output=True, text=True, timeout=300)
+        done = subprocess.run([dot, "-Tsvg"], input=to_dot(graph), capture_output=True, text=True, timeout=300)
         if done.returncode != 0:
             raise CliError(f"dot failed ({done.returncode}): {done.stderr.strip() or 'no message'}")
         return done.stdout
-    return to_svg(graph)  # type: ignore[arg-type]
+    return to_svg(graph)
 
 
 def cmd_lineage(args: argparse.Namespace) -> int:
@@ -39,7 +39,7 @@ def cmd_lineage(args: argparse.Namespace) -> int:
     elif args.format == "mermaid":
         text = to_mermaid(graph)
     elif args.format == "svg":
-        text = svg_of(to_dot(graph), graph, args.layout)
+        text = svg_of(graph, args.layout)
     else:
         text = to_html(graph)
     if args.output:

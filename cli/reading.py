@@ -14,7 +14,7 @@ from fastmlmd.cli.store_url import parse_store
 from fastmlmd.cli.stores import (EVENT_TYPE_NAMES, NODE_KINDS, CliError, iter_nodes, list_nodes, node_kind,
                                  one_node, open_store, quote, store_url, types_of)
 from fastmlmd.engine.schema import SCHEMA_VERSION
-from ml_metadata import metadata_store
+from ml_metadata import errors, metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
 
 _ORDER_FIELDS = {"id": metadata_store.OrderByField.ID, "create_time": metadata_store.OrderByField.CREATE_TIME,
@@ -96,7 +96,6 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def _contexts_of(store: metadata_store.MetadataStore, kind: str, node_id: int) -> List[Any]:
-    from ml_metadata import errors
     try:
         return (store.get_contexts_by_artifact if kind == "artifact" else store.get_contexts_by_execution)(node_id)
     except errors.NotFoundError:  # MLMD's answer for a node in no context

@@ -90,7 +90,8 @@ def script() -> List[str]:
 
 
 def run_script(*argv: str, env: Any = None, **kwargs: Any) -> "subprocess.CompletedProcess[str]":
-    environment = {**os.environ, "COLUMNS": "200", **(env or {})}
-    environment.pop("FASTMLMD_STORE", None) if env is None or "FASTMLMD_STORE" not in env else None
+    """Runs the installed script; the store comes from `env` or the arguments, never from the caller's shell."""
+    environment = {key: value for key, value in os.environ.items() if key != "FASTMLMD_STORE"}
+    environment.update({"COLUMNS": "200", **(env or {})})
     return subprocess.run([*script(), *argv], capture_output=True, text=True, env=environment, timeout=120,
                           **kwargs)
