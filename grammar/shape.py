@@ -83,7 +83,7 @@ def literal_shape(text: str) -> Optional[Shape]:
         pos = step.end()
         if kind != "other":
             start = step.end("skip")
-            value = step.group(kind)
+            value = step.group(kind)  # type: ignore[arg-type]  # never None: `skip` always matches
             key.append(text[last:start])
             key.append("\x00i" if kind == "int" else ("\x00s'" if kind == "single" else '\x00s"'))
             values.append(int(value) if kind == "int" else value)
