@@ -57,6 +57,11 @@ def cmd_ls(args: argparse.Namespace) -> int:
     store = open_store(store_url(args.store))
     what = args.what.lower().rstrip("s")
     if what == "type":
+        if args.filter or args.desc or args.order_by != "id":
+            raise CliError("ls types takes --type (artifact, execution or context) and --limit; --filter, "
+                           "--order-by and --desc list nodes")
+        if args.type and args.type not in NODE_KINDS:
+            raise CliError(f"ls types --type takes artifact, execution or context, not {args.type!r}")
         rows = []
         for kind in NODE_KINDS:
             if args.type and args.type != kind:

@@ -109,6 +109,10 @@ def test_stats(run, store_path) -> None:
                      id="bad-filter"),
         pytest.param(["ls", "artifacts", "--order-by", "name"], "--order-by takes id", id="bad-order"),
         pytest.param(["events", "context", "1"], "events belong to artifacts", id="context-events"),
+        pytest.param(["ls", "types", "--filter", "name = 'x'"], "--filter, --order-by and --desc list nodes",
+                     id="types-filter"),
+        pytest.param(["ls", "types", "--type", "Model"], "--type takes artifact, execution or context",
+                     id="types-type"),
     ],
 )
 def test_errors_are_one_line(run, store_path, argv, message) -> None:
