@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type, TypeVar
 
 from google.protobuf.message import Message
 
 from fastmlmd.engine import lineage, rowcore
+from fastmlmd.engine.bulk_import import ImportedNode
 from fastmlmd.engine.catalog import BUILTIN_TYPES, LAYOUTS, TypeKind
 from fastmlmd.engine.nodes import wire_fields
 from fastmlmd.engine.reads import PageAfter
@@ -50,6 +52,16 @@ def node_record(kind: TypeKind, msg: Message) -> NodeRecord:
         record.empty_values = _empty_keys(node.properties)
         record.empty_custom_values = _empty_keys(node.custom_properties)
     return record
+
+
+def imported_node(kind: TypeKind, msg: Message) -> ImportedNode:
+    """A node message as it is to be imported: its record, and its timestamps (unset: now)."""
+    node: Any = msg
+    now = time.time_ns() // 1_000_000
+    return ImportedNode(
+        node_record(kind, msg),
+        node.create_time_since_epoch if node.HasField("create_time_since_epoch") else now,
+        node.last_update_time_since_epoch if node.HasField("last_update_time_since_epoch") else now)
 
 
 def _empty_keys(values: "Mapping[str, pb.Value]") -> Tuple[str, ...]:

@@ -300,7 +300,7 @@ class _Batch:
             # Updates first: an insert may take a key an update lets go of.
             _write_updates(self.cur, self.layout, [(self.originals[i], self.current[i]) for i in self.changed],
                            self.types)
-            _write_inserts(self.cur, self.layout, [self.current[i] for i in range(self.first_new_id, self.next_id)],
+            write_inserts(self.cur, self.layout, [self.current[i] for i in range(self.first_new_id, self.next_id)],
                            self.types, self.indexed_to)
         except sqlite3.IntegrityError as exc:
             clash = self.stored_clash()
@@ -442,7 +442,7 @@ def _insert_sql(layout: NodeLayout) -> str:
     return f"INSERT INTO {layout.table} ({', '.join(cols)}) VALUES ({placeholders(cols)})"
 
 
-def _write_inserts(cur: sqlite3.Cursor, layout: NodeLayout, created: List[StoredNode],
+def write_inserts(cur: sqlite3.Cursor, layout: NodeLayout, created: List[StoredNode],
                    types: Dict[int, TypeRecord], indexed_to: Optional[int]) -> None:
     if not created:
         return

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from typing import AbstractSet, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
+from typing import AbstractSet, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, TypeVar
 
-from . import access, compound, explain, lineage, links, nodes, reads, types
+from . import access, bulk_import, compound, explain, lineage, links, nodes, reads, types
 from .catalog import ARTIFACT, CONTEXT, EXECUTION, LAYOUTS, NodeLayout, TypeKind
 from .db import QUERY_TIME_LIMIT_SECONDS, Database, QueryTimeout, migrate_to, read_schema_version
 from . import errors
@@ -260,6 +260,26 @@ class Engine:
         return self._write(lambda cur: compound.put_lineage_subgraph(cur, executions, artifacts, contexts,
                                                                      event_edges, options, now_ms(),
                                                                      self.type_cache))
+
+    # Import ------------------------------------------------------------------------------------------------------
+    def import_records(self, type_records: Sequence[TypeRecord],
+                       node_records: Mapping[TypeKind, Sequence[bulk_import.ImportedNode]],
+                       events: Sequence[EventRecord], attributions: Sequence[Tuple[Optional[int], Optional[int]]],
+                       associations: Sequence[Tuple[Optional[int], Optional[int]]],
+                       parent_contexts: Sequence[Tuple[Optional[int], Optional[int]]]) -> None:
+        """Writes records with their own ids and timestamps, in one transaction (see bulk_import.py)."""
+        def run(cur: sqlite3.Cursor) -> None:
+            bulk_import.import_types(cur, type_records)
+            for kind in (TypeKind.CONTEXT, TypeKind.ARTIFACT, TypeKind.EXECUTION):
+                bulk_import.import_nodes(cur, LAYOUTS[kind], node_records.get(kind, ()))
+            links.put_events(cur, events, now_ms())
+            links.put_attributions_and_associations(cur, attributions, associations)
+            links.put_parent_contexts(cur, parent_contexts)
+        try:
+            self._write(run)
+        finally:
+            if type_records:
+                self._type_writes += 1  # after the commit, as put_type: the type views are then rebuilt
 
     # Lineage -------------------------------------------------------------------------------------------------
     def lineage_subgraph(self, query: lineage.SubgraphQuery,

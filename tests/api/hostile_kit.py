@@ -470,6 +470,7 @@ PARAM_KINDS: Dict[str, str] = {
     "query_options": "query_options",
     "extra_options": "extra_options",
     "kind": "text", "filter_query": "text",  # explain_filter (ours only)
+    "types": "types",  # import_records (ours only)
 }
 
 _BY_KIND: Dict[str, List[Tuple[str, Factory]]] = {
@@ -484,6 +485,9 @@ _BY_KIND: Dict[str, List[Tuple[str, Factory]]] = {
                                   "new_then_invalid", "twice_same_new_name")],
     "extra_options": [("extra_options", lambda s: mlmd.metadata_store.metadata_store.ExtraOptions())],
     "query_options": [],  # per method: see _QUERY_OPTIONS
+    # import_records' list of types of any kind: each type value of every kind, in a list, and one bare.
+    "types": [(f"{kind}_{name}", (lambda f: lambda s: [f(s)])(f)) for kind in KINDS for name, f in _type_values(kind)]
+    + [("bare_type", lambda s: pb.ArtifactType(id=99, name="bare"))],
     **{f"{k}_type": _type_values(k) for k in KINDS},
     **{f"{k}s": _node_values(k) for k in KINDS},
 }
@@ -508,7 +512,9 @@ def valid_args(method: str, params: Sequence[str], s: Seed) -> Dict[str, Any]:
     kind = method_kind(method) if any(k in method for k in KINDS) else "artifact"
     out: Dict[str, Any] = {}
     for p in params:
-        if PARAM_KINDS.get(p) == "flag":
+        if method == "import_records":
+            out[p] = None if p == "extra_options" else []  # imports nothing
+        elif PARAM_KINDS.get(p) == "flag":
             out[p] = False
         elif p == "kind":
             out[p] = "artifacts"
@@ -578,7 +584,10 @@ def plan(store_class: Optional[type] = None) -> List[Call]:
     """Every hostile call for every public method of MetadataStore, in a fixed order."""
     store_class = store_class or mlmd.metadata_store.MetadataStore
     calls = []
-    for method, params in public_methods(store_class):
+    # import_records (ours only) writes nodes with the ids it is given, which later calls would then find:
+    # swept last, it leaves the store the other methods meet as it is on ml-metadata.
+    methods = sorted(public_methods(store_class), key=lambda found: found[0] == "import_records")
+    for method, params in methods:
         for param in params:
             if param not in PARAM_KINDS:
                 raise KeyError(f"{method}({param}=...): unknown parameter; give it a kind in hostile_kit.PARAM_KINDS")

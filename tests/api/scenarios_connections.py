@@ -431,9 +431,10 @@ CASES = [
     Case("list-options-shape", list_options_shape, [
         "ListOptions(limit=None, order_by=None, is_asc=True, filter_query=None)", True, False]),
     Case("store-method-names", store_method_names, _MLMD_METHODS,
-         ours=sorted(_MLMD_METHODS + ["explain_filter", "get_lineage_graph"]),
+         ours=sorted(_MLMD_METHODS + ["explain_filter", "get_lineage_graph", "import_records"]),
          ours_why="get_lineage_graph is our addition: the GetLineageGraph RPC's semantics, which MLMD's Python API "
-                  "dropped; explain_filter is our addition: how a filter query runs, in words"),
+                  "dropped; explain_filter is our addition: how a filter query runs, in words; import_records is our "
+                  "addition: records written with their own ids and timestamps, for `fastmlmd import` and `copy`"),
     Case("every-method-takes-extra-options", every_method_takes_extra_options, []),
     Case("extra-options-accepted-and-ignored", extra_options_accepted_and_ignored,
          [10, [{"id": 10, "name": "A"}], []]),

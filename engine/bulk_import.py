@@ -1,0 +1,86 @@
+"""Writing records as given, ids and timestamps kept: the entry `fastmlmd import` and `copy` use.
+
+The API allocates ids and stamps times itself; an exact copy of a store needs both kept. Every record is
+checked as an insert is (its type exists and is of its kind, its properties fit, a context has a name), and
+a record that takes an id, a name or an external_id already held is refused with AlreadyExistsError.
+"""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Dict, List, Sequence
+
+from . import errors, nodes, word_index
+from .catalog import NodeLayout, PropertyType, TypeKind
+from .records import NodeRecord, TypeRecord
+from .types import TypeCache
+
+
+@dataclass
+class ImportedNode:
+    """A node to write with its own id and timestamps."""
+
+    record: NodeRecord  # its id set
+    create_time: int
+    update_time: int
+
+
+def _refused(what: str, exc: sqlite3.IntegrityError) -> errors.AlreadyExistsError:
+    return errors.AlreadyExistsError(
+        f"Cannot import {what}: its id, name or external_id is already held in this store ({exc}); import into an "
+        "empty store, or let the store give new ids (fastmlmd import --remap-ids)")
+
+
+def import_types(cur: sqlite3.Cursor, records: Sequence[TypeRecord]) -> None:
+    """Inserts each type with its id; properties of an UNKNOWN kind are refused, as put_type refuses them."""
+    for rec in records:
+        if rec.id is None or rec.id <= 0 or not rec.name:
+            raise errors.InvalidArgumentError(f"an imported type needs an id and a name, got id {rec.id} name "
+                                              f"{rec.name!r}")
+        unknown = [name for name, kind in rec.properties.items() if kind == PropertyType.UNKNOWN]
+        if unknown:
+            raise errors.InvalidArgumentError(f"Property {unknown[0]} is UNKNOWN (type {rec.name!r})")
+        try:
+            cur.execute("INSERT INTO type (id, kind, name, version, description, external_id, base_type, input_type, "
+                        "output_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (rec.id, int(rec.kind), rec.name, rec.version or None, rec.description, rec.external_id,
+                         rec.base_type or None, rec.input_type, rec.output_type))
+        except sqlite3.IntegrityError as exc:
+            raise _refused(f"type {rec.name!r} (id {rec.id})", exc) from exc
+        cur.executemany("INSERT INTO type_property (type_id, name, data_type) VALUES (?, ?, ?)",
+                        [(rec.id, name, int(kind)) for name, kind in rec.properties.items()])
+
+
+def import_nodes(cur: sqlite3.Cursor, layout: NodeLayout, imported: Sequence[ImportedNode]) -> None:
+    """Inserts the nodes with their ids and timestamps, after the checks an insert makes."""
+    if not imported:
+        return
+    records = [item.record for item in imported]
+    if any(rec.id is None or rec.id <= 0 for rec in records):
+        raise errors.InvalidArgumentError(f"every imported {layout.noun} needs an id above 0")
+    if layout.kind == TypeKind.CONTEXT and not all(rec.name for rec in records):
+        raise errors.InvalidArgumentError("Context name should not be empty")
+    # A cache of this call alone: the types it reads may be ones this transaction imports, and the store's own
+    # cache holds committed rows only.
+    cache = TypeCache()
+    nodes.check_types(cur, layout, records, cache)
+    types: Dict[int, TypeRecord] = cache.get(cur, {rec.type_id for rec in records if rec.type_id is not None})
+    stored: List[nodes.StoredNode] = []
+    for item in sorted(imported, key=lambda i: i.record.id or 0):
+        rec = item.record
+        assert rec.id is not None and rec.type_id is not None
+        stored.append(nodes.StoredNode(
+            id=rec.id, type_id=rec.type_id, uri=(rec.uri or "") if layout.f_uri else None, state=rec.state,
+            name=rec.name, external_id=rec.external_id, create_time=item.create_time, update_time=item.update_time,
+            properties=rec.properties, custom_properties=rec.custom_properties))
+    mark = cur.execute(f"SELECT {word_index.next_id_columns(layout)}").fetchone()[1]
+    try:
+        nodes.write_inserts(cur, layout, stored, types, None)  # the word index is brought up to date below
+    except sqlite3.IntegrityError as exc:
+        raise _refused(f"{layout.noun}s {stored[0].id}..{stored[-1].id}", exc) from exc
+    if mark is not None:
+        # Nodes below the index's mark are not pending: they get their words now. Those above are, as any insert.
+        below = [node.id for node in stored if node.id <= mark]
+        if below:
+            word_index.index_again(cur, layout, below)
+        word_index.after_insert(cur, layout, stored[-1].id, mark)
