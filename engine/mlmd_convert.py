@@ -66,9 +66,20 @@ def copy_rows(cur: sqlite3.Cursor, src: MlmdTables, struct_type: StructTypeCodec
     Runs inside the caller's transaction.
 
     Raises:
-      errors.FailedPreconditionError: the store holds something our schema cannot (its built-in types moved).
+      errors.FailedPreconditionError: the store holds something our schema cannot (its built-in types moved, or
+        two types of one name and version, which MLMD's engine refuses but its tables do not).
       errors.DataLossError: a row MLMD itself could not read back.
     """
+    try:
+        return _copy_rows(cur, src, struct_type, progress)
+    except sqlite3.IntegrityError as exc:
+        raise errors.FailedPreconditionError(
+            f"The MLMD store holds rows that break a rule MLMD's own writes keep and fastmlmd's schema enforces "
+            f"({exc}); it cannot be converted as it is") from exc
+
+
+def _copy_rows(cur: sqlite3.Cursor, src: MlmdTables, struct_type: StructTypeCodec,
+               progress: Optional[Progress]) -> Counts:
     started = time.monotonic()
     report = progress or (lambda stage, done, total: None)
     counts = Counts()
@@ -77,23 +88,26 @@ def copy_rows(cur: sqlite3.Cursor, src: MlmdTables, struct_type: StructTypeCodec
     report("types", done, total)
     type_names = _copy_types(cur, src, struct_type, counts)
     deferred = _drop_secondary_indexes(cur)
-    props_cur = cur.connection.cursor()
+    # Reading cursors of their own, closed at the end: an open statement on the source would keep it locked.
+    nodes_cur, props_cur = cur.connection.cursor(), cur.connection.cursor()
     for layout, source in _NODE_SOURCES:
         written = 0
-        for batch in read_nodes(cur.connection.cursor(), props_cur, src, source, BATCH):
+        for batch in read_nodes(nodes_cur, props_cur, src, source, BATCH):
             _write_nodes(cur, layout, batch, type_names)
             written += len(batch)
             done += len(batch)
             report(layout.table + "s", done, total)
         counts.rows[layout.table] = written
     counts.rows["event"] = 0
-    for events in read_events(cur.connection.cursor(), props_cur, src, 5000):
+    for events in read_events(nodes_cur, props_cur, src, 5000):
         cur.executemany("INSERT INTO event (id, artifact_id, execution_id, type, milliseconds_since_epoch, body) "
                         "VALUES (?, ?, ?, ?, ?, ?)",
                         [(i, a, e, t, ms, rowcore.encode_event(a, e, path, t, ms)) for i, a, e, t, ms, path in events])
         counts.rows["event"] += len(events)
         done += len(events)
         report("events", done, total)
+    nodes_cur.close()
+    props_cur.close()
     _copy_links(cur, src, counts)
     report("indexes", done, total)
     for statement in deferred:
@@ -372,7 +386,6 @@ def convert_copy(source_path: str, target_path: str, struct_type: StructTypeCode
         cur.execute("COMMIT")
         cur.execute("DETACH DATABASE mlmd")
         cur.execute("PRAGMA journal_mode = WAL")  # our stores' mode; the first open would set it anyway
-        cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         conn.close()
         with open(partial, "rb") as fh:
             os.fsync(fh.fileno())
