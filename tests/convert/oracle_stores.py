@@ -8,6 +8,7 @@ recorded on a copy). The stores:
   - kinds: every property kind, type versions, base types, external ids, input/output types, updated nodes,
     events with paths, every link;
   - tfx: a TFX-style pipeline (pipeline, run and node contexts, components that read and write artifacts);
+  - tfx-long: the same pipeline run 60 times (the kill -9 loop converts it);
   - mix-SEED: the random call sequences of tests/differential (fuzz_calls.py), made on MLMD's own store;
   - legacy: `kinds` without the proto and bool values versions before 10 cannot hold;
   - legacy-vN: `legacy` stepped down by MLMD's own downgrade_schema to version N; its answers are MLMD's on a
@@ -225,6 +226,7 @@ def main(outdir: str, mix_seeds: int) -> None:
     make(outdir, "kinds", build_kinds)
     legacy = make(outdir, "legacy", build_kinds, True)
     make(outdir, "tfx", build_tfx)
+    make(outdir, "tfx-long", build_tfx, 60)
     for seed in range(mix_seeds):
         make(outdir, f"mix-{seed}", build_mix, seed)
     for version in DOWNGRADES:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Dict, List
 
 import pytest
-from oracle_client import oracle_env, real_oracle_python
+from conftest import MIX_SEEDS
 from store_reads import run_calls
 
 from ml_metadata import metadata_store
@@ -25,21 +25,8 @@ from ml_metadata.proto import metadata_store_pb2
 
 pytestmark = pytest.mark.oracle
 
-HERE = Path(__file__).resolve().parent
-MIX_SEEDS = 4
-STORES = ["kinds", "legacy", "tfx", *(f"mix-{seed}" for seed in range(MIX_SEEDS)),
+STORES = ["kinds", "legacy", "tfx", "tfx-long", *(f"mix-{seed}" for seed in range(MIX_SEEDS)),
           *(f"legacy-v{version}" for version in (9, 8, 7, 6, 5))]
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The stores ml-metadata 1.17.1 made, and its answers on them."""
-    python = real_oracle_python()
-    out = tmp_path_factory.mktemp("mlmd-stores")
-    run = subprocess.run([python, str(HERE / "oracle_stores.py"), str(out), str(MIX_SEEDS)], capture_output=True,
-                         text=True, env=oracle_env(()), timeout=900, cwd=str(out))
-    assert run.returncode == 0, run.stderr[-3000:]
-    return out
 
 
 def config(path: Path) -> metadata_store_pb2.ConnectionConfig:
@@ -68,10 +55,10 @@ def check(recorded: Dict, store: metadata_store.MetadataStore) -> None:
 
 
 @pytest.mark.parametrize("name", STORES)
-def test_in_place(built: Path, tmp_path: Path, name: str) -> None:
-    recorded = json.loads((built / f"{name}.json").read_text(encoding="utf-8"))
+def test_in_place(mlmd_stores: Path, tmp_path: Path, name: str) -> None:
+    recorded = json.loads((mlmd_stores / f"{name}.json").read_text(encoding="utf-8"))
     path = tmp_path / "store.db"
-    shutil.copy(built / f"{name}.db", path)
+    shutil.copy(mlmd_stores / f"{name}.db", path)
     with pytest.raises(RuntimeError, match="made by ml-metadata"):
         metadata_store.MetadataStore(config(path))
     check(recorded, metadata_store.MetadataStore(config(path), enable_upgrade_migration=True))
@@ -79,10 +66,10 @@ def test_in_place(built: Path, tmp_path: Path, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["kinds", "tfx", "mix-0", "legacy-v7"])
-def test_by_copy(built: Path, tmp_path: Path, name: str) -> None:
-    recorded = json.loads((built / f"{name}.json").read_text(encoding="utf-8"))
+def test_by_copy(mlmd_stores: Path, tmp_path: Path, name: str) -> None:
+    recorded = json.loads((mlmd_stores / f"{name}.json").read_text(encoding="utf-8"))
     source = tmp_path / "mlmd.db"
-    shutil.copy(built / f"{name}.db", source)
+    shutil.copy(mlmd_stores / f"{name}.db", source)
     before = source.read_bytes()
     target = tmp_path / "ours.db"
     run = subprocess.run([sys.executable, "-m", "fastmlmd.convert", str(source), f"sqlite:///{target}"],
