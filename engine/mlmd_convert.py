@@ -22,7 +22,7 @@ from . import errors, rowcore, schema
 from .catalog import ARTIFACT, BUILTIN_TYPES, CONTEXT, EXECUTION, LAYOUTS, WORD_INDEX_MARKS, NodeLayout, TypeKind
 from .db import MODE_READONLY, _sqlite_uri, classify, migrate_to
 from .mlmd_source import (ARTIFACTS, CONTEXTS, EXECUTIONS, MLMD_TABLES, MlmdTables, NodeSource, count,
-                          is_mlmd_store, read_events, read_nodes, read_tables, read_types, tables_found)
+                          is_mlmd_store, property_rows_sql, read_events, read_nodes, read_tables, read_types, tables_found)
 from .schema import SCHEMA_VERSION, VERSION_TABLE
 
 LOG = logging.getLogger("fastmlmd.convert")
@@ -98,6 +98,10 @@ def _copy_rows(cur: sqlite3.Cursor, src: MlmdTables, struct_type: StructTypeCode
             done += len(batch)
             report(layout.table + "s", done, total)
         counts.rows[layout.table] = written
+        # The property rows come straight from MLMD's: one statement, no row through Python.
+        counts.rows[layout.property_table] = cur.execute(
+            f"INSERT INTO {layout.property_table} (node_id, is_custom, name, kind, int_value, double_value, "
+            f"string_value, bool_value) {property_rows_sql(src, source)}").rowcount
     counts.rows["event"] = 0
     for events in read_events(nodes_cur, props_cur, src, 5000):
         cur.executemany("INSERT INTO event (id, artifact_id, execution_id, type, milliseconds_since_epoch, body) "
@@ -181,28 +185,21 @@ def _node_columns(layout: NodeLayout) -> Tuple[str, ...]:
 
 def _write_nodes(cur: sqlite3.Cursor, layout: NodeLayout, batch: list, type_names: Dict[int, str]) -> None:
     fields = _wire_fields(layout)
-    encode, property_rows = rowcore.encode_node, rowcore.property_rows
+    encode = rowcore.encode_node
     has_uri, has_state = bool(layout.f_uri), bool(layout.state_column)
     rows: List[tuple] = []
-    properties: List[tuple] = []
     for node_id, type_id, uri, state, name, external_id, created, updated, declared, custom in batch:
         body = encode(fields, node_id, type_id, uri if has_uri else None, state, name,
                       type_names.get(type_id, ""), created, updated, external_id, declared, custom)
-        row: tuple = (node_id, type_id)
-        if has_uri:
-            row += (uri or "",)
-        if has_state:
-            row += (state,)
-        rows.append(row + (name, external_id, created, updated, body))
-        if declared:
-            properties += property_rows(node_id, 0, declared)
-        if custom:
-            properties += property_rows(node_id, 1, custom)
+        if has_uri:  # the columns of _node_columns(layout), in its order
+            rows.append((node_id, type_id, uri or "", state, name, external_id, created, updated, body))
+        elif has_state:
+            rows.append((node_id, type_id, state, name, external_id, created, updated, body))
+        else:
+            rows.append((node_id, type_id, name, external_id, created, updated, body))
     columns = _node_columns(layout)
     cur.executemany(f"INSERT INTO {layout.table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
                     rows)
-    cur.executemany(f"INSERT INTO {layout.property_table} (node_id, is_custom, name, kind, int_value, double_value, "
-                    "string_value, bool_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", properties)
 
 
 def _wire_fields(layout: NodeLayout) -> Tuple[int, ...]:

@@ -19,7 +19,7 @@ import base64
 import binascii
 import sqlite3
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from . import errors
 from .records import Properties
@@ -148,8 +148,8 @@ def read_nodes(cur: sqlite3.Cursor, props_cur: sqlite3.Cursor, src: MlmdTables, 
                batch: int = 2000) -> Iterator[List[NodeRow]]:
     """The nodes of one kind with their properties, ascending id, `batch` at a time.
 
-    Two cursors walk the node table and the property table side by side, both in node id order, so memory
-    holds one batch however large the store.
+    Each batch of nodes brings its property rows in one statement (the range of its ids, in id order), so
+    memory holds one batch however large the store.
 
     Raises:
       errors.DataLossError: a property row MLMD itself could not read (no value, or a value it cannot decode).
@@ -160,45 +160,62 @@ def read_nodes(cur: sqlite3.Cursor, props_cur: sqlite3.Cursor, src: MlmdTables, 
         f"{src.column(t, kind.state_column) if kind.state_column else 'NULL'}, {src.column(t, 'name')}, "
         f"{src.column(t, 'external_id')}, {src.column(t, 'create_time_since_epoch', '0')}, "
         f"{src.column(t, 'last_update_time_since_epoch', '0')} FROM {src.name(t)} ORDER BY id")
-    p = kind.property_table
-    props = props_cur.execute(
-        f"SELECT {kind.id_column}, name, is_custom_property, int_value, double_value, string_value, "
-        f"{src.column(p, 'proto_value')}, {src.column(p, 'bool_value')} FROM {src.name(p)} "
-        f"ORDER BY {kind.id_column}, name, is_custom_property")
-    pending = props.fetchone()
+    properties_sql = (f"SELECT node_id, is_custom, name, value_kind, value FROM ({_properties_sql(src, kind)}) "
+                      "WHERE node_id BETWEEN ? AND ? ORDER BY node_id")
     while True:
         rows = nodes.fetchmany(batch)
         if not rows:
             return
+        props = props_cur.execute(properties_sql, (rows[0][0], rows[-1][0])).fetchall()
+        at, end = 0, len(props)
         out: List[NodeRow] = []
         for node_id, type_id, uri, state, name, external_id, create_time, update_time in rows:
             declared: Properties = {}
             custom: Properties = {}
-            while pending is not None and pending[0] <= node_id:
-                if pending[0] == node_id:
-                    (custom if pending[2] else declared)[pending[1]] = property_value(kind.table, pending)
-                pending = props.fetchone()  # a row of a node that is gone is skipped, as MLMD never reads it
+            while at < end and props[at][0] < node_id:
+                at += 1  # a row of a node that is gone, which MLMD never reads
+            while at < end and props[at][0] == node_id:
+                row = props[at]
+                value = row[3:5] if _INT <= row[3] <= _STRING else _decoded(kind.table, row)
+                (custom if row[1] else declared)[row[2]] = value  # type: ignore[assignment]
+                at += 1
             out.append((node_id, type_id, uri, state, name, external_id, create_time, update_time, declared,
                         custom))
         yield out
 
 
-def property_value(table: str, row: Sequence) -> Tuple[int, object]:
-    """(PropertyType, value) of a property row, read as MLMD 1.17.1 reads it."""
-    node_id, name, _, int_value, double_value, string_value, proto_value, bool_value = row
-    if int_value is not None:
-        return _INT, int(int_value)
-    if double_value is not None:
-        return _DOUBLE, float(double_value)
-    if string_value is not None:
-        text = str(string_value)
-        if text.startswith(STRUCT_PREFIX):
-            return _STRUCT, _base64(table, node_id, name, text[len(STRUCT_PREFIX):])
-        return _STRING, text
-    if proto_value is not None:
-        return _PROTO, _base64(table, node_id, name, proto_value)
-    if bool_value is not None:
-        return _BOOLEAN, bool(bool_value)
+def _properties_sql(src: MlmdTables, kind: NodeSource) -> str:
+    """A SELECT of one kind's property rows: node_id, is_custom, name, value_kind (the PropertyType MLMD reads the
+    row as, from the first column set, in its order; 0 for none) and value (that column's)."""
+    p = kind.property_table
+    proto, boolean = src.column(p, "proto_value"), src.column(p, "bool_value")
+    return (f"SELECT {kind.id_column} AS node_id, is_custom_property AS is_custom, name, "
+            f"CASE WHEN int_value IS NOT NULL THEN {_INT} WHEN double_value IS NOT NULL THEN {_DOUBLE} "
+            f"WHEN string_value IS NOT NULL THEN CASE WHEN substr(string_value, 1, {len(STRUCT_PREFIX)}) = "
+            f"'{STRUCT_PREFIX}' THEN {_STRUCT} ELSE {_STRING} END WHEN {proto} IS NOT NULL THEN {_PROTO} "
+            f"WHEN {boolean} IS NOT NULL THEN {_BOOLEAN} ELSE 0 END AS value_kind, "
+            f"coalesce(int_value, double_value, string_value, {proto}, {boolean}) AS value FROM {src.name(p)}")
+
+
+def property_rows_sql(src: MlmdTables, kind: NodeSource) -> str:
+    """A SELECT of our property rows for one kind (node_id, is_custom, name, kind, int_value, double_value,
+    string_value, bool_value), as rowcore.property_rows makes them from the values read_nodes reads: the value in
+    its kind's column, none for a struct or a proto. Only the rows of stored nodes, in the order of our key."""
+    return (f"SELECT node_id, is_custom, name, value_kind, CASE value_kind WHEN {_INT} THEN value END, "
+            f"CASE value_kind WHEN {_DOUBLE} THEN value END, CASE value_kind WHEN {_STRING} THEN value END, "
+            f"CASE value_kind WHEN {_BOOLEAN} THEN value != 0 END FROM ({_properties_sql(src, kind)}) "
+            f"WHERE node_id IN (SELECT id FROM {src.name(kind.table)})")
+
+
+def _decoded(table: str, row: Sequence) -> Tuple[int, object]:
+    """(PropertyType, value) of a property row holding a struct, a proto or a bool (see read_nodes' statement)."""
+    node_id, _, name, value_kind, value = row
+    if value_kind == _STRUCT:
+        return _STRUCT, _base64(table, node_id, name, str(value)[len(STRUCT_PREFIX):])
+    if value_kind == _PROTO:
+        return _PROTO, _base64(table, node_id, name, value)
+    if value_kind == _BOOLEAN:
+        return _BOOLEAN, bool(value)
     raise errors.DataLossError(
         f"{table} {node_id} has a property {name!r} with no value; MLMD itself cannot read this store")
 
@@ -219,27 +236,34 @@ def read_events(cur: sqlite3.Cursor, paths_cur: sqlite3.Cursor, src: MlmdTables,
                 batch: int = 5000) -> Iterator[List[EventRow]]:
     """Events with their paths (encoded as Event.Path messages), ascending id, `batch` at a time.
 
-    A path's steps are read in the order MLMD reads them back: the order they were written in (rowid).
+    A path's steps are read in the order MLMD reads them back: the order they were written in (rowid). Pipelines
+    write the same few paths again and again, so each distinct path is encoded once per batch.
     """
     events = cur.execute(
         f"SELECT id, artifact_id, execution_id, type, milliseconds_since_epoch FROM {src.name('Event')} ORDER BY id")
-    steps = paths_cur.execute(
-        f"SELECT event_id, is_index_step, step_index, step_key FROM {src.name('EventPath')} "
-        "ORDER BY event_id, rowid")
-    pending = steps.fetchone()
+    paths_sql = (f"SELECT event_id, is_index_step, step_index, step_key FROM {src.name('EventPath')} "
+                 "WHERE event_id BETWEEN ? AND ? ORDER BY event_id, rowid")
     while True:
         rows = events.fetchmany(batch)
         if not rows:
             return
+        steps = paths_cur.execute(paths_sql, (rows[0][0], rows[-1][0])).fetchall()
+        encoded: Dict[tuple, bytes] = {}
+        at, end = 0, len(steps)
         out: List[EventRow] = []
         for event_id, artifact_id, execution_id, event_type, milliseconds in rows:
-            path: Optional[bytearray] = None
-            while pending is not None and pending[0] <= event_id:
-                if pending[0] == event_id:
-                    path = _add_step(path if path is not None else bytearray(), pending[1], pending[2], pending[3])
-                pending = steps.fetchone()
-            out.append((event_id, artifact_id, execution_id, event_type, milliseconds,
-                        bytes(path) if path is not None else None))
+            while at < end and steps[at][0] < event_id:
+                at += 1  # steps of an event that is gone
+            path = None
+            if at < end and steps[at][0] == event_id:
+                first = at
+                while at < end and steps[at][0] == event_id:
+                    at += 1
+                key = tuple(step[1:] for step in steps[first:at])
+                path = encoded.get(key)
+                if path is None:
+                    path = encoded[key] = encode_path(key)
+            out.append((event_id, artifact_id, execution_id, event_type, milliseconds, path))
         yield out
 
 
@@ -254,12 +278,15 @@ def _varint(value: int) -> bytes:
     return bytes(out)
 
 
-def _add_step(path: bytearray, is_index: int, index: Optional[int], key: Optional[str]) -> bytearray:
-    """Appends one Event.Path.Step (field 1 of Path; index is its field 1, key its field 2)."""
-    if is_index:
-        step = b"\x08" + _varint(int(index or 0))
-    else:
-        encoded = (key or "").encode("utf-8")
-        step = b"\x12" + _varint(len(encoded)) + encoded
-    path += b"\x0a" + _varint(len(step)) + step
-    return path
+def encode_path(steps: Iterable[Tuple[int, Optional[int], Optional[str]]]) -> bytes:
+    """An Event.Path message from (is_index_step, step_index, step_key) rows: field 1 holds each Step, whose
+    field 1 is an index and field 2 a key."""
+    path = bytearray()
+    for is_index, index, key in steps:
+        if is_index:
+            step = b"\x08" + _varint(int(index or 0))
+        else:
+            encoded = (key or "").encode("utf-8")
+            step = b"\x12" + _varint(len(encoded)) + encoded
+        path += b"\x0a" + _varint(len(step)) + step
+    return bytes(path)
