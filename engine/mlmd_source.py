@@ -117,7 +117,8 @@ def read_types(cur: sqlite3.Cursor, src: MlmdTables) -> List[MlmdType]:
         f"SELECT id, name, {src.column(t, 'version')}, type_kind, {src.column(t, 'description')}, "
         f"{src.column(t, 'input_type')}, {src.column(t, 'output_type')}, {src.column(t, 'external_id')} "
         f"FROM {src.name(t)} ORDER BY id").fetchall()
-    return [MlmdType(*row, parents.get(row[0])) for row in rows]  # type: ignore[misc]
+    return [MlmdType(id=row[0], name=row[1], version=row[2], kind=row[3], description=row[4], input_type=row[5],
+                     output_type=row[6], external_id=row[7], parent_type_id=parents.get(row[0])) for row in rows]
 
 
 @dataclass(frozen=True)
