@@ -20,7 +20,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from . import errors, rowcore, schema
 from .catalog import ARTIFACT, BUILTIN_TYPES, CONTEXT, EXECUTION, LAYOUTS, WORD_INDEX_MARKS, NodeLayout, TypeKind
-from .db import MODE_READONLY, _sqlite_uri, classify, migrate_to
+from .db import MODE_READONLY, MODE_READWRITE, _sqlite_uri, classify, migrate_to
 from .mlmd_source import (ARTIFACTS, CONTEXTS, EXECUTIONS, MLMD_TABLES, MlmdTables, NodeSource, count,
                           is_mlmd_store, property_rows_sql, read_events, read_nodes, read_tables, read_types, tables_found)
 from .schema import SCHEMA_VERSION, VERSION_TABLE
@@ -299,8 +299,10 @@ def upgrade_mlmd_file(filename_uri: str, mode: int, enable_upgrade_migration: bo
     if filename_uri in ("", ":memory:"):
         return None
     try:
-        conn = sqlite3.connect(_sqlite_uri(filename_uri, MODE_READONLY), uri=True, isolation_level=None,
-                               check_same_thread=False)
+        # Read-write unless asked otherwise (but never created here): a conversion killed half-way leaves a hot
+        # journal, which only a writer can roll back before MLMD's tables can be read.
+        conn = sqlite3.connect(_sqlite_uri(filename_uri, MODE_READONLY if mode == MODE_READONLY else MODE_READWRITE),
+                               uri=True, isolation_level=None, check_same_thread=False)
     except sqlite3.Error:
         return None  # absent or unreadable: the opening reports it in its words
     try:

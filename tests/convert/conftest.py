@@ -14,13 +14,13 @@ for _path in (os.path.join(os.path.dirname(_HERE), "api"), _HERE):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
-MIX_SEEDS = 4
 
 
 @pytest.fixture(scope="session")
 def mlmd_stores(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder of stores the real ml-metadata 1.17.1 made, and its answers on them (oracle_stores.py)."""
     from oracle_client import oracle_env, real_oracle_python
+    from store_reads import MIX_SEEDS
 
     python = real_oracle_python()
     out = tmp_path_factory.mktemp("mlmd-stores")

@@ -7,6 +7,7 @@ messages, timestamps included (scenario_kit.show drops them; here they are part 
 """
 from __future__ import annotations
 
+import json
 from typing import Any, Dict, List
 
 from google.protobuf import json_format
@@ -14,6 +15,7 @@ from ml_metadata import metadata_store as mlmd
 from ml_metadata.proto import metadata_store_pb2 as pb
 
 Call = Dict[str, Any]
+MIX_SEEDS = 4  # oracle_stores.py's random stores, mix-0 to mix-3
 KINDS = ("artifact", "execution", "context")
 ORDERS = ("CREATE_TIME", "UPDATE_TIME", "ID")
 # Filters users write, one per attribute family; each runs on every kind it names.
@@ -143,3 +145,23 @@ def run_calls(store: Any, calls: List[Call]) -> List[Dict[str, Any]]:
         except Exception as exc:  # the class is part of the answer
             out.append({"error": type(exc).__name__, "message": str(getattr(exc, "message", exc))[:300]})
     return out
+
+
+def config(path: Any) -> pb.ConnectionConfig:
+    """The ConnectionConfig of the SQLite file at `path`."""
+    out = pb.ConnectionConfig()
+    out.sqlite.filename_uri = str(path)
+    return out
+
+
+def differences(recorded: Dict[str, Any], answers: List[Dict[str, Any]]) -> List[str]:
+    """The calls whose answers differ from the recorded ones: values must be equal, errors of the same class."""
+    found = []
+    for made, theirs, ours in zip(recorded["calls"], recorded["answers"], answers):
+        if "error" in theirs or "error" in ours:
+            same = theirs.get("error") == ours.get("error")
+        else:
+            same = theirs["value"] == ours["value"]
+        if not same:
+            found.append(f"{json.dumps(made)[:300]}\n  MLMD: {json.dumps(theirs)[:600]}\n  ours: {json.dumps(ours)[:600]}")
+    return found

@@ -14,37 +14,17 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict
 
 import pytest
-from conftest import MIX_SEEDS
-from store_reads import run_calls
+from store_reads import MIX_SEEDS, config, differences, run_calls
 
 from ml_metadata import metadata_store
-from ml_metadata.proto import metadata_store_pb2
 
 pytestmark = pytest.mark.oracle
 
 STORES = ["kinds", "legacy", "tfx", "tfx-long", *(f"mix-{seed}" for seed in range(MIX_SEEDS)),
           *(f"legacy-v{version}" for version in (9, 8, 7, 6, 5))]
-
-
-def config(path: Path) -> metadata_store_pb2.ConnectionConfig:
-    out = metadata_store_pb2.ConnectionConfig()
-    out.sqlite.filename_uri = str(path)
-    return out
-
-
-def differences(recorded: Dict, answers: List[Dict]) -> List[str]:
-    found = []
-    for made, theirs, ours in zip(recorded["calls"], recorded["answers"], answers):
-        if "error" in theirs or "error" in ours:
-            same = theirs.get("error") == ours.get("error")
-        else:
-            same = theirs["value"] == ours["value"]
-        if not same:
-            found.append(f"{json.dumps(made)[:300]}\n  MLMD: {json.dumps(theirs)[:600]}\n  ours: {json.dumps(ours)[:600]}")
-    return found
 
 
 def check(recorded: Dict, store: metadata_store.MetadataStore) -> None:

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_convert_against_oracle import config
+from store_reads import config
 
 from fastmlmd.convert.__main__ import main, store_path
 from ml_metadata import errors, metadata_store
