@@ -54,9 +54,16 @@ class Counts:
         return sum(self.rows.get(layout.table, 0) for layout in LAYOUTS.values())
 
 
-def log_progress(stage: str, done: int, total: int) -> None:
-    """The default progress report: a log line per stage and about every 10% of the rows."""
-    LOG.info("converting the MLMD store: %s, %d of %d rows", stage, done, total)
+def log_progress() -> Progress:
+    """The default progress report: a log line (logger `fastmlmd.convert`) per stage and every 10% of the rows."""
+    last = ["", -1]
+
+    def report(stage: str, done: int, total: int) -> None:
+        tenth = done * 10 // total if total else 10
+        if stage != last[0] or tenth != last[1]:
+            last[:] = [stage, tenth]
+            LOG.info("converting the MLMD store: %s, %d of %d rows", stage, done, total)
+    return report
 
 
 def copy_rows(cur: sqlite3.Cursor, src: MlmdTables, struct_type: StructTypeCodec,
@@ -334,7 +341,7 @@ def upgrade_mlmd_file(filename_uri: str, mode: int, enable_upgrade_migration: bo
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         tune_connection(conn)
-        counts = convert_in_place(conn, struct_type, progress or log_progress)
+        counts = convert_in_place(conn, struct_type, progress or log_progress())
     except sqlite3.Error as exc:
         raise classify(exc) from exc
     finally:

@@ -84,9 +84,9 @@ def read_tables(cur: sqlite3.Cursor, schema: str = "main", prefix: str = "") -> 
         version = int(row[0]) if row and row[0] is not None else 0
     if not OLDEST_READ <= version <= LIBRARY_VERSION:
         raise errors.FailedPreconditionError(
-            f"MLMD database version {version} cannot be converted: fastmlmd reads MLMD schema versions "
-            f"{OLDEST_READ} to {LIBRARY_VERSION}. Upgrade it first with ml-metadata 1.17.1 "
-            "(MetadataStore(config, enable_upgrade_migration=True)), then convert it.")
+            f"This database was made by ml-metadata (MLMD schema version {version}), and fastmlmd converts MLMD "
+            f"schema versions {OLDEST_READ} to {LIBRARY_VERSION} only. Upgrade it first with ml-metadata 1.17.1 "
+            "(MetadataStore(config, enable_upgrade_migration=True) there), then convert it.")
     return MlmdTables(schema, prefix, version, columns)
 
 
