@@ -305,24 +305,9 @@ def upgrade_mlmd_file(filename_uri: str, mode: int, enable_upgrade_migration: bo
     """
     if filename_uri in ("", ":memory:"):
         return None
-    try:
-        # Read-write unless asked otherwise (but never created here): a conversion killed half-way leaves a hot
-        # journal, which only a writer can roll back before MLMD's tables can be read.
-        conn = sqlite3.connect(_sqlite_uri(filename_uri, MODE_READONLY if mode == MODE_READONLY else MODE_READWRITE),
-                               uri=True, isolation_level=None, check_same_thread=False)
-    except sqlite3.Error:
-        return None  # absent or unreadable: the opening reports it in its words
-    try:
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            present = tables_found(conn.cursor())
-        except sqlite3.Error:
-            return None
-        if not is_mlmd_store(present):
-            return None
-        version = read_tables(conn.cursor()).version
-    finally:
-        conn.close()
+    version = _mlmd_version(filename_uri, mode)
+    if version is None:
+        return None
     what = (f"This database was made by ml-metadata (MLMD schema version {version}). fastmlmd keeps its own "
             "schema, so it reads this store only once it is converted: converting rewrites every type, node, event "
             "and link into fastmlmd's tables in one transaction, keeping ids, times and values, and MLMD can no "
@@ -350,6 +335,32 @@ def upgrade_mlmd_file(filename_uri: str, mode: int, enable_upgrade_migration: bo
         LOG.info("converted the MLMD store %s in place: %d nodes in %.1fs", filename_uri, counts.nodes,
                  counts.seconds)
     return counts
+
+
+def _mlmd_version(filename_uri: str, mode: int) -> Optional[int]:
+    """The MLMD schema version of the store in the file, or None when it holds none (or cannot be read: the
+    opening then reports that in its words).
+
+    Read-only first: closing a read-write connection to one of our WAL stores would checkpoint it. A file a
+    conversion was killed in may hold a hot journal that only a writer can roll back, so a read-only read that
+    fails is tried once more read-write (never creating the file).
+    """
+    for attempt in (MODE_READONLY,) if mode == MODE_READONLY else (MODE_READONLY, MODE_READWRITE):
+        try:
+            conn = sqlite3.connect(_sqlite_uri(filename_uri, attempt), uri=True, isolation_level=None,
+                                   check_same_thread=False)
+        except sqlite3.Error:
+            continue
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if not is_mlmd_store(tables_found(conn.cursor())):
+                return None
+            return read_tables(conn.cursor()).version
+        except sqlite3.Error:
+            continue
+        finally:
+            conn.close()
+    return None
 
 
 # A conversion takes the write lock once and holds it; MLMD's own writers wait for it, and it for them.
