@@ -5,6 +5,8 @@ of an ArtifactStructType becomes the serialized message, and turns its refusal i
 """
 from __future__ import annotations
 
+import json
+
 from fastmlmd.engine import errors as engine_errors
 from fastmlmd.engine.mlmd_convert import upgrade_mlmd_file
 from google.protobuf import json_format
@@ -20,6 +22,12 @@ class MlmdStoreNotConvertedError(errors.FailedPreconditionError, RuntimeError):
 def struct_type_from_json(text: str) -> bytes:
     """MLMD's stored form of an execution type's input or output type (JSON) as the serialized message."""
     return json_format.Parse(text, metadata_store_pb2.ArtifactStructType()).SerializeToString()
+
+
+def struct_type_to_json(serialized: bytes) -> str:
+    """A serialized ArtifactStructType as the JSON MLMD stores (compact, field names in camelCase)."""
+    message = metadata_store_pb2.ArtifactStructType.FromString(serialized)
+    return json.dumps(json_format.MessageToDict(message), separators=(",", ":"))
 
 
 def convert_if_mlmd_store(filename_uri: str, mode: int, enable_upgrade_migration: bool) -> None:

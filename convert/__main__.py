@@ -7,6 +7,11 @@ interrupted run leaves nothing at DST and can simply be run again. SRC and DST a
 `sqlite:///relative/path` / `sqlite:////absolute/path` URLs. A progress bar is drawn on a terminal only; errors are
 one line on stderr and exit status 1. To convert a store in place instead, open it with
 `MetadataStore(config, enable_upgrade_migration=True)`.
+
+    python -m fastmlmd.convert --to-mlmd converted.db mlmd.sqlite
+
+goes back: mlmd.sqlite must be an empty store made by ml-metadata (`MetadataStore(config)` on a new file); it
+receives every row, in one transaction.
 """
 from __future__ import annotations
 
@@ -17,7 +22,8 @@ from typing import Callable, List, Optional, TextIO
 
 from fastmlmd.engine import errors
 from fastmlmd.engine.mlmd_convert import Progress, convert_copy
-from ml_metadata._mlmd_stores import struct_type_from_json
+from fastmlmd.engine.mlmd_export import export_file
+from ml_metadata._mlmd_stores import struct_type_from_json, struct_type_to_json
 
 _SQLITE_URL = "sqlite:///"
 
@@ -62,7 +68,12 @@ def main(argv: Optional[List[str]] = None, stderr: TextIO = sys.stderr, stdout: 
     parser.add_argument("source", metavar="SRC", help="the MLMD store: a path or sqlite:///path (only read)")
     parser.add_argument("target", metavar="DST", help="the new fastmlmd store: a path or sqlite:///path")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    parser.add_argument("--to-mlmd", action="store_true",
+                        help="the other way: SRC is a fastmlmd store, DST an empty store made by ml-metadata "
+                             "(MetadataStore(config) on a new file), which receives every row of SRC")
     args = parser.parse_args(argv)
+    if args.to_mlmd:
+        return _to_mlmd(args, stderr, stdout)
     report: Optional[Callable[[str, int, int], None]] = None
     if not args.quiet and stderr.isatty():
         report = progress_bar(stderr)
@@ -76,6 +87,20 @@ def main(argv: Optional[List[str]] = None, stderr: TextIO = sys.stderr, stdout: 
         stdout.write(f"converted {counts.nodes:,} nodes, {counts.rows.get('event', 0):,} events and "
                      f"{counts.rows.get('type', 0):,} types into {target} in {counts.seconds:.1f}s "
                      f"({counts.nodes / max(counts.seconds, 1e-9):,.0f} nodes/s)\n")
+    return 0
+
+
+def _to_mlmd(args: argparse.Namespace, stderr: TextIO, stdout: TextIO) -> int:
+    try:
+        source, target = store_path(args.source), store_path(args.target)
+        written = export_file(source, target, struct_type_to_json)
+    except (ValueError, errors.StatusError) as exc:
+        stderr.write(f"error: {getattr(exc, 'message', exc)}\n")
+        return 1
+    if not args.quiet:
+        nodes = sum(written.get(table, 0) for table in ("Artifact", "Execution", "Context"))
+        stdout.write(f"exported {nodes:,} nodes, {written.get('Event', 0):,} events and {written.get('Type', 0):,} "
+                     f"types into the MLMD store {target}\n")
     return 0
 
 
