@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from fastmlmd.engine.db import Database, open_sqlite
 from fastmlmd.engine.store import Engine
+from ml_metadata._mlmd_stores import convert_if_mlmd_store
 from ml_metadata.proto import metadata_store_pb2
 
 
@@ -13,6 +14,8 @@ def open_database(config: metadata_store_pb2.ConnectionConfig, enable_upgrade_mi
     if backend == "fake_database":
         return open_sqlite("", 3, enable_upgrade_migration, prepare_schema)
     if backend == "sqlite":
+        if prepare_schema:  # a store MLMD made is converted first, or refused as it was found
+            convert_if_mlmd_store(config.sqlite.filename_uri, config.sqlite.connection_mode, enable_upgrade_migration)
         return open_sqlite(config.sqlite.filename_uri, config.sqlite.connection_mode, enable_upgrade_migration,
                            prepare_schema)
     if backend in ("mysql", "postgresql"):

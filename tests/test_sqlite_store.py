@@ -20,8 +20,9 @@ from fastmlmd.engine.schema import SCHEMA_VERSION, VERSION_TABLE
 # Collected into docs/differences.md by tools/differences.py.
 DIFFERENCES_FROM_MLMD = {
     "test_mlmd_database_is_refused_clearly":
-        "fastmlmd keeps its own SQLite schema: a database file made by MLMD is refused with a RuntimeError that "
-        "says so, and MLMD cannot open a fastmlmd file",
+        "fastmlmd keeps its own SQLite schema: a database file made by MLMD is refused with a "
+        "FailedPreconditionError (also a RuntimeError) that says how to convert it (enable_upgrade_migration=True "
+        "converts it in place, python -m fastmlmd.convert copies it), and MLMD cannot open a fastmlmd file",
 }
 
 
@@ -168,8 +169,9 @@ def test_mlmd_database_is_refused_clearly(tmp_path: Path) -> None:
     path = tmp_path / "mlmd.db"
     with sqlite3.connect(path) as conn:
         conn.execute("CREATE TABLE MLMDEnv (schema_version INTEGER PRIMARY KEY)")
-    with pytest.raises(RuntimeError, match="created by ml-metadata"):
+    with pytest.raises(RuntimeError, match="made by ml-metadata") as caught:
         metadata_store.MetadataStore(_config(path))
+    assert isinstance(caught.value, errors.FailedPreconditionError)
 
 
 STRANGE_STRINGS = ["nul\x00inside", "quote'\"`", "back\\slash", "ünïcødé ✓ 𝄞", "", " spaces ", "%_like"]

@@ -1,0 +1,430 @@
+"""Converts a store in MLMD's SQLite schema into ours: in place (one transaction), or into a new file (a copy).
+
+Everything a reader sees is kept: ids, create and update times, property values of every kind, types with
+their versions, base types, external ids and input/output types, events with their paths, and the links.
+Nodes and events are written with their bodies encoded by the row kernel, as our own writes store them.
+
+Speed: the secondary indexes of our node, property and event tables are dropped before the rows go in and
+built again afterwards, each in one sorted pass (the exact statements, so the schema check still sees our
+schema), and the word index is built once at the end. Memory holds one batch of rows at a time.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Tuple
+
+from . import errors, rowcore, schema
+from .catalog import ARTIFACT, BUILTIN_TYPES, CONTEXT, EXECUTION, LAYOUTS, WORD_INDEX_MARKS, NodeLayout, TypeKind
+from .db import MODE_READONLY, MODE_READWRITE, _sqlite_uri, classify, migrate_to
+from .mlmd_source import (ARTIFACTS, CONTEXTS, EXECUTIONS, MLMD_TABLES, MlmdTables, NodeSource, count,
+                          is_mlmd_store, property_rows_sql, read_events, read_nodes, read_tables, read_types, tables_found)
+from .schema import SCHEMA_VERSION, VERSION_TABLE
+
+LOG = logging.getLogger("fastmlmd.convert")
+
+# (stage, rows done, rows in all): nodes and events count as rows; called after every batch.
+Progress = Callable[[str, int, int], None]
+# ArtifactStructType JSON (as MLMD stores an execution type's input and output types) -> serialized message.
+StructTypeCodec = Callable[[str], bytes]
+
+# Where an in-place conversion moves MLMD's tables while it works: our table names clash with MLMD's
+# (SQLite compares names without case), and the move is undone with everything else if the transaction is.
+MOVED_PREFIX = "mlmd_source_"
+_NODE_SOURCES: Tuple[Tuple[NodeLayout, NodeSource], ...] = (
+    (ARTIFACT, ARTIFACTS), (EXECUTION, EXECUTIONS), (CONTEXT, CONTEXTS))
+# The tables whose secondary indexes are built after the load rather than during it.
+_BULK_TABLES = tuple(t for layout in LAYOUTS.values() for t in (layout.table, layout.property_table)) + ("event",)
+BATCH = 2000
+
+
+@dataclass
+class Counts:
+    """What a conversion wrote, by table."""
+
+    rows: Dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def nodes(self) -> int:
+        return sum(self.rows.get(layout.table, 0) for layout in LAYOUTS.values())
+
+
+def log_progress() -> Progress:
+    """The default progress report: a log line (logger `fastmlmd.convert`) per stage and every 10% of the rows."""
+    last = ["", -1]
+
+    def report(stage: str, done: int, total: int) -> None:
+        tenth = done * 10 // total if total else 10
+        if stage != last[0] or tenth != last[1]:
+            last[:] = [stage, tenth]
+            LOG.info("converting the MLMD store: %s, %d of %d rows", stage, done, total)
+    return report
+
+
+def copy_rows(cur: sqlite3.Cursor, src: MlmdTables, struct_type: StructTypeCodec,
+              progress: Optional[Progress] = None) -> Counts:
+    """Writes every row of the MLMD store `src` into our schema in the main database, which must be new.
+
+    Runs inside the caller's transaction.
+
+    Raises:
+      errors.FailedPreconditionError: the store holds something our schema cannot (its built-in types moved, or
+        two types of one name and version, which MLMD's engine refuses but its tables do not).
+      errors.DataLossError: a row MLMD itself could not read back.
+    """
+    try:
+        return _copy_rows(cur, src, struct_type, progress)
+    except sqlite3.IntegrityError as exc:
+        raise errors.FailedPreconditionError(
+            f"The MLMD store holds rows that break a rule MLMD's own writes keep and fastmlmd's schema enforces "
+            f"({exc}); it cannot be converted as it is") from exc
+
+
+def _copy_rows(cur: sqlite3.Cursor, src: MlmdTables, struct_type: StructTypeCodec,
+               progress: Optional[Progress]) -> Counts:
+    started = time.monotonic()
+    report = progress or (lambda stage, done, total: None)
+    counts = Counts()
+    total = sum(count(cur, src, source.table) for _, source in _NODE_SOURCES) + count(cur, src, "Event")
+    done = 0
+    report("types", done, total)
+    type_names = _copy_types(cur, src, struct_type, counts)
+    deferred = _drop_secondary_indexes(cur)
+    # Reading cursors of their own, closed at the end: an open statement on the source would keep it locked.
+    nodes_cur, props_cur = cur.connection.cursor(), cur.connection.cursor()
+    for layout, source in _NODE_SOURCES:
+        written = 0
+        for batch in read_nodes(nodes_cur, props_cur, src, source, BATCH):
+            _write_nodes(cur, layout, batch, type_names)
+            written += len(batch)
+            done += len(batch)
+            report(layout.table + "s", done, total)
+        counts.rows[layout.table] = written
+        # The property rows come straight from MLMD's: one statement, no row through Python.
+        counts.rows[layout.property_table] = cur.execute(
+            f"INSERT INTO {layout.property_table} (node_id, is_custom, name, kind, int_value, double_value, "
+            f"string_value, bool_value) {property_rows_sql(src, source)}").rowcount
+    counts.rows["event"] = 0
+    for events in read_events(nodes_cur, props_cur, src, 5000):
+        cur.executemany("INSERT INTO event (id, artifact_id, execution_id, type, milliseconds_since_epoch, body) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        [(i, a, e, t, ms, rowcore.encode_event(a, e, path, t, ms)) for i, a, e, t, ms, path in events])
+        counts.rows["event"] += len(events)
+        done += len(events)
+        report("events", done, total)
+    nodes_cur.close()
+    props_cur.close()
+    _copy_links(cur, src, counts)
+    report("indexes", done, total)
+    for statement in deferred:
+        cur.execute(statement)
+    _build_word_indexes(cur)
+    counts.seconds = time.monotonic() - started
+    report("done", done, total)
+    return counts
+
+
+def _copy_types(cur: sqlite3.Cursor, src: MlmdTables, struct_type: StructTypeCodec, counts: Counts) -> Dict[int, str]:
+    """Copies the user types (MLMD's built-in ones are ours too, ids 1-9); returns every type's name by id."""
+    found = read_types(cur, src)
+    builtin = {type_id: (int(kind), name) for type_id, kind, name in BUILTIN_TYPES}
+    base_of = _base_type_numbers()
+    rows = []
+    for t in found:
+        if t.id in builtin:
+            if builtin[t.id] != (t.kind, t.name):
+                raise errors.FailedPreconditionError(
+                    f"MLMD store's type {t.id} is {t.name!r}, where fastmlmd keeps the built-in type "
+                    f"{builtin[t.id][1]!r}: this store's types cannot keep their ids in fastmlmd's schema")
+            continue
+        if t.name in {name for _, name in builtin.values()} and t.kind in {k for k, _ in builtin.values()}:
+            raise errors.FailedPreconditionError(
+                f"MLMD store keeps the built-in type {t.name!r} at id {t.id}; fastmlmd keeps it at a fixed id "
+                "from 1 to 9, so this store's types cannot keep their ids in fastmlmd's schema")
+        rows.append((t.id, t.kind, t.name, t.version, t.description, t.external_id,
+                     base_of.get(t.parent_type_id) if t.parent_type_id is not None else None,
+                     _struct(struct_type, t.id, "input_type", t.input_type),
+                     _struct(struct_type, t.id, "output_type", t.output_type)))
+    cur.executemany("INSERT INTO type (id, kind, name, version, description, external_id, base_type, input_type, "
+                    "output_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    counts.rows["type"] = len(rows)
+    if src.has("TypeProperty"):
+        counts.rows["type_property"] = cur.execute(
+            f"INSERT INTO type_property (type_id, name, data_type) SELECT type_id, name, ifnull(data_type, 0) "
+            f"FROM {src.name('TypeProperty')} WHERE type_id NOT IN ({', '.join(str(i) for i in builtin)})").rowcount
+    return {t.id: t.name for t in found}
+
+
+def _base_type_numbers() -> Dict[int, int]:
+    """Built-in type id -> the SystemDefinedBaseType number our type table keeps (MLMD keeps a ParentType row):
+    each kind's built-ins are its base types in order (mlmd.Dataset is DATASET = 1, mlmd.Train is TRAIN = 1)."""
+    out: Dict[int, int] = {}
+    per_kind: Dict[int, int] = {}
+    for type_id, kind, _ in BUILTIN_TYPES:
+        per_kind[int(kind)] = per_kind.get(int(kind), 0) + 1
+        out[type_id] = per_kind[int(kind)]
+    return out
+
+
+def _struct(struct_type: StructTypeCodec, type_id: int, column: str, text: Optional[str]) -> Optional[bytes]:
+    if text is None:
+        return None
+    try:
+        return struct_type(text)
+    except Exception as exc:  # the codec is protobuf's JSON parser: any failure means the text is not one
+        raise errors.DataLossError(f"MLMD store's type {type_id} has an {column} that is not the JSON MLMD "
+                                   f"writes: {exc}") from exc
+
+
+def _node_columns(layout: NodeLayout) -> Tuple[str, ...]:
+    cols: Tuple[str, ...] = ("id", "type_id")
+    if layout.f_uri:
+        cols += ("uri",)
+    if layout.state_column:
+        cols += (layout.state_column,)
+    return cols + ("name", "external_id", "create_time", "update_time", "body")
+
+
+def _write_nodes(cur: sqlite3.Cursor, layout: NodeLayout, batch: list, type_names: Dict[int, str]) -> None:
+    fields = _wire_fields(layout)
+    encode = rowcore.encode_node
+    has_uri, has_state = bool(layout.f_uri), bool(layout.state_column)
+    rows: List[tuple] = []
+    for node_id, type_id, uri, state, name, external_id, created, updated, declared, custom in batch:
+        body = encode(fields, node_id, type_id, uri if has_uri else None, state, name,
+                      type_names.get(type_id, ""), created, updated, external_id, declared, custom)
+        if has_uri:  # the columns of _node_columns(layout), in its order
+            rows.append((node_id, type_id, uri or "", state, name, external_id, created, updated, body))
+        elif has_state:
+            rows.append((node_id, type_id, state, name, external_id, created, updated, body))
+        else:
+            rows.append((node_id, type_id, name, external_id, created, updated, body))
+    columns = _node_columns(layout)
+    cur.executemany(f"INSERT INTO {layout.table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                    rows)
+
+
+def _wire_fields(layout: NodeLayout) -> Tuple[int, ...]:
+    """The field numbers `rowcore.encode_node` takes, in its argument order."""
+    return (layout.f_id, layout.f_type_id, layout.f_uri, layout.f_properties, layout.f_custom_properties,
+            layout.f_state, layout.f_name, layout.f_type, layout.f_create_time, layout.f_update_time,
+            layout.f_external_id)
+
+
+def _copy_links(cur: sqlite3.Cursor, src: MlmdTables, counts: Counts) -> None:
+    for table, columns, source, source_columns in (
+            ("attribution", "context_id, artifact_id", "Attribution", "context_id, artifact_id"),
+            ("association", "context_id, execution_id", "Association", "context_id, execution_id"),
+            ("parent_context", "child_id, parent_id", "ParentContext", "context_id, parent_context_id")):
+        counts.rows[table] = cur.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {source_columns} FROM {src.name(source)}").rowcount \
+            if src.has(source) else 0
+
+
+def _drop_secondary_indexes(cur: sqlite3.Cursor) -> List[str]:
+    """Drops the indexes of the bulk-loaded tables that their CREATE TABLE does not make; returns the statements
+    that build them again, as the migrations wrote them."""
+    found = cur.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN "
+        f"({', '.join('?' * len(_BULK_TABLES))})", _BULK_TABLES).fetchall()
+    for name, _ in found:
+        cur.execute(f'DROP INDEX "{name}"')
+    return [sql for _, sql in found]
+
+
+def _build_word_indexes(cur: sqlite3.Cursor) -> None:
+    """Indexes the words of every node at once, as migration 11 does for a store that has nodes."""
+    if not schema.fts5_available():
+        return
+    for layout in LAYOUTS.values():
+        cur.execute(f"INSERT INTO {layout.word_table}({layout.word_table}) VALUES ('rebuild')")
+        cur.execute(f"UPDATE {WORD_INDEX_MARKS} SET indexed_to = (SELECT ifnull(max(id), 0) FROM {layout.table}) "
+                    "WHERE word_table = ?", (layout.word_table,))
+
+
+# In place ------------------------------------------------------------------------------------------------------
+
+def convert_in_place(conn: sqlite3.Connection, struct_type: StructTypeCodec,
+                     progress: Optional[Progress] = None) -> Optional[Counts]:
+    """Converts the MLMD store in `conn`'s main database into ours, in one transaction.
+
+    MLMD's tables are moved aside, ours are created and filled, and MLMD's are dropped, all before COMMIT: a
+    failure or a killed process leaves the MLMD store as it was (SQLite's journal undoes the rest on the next
+    open), so running the conversion again starts it afresh. Returns None when the database holds no MLMD
+    store any more (another process converted it first).
+    """
+    cur = conn.cursor()
+    cur.execute("BEGIN IMMEDIATE")
+    try:
+        present = tables_found(cur)
+        if not is_mlmd_store(present):
+            cur.execute("ROLLBACK")
+            return None
+        clashes = sorted(t for t in present if t not in MLMD_TABLES and (
+            t.lower() in _OUR_TABLES or t.startswith(MOVED_PREFIX)))
+        if clashes:
+            raise errors.FailedPreconditionError(
+                f"The MLMD store also holds tables {clashes}, which fastmlmd's schema would take; it cannot be "
+                "converted in place (convert a copy: python -m fastmlmd.convert SRC DST)")
+        read_tables(cur)  # refuses a version it cannot read before anything moves
+        moved = [t for t in MLMD_TABLES if t in present]
+        for table in moved:
+            cur.execute(f'ALTER TABLE "{table}" RENAME TO "{MOVED_PREFIX}{table}"')
+        migrate_to(cur, 0, SCHEMA_VERSION)
+        counts = copy_rows(cur, read_tables(cur, prefix=MOVED_PREFIX), struct_type, progress)
+        for table in moved:
+            cur.execute(f'DROP TABLE "{MOVED_PREFIX}{table}"')
+        cur.execute("COMMIT")
+        return counts
+    except BaseException:
+        if conn.in_transaction:
+            conn.rollback()
+        raise
+
+
+_OUR_TABLES = frozenset(
+    {"type", "type_property", "event", "attribution", "association", "parent_context", VERSION_TABLE,
+     WORD_INDEX_MARKS} | {t for layout in LAYOUTS.values() for t in (layout.table, layout.property_table)})
+
+
+def upgrade_mlmd_file(filename_uri: str, mode: int, enable_upgrade_migration: bool, struct_type: StructTypeCodec,
+                      progress: Optional[Progress] = None) -> Optional[Counts]:
+    """The opening hook: when `filename_uri` holds an MLMD store, converts it (if asked to) or says how to.
+
+    Called before the store is opened as ours, so a refused MLMD file is left exactly as it was (not even
+    switched to WAL). Anything but an MLMD store is left for the opening to judge.
+
+    Raises:
+      errors.FailedPreconditionError: an MLMD store, and `enable_upgrade_migration` is false or the mode
+        read-only; or a version or layout that cannot be converted.
+    """
+    if filename_uri in ("", ":memory:"):
+        return None
+    version = _mlmd_version(filename_uri, mode)
+    if version is None:
+        return None
+    what = (f"This database was made by ml-metadata (MLMD schema version {version}). fastmlmd keeps its own "
+            "schema, so it reads this store only once it is converted: converting rewrites every type, node, event "
+            "and link into fastmlmd's tables in one transaction, keeping ids, times and values, and MLMD can no "
+            "longer open the file afterwards.")
+    if mode == MODE_READONLY:
+        raise errors.FailedPreconditionError(
+            f"{what} A store opened READONLY cannot be converted: open it once read-write with "
+            "enable_upgrade_migration=True, or convert a copy and leave it untouched: "
+            "python -m fastmlmd.convert SRC DST")
+    if not enable_upgrade_migration:
+        raise errors.FailedPreconditionError(
+            f"{what} To convert it in place, open it with MetadataStore(config, enable_upgrade_migration=True) "
+            "(MigrationOptions.enable_upgrade_migration=True on a server); to leave it untouched and convert a copy: "
+            "python -m fastmlmd.convert SRC DST")
+    conn = sqlite3.connect(_sqlite_uri(filename_uri, mode), uri=True, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        tune_connection(conn)
+        counts = convert_in_place(conn, struct_type, progress or log_progress())
+    except sqlite3.Error as exc:
+        raise classify(exc) from exc
+    finally:
+        conn.close()
+    if counts is not None:
+        LOG.info("converted the MLMD store %s in place: %d nodes in %.1fs", filename_uri, counts.nodes,
+                 counts.seconds)
+    return counts
+
+
+def _mlmd_version(filename_uri: str, mode: int) -> Optional[int]:
+    """The MLMD schema version of the store in the file, or None when it holds none (or cannot be read: the
+    opening then reports that in its words).
+
+    Read-only first: closing a read-write connection to one of our WAL stores would checkpoint it. A file a
+    conversion was killed in may hold a hot journal that only a writer can roll back, so a read-only read that
+    fails is tried once more read-write (never creating the file).
+    """
+    for attempt in (MODE_READONLY,) if mode == MODE_READONLY else (MODE_READONLY, MODE_READWRITE):
+        try:
+            conn = sqlite3.connect(_sqlite_uri(filename_uri, attempt), uri=True, isolation_level=None,
+                                   check_same_thread=False)
+        except sqlite3.Error:
+            continue
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if not is_mlmd_store(tables_found(conn.cursor())):
+                return None
+            return read_tables(conn.cursor()).version
+        except sqlite3.Error:
+            continue
+        finally:
+            conn.close()
+    return None
+
+
+# A conversion takes the write lock once and holds it; MLMD's own writers wait for it, and it for them.
+BUSY_TIMEOUT_MS = 60_000
+# The conversion's page cache: large enough that index builds rarely spill, and a bound on its memory.
+CACHE_KIB = 64 * 1024
+
+
+def tune_connection(conn: sqlite3.Connection) -> None:
+    """The conversion's connection settings: a bounded page cache large enough that index builds rarely spill,
+    and a second thread for their sorts."""
+    conn.execute(f"PRAGMA cache_size = {-CACHE_KIB}")
+    conn.execute("PRAGMA threads = 2")
+
+
+# By copy -------------------------------------------------------------------------------------------------------
+
+def convert_copy(source_path: str, target_path: str, struct_type: StructTypeCodec,
+                 progress: Optional[Progress] = None) -> Counts:
+    """Copies the MLMD store at `source_path` into a new fastmlmd store at `target_path`; the source is only read.
+
+    The copy is written to `<target>.fastmlmd-partial` and moved into place once complete, so an interrupted copy
+    leaves no store at `target_path` (and the next run starts afresh).
+
+    Raises:
+      errors.FailedPreconditionError: the source is not an MLMD store, or the target exists.
+      errors.DataLossError: a row MLMD itself could not read back.
+    """
+    if os.path.exists(target_path):
+        raise errors.FailedPreconditionError(f"{target_path} exists; the copy goes into a new file")
+    partial = target_path + ".fastmlmd-partial"
+    _remove(partial)  # an earlier copy that was interrupted
+    conn = sqlite3.connect("file:" + urllib.parse.quote(os.path.abspath(partial)) + "?mode=rwc", uri=True,
+                           isolation_level=None)
+    try:
+        # A partial copy is thrown away, never recovered: no journal, no syncs until the end.
+        conn.execute("PRAGMA journal_mode = OFF")
+        conn.execute("PRAGMA synchronous = OFF")
+        tune_connection(conn)
+        conn.execute("ATTACH DATABASE ? AS mlmd", (_sqlite_uri(source_path, MODE_READONLY),))
+        cur = conn.cursor()
+        cur.execute("BEGIN")
+        if not is_mlmd_store(tables_found(cur, "mlmd")):
+            raise errors.FailedPreconditionError(f"{source_path} holds no MLMD store (no MLMDEnv or Type table)")
+        migrate_to(cur, 0, SCHEMA_VERSION)
+        counts = copy_rows(cur, read_tables(cur, "mlmd"), struct_type, progress)
+        cur.execute("COMMIT")
+        cur.execute("DETACH DATABASE mlmd")
+        cur.execute("PRAGMA journal_mode = WAL")  # our stores' mode; the first open would set it anyway
+        conn.close()
+        with open(partial, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.link(partial, target_path)  # fails rather than replace a store that appeared meanwhile
+        os.remove(partial)
+        return counts
+    except BaseException as exc:
+        conn.close()
+        _remove(partial)
+        if isinstance(exc, sqlite3.Error):
+            raise classify(exc) from exc
+        raise
+
+
+def _remove(partial: str) -> None:
+    for leftover in (partial, partial + "-journal", partial + "-wal", partial + "-shm"):
+        if os.path.exists(leftover):
+            os.remove(leftover)
