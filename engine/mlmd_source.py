@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from . import errors
+from ._rowcore_py import varint as _varint  # a pure function: the compiled kernel has no Python-level varint
 from .records import Properties
 
 # Every table MLMD 1.17.1 keeps; a database holding MLMDEnv, or Type and Artifact, is one of its stores.
@@ -266,17 +267,6 @@ def read_events(cur: sqlite3.Cursor, paths_cur: sqlite3.Cursor, src: MlmdTables,
                     path = encoded[key] = encode_path(key)
             out.append((event_id, artifact_id, execution_id, event_type, milliseconds, path))
         yield out
-
-
-def _varint(value: int) -> bytes:
-    if value < 0:
-        value += 1 << 64
-    out = bytearray()
-    while value > 0x7F:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 def encode_path(steps: Iterable[Tuple[int, Optional[int], Optional[str]]]) -> bytes:
