@@ -116,10 +116,9 @@ class MetadataStore:
         if enable_upgrade_migration:
             raise ValueError("Upgrade migration is not allowed when using gRPC connection client. Upgrade needs "
                              "to be performed on the server side.")
-        raise RuntimeError(
-            "Connecting to a metadata store server over gRPC (MetadataStoreClientConfig) is not supported by "
-            "fastmlmd yet; open the store directly with a ConnectionConfig."
-        )
+        from ml_metadata._grpc_client import GrpcService  # grpcio is optional: imported only for a server
+
+        self._service = GrpcService(config)
 
     @property
     def _max_num_retries(self) -> int:
