@@ -19,6 +19,15 @@ from ml_metadata import errors, metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
 from ml_metadata.proto import metadata_store_service_pb2 as svc
 
+# Collected into docs/differences.md by tools/differences.py.
+DIFFERENCES_FROM_MLMD = {
+    "test_aborted_and_unavailable_are_retried":
+        "the gRPC client retries UNAVAILABLE as well as ABORTED (MLMD's retries only ABORTED), after jittered "
+        "pauses of at most 2 s (MLMD's: exponentially distributed, mean 2 s), and never past client_timeout_sec",
+    "test_explain_filter_is_in_process_only":
+        "explain_filter (an addition) has no RPC: through a MetadataStoreClientConfig it raises UnimplementedError",
+}
+
 
 class StandIn:
     """Answers GetArtifactTypes: fails with `failures` in turn, then returns one type."""

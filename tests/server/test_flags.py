@@ -8,6 +8,16 @@ import pytest
 from fastmlmd.server import flags
 from ml_metadata.proto import metadata_store_pb2 as pb
 
+# Collected into docs/differences.md by tools/differences.py.
+DIFFERENCES_FROM_MLMD = {
+    "test_config_file_that_is_not_a_server_config":
+        "an unreadable or unparsable --metadata_store_server_config_file stops the server with a message; "
+        "MLMD's falls back to the MySQL flags, or to an in-memory store, without a word",
+    "test_migration_flags_apply_to_a_config_file":
+        "--enable_database_upgrade and --downgrade_db_schema_version apply to the store of a config file too; "
+        "MLMD's reads them only beside the --mysql_config_* flags",
+}
+
 
 def test_defaults_are_mlmds() -> None:
     settings = flags.parse([])
@@ -81,3 +91,12 @@ def test_config_file_that_is_not_a_server_config(tmp_path: Path) -> None:
     path.write_text("no_such_field: 1\n")
     with pytest.raises(flags.FlagError, match="not a text-format MetadataStoreServerConfig"):
         flags.parse([f"--metadata_store_server_config_file={path}"])
+
+
+def test_migration_flags_apply_to_a_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "server.pbtxt"
+    path.write_text('connection_config { sqlite { filename_uri: "/tmp/x.db" } }\n')
+    settings = flags.parse([f"--metadata_store_server_config_file={path}", "--downgrade_db_schema_version=4"])
+    assert settings.config.migration_options.downgrade_to_schema_version == 4
+    settings = flags.parse([f"--metadata_store_server_config_file={path}", "--enable_database_upgrade"])
+    assert settings.config.migration_options.enable_upgrade_migration

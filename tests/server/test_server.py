@@ -26,6 +26,19 @@ from ml_metadata.proto import metadata_store_pb2 as pb
 
 BIG = 6 * 1024 * 1024  # past gRPC's 4 MiB default
 
+# Collected into docs/differences.md by tools/differences.py.
+DIFFERENCES_FROM_MLMD = {
+    "test_messages_past_four_mib":
+        "the server and the client take messages up to 256 MiB by default (--grpc_max_message_bytes; "
+        "channel_arguments.max_receive_message_length on the client); MLMD's keep gRPC's 4 MiB",
+    "test_downgrade_flag_downgrades_and_exits":
+        "after --downgrade_db_schema_version the server exits with status 0; MLMD's dies on a failed CHECK",
+    "test_rpcs_the_python_api_does_not_use":
+        "GetArtifactsByType (and its kin) with paging options, and PutArtifacts' "
+        "abort_if_latest_updated_time_changed, are refused with UNIMPLEMENTED; GetLineageGraph is served "
+        "(MLMD 1.17.1's server answers it with UNIMPLEMENTED)",
+}
+
 
 def _config_file(folder: Path, text: str) -> str:
     path = folder / "server.pbtxt"
@@ -195,3 +208,39 @@ def test_common_calls_through_a_server_on_a_sqlite_file(tmp_path: Path) -> None:
         assert run(running.address) == run("memory")
     finally:
         running.kill()
+
+
+def test_rpcs_the_python_api_does_not_use(server: ServerProcess) -> None:
+    """PutTypes (one transaction), Get{Parent,Children}ContextsByContexts, and the two request options this
+    server refuses as UNIMPLEMENTED rather than ignore."""
+    from ml_metadata.proto import metadata_store_service_pb2 as svc
+    from ml_metadata.proto import metadata_store_service_pb2_grpc as svc_grpc
+
+    with grpc.insecure_channel(server.address) as channel:
+        stub = svc_grpc.MetadataStoreServiceStub(channel)
+        with pytest.raises(grpc.RpcError) as raised:
+            stub.PutTypes(svc.PutTypesRequest(artifact_types=[pb.ArtifactType(name="A"), pb.ArtifactType()]))
+        assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert not stub.GetArtifactTypes(svc.GetArtifactTypesRequest()).artifact_types  # nothing half-written
+        put = stub.PutTypes(svc.PutTypesRequest(artifact_types=[pb.ArtifactType(name="A")],
+                                                context_types=[pb.ContextType(name="C")]))
+        assert (list(put.artifact_type_ids), list(put.execution_type_ids), list(put.context_type_ids)) == \
+            ([10], [], [11])
+        c_ids = stub.PutContexts(svc.PutContextsRequest(contexts=[
+            pb.Context(type_id=11, name=n) for n in ("p", "c1", "c2")])).context_ids
+        stub.PutParentContexts(svc.PutParentContextsRequest(parent_contexts=[
+            pb.ParentContext(child_id=c_ids[1], parent_id=c_ids[0]),
+            pb.ParentContext(child_id=c_ids[2], parent_id=c_ids[0])]))
+        children = stub.GetChildrenContextsByContexts(svc.GetChildrenContextsByContextsRequest(context_ids=[c_ids[0]]))
+        assert [c.name for c in children.contexts[c_ids[0]].children_contexts] == ["c1", "c2"]
+        parents = stub.GetParentContextsByContexts(svc.GetParentContextsByContextsRequest(context_ids=c_ids[1:]))
+        assert {k: [c.name for c in v.parent_contexts] for k, v in parents.contexts.items()} == \
+            {c_ids[1]: ["p"], c_ids[2]: ["p"]}
+        for call in (lambda: stub.GetArtifactsByType(svc.GetArtifactsByTypeRequest(
+                         type_name="A", options=pb.ListOperationOptions(max_result_size=1))),
+                     lambda: stub.PutArtifacts(svc.PutArtifactsRequest(
+                         artifacts=[pb.Artifact(type_id=10)],
+                         options=svc.PutArtifactsRequest.Options(abort_if_latest_updated_time_changed=True)))):
+            with pytest.raises(grpc.RpcError) as raised:
+                call()
+            assert raised.value.code() == grpc.StatusCode.UNIMPLEMENTED
