@@ -1,9 +1,12 @@
-"""`python -m fastmlmd.bench.grpc`: the cost of the gRPC path, call for call, against the same store in-process.
+"""`python -m fastmlmd.bench.served`: the cost of the gRPC path, call for call, against the same store in-process.
 
 Measures put_execution (an execution, two artifacts with events, a context) and get_artifacts_by_id (one id,
 and 100 ids) with one client, first on a store opened in this process, then through
 `python -m fastmlmd.server` (a subprocess on 127.0.0.1) in front of the same kind of store. Prints the
 median and p99 of each call and calls a second. Needs the server extra (grpcio).
+
+(Not named grpc.py: bench/worker.py runs as a script, which puts bench/ first on sys.path, where a grpc.py
+would shadow the grpc package.)
 """
 from __future__ import annotations
 
@@ -96,7 +99,7 @@ def _row(name: str, samples: List[float]) -> str:
 
 
 def main(argv: List[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fastmlmd.bench.grpc", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m fastmlmd.bench.served", description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=("memory", "file"), default="file")
     parser.add_argument("--seconds", type=float, default=3.0, help="measured time per workload (default 3)")
     ns = parser.parse_args(argv)
