@@ -180,5 +180,9 @@ def run(settings: ServerSettings) -> int:
         pass
     logger.info("Shutting down: draining calls in flight for up to %gs", settings.shutdown_grace_seconds)
     running.stop(settings.shutdown_grace_seconds)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        # Python restores the default action while it finalizes: a repeated signal would then turn this
+        # clean exit into death by signal.
+        signal.signal(signum, signal.SIG_IGN)
     logger.info("Server stopped")
     return 0
