@@ -74,6 +74,14 @@ class Engine:
         finally:
             self._type_writes += 1  # after the commit: a view taken in between is then rebuilt, never kept
 
+    def put_types(self, records: Sequence[TypeRecord], can_add_fields: bool, can_omit_fields: bool) -> List[int]:
+        """Creates or evolves several types in one transaction (the PutTypes RPC); their ids in order."""
+        try:
+            return self._write(lambda cur: [types.put_type(cur, record, can_add_fields, can_omit_fields)
+                                            for record in records])
+        finally:
+            self._type_writes += 1
+
     def types_view(self, kind: TypeKind, build: Callable[[List[TypeRecord]], T]) -> T:
         """`build(every type of kind, built-ins included, by id)`, rebuilt only when the types may have changed.
 

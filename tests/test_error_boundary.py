@@ -9,7 +9,7 @@ import pytest
 from fastmlmd.engine import db
 from fastmlmd.engine import errors as engine_errors
 from ml_metadata import errors, metadata_store
-from ml_metadata.metadata_store import metadata_store as wrapper
+from ml_metadata import _local
 from ml_metadata.proto import metadata_store_pb2 as pb
 
 ENGINE_CLASSES = [cls for _, cls in inspect.getmembers(engine_errors, inspect.isclass)
@@ -18,7 +18,7 @@ ENGINE_CLASSES = [cls for _, cls in inspect.getmembers(engine_errors, inspect.is
 
 @pytest.mark.parametrize("engine_class", ENGINE_CLASSES, ids=lambda cls: cls.__name__)
 def test_every_engine_error_has_the_public_class_of_its_code(engine_class: type) -> None:
-    public = wrapper._public(engine_class("m"))
+    public = _local.public_error(engine_class("m"))
     assert type(public).__module__ == "ml_metadata.errors"
     assert type(public).__name__ == engine_class.__name__
     assert (public.message, public.error_code) == ("m", engine_class.code)

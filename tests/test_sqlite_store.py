@@ -105,13 +105,6 @@ def test_server_backends_not_supported_yet(backend: str) -> None:
         metadata_store.MetadataStore(config)
 
 
-def test_grpc_client_config_not_supported_yet() -> None:
-    with pytest.raises(RuntimeError, match="gRPC"):
-        metadata_store.MetadataStore(pb.MetadataStoreClientConfig(host="localhost", port=1))
-    with pytest.raises(ValueError):
-        metadata_store.MetadataStore(pb.MetadataStoreClientConfig(), enable_upgrade_migration=True)
-
-
 def _set_version(path: Path, version: int) -> None:
     with sqlite3.connect(path) as conn:
         conn.execute(f"UPDATE {VERSION_TABLE} SET version = ?", (version,))

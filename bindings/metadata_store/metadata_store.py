@@ -1,14 +1,14 @@
 """A python API to the ML Metadata store, compatible with MLMD 1.17.1's `ml_metadata.metadata_store`.
 
-Every method is one transaction on fastmlmd's engine; signatures, return types, ordering and error
-classes follow MLMD's (see docs/mlmd-interface.md §2).
+Every method checks its arguments, then makes one call to what serves the store (ml_metadata/_service.py):
+one transaction on fastmlmd's engine in this process, or one RPC to a metadata store server. Signatures,
+return types, ordering and error classes follow MLMD's (see docs/mlmd-interface.md §2).
 """
 from __future__ import annotations
 
 import enum
-import functools
 import logging
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import attr
 
@@ -19,12 +19,10 @@ from fastmlmd.engine.retry import RetryPolicy
 from fastmlmd.engine.store import Engine
 from ml_metadata import _args as args
 from ml_metadata import errors, proto
-from ml_metadata import _convert as convert
-from ml_metadata import _paging as paging
-from ml_metadata._connect import connect, open_database
+from ml_metadata._connect import open_database
+from ml_metadata._local import LocalService, public_error
+from ml_metadata._service import StoreService
 from ml_metadata.proto import metadata_store_pb2
-
-T = TypeVar("T")
 
 # Page size the listing loop asks for, as MLMD's wrapper does.
 MAX_NUM_RESULT = 100
@@ -66,18 +64,9 @@ _LIST_PARAMS = {kind: f"{kind.name.lower()}s" for kind in _NODE_CLASSES}
 _KINDS_BY_NAME = {kind.name.lower(): kind for kind in _NODE_CLASSES}
 
 
-def _public(exc: engine_errors.StatusError) -> errors.StatusError:
-    """The `ml_metadata.errors` class for an engine error: the API's one translation (raise it `from exc`)."""
-    return errors.make_exception(exc.message, exc.error_code)
-
-
 def _external_ids(values: Any) -> List[str]:
-    """The external ids a lookup asks for; an empty one is refused, as MLMD does."""
-    wanted = args.texts(values, "external_ids", none_ok=True)
-    if "" in wanted:
-        raise errors.InvalidArgumentError(
-            f"Invalid argument because at least one empty external_id exists (external_ids[{wanted.index('')}])")
-    return wanted
+    """The external ids a lookup asks for (the store refuses an empty one, as MLMD's server does)."""
+    return args.texts(values, "external_ids", none_ok=True)
 
 
 def _listing(list_options: Optional[ListOptions]) -> Tuple[int, bool, str, Optional[int]]:
@@ -116,14 +105,10 @@ class MetadataStore:
           RuntimeError: the store cannot be opened (unsupported backend, schema version, unreadable file).
         """
         self._config = config
+        self._service: StoreService
         if isinstance(config, proto.ConnectionConfig):
-            retries = config.retry_options.max_num_retries if config.retry_options.HasField("max_num_retries") else None
-            self._retry = RetryPolicy.from_settings(retries)
             upgrade = args.flag(enable_upgrade_migration, "enable_upgrade_migration", none_ok=False)
-            try:
-                self._engine: Engine = self._retry.run(lambda: connect(config, upgrade))
-            except engine_errors.StatusError as exc:
-                raise _public(exc) from exc
+            self._service = LocalService(config, upgrade)
             return
         if not isinstance(config, proto.MetadataStoreClientConfig):
             raise ValueError("MetadataStore is expecting either proto.ConnectionConfig or "
@@ -131,15 +116,29 @@ class MetadataStore:
         if enable_upgrade_migration:
             raise ValueError("Upgrade migration is not allowed when using gRPC connection client. Upgrade needs "
                              "to be performed on the server side.")
-        raise RuntimeError(
-            "Connecting to a metadata store server over gRPC (MetadataStoreClientConfig) is not supported by "
-            "fastmlmd yet; open the store directly with a ConnectionConfig."
-        )
+        from ml_metadata._grpc_client import GrpcService  # grpcio is optional: imported only for a server
+
+        self._service = GrpcService(config)
 
     @property
     def _max_num_retries(self) -> int:
         # MLMD's attribute, which its own tests and some callers read.
-        return self._retry.max_num_retries
+        return self._service.max_num_retries
+
+    @property
+    def _local(self) -> LocalService:
+        """The in-process service, for tests and tools that reach past the API; AttributeError over gRPC."""
+        if not isinstance(self._service, LocalService):
+            raise AttributeError("this MetadataStore talks to a metadata store server: it has no engine here")
+        return self._service
+
+    @property
+    def _engine(self) -> Engine:
+        return self._local.engine
+
+    @property
+    def _retry(self) -> RetryPolicy:
+        return self._local.retry
 
     @property
     def pipeline_asset(self) -> None:
@@ -147,19 +146,12 @@ class MetadataStore:
         logging.warning("Getting pipeline asset from an ossed metadata store.")
         return None
 
-    def _call(self, fn: Callable[[], T]) -> T:
-        """Runs one engine call under the store's retry policy; engine errors leave as `ml_metadata.errors`."""
-        try:
-            return self._retry.run(fn)
-        except engine_errors.StatusError as exc:
-            raise _public(exc) from exc
-
     # Types ---------------------------------------------------------------------------------------------------
     def _put_type(self, kind: TypeKind, msg: Any, can_add_fields: Any, can_omit_fields: Any) -> int:
-        record = convert.type_record(kind, args.message(msg, _TYPE_CLASSES[kind], "type", none_ok=True))
+        msg = args.message(msg, _TYPE_CLASSES[kind], "type", none_ok=True)
         add = args.flag(can_add_fields, "can_add_fields")
         omit = args.flag(can_omit_fields, "can_omit_fields")
-        return self._call(lambda: self._engine.put_type(record, add, omit))
+        return self._service.put_type(kind, msg, add, omit)
 
     def put_artifact_type(self, artifact_type: proto.ArtifactType, can_add_fields: bool = False,
                           can_omit_fields: bool = False, extra_options: Optional[ExtraOptions] = None) -> int:
@@ -176,17 +168,10 @@ class MetadataStore:
         """Inserts or updates a context type and returns its id."""
         return self._put_type(TypeKind.CONTEXT, context_type, can_add_fields, can_omit_fields)
 
-    def _types(self, kind: TypeKind) -> convert.TypeView:
-        return self._call(lambda: self._engine.types_view(kind, functools.partial(convert.TypeView, kind)))
-
     def _get_type(self, kind: TypeKind, type_name: str, type_version: Optional[str]) -> Any:
         type_name = args.text(type_name, "type_name")
         type_version = args.optional_text(type_version, "type_version")
-        found = self._types(kind).by_name(type_name, type_version)
-        if found is None:
-            raise errors.NotFoundError(
-                f"No type found for query, name: `{type_name}`, version: `{type_version or 'nullopt'}`")
-        return found
+        return self._service.get_type(kind, type_name, type_version)
 
     def get_artifact_type(self, type_name: str, type_version: Optional[str] = None,
                           extra_options: Optional[ExtraOptions] = None) -> proto.ArtifactType:
@@ -205,18 +190,18 @@ class MetadataStore:
 
     def get_artifact_types(self, extra_options: Optional[ExtraOptions] = None) -> List[proto.ArtifactType]:
         """Gets every user artifact type (all versions), by id."""
-        return self._types(TypeKind.ARTIFACT).all_user_types()
+        return self._service.get_types(TypeKind.ARTIFACT)
 
     def get_execution_types(self, extra_options: Optional[ExtraOptions] = None) -> List[proto.ExecutionType]:
         """Gets every user execution type (all versions), by id."""
-        return self._types(TypeKind.EXECUTION).all_user_types()
+        return self._service.get_types(TypeKind.EXECUTION)
 
     def get_context_types(self, extra_options: Optional[ExtraOptions] = None) -> List[proto.ContextType]:
         """Gets every user context type (all versions), by id."""
-        return self._types(TypeKind.CONTEXT).all_user_types()
+        return self._service.get_types(TypeKind.CONTEXT)
 
     def _types_by_id(self, kind: TypeKind, type_ids: Iterable[int]) -> list:
-        return self._types(kind).by_ids(args.int64s(type_ids, "type_ids"))
+        return self._service.get_types_by_id(kind, args.int64s(type_ids, "type_ids"))
 
     def get_artifact_types_by_id(self, type_ids: Iterable[int],
                                  extra_options: Optional[ExtraOptions] = None) -> List[proto.ArtifactType]:
@@ -235,7 +220,7 @@ class MetadataStore:
 
     def _types_by_external_ids(self, kind: TypeKind, external_ids: Iterable[str]) -> list:
         wanted = _external_ids(external_ids)
-        return convert.type_messages(self._call(lambda: self._engine.get_types_by_external_ids(kind, wanted)))
+        return self._service.get_types_by_external_ids(kind, wanted)
 
     def get_artifact_types_by_external_ids(self, external_ids: Iterable[str],
                                            extra_options: Optional[ExtraOptions] = None) -> List[proto.ArtifactType]:
@@ -255,11 +240,9 @@ class MetadataStore:
 
     # Nodes ---------------------------------------------------------------------------------------------------
     def _put_nodes(self, kind: TypeKind, messages: Sequence[Any], field_mask_paths: Optional[Sequence[str]]) -> List[int]:
-        records = [convert.node_record(kind, msg)
-                   for msg in args.messages(messages, _NODE_CLASSES[kind], _LIST_PARAMS[kind])]
-        # A mask is a set of paths: repeats (a str passed as the list gives one path per character) go.
-        mask = list(dict.fromkeys(args.texts(field_mask_paths, "field_mask_paths"))) if field_mask_paths else []
-        return self._call(lambda: self._engine.put_nodes(kind, records, mask))
+        checked = args.messages(messages, _NODE_CLASSES[kind], _LIST_PARAMS[kind])
+        mask = args.texts(field_mask_paths, "field_mask_paths") if field_mask_paths else []
+        return self._service.put_nodes(kind, checked, mask)
 
     def put_artifacts(self, artifacts: Sequence[proto.Artifact], field_mask_paths: Optional[Sequence[str]] = None,
                       extra_options: Optional[ExtraOptions] = None) -> List[int]:
@@ -277,39 +260,32 @@ class MetadataStore:
         """Inserts or updates contexts; returns their ids, index-aligned."""
         return self._put_nodes(TypeKind.CONTEXT, contexts, field_mask_paths)
 
-    def _nodes(self, kind: TypeKind, fetch: Callable[[], List[bytes]]) -> list:
-        return convert.NODE_PARSERS[kind](self._call(fetch))
-
     def get_artifacts_by_id(self, artifact_ids: Iterable[int],
                             extra_options: Optional[ExtraOptions] = None) -> List[proto.Artifact]:
         """Gets the artifacts with these ids, ascending id; unknown ids are skipped."""
-        ids = args.int64s(artifact_ids, "artifact_ids")
-        return self._nodes(TypeKind.ARTIFACT, lambda: self._engine.nodes_by_ids(TypeKind.ARTIFACT, ids))
+        return self._service.get_nodes_by_id(TypeKind.ARTIFACT, args.int64s(artifact_ids, "artifact_ids"))
 
     def get_executions_by_id(self, execution_ids: Iterable[int],
                              extra_options: Optional[ExtraOptions] = None) -> List[proto.Execution]:
         """Gets the executions with these ids, ascending id; unknown ids are skipped."""
-        ids = args.int64s(execution_ids, "execution_ids")
-        return self._nodes(TypeKind.EXECUTION, lambda: self._engine.nodes_by_ids(TypeKind.EXECUTION, ids))
+        return self._service.get_nodes_by_id(TypeKind.EXECUTION, args.int64s(execution_ids, "execution_ids"))
 
     def get_contexts_by_id(self, context_ids: Iterable[int],
                            extra_options: Optional[ExtraOptions] = None) -> List[proto.Context]:
         """Gets the contexts with these ids, ascending id; unknown ids are skipped."""
-        ids = args.int64s(context_ids, "context_ids")
-        return self._nodes(TypeKind.CONTEXT, lambda: self._engine.nodes_by_ids(TypeKind.CONTEXT, ids))
+        return self._service.get_nodes_by_id(TypeKind.CONTEXT, args.int64s(context_ids, "context_ids"))
 
     def get_artifacts_and_types_by_artifact_ids(
             self, artifact_ids: Iterable[int],
             extra_options: Optional[ExtraOptions] = None) -> Tuple[List[proto.Artifact], List[proto.ArtifactType]]:
         """Gets the artifacts with these ids and the distinct types they use."""
         ids = args.int64s(artifact_ids, "artifact_ids", none_ok=True)
-        bodies, type_records = self._call(lambda: self._engine.artifacts_and_types_by_ids(ids))
-        return convert.parse_artifacts(bodies), convert.type_messages(type_records)
+        return self._service.get_artifacts_and_types(ids)
 
     def _nodes_by_type(self, kind: TypeKind, type_name: str, type_version: Optional[str]) -> list:
         type_name = args.text(type_name, "type_name")
         type_version = args.optional_text(type_version, "type_version")
-        return self._nodes(kind, lambda: self._engine.nodes_by_type(kind, type_name, type_version))
+        return self._service.get_nodes_by_type(kind, type_name, type_version)
 
     def get_artifacts_by_type(self, type_name: str, type_version: Optional[str] = None,
                               extra_options: Optional[ExtraOptions] = None) -> List[proto.Artifact]:
@@ -331,8 +307,7 @@ class MetadataStore:
         type_name = args.text(type_name, "type_name")
         node_name = args.text(node_name, _NAME_PARAMS[kind])
         type_version = args.optional_text(type_version, "type_version")
-        body = self._call(lambda: self._engine.node_by_type_and_name(kind, type_name, node_name, type_version))
-        return None if body is None else convert.NODE_PARSERS[kind]([body])[0]
+        return self._service.get_node_by_type_and_name(kind, type_name, node_name, type_version)
 
     def get_artifact_by_type_and_name(self, type_name: str, artifact_name: str, type_version: Optional[str] = None,
                                       extra_options: Optional[ExtraOptions] = None) -> Optional[proto.Artifact]:
@@ -352,12 +327,10 @@ class MetadataStore:
 
     def get_artifacts_by_uri(self, uri: str, extra_options: Optional[ExtraOptions] = None) -> List[proto.Artifact]:
         """Gets the artifacts with exactly this uri."""
-        uri = args.text(uri, "uri")
-        return self._nodes(TypeKind.ARTIFACT, lambda: self._engine.artifacts_by_uri(uri))
+        return self._service.get_artifacts_by_uri(args.text(uri, "uri"))
 
     def _by_external_ids(self, kind: TypeKind, external_ids: Iterable[str]) -> list:
-        wanted = _external_ids(external_ids)
-        return self._nodes(kind, lambda: self._engine.nodes_by_external_ids(kind, wanted))
+        return self._service.get_nodes_by_external_ids(kind, _external_ids(external_ids))
 
     def get_artifacts_by_external_ids(self, external_ids: Iterable[str],
                                       extra_options: Optional[ExtraOptions] = None) -> List[proto.Artifact]:
@@ -382,21 +355,11 @@ class MetadataStore:
         The listing methods page with it; so does the bench's token paging, which the public API hides.
         `plans`, kept across the pages of one listing, lets them share the filter's access path.
         """
-        bodies, token = self._call(lambda: paging.list_page(self._engine, kind, options, context_id, plans))
-        return convert.NODE_PARSERS[kind](bodies), token
+        return self._service.list_page(kind, options, context_id, plans)
 
     def _list(self, kind: TypeKind, list_options: Optional[ListOptions], context_id: Optional[int] = None) -> list:
-        # What MLMD's wrapper gathers page by page (MAX_NUM_RESULT a page, until the limit or the last page),
-        # read here from one statement: the same nodes in the same order, the filter planned and run once.
-        parse = convert.NODE_PARSERS[kind]
         order_field, is_asc, filter_query, limit = _listing(list_options)
-
-        def every_node() -> list:
-            nodes: list = []  # each attempt starts afresh: a retried read hands over its batches again
-            self._engine.list_all(kind, lambda bodies: nodes.extend(parse(bodies)), limit, order_field, is_asc,
-                                  filter_query, context_id)
-            return nodes
-        return self._call(every_node)
+        return self._service.list_nodes(kind, order_field, is_asc, filter_query, limit, context_id)
 
     def get_artifacts(self, list_options: Optional[ListOptions] = None,
                       extra_options: Optional[ExtraOptions] = None) -> List[proto.Artifact]:
@@ -428,64 +391,50 @@ class MetadataStore:
     # Edges ---------------------------------------------------------------------------------------------------
     def put_events(self, events: Sequence[proto.Event], extra_options: Optional[ExtraOptions] = None) -> None:
         """Inserts events (each unique per artifact, execution and type)."""
-        records = [convert.event_record(event) for event in args.messages(events, proto.Event, "events")]
-        self._call(lambda: self._engine.put_events(records))
+        self._service.put_events(args.messages(events, proto.Event, "events"))
 
     def get_events_by_execution_ids(self, execution_ids: Iterable[int],
                                     extra_options: Optional[ExtraOptions] = None) -> List[proto.Event]:
         """Gets the events of these executions: by execution id, then in insertion order (as MLMD 1.17.1)."""
-        ids = args.int64s(execution_ids, "execution_ids")
-        return convert.parse_events(self._call(lambda: self._engine.events_by_execution_ids(ids)))
+        return self._service.get_events(TypeKind.EXECUTION, args.int64s(execution_ids, "execution_ids"))
 
     def get_events_by_artifact_ids(self, artifact_ids: Iterable[int],
                                    extra_options: Optional[ExtraOptions] = None) -> List[proto.Event]:
         """Gets the events of these artifacts: by artifact id, then execution id and type (as MLMD 1.17.1)."""
-        ids = args.int64s(artifact_ids, "artifact_ids")
-        return convert.parse_events(self._call(lambda: self._engine.events_by_artifact_ids(ids)))
+        return self._service.get_events(TypeKind.ARTIFACT, args.int64s(artifact_ids, "artifact_ids"))
 
     def put_attributions_and_associations(self, attributions: Sequence[proto.Attribution],
                                           associations: Sequence[proto.Association],
                                           extra_options: Optional[ExtraOptions] = None) -> None:
         """Links artifacts and executions to contexts; links already present are left as they are."""
-        attr_pairs = [(a.context_id if a.HasField("context_id") else None,
-                       a.artifact_id if a.HasField("artifact_id") else None)
-                      for a in args.messages(attributions, proto.Attribution, "attributions")]
-        assoc_pairs = [(a.context_id if a.HasField("context_id") else None,
-                        a.execution_id if a.HasField("execution_id") else None)
-                       for a in args.messages(associations, proto.Association, "associations")]
-        self._call(lambda: self._engine.put_attributions_and_associations(attr_pairs, assoc_pairs))
+        self._service.put_attributions_and_associations(
+            args.messages(attributions, proto.Attribution, "attributions"),
+            args.messages(associations, proto.Association, "associations"))
 
     def put_parent_contexts(self, parent_contexts: Sequence[proto.ParentContext],
                             extra_options: Optional[ExtraOptions] = None) -> None:
         """Adds parent-child edges between contexts; cycles and self edges are refused."""
-        edges = [(p.child_id if p.HasField("child_id") else None,
-                  p.parent_id if p.HasField("parent_id") else None)
-                 for p in args.messages(parent_contexts, proto.ParentContext, "parent_contexts")]
-        self._call(lambda: self._engine.put_parent_contexts(edges))
+        self._service.put_parent_contexts(args.messages(parent_contexts, proto.ParentContext, "parent_contexts"))
 
     def get_contexts_by_artifact(self, artifact_id: int,
                                  extra_options: Optional[ExtraOptions] = None) -> List[proto.Context]:
         """Gets the contexts an artifact is attributed to; NotFoundError when there are none (as MLMD)."""
-        node_id = args.int64(artifact_id, "artifact_id")
-        return self._nodes(TypeKind.CONTEXT, lambda: self._engine.contexts_by_artifact(node_id))
+        return self._service.get_contexts_by_node(TypeKind.ARTIFACT, args.int64(artifact_id, "artifact_id"))
 
     def get_contexts_by_execution(self, execution_id: int,
                                   extra_options: Optional[ExtraOptions] = None) -> List[proto.Context]:
         """Gets the contexts an execution is associated with; NotFoundError when there are none (as MLMD)."""
-        node_id = args.int64(execution_id, "execution_id")
-        return self._nodes(TypeKind.CONTEXT, lambda: self._engine.contexts_by_execution(node_id))
+        return self._service.get_contexts_by_node(TypeKind.EXECUTION, args.int64(execution_id, "execution_id"))
 
     def get_parent_contexts_by_context(self, context_id: int,
                                        extra_options: Optional[ExtraOptions] = None) -> List[proto.Context]:
         """Gets the parents of a context."""
-        node_id = args.int64(context_id, "context_id")
-        return self._nodes(TypeKind.CONTEXT, lambda: self._engine.parent_contexts(node_id))
+        return self._service.get_related_contexts(args.int64(context_id, "context_id"), parents=True)
 
     def get_children_contexts_by_context(self, context_id: int,
                                          extra_options: Optional[ExtraOptions] = None) -> List[proto.Context]:
         """Gets the children of a context."""
-        node_id = args.int64(context_id, "context_id")
-        return self._nodes(TypeKind.CONTEXT, lambda: self._engine.children_contexts(node_id))
+        return self._service.get_related_contexts(args.int64(context_id, "context_id"), parents=False)
 
     # Compound writes -----------------------------------------------------------------------------------------
     def put_execution(
@@ -504,8 +453,7 @@ class MetadataStore:
         Returns:
           (execution id, artifact ids aligned with `artifact_and_events`, context ids aligned with `contexts`).
         """
-        execution_record = convert.node_record(
-            TypeKind.EXECUTION, args.message(execution, proto.Execution, "execution", none_ok=True))
+        execution = args.message(execution, proto.Execution, "execution", none_ok=True)
         pairs = []
         for i, pair in enumerate(args.iterate(artifact_and_events, "artifact_and_events")):
             if not pair:
@@ -517,10 +465,8 @@ class MetadataStore:
             event = pair[1] if len(pair) == 2 else None
             if event is not None and type(event) is not proto.Event:
                 event = args.message(event, proto.Event, f"artifact_and_events[{i}][1]", none_ok=True)
-            pairs.append((convert.node_record(TypeKind.ARTIFACT, artifact),
-                          None if event is None else convert.event_record(event)))
-        context_records = [convert.node_record(TypeKind.CONTEXT, c)
-                           for c in args.messages(contexts, proto.Context, "contexts", none_ok=True)]
+            pairs.append((artifact, event))
+        checked_contexts = args.messages(contexts, proto.Context, "contexts", none_ok=True)
         options = ReuseOptions(
             reuse_context_if_already_exist=args.flag(reuse_context_if_already_exist, "reuse_context_if_already_exist"),
             reuse_artifact_if_already_exist_by_external_id=args.flag(
@@ -528,7 +474,7 @@ class MetadataStore:
             force_reuse_context=args.flag(force_reuse_context, "force_reuse_context"),
             force_update_time=args.flag(force_update_time, "force_update_time"),
         )
-        return self._call(lambda: self._engine.put_execution(execution_record, pairs, context_records, options))
+        return self._service.put_execution(execution, pairs, checked_contexts, options)
 
     def put_lineage_subgraph(
         self,
@@ -545,26 +491,21 @@ class MetadataStore:
         Returns:
           Three id lists aligned with `executions`, `artifacts` and `contexts`.
         """
-        execution_records = [convert.node_record(TypeKind.EXECUTION, e)
-                             for e in args.messages(executions, proto.Execution, "executions", none_ok=True)]
-        artifact_records = [convert.node_record(TypeKind.ARTIFACT, a)
-                            for a in args.messages(artifacts, proto.Artifact, "artifacts", none_ok=True)]
-        context_records = [convert.node_record(TypeKind.CONTEXT, c)
-                           for c in args.messages(contexts, proto.Context, "contexts", none_ok=True)]
         edges = []
         for i, (execution_index, artifact_index, event) in enumerate(args.iterate(event_edges, "event_edges")):
             edges.append((
                 None if execution_index is None else args.int32(execution_index, f"event_edges[{i}][0]"),
                 None if artifact_index is None else args.int32(artifact_index, f"event_edges[{i}][1]"),
-                None if event is None else
-                convert.event_record(args.message(event, proto.Event, f"event_edges[{i}][2]", none_ok=True))))
+                None if event is None else args.message(event, proto.Event, f"event_edges[{i}][2]", none_ok=True)))
         options = ReuseOptions(
             reuse_context_if_already_exist=args.flag(reuse_context_if_already_exist, "reuse_context_if_already_exist"),
             reuse_artifact_if_already_exist_by_external_id=args.flag(
                 reuse_artifact_if_already_exist_by_external_id, "reuse_artifact_if_already_exist_by_external_id"),
         )
-        return self._call(lambda: self._engine.put_lineage_subgraph(
-            execution_records, artifact_records, context_records, edges, options))
+        return self._service.put_lineage_subgraph(
+            args.messages(executions, proto.Execution, "executions", none_ok=True),
+            args.messages(artifacts, proto.Artifact, "artifacts", none_ok=True),
+            args.messages(contexts, proto.Context, "contexts", none_ok=True), edges, options)
 
     def get_lineage_subgraph(
         self,
@@ -599,12 +540,11 @@ class MetadataStore:
             `max_num_hops`.
           errors.NotFoundError: no node matches the starting filter.
         """
-        query = convert.subgraph_query(
-            args.message(query_options, metadata_store_pb2.LineageSubgraphQueryOptions, "query_options", none_ok=True))
+        query = args.message(query_options, metadata_store_pb2.LineageSubgraphQueryOptions, "query_options",
+                             none_ok=True)
         # MLMD's wrapper reads each path's suffix, so only str paths get through.
-        fields = convert.subgraph_fields(
-            args.texts(field_mask_paths, "field_mask_paths", allow_bytes=False) if field_mask_paths else None)
-        return convert.lineage_graph(self._call(lambda: self._engine.lineage_subgraph(query, fields)), self._types)
+        paths = args.texts(field_mask_paths, "field_mask_paths", allow_bytes=False) if field_mask_paths else None
+        return self._service.get_lineage_subgraph(query, paths)
 
     def get_lineage_graph(
         self,
@@ -639,9 +579,8 @@ class MetadataStore:
             filter is malformed.
           errors.NotFoundError: `artifacts_options` selects no artifact.
         """
-        query = convert.graph_query(
+        return self._service.get_lineage_graph(
             args.message(query_options, metadata_store_pb2.LineageGraphQueryOptions, "query_options", none_ok=True))
-        return convert.lineage_graph(self._call(lambda: self._engine.lineage_graph(query)), self._types)
 
     def import_records(
         self,
@@ -716,7 +655,7 @@ class MetadataStore:
                 f"Unknown kind {kind!r}: explain_filter takes 'artifacts', 'executions' or 'contexts'")
         query = args.text(filter_query, "filter_query")
         order_field, is_asc, _, limit = _listing(list_options)
-        return self._call(lambda: self._engine.explain_filter(node_kind, query, limit, order_field, is_asc))
+        return self._service.explain_filter(node_kind, query, limit, order_field, is_asc)
 
 
 def downgrade_schema(config: proto.ConnectionConfig, downgrade_to_schema_version: int) -> None:
@@ -734,7 +673,7 @@ def downgrade_schema(config: proto.ConnectionConfig, downgrade_to_schema_version
     try:
         RetryPolicy.from_settings().run(lambda: engine.downgrade(version))
     except engine_errors.InvalidArgumentError as exc:
-        raise _public(exc) from exc
+        raise public_error(exc) from exc
     except engine_errors.StatusError as exc:
         raise RuntimeError(f"Downgrade migration failed: {exc.message}") from exc
     finally:

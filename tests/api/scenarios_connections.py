@@ -486,9 +486,7 @@ CASES = [
         ["error", "ValueError"], ["error", "ValueError"]]),
     Case("grpc-config-with-upgrade-migration", grpc_config_with_upgrade_migration, [
         "error", "ValueError", "Upgrade migration is not allowed when using gRPC connection client."]),
-    Case("grpc-unreachable-server", grpc_unreachable_server, ["error", "UnavailableError"],
-         ours=["error", "RuntimeError"],
-         ours_why="the gRPC client (MetadataStoreClientConfig) is not supported yet: the constructor says so"),
+    Case("grpc-unreachable-server", grpc_unreachable_server, ["error", "UnavailableError"]),
     Case("mysql-unreachable-server", mysql_unreachable_server, ["error", "RuntimeError"]),
     Case("postgresql-unreachable-server", postgresql_unreachable_server,
          ["error", "RuntimeError"]),
