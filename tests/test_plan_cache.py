@@ -8,15 +8,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fastmlmd.engine import errors, planner
+from fastmlmd.engine.backends import SQLITE
 from fastmlmd.engine.catalog import TypeKind
 from fastmlmd.engine.plan_cache import NOT_SHARED, PlanCache
 from fastmlmd.grammar.shape import literal_shape
 
-A, E, C = TypeKind.ARTIFACT, TypeKind.EXECUTION, TypeKind.CONTEXT
+# A plan's scope: the backend it is written for and the node kind.
+Scope = Tuple[object, TypeKind]
+A, E, C = ((SQLITE, kind) for kind in (TypeKind.ARTIFACT, TypeKind.EXECUTION, TypeKind.CONTEXT))
 
 # Templates: `{}` marks where a literal goes. Some shapes share, some cannot (negative numbers, values
 # that change the plan), some fail for every value.
-TEMPLATES: List[Tuple[TypeKind, str]] = [
+TEMPLATES: List[Tuple[Scope, str]] = [
     (E, "events_0.artifact_id = {} AND events_0.type = INPUT"),
     (A, "contexts_a.name = {} AND type = {}"),
     (A, "properties.span.int_value = {}"),
@@ -50,7 +53,7 @@ literals = st.one_of(
 )
 
 
-def _outcome(compile_: Callable[[TypeKind, str], Tuple[str, tuple]], kind: TypeKind, query: str) -> object:
+def _outcome(compile_: Callable[[Scope, str], Tuple[str, tuple]], kind: Scope, query: str) -> object:
     try:
         return compile_(kind, query)
     except errors.StatusError as exc:
@@ -59,7 +62,7 @@ def _outcome(compile_: Callable[[TypeKind, str], Tuple[str, tuple]], kind: TypeK
 
 @settings(max_examples=400, deadline=None, derandomize=True)
 @given(st.sampled_from(TEMPLATES), st.lists(literals, min_size=3, max_size=3), st.randoms(use_true_random=False))
-def test_shared_plans_equal_plans_of_each_text(template: Tuple[TypeKind, str], values: List[str], rnd) -> None:
+def test_shared_plans_equal_plans_of_each_text(template: Tuple[Scope, str], values: List[str], rnd) -> None:
     kind, text = template
     cache = PlanCache(planner._compile_text)  # type: ignore[arg-type]
     # Several texts of one template through one cache: the first teaches the shape, the rest reuse it.
@@ -72,7 +75,7 @@ def test_shared_plans_equal_plans_of_each_text(template: Tuple[TypeKind, str], v
 def _counting() -> Tuple[PlanCache, List[str]]:
     calls: List[str] = []
 
-    def compile_text(kind: TypeKind, query: str) -> Tuple[planner.FilterSql, tuple]:
+    def compile_text(kind: Scope, query: str) -> Tuple[planner.FilterSql, tuple]:
         calls.append(query)
         return planner._compile_text(kind, query)
 

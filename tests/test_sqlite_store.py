@@ -342,7 +342,7 @@ def test_point_reads_run_outside_transactions_and_see_every_commit(tmp_path: Pat
 
 
 def test_file_connections_are_tuned(tmp_path: Path) -> None:
-    from fastmlmd.engine.db import CACHE_MIB, WAL_CHECKPOINT_PAGES
+    from fastmlmd.engine.backends.sqlite import CACHE_MIB, WAL_CHECKPOINT_PAGES
 
     store = metadata_store.MetadataStore(_config(tmp_path / "s.db"))
     conn = store._engine.db._conn
