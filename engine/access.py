@@ -210,7 +210,7 @@ def _plain_select(filter_sql: FilterSql) -> str:
 
 
 def _dive(cur: Cursor, select: str, params: Sequence[object], cap: int) -> int:
-    return cur.execute(f"SELECT count(*) FROM ({select} LIMIT {cap})", params).fetchone()[0]
+    return cur.execute(f"SELECT count(*) FROM ({select} LIMIT {cap}) AS dived", params).fetchone()[0]
 
 
 SQLITES_OWN = Choice(PLAIN, (), "the filter joins nothing: SQLite seeks or scans the node table by itself")

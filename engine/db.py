@@ -46,6 +46,9 @@ class Database:
         self._stop_at = 0.0  # when that call's running statement is interrupted
         self._timed_out = False
         backend.watch_time_limit(connection, self._past_limit)
+        self._write_lock = backend.write_lock
+        if backend.set_time_limit is not None:  # chosen once: the SQLite path keeps its few steps
+            self._run_limited = self._run_limited_by_setting  # type: ignore[method-assign]
 
     def close(self) -> None:
         with self._lock:
@@ -119,6 +122,21 @@ class Database:
         finally:
             self._time_limit = None
 
+    def _run_limited_by_setting(self, fn: Callable[[Cursor], T], write: bool, time_limit: float,
+                                one_statement: bool) -> T:
+        """`_run_limited` where the database stops statements by a setting (Backend.set_time_limit)."""
+        set_limit = self.backend.set_time_limit
+        assert set_limit is not None
+        set_limit(self._conn, time_limit)
+        try:
+            return fn(self._conn.cursor()) if one_statement else self._run_once(fn, write)
+        except self.backend.Error as exc:
+            if self.backend.interrupted(exc):
+                raise QueryTimeout(f"stopped after {time_limit:.0f}s") from exc
+            raise
+        finally:
+            set_limit(self._conn, None)
+
     def _past_limit(self) -> int:
         if self._time_limit is not None and time.monotonic() > self._stop_at:
             self._timed_out = True
@@ -135,6 +153,8 @@ class Database:
         cur = self._conn.cursor()
         cur.execute(self.backend.begin_write if write else self.backend.begin_read)
         try:
+            if write and self._write_lock is not None:
+                cur.execute(self._write_lock)
             result = fn(cur)
             cur.execute(self.backend.commit)
         except BaseException:

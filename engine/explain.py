@@ -26,7 +26,7 @@ def _estimate(estimate: Optional[Estimate]) -> str:
 
 
 def _count(cur: Cursor, select: str, params: List[object]) -> int:
-    return cur.execute(f"SELECT count(*) FROM ({select})", params).fetchone()[0]
+    return cur.execute(f"SELECT count(*) FROM ({select}) AS counted", params).fetchone()[0]
 
 
 def explain(cur: Cursor, layout: NodeLayout, query: str, limit: Optional[int], order_field: int,

@@ -7,6 +7,8 @@ name included, is a bound parameter; every identifier comes from the catalog bel
 """
 from __future__ import annotations
 
+import functools
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
@@ -1009,8 +1011,7 @@ def _worded(layout: NodeLayout, index: Any, filter_sql: FilterSql, served: Tuple
     return worded
 
 
-def _compile_text(scope: Tuple[Backend, TypeKind], query: str) -> Tuple[FilterSql, Tuple[object, ...]]:
-    backend, kind = scope
+def _compile_text(backend: Backend, kind: TypeKind, query: str) -> Tuple[FilterSql, Tuple[object, ...]]:
     layout = {TypeKind.ARTIFACT: ARTIFACT, TypeKind.EXECUTION: EXECUTION, TypeKind.CONTEXT: CONTEXT}[kind]
     try:
         tree = parse(query)
@@ -1057,10 +1058,20 @@ def compile_filter(layout: NodeLayout, query: str, backend: Backend) -> Tuple[Fi
         InvalidArgumentError: the query is malformed or means nothing for this node kind; the message
             starts with ``Invalid `filter_query`: `` and says where.
     """
-    filter_sql, params = PLANS.plan((backend, layout.kind), query)
+    plans = _PLANS.get(backend)
+    if plans is None:
+        plans = _plans_for(backend)
+    filter_sql, params = plans.plan(layout.kind, query)
     assert isinstance(filter_sql, FilterSql)
     return _with_word_groups(layout, backend, filter_sql, params) if filter_sql.word_likes else (filter_sql, params)
 
 
 # Every store in the process shares the plans: they depend on the query, the node kind and the backend only.
-PLANS = PlanCache(_compile_text)  # type: ignore[arg-type]
+# One cache per backend, so that a plan's key stays the node kind and the text.
+_PLANS: Dict[Backend, PlanCache] = {}
+_PLANS_LOCK = threading.Lock()
+
+
+def _plans_for(backend: Backend) -> PlanCache:
+    with _PLANS_LOCK:
+        return _PLANS.setdefault(backend, PlanCache(functools.partial(_compile_text, backend)))

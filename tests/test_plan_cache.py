@@ -1,6 +1,7 @@
 """Plans shared by query shape (engine/plan_cache.py, grammar/shape.py) equal plans made from each text."""
 from __future__ import annotations
 
+import functools
 from typing import Callable, List, Tuple
 
 import pytest
@@ -13,13 +14,13 @@ from fastmlmd.engine.catalog import TypeKind
 from fastmlmd.engine.plan_cache import NOT_SHARED, PlanCache
 from fastmlmd.grammar.shape import literal_shape
 
-# A plan's scope: the backend it is written for and the node kind.
-Scope = Tuple[object, TypeKind]
-A, E, C = ((SQLITE, kind) for kind in (TypeKind.ARTIFACT, TypeKind.EXECUTION, TypeKind.CONTEXT))
+A, E, C = TypeKind.ARTIFACT, TypeKind.EXECUTION, TypeKind.CONTEXT
+# The planner's compiler for SQLite (one plan cache per backend, whose scope is the node kind).
+compile_for_sqlite = functools.partial(planner._compile_text, SQLITE)
 
 # Templates: `{}` marks where a literal goes. Some shapes share, some cannot (negative numbers, values
 # that change the plan), some fail for every value.
-TEMPLATES: List[Tuple[Scope, str]] = [
+TEMPLATES: List[Tuple[TypeKind, str]] = [
     (E, "events_0.artifact_id = {} AND events_0.type = INPUT"),
     (A, "contexts_a.name = {} AND type = {}"),
     (A, "properties.span.int_value = {}"),
@@ -53,7 +54,7 @@ literals = st.one_of(
 )
 
 
-def _outcome(compile_: Callable[[Scope, str], Tuple[str, tuple]], kind: Scope, query: str) -> object:
+def _outcome(compile_: Callable[[TypeKind, str], Tuple[str, tuple]], kind: TypeKind, query: str) -> object:
     try:
         return compile_(kind, query)
     except errors.StatusError as exc:
@@ -62,22 +63,22 @@ def _outcome(compile_: Callable[[Scope, str], Tuple[str, tuple]], kind: Scope, q
 
 @settings(max_examples=400, deadline=None, derandomize=True)
 @given(st.sampled_from(TEMPLATES), st.lists(literals, min_size=3, max_size=3), st.randoms(use_true_random=False))
-def test_shared_plans_equal_plans_of_each_text(template: Tuple[Scope, str], values: List[str], rnd) -> None:
+def test_shared_plans_equal_plans_of_each_text(template: Tuple[TypeKind, str], values: List[str], rnd) -> None:
     kind, text = template
-    cache = PlanCache(planner._compile_text)  # type: ignore[arg-type]
+    cache = PlanCache(compile_for_sqlite)  # type: ignore[arg-type]
     # Several texts of one template through one cache: the first teaches the shape, the rest reuse it.
     for _ in range(4):
         query = text.format(*values[:text.count("{}")])
-        assert _outcome(cache.plan, kind, query) == _outcome(planner._compile_text, kind, query), query
+        assert _outcome(cache.plan, kind, query) == _outcome(compile_for_sqlite, kind, query), query
         rnd.shuffle(values)
 
 
 def _counting() -> Tuple[PlanCache, List[str]]:
     calls: List[str] = []
 
-    def compile_text(kind: Scope, query: str) -> Tuple[planner.FilterSql, tuple]:
+    def compile_text(kind: TypeKind, query: str) -> Tuple[planner.FilterSql, tuple]:
         calls.append(query)
-        return planner._compile_text(kind, query)
+        return compile_for_sqlite(kind, query)
 
     return PlanCache(compile_text), calls  # type: ignore[arg-type]
 
@@ -119,7 +120,7 @@ def test_errors_are_not_cached() -> None:
 
 
 def test_the_caches_stay_bounded() -> None:
-    cache = PlanCache(planner._compile_text, size=8)  # type: ignore[arg-type]
+    cache = PlanCache(compile_for_sqlite, size=8)  # type: ignore[arg-type]
     for number in range(50):
         cache.plan(A, f"id = {number} AND name = 'n{number}'")
         cache.plan(A, f"{'(' * (number % 20)}id = 1{')' * (number % 20)}")

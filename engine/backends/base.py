@@ -8,7 +8,7 @@ query time limit, the schema and its migrations, id allocation, upserts, the lin
 planner hints and reading plans, and how another connection's commit is noticed.
 
 A backend object is a stateless singleton per database kind (the state of one connection lives in
-db.Database), so it can key caches: a filter's plan (planner.PLANS) and a statement's plan reading
+db.Database), so it can key caches: a filter's plan (planner._PLANS) and a statement's plan reading
 (access.PLANS) are kept per backend. Engine functions receive a cursor; `of(cur)` finds its backend by the
 cursor's class in one dictionary lookup, so the SQLite fast path keeps its driver's own cursor.
 """
@@ -58,6 +58,12 @@ class Backend:
     begin_write = "BEGIN"
     begin_read = "BEGIN"
     commit = "COMMIT"
+    # Run after `begin_write` where the database has no write lock of its own to take at BEGIN: it makes
+    # writers take turns, as SQLite's single writer does (ids are allocated as max(id) + 1).
+    write_lock: Optional[str] = None
+    # Called with a call's time limit (seconds) before a limited call and None after it, where the database
+    # stops statements by a setting rather than by `watch_time_limit`'s callback; None where it does not.
+    set_time_limit: Optional[Callable[[Any, Optional[float]], None]] = None
 
     # Connections ---------------------------------------------------------------------------------------------
     def classify(self, exc: BaseException) -> errors.StatusError:
