@@ -16,7 +16,13 @@ def open_database(config: metadata_store_pb2.ConnectionConfig, enable_upgrade_mi
             config.sqlite.filename_uri, config.sqlite.connection_mode)
         conn, readonly, in_memory = sqlite.connect(uri, mode)
         return open_store(sqlite.SQLITE, conn, readonly, in_memory, enable_upgrade_migration, prepare_schema, uri)
-    if backend in ("mysql", "postgresql"):
+    if backend == "mysql":
+        from fastmlmd.engine.backends import mysql  # PyMySQL is an extra: imported only when asked for
+
+        connection, server = mysql.connect(config.mysql)
+        return open_store(server, connection, False, False, enable_upgrade_migration, prepare_schema,
+                          config.mysql.database)
+    if backend == "postgresql":
         raise RuntimeError(
             f"The {backend} backend is not supported by fastmlmd yet; use `sqlite` (a file) or `fake_database` "
             "(in memory) in ConnectionConfig."
