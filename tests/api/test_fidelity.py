@@ -18,7 +18,7 @@ MYSQL_GAPS = {
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in scenarios_fidelity.CASES])
 def test_fidelity(case: Case, each_backend: str, request: pytest.FixtureRequest) -> None:
-    # on SQLite, then on MySQL (conftest.py); a gap that closes fails here until it leaves MYSQL_GAPS
+    # on SQLite, then on MySQL (tests/conftest.py); a gap that closes fails here until it leaves MYSQL_GAPS
     if each_backend == "mysql" and case.id in MYSQL_GAPS:
         request.applymarker(pytest.mark.xfail(reason=MYSQL_GAPS[case.id], strict=True))
     assert case.scenario() == case.expected_for_us
