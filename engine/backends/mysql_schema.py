@@ -10,8 +10,9 @@ The same tables, columns and keys as the SQLite schema (sqlite_schema.py), with 
   index on an expression.
 - The word index (version 11) is SQLite's FTS5: here that version adds nothing, and contains-LIKE scans.
 - The covering index of an execution's events cannot hold the bodies (a BLOB): it holds their ids.
-- `fastmlmd_write_lock` holds the one row that writers lock at BEGIN (MySQLBackend.write_lock). It is the
-  backend's own, made when it connects (the first migration takes the lock too), and no schema version has it.
+- `fastmlmd_write_lock` holds the one row that writers lock at BEGIN (MySQLBackend.write_lock), counting the
+  writes as they take it (MySQLBackend.data_version). It is the backend's own, made when it connects (the first
+  migration takes the lock too), and no schema version has it.
 """
 from __future__ import annotations
 
@@ -185,8 +186,10 @@ MIGRATIONS: Tuple[Migration, ...] = (
 )
 assert MIGRATIONS[-1].version == SCHEMA_VERSION, "the MySQL schema ends at another version"
 TABLES = _NODE_TABLES
-WRITE_LOCK_STATEMENTS = (f"CREATE TABLE IF NOT EXISTS {WRITE_LOCK_TABLE} (id BIGINT NOT NULL PRIMARY KEY){TABLE_OPTIONS}",
-                         f"INSERT IGNORE INTO {WRITE_LOCK_TABLE} (id) VALUES (1)")
+WRITE_LOCK_STATEMENTS = (
+    f"CREATE TABLE IF NOT EXISTS {WRITE_LOCK_TABLE} (id BIGINT NOT NULL PRIMARY KEY, writes BIGINT NOT NULL)"
+    f"{TABLE_OPTIONS}",
+    f"INSERT IGNORE INTO {WRITE_LOCK_TABLE} (id, writes) VALUES (1, 0)")
 
 
 def with_collation(statements: Tuple[str, ...], collation: str) -> Tuple[str, ...]:

@@ -1,4 +1,4 @@
-"""Several processes writing one store on the MySQL server: no call lost or half-written, types made once."""
+"""Stores on the MySQL server shared by connections: no call lost or half-written, types made once and seen at once."""
 from __future__ import annotations
 
 import multiprocessing
@@ -46,3 +46,18 @@ def test_concurrent_writers_lose_nothing() -> None:
     assert len(store.get_executions_by_context(shared.id)) == WRITERS * CALLS
     events = store.get_events_by_execution_ids(execution_ids)
     assert sorted(e.execution_id for e in events) == sorted(execution_ids)
+
+
+def test_a_type_another_connection_writes_is_seen_at_once() -> None:
+    config = server_stores.mysql_stores().config()
+    reader, writer = metadata_store.MetadataStore(config), metadata_store.MetadataStore(config)
+    writer.put_artifact_type(pb.ArtifactType(name="First"))
+    assert [t.name for t in reader.get_artifact_types()] == ["First"]  # the reader's type view is built here
+    assert [t.name for t in reader.get_artifact_types()] == ["First"]  # and kept while nothing is written
+    evolved = pb.ArtifactType(name="First")
+    evolved.properties["span"] = pb.INT
+    writer.put_artifact_type(evolved, can_add_fields=True)
+    writer.put_artifact_type(pb.ArtifactType(name="Second"))
+    seen = reader.get_artifact_types()
+    assert [t.name for t in seen] == ["First", "Second"]
+    assert dict(seen[0].properties) == {"span": pb.INT}
