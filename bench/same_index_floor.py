@@ -2,13 +2,13 @@
 
 floor.py measures against a plain MLMD-like schema with fewer indexes, so "at the floor" there means less
 work than a store with our indexes must do. Here the schema is ours, built by the engine's own migrations
-(engine/db.migrate_to over engine/schema.py's registry, with the engine's connection settings), so the two
+(engine/db.migrate_to over the SQLite backend's registry, with the engine's connection settings), so the two
 cannot drift, and the floor writes the rows our store writes for the same logical operations: each node row
 with its encoded body and its property rows, events with theirs, type rows, links (INSERT OR IGNORE, as ours
 writes them), and what each call changes, with `executemany` in one BEGIN IMMEDIATE transaction per call.
 
 What the floor pays, and what it does not (so that ours ÷ this floor is our own overhead, not SQLite's):
-- Index upkeep: all of it, every B-tree index our schema has, and the word index (engine/word_index.py):
+- Index upkeep: all of it, every B-tree index our schema has, and the word index (engine/backends/sqlite_words.py):
   the same FTS5 statement folds the newest nodes in once FOLD_AT of a kind are pending, as ours does. The
   floor keeps that mark in memory rather than reading it each call.
 - The stored format: each body is encoded once, in the timed region, by the same row kernel ours uses
@@ -36,7 +36,9 @@ from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Sequence, Set,
 
 from fastmlmd.bench.data import (ARTIFACT, COMPLETE, CONTEXT, DOUBLE, EXECUTION, INPUT, INT, OUTPUT, RUNNING, STRING,
                                   NodeFills)
-from fastmlmd.engine import db, rowcore, schema, word_index
+from fastmlmd.engine import db, rowcore, schema
+from fastmlmd.engine.backends import sqlite as sqlite_backend
+from fastmlmd.engine.backends import sqlite_words as word_index
 from fastmlmd.engine.catalog import ARTIFACT as A_LAYOUT
 from fastmlmd.engine.catalog import CONTEXT as C_LAYOUT
 from fastmlmd.engine.catalog import EXECUTION as E_LAYOUT
@@ -92,11 +94,11 @@ class SameIndexFloor(NodeFills):
     def __init__(self, backend: str, workdir: str) -> None:
         path = ":memory:" if backend == "memory" else os.path.join(workdir, "same-index-floor.sqlite")
         self.conn = sqlite3.connect(path, isolation_level=None)
-        db._configure(self.conn, in_memory=backend == "memory", readonly=False)  # our stores' pragmas
+        sqlite_backend.configure(self.conn, in_memory=backend == "memory", readonly=False)  # our stores' pragmas
         with self._transaction() as cur:
             db.migrate_to(cur, 0, schema.SCHEMA_VERSION)
             self.next_type_id = cur.execute("SELECT max(id) + 1 FROM type").fetchone()[0]
-        self.fts5 = schema.fts5_available()
+        self.fts5 = word_index.available()
         self.ids: Dict[str, List[int]] = {ARTIFACT: [], EXECUTION: [], CONTEXT: []}
         self.created: Dict[str, List[int]] = {ARTIFACT: [], EXECUTION: [], CONTEXT: []}  # create_time by id - 1
         self.type_ids: Dict[str, List[int]] = {ARTIFACT: [], EXECUTION: [], CONTEXT: []}

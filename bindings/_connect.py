@@ -1,7 +1,8 @@
 """Turns a `ConnectionConfig` into an engine; unsupported backends fail clearly, as RuntimeError like MLMD."""
 from __future__ import annotations
 
-from fastmlmd.engine.db import Database, open_sqlite
+from fastmlmd.engine.backends import sqlite
+from fastmlmd.engine.db import Database, open_store
 from fastmlmd.engine.store import Engine
 from ml_metadata._mlmd_stores import convert_if_mlmd_store
 from ml_metadata.proto import metadata_store_pb2
@@ -11,14 +12,20 @@ def open_database(config: metadata_store_pb2.ConnectionConfig, enable_upgrade_mi
                   prepare_schema: bool = True) -> Database:
     """Opens the backend the config's `config` oneof names."""
     backend = config.WhichOneof("config")
-    if backend == "fake_database":
-        return open_sqlite("", 3, enable_upgrade_migration, prepare_schema)
-    if backend == "sqlite":
-        if prepare_schema:  # a store MLMD made is converted first, or refused as it was found
-            convert_if_mlmd_store(config.sqlite.filename_uri, config.sqlite.connection_mode, enable_upgrade_migration)
-        return open_sqlite(config.sqlite.filename_uri, config.sqlite.connection_mode, enable_upgrade_migration,
-                           prepare_schema)
-    if backend in ("mysql", "postgresql"):
+    if backend in ("fake_database", "sqlite"):
+        uri, mode = ("", sqlite.MODE_READWRITE_OPENCREATE) if backend == "fake_database" else (
+            config.sqlite.filename_uri, config.sqlite.connection_mode)
+        if backend == "sqlite" and prepare_schema:  # a store MLMD made is converted first, or refused as found
+            convert_if_mlmd_store(uri, mode, enable_upgrade_migration)
+        conn, readonly, in_memory = sqlite.connect(uri, mode)
+        return open_store(sqlite.SQLITE, conn, readonly, in_memory, enable_upgrade_migration, prepare_schema, uri)
+    if backend == "mysql":
+        from fastmlmd.engine.backends import mysql  # PyMySQL is an extra: imported only when asked for
+
+        connection, server = mysql.connect(config.mysql)
+        return open_store(server, connection, False, False, enable_upgrade_migration, prepare_schema,
+                          config.mysql.database)
+    if backend == "postgresql":
         raise RuntimeError(
             f"The {backend} backend is not supported by fastmlmd yet; use `sqlite` (a file) or `fake_database` "
             "(in memory) in ConnectionConfig."

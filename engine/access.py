@@ -11,21 +11,21 @@ answers and a lower bound for large ones; it is never stale, even right after a 
 writes nothing. When every candidate is large, a page walks the listing's own order (the primary key or
 a time index) and probes each node it meets, so a page costs the same wherever it starts.
 
-Whether a candidate can seek at all comes from SQLite's EXPLAIN QUERY PLAN (no SCAN of a table): a dive
-into a candidate that would scan could cost the whole table, so such a candidate never drives.
+Whether a candidate can seek at all comes from the database's own plan of it (Backend.plan_seeks: on SQLite,
+EXPLAIN QUERY PLAN shows no SCAN of a table): a dive into a candidate that would scan could cost the whole
+table, so such a candidate never drives.
 
 Each store keeps a `History`: a filter shape whose dives keep choosing the same path takes it without
 diving, and checks again every RECHECK-th run.
 """
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, Dict, Hashable, List, Optional, Sequence, Tuple
 
-from . import hints
+from .backends.base import Backend, Cursor, of
 from .planner import FilterSql
 
 DIVE_CAPS = (64, 1024)  # rows counted by the first and the second dive of each candidate
@@ -63,14 +63,14 @@ class Access:
     walk: bool
     choice: Choice
 
-    def from_item(self, table: str, order_column: str) -> str:
+    def from_item(self, backend: Backend, table: str, order_column: str) -> str:
         """The FROM item of a listing of `table` (alias `n`) in `order_column`'s order, under this access path."""
-        return listing_source(table, order_column, self.walk)
+        return listing_source(backend, table, order_column, self.walk)
 
 
-def listing_source(table: str, order_column: str, walk: bool) -> str:
+def listing_source(backend: Backend, table: str, order_column: str, walk: bool) -> str:
     """The FROM item of a listing of `table` (alias `n`): when it `walk`s, `order_column`'s index drives."""
-    return hints.walk_in_order(table, "n", order_column) if walk else f"{table} n"
+    return backend.walk_in_order(table, "n", order_column) if walk else f"{table} n"
 
 
 class Prepared:
@@ -145,21 +145,23 @@ def prepared(filter_sql: FilterSql) -> Prepared:
 
 
 class _QueryPlans:
-    """SQLite's EXPLAIN QUERY PLAN of a statement, by its text (values change a plan only through LIKE patterns)."""
+    """One backend's plans of statements, by their text (unless the backend says a statement's plan depends on
+    its values: on SQLite, through LIKE patterns)."""
 
-    def __init__(self, size: int = 1024) -> None:
+    def __init__(self, backend: Backend, size: int = 1024) -> None:
+        self.backend = backend
         self._known: "OrderedDict[str, Tuple[str, ...]]" = OrderedDict()
         self._seeks: Dict[str, bool] = {}
         self._sorts: Dict[str, bool] = {}
         self._size = size
         self._lock = threading.Lock()
 
-    def details(self, cur: sqlite3.Cursor, sql: str, params: Sequence[object]) -> Tuple[str, ...]:
-        cacheable = " LIKE " not in sql
+    def details(self, cur: Cursor, sql: str, params: Sequence[object]) -> Tuple[str, ...]:
+        cacheable = not self.backend.plan_depends_on_values(sql)
         found = self._known.get(sql) if cacheable else None
         if found is not None:
             return found
-        found = tuple(row[-1] for row in cur.execute("EXPLAIN QUERY PLAN " + sql, params))
+        found = self.backend.plan_details(cur, sql, params)
         if cacheable:
             with self._lock:
                 self._known[sql] = found
@@ -169,41 +171,52 @@ class _QueryPlans:
                     self._sorts.clear()
         return found
 
-    def seeks(self, cur: sqlite3.Cursor, sql: str, params: Sequence[object]) -> bool:
+    def seeks(self, cur: Cursor, sql: str, params: Sequence[object]) -> bool:
         """No table is scanned: every row the statement reads, an index finds."""
         found = self._seeks.get(sql)
         if found is None:
-            found = not any(d.startswith("SCAN ") and "CONSTANT ROW" not in d and "VIRTUAL TABLE INDEX" not in d
-                            for d in self.details(cur, sql, params))
-            if " LIKE " not in sql:
+            found = self.backend.plan_seeks(self.details(cur, sql, params))
+            if not self.backend.plan_depends_on_values(sql):
                 self._seeks[sql] = found  # a dictionary of booleans as bounded as _known: cleared with it
         return found
 
-    def sorts(self, cur: sqlite3.Cursor, sql: str, params: Sequence[object]) -> bool:
+    def sorts(self, cur: Cursor, sql: str, params: Sequence[object]) -> bool:
         """The statement collects its rows to sort them: it cannot stop at its LIMIT."""
         found = self._sorts.get(sql)
         if found is None:
-            found = any("TEMP B-TREE" in d for d in self.details(cur, sql, params))
-            if " LIKE " not in sql:
+            found = self.backend.plan_sorts(self.details(cur, sql, params))
+            if not self.backend.plan_depends_on_values(sql):
                 self._sorts[sql] = found
         return found
 
 
-PLANS = _QueryPlans()  # plans depend on the schema only, which every store of this version shares
+# Plans depend on the schema only, which every store of this version on one backend shares.
+_PLANS: Dict[Backend, _QueryPlans] = {}
+_PLANS_LOCK = threading.Lock()
+
+
+def plans(cur: Cursor) -> _QueryPlans:
+    """The plan readings of the backend `cur` reads."""
+    backend = of(cur)
+    found = _PLANS.get(backend)
+    if found is None:
+        with _PLANS_LOCK:
+            found = _PLANS.setdefault(backend, _QueryPlans(backend))
+    return found
 
 
 def _plain_select(filter_sql: FilterSql) -> str:
     return f"SELECT n.id FROM {filter_sql.table} n WHERE {filter_sql.plain}"
 
 
-def _dive(cur: sqlite3.Cursor, select: str, params: Sequence[object], cap: int) -> int:
-    return cur.execute(f"SELECT count(*) FROM ({select} LIMIT {cap})", params).fetchone()[0]
+def _dive(cur: Cursor, select: str, params: Sequence[object], cap: int) -> int:
+    return cur.execute(f"SELECT count(*) FROM ({select} LIMIT {cap}) AS dived", params).fetchone()[0]
 
 
 SQLITES_OWN = Choice(PLAIN, (), "the filter joins nothing: SQLite seeks or scans the node table by itself")
 
 
-def choose(cur: sqlite3.Cursor, filter_sql: FilterSql, params: Sequence[object], limited: bool) -> Choice:
+def choose(cur: Cursor, filter_sql: FilterSql, params: Sequence[object], limited: bool) -> Choice:
     """The access path for this filter and these values on the store `cur` reads.
 
     `limited`: the caller reads one page (it may stop early), so walking the listing order is an option.
@@ -213,7 +226,7 @@ def choose(cur: sqlite3.Cursor, filter_sql: FilterSql, params: Sequence[object],
     estimates: List[Estimate] = []
     seeking = []
     for key, label, select, part in prepared(filter_sql).candidates:
-        if PLANS.seeks(cur, select, params[part]):
+        if plans(cur).seeks(cur, select, params[part]):
             seeking.append((key, label, select, part))
         else:
             estimates.append(Estimate(key, label, None, False, False))
@@ -324,7 +337,7 @@ class _Runs:
     uses: int = 0
 
 
-def plan_access(cur: sqlite3.Cursor, filter_sql: FilterSql, params: Sequence[object], page_size: int,
+def plan_access(cur: Cursor, filter_sql: FilterSql, params: Sequence[object], page_size: int,
                 listing: Optional[Callable[[Access], Tuple[str, List[object]]]] = None,
                 history: Optional[History] = None, listing_shape: Optional[Hashable] = None) -> Access:
     """The access path for a listing that reads at most `page_size` rows; `listing` makes its statement.
@@ -342,7 +355,7 @@ def plan_access(cur: sqlite3.Cursor, filter_sql: FilterSql, params: Sequence[obj
             return access
         sorts = owner.sorts.get(listing_shape) if listing_shape is not None else None
         if sorts is None:
-            sorts = PLANS.sorts(cur, *listing(access))
+            sorts = plans(cur).sorts(cur, *listing(access))
             if listing_shape is not None:
                 owner.sorts[listing_shape] = sorts
         if not sorts:
@@ -360,13 +373,13 @@ def plan_access(cur: sqlite3.Cursor, filter_sql: FilterSql, params: Sequence[obj
     return access
 
 
-def _plan(cur: sqlite3.Cursor, filter_sql: FilterSql, params: Sequence[object], limited: bool,
+def _plan(cur: Cursor, filter_sql: FilterSql, params: Sequence[object], limited: bool,
           listing: Optional[Callable[[Access], Tuple[str, List[object]]]]) -> Access:
     access = compose(filter_sql, params, choose(cur, filter_sql, params, limited))
     if filter_sql.groups or not limited or listing is None:
         return access
     select, plain = _plain_select(filter_sql), list(params[:filter_sql.plain_params])
-    if PLANS.seeks(cur, select, plain):
+    if plans(cur).seeks(cur, select, plain):
         rows = _dive(cur, select, plain, DIVE_CAPS[-1])
         if rows < DIVE_CAPS[-1]:
             estimate = Estimate(PLAIN, "own columns", rows, False, True)

@@ -6,11 +6,11 @@ a record that takes an id, a name or an external_id already held is refused with
 """
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Dict, List, Sequence
 
-from . import errors, nodes, word_index
+from . import errors, nodes
+from .backends.base import Cursor, of
 from .catalog import NodeLayout, PropertyType, TypeKind
 from .records import NodeRecord, TypeRecord
 from .types import TypeCache
@@ -25,13 +25,13 @@ class ImportedNode:
     update_time: int
 
 
-def _refused(what: str, exc: sqlite3.IntegrityError) -> errors.AlreadyExistsError:
+def _refused(what: str, exc: BaseException) -> errors.AlreadyExistsError:
     return errors.AlreadyExistsError(
         f"Cannot import {what}: its id, name or external_id is already held in this store ({exc}); import into an "
         "empty store, or let the store give new ids (fastmlmd import --remap-ids)")
 
 
-def import_types(cur: sqlite3.Cursor, records: Sequence[TypeRecord]) -> None:
+def import_types(cur: Cursor, records: Sequence[TypeRecord]) -> None:
     """Inserts each type with its id; properties of an UNKNOWN kind are refused, as put_type refuses them."""
     for rec in records:
         if rec.id is None or rec.id <= 0 or not rec.name:
@@ -45,13 +45,13 @@ def import_types(cur: sqlite3.Cursor, records: Sequence[TypeRecord]) -> None:
                         "output_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (rec.id, int(rec.kind), rec.name, rec.version or None, rec.description, rec.external_id,
                          rec.base_type or None, rec.input_type, rec.output_type))
-        except sqlite3.IntegrityError as exc:
+        except of(cur).IntegrityError as exc:
             raise _refused(f"type {rec.name!r} (id {rec.id})", exc) from exc
         cur.executemany("INSERT INTO type_property (type_id, name, data_type) VALUES (?, ?, ?)",
                         [(rec.id, name, int(kind)) for name, kind in rec.properties.items()])
 
 
-def import_nodes(cur: sqlite3.Cursor, layout: NodeLayout, imported: Sequence[ImportedNode]) -> None:
+def import_nodes(cur: Cursor, layout: NodeLayout, imported: Sequence[ImportedNode]) -> None:
     """Inserts the nodes with their ids and timestamps, after the checks an insert makes."""
     if not imported:
         return
@@ -73,14 +73,17 @@ def import_nodes(cur: sqlite3.Cursor, layout: NodeLayout, imported: Sequence[Imp
             id=rec.id, type_id=rec.type_id, uri=(rec.uri or "") if layout.f_uri else None, state=rec.state,
             name=rec.name, external_id=rec.external_id, create_time=item.create_time, update_time=item.update_time,
             properties=rec.properties, custom_properties=rec.custom_properties))
-    mark = cur.execute(f"SELECT {word_index.next_id_columns(layout)}").fetchone()[1]
+    backend = of(cur)
+    words = backend.words if backend.words is not None and backend.words.available() else None
+    mark = words.read_mark(cur, layout) if words is not None else None
     try:
         nodes.write_inserts(cur, layout, stored, types, None)  # the word index is brought up to date below
-    except sqlite3.IntegrityError as exc:
+    except backend.IntegrityError as exc:
         raise _refused(f"{layout.noun}s {stored[0].id}..{stored[-1].id}", exc) from exc
-    if mark is not None:
+    if words is not None and mark is not None:
         # Nodes below the index's mark are not pending: they get their words now. Those above are, as any insert.
         below = [node.id for node in stored if node.id <= mark]
         if below:
-            word_index.index_again(cur, layout, below)
-        word_index.after_insert(cur, layout, stored[-1].id, mark)
+            words.index_again(cur, layout, below)
+        if stored[-1].id - mark >= words.FOLD_AT:  # as an insert does (Backend.next_ids)
+            words.index_pending(cur, layout)

@@ -40,7 +40,7 @@ class NodeLayout:
     table: str
     property_table: str
     state_column: Optional[str]  # "state" / "last_known_state" / None for contexts
-    word_table: str  # the word index of the text columns below (engine/word_index.py)
+    word_table: str  # the word index of the text columns below (engine/backends/sqlite_words.py)
     word_columns: Tuple[str, ...]  # the columns whose words it holds: those a contains-LIKE searches
     # Wire field numbers of the message (0 = the message has no such field).
     f_id: int
@@ -75,7 +75,9 @@ CONTEXT = NodeLayout(
     f_create_time=7, f_update_time=8, f_external_id=9,
 )
 LAYOUTS = {layout.kind: layout for layout in (ARTIFACT, EXECUTION, CONTEXT)}
-# Up to which node id each word table holds the words (engine/word_index.py): (word_table, indexed_to) rows.
+WORD_TABLES = tuple(layout.word_table for layout in LAYOUTS.values())
+# Up to which node id each word table holds the words (engine/backends/sqlite_words.py): (word_table, indexed_to)
+# rows.
 WORD_INDEX_MARKS = "word_index_marks"
 
 # Event.Type numbers, and which way each one points in lineage (docs/mlmd-interface.md §1.3).

@@ -1,16 +1,17 @@
 """Atomic compound writes: `put_execution` and `put_lineage_subgraph` (docs/mlmd-interface.md §2.8)."""
 from __future__ import annotations
 
-import sqlite3
+import functools
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
-from . import errors, word_index
+from . import errors
+from .backends.base import Backend, Cursor, of
 from .catalog import ARTIFACT, CONTEXT, EXECUTION
 from .links import existing_ids, put_attributions_and_associations, put_events
 from .nodes import check_types, put_nodes
 from .records import EventRecord, NodeRecord
-from .sqlutil import chunks, next_id_sql, placeholders
+from .sqlutil import chunks, placeholders
 from .types import TypeCache
 
 
@@ -24,7 +25,7 @@ class ReuseOptions:
     force_update_time: bool = False
 
 
-def _reuse_artifacts_by_external_id(cur: sqlite3.Cursor, artifacts: Sequence[NodeRecord]) -> None:
+def _reuse_artifacts_by_external_id(cur: Cursor, artifacts: Sequence[NodeRecord]) -> None:
     for artifact in artifacts:
         if artifact.id is None and artifact.external_id:
             row = cur.execute("SELECT id FROM artifact WHERE external_id = ?", (artifact.external_id,)).fetchone()
@@ -32,7 +33,7 @@ def _reuse_artifacts_by_external_id(cur: sqlite3.Cursor, artifacts: Sequence[Nod
                 artifact.id = row[0]
 
 
-def _put_contexts(cur: sqlite3.Cursor, contexts: Sequence[NodeRecord], options: ReuseOptions,
+def _put_contexts(cur: Cursor, contexts: Sequence[NodeRecord], options: ReuseOptions,
                   now: int, type_cache: TypeCache) -> List[int]:
     """Upserts the contexts (or reuses stored ones, as the options say) in list order; returns their ids.
 
@@ -73,7 +74,7 @@ def _put_contexts(cur: sqlite3.Cursor, contexts: Sequence[NodeRecord], options: 
     return [node_id if node_id is not None else next(new_ids) for node_id in ids]
 
 
-def _stored_contexts(cur: sqlite3.Cursor, keys: Sequence[Tuple[Optional[int], Optional[str]]]) -> dict:
+def _stored_contexts(cur: Cursor, keys: Sequence[Tuple[Optional[int], Optional[str]]]) -> dict:
     """The ids of the stored contexts with these (type_id, name) keys, by key."""
     wanted = set(keys)
     found: dict = {}
@@ -91,7 +92,7 @@ def _missing_type_id(context_id: int) -> errors.StatusError:
         "to use the stored context as it is")
 
 
-def _put_contexts_one_by_one(cur: sqlite3.Cursor, contexts: Sequence[NodeRecord], options: ReuseOptions,
+def _put_contexts_one_by_one(cur: Cursor, contexts: Sequence[NodeRecord], options: ReuseOptions,
                              now: int, type_cache: TypeCache) -> List[int]:
     ids: List[int] = []
     for context in contexts:
@@ -117,7 +118,7 @@ def _put_contexts_one_by_one(cur: sqlite3.Cursor, contexts: Sequence[NodeRecord]
     return ids
 
 
-def _link_all(cur: sqlite3.Cursor, context_ids: Sequence[int], execution_ids: Sequence[int],
+def _link_all(cur: Cursor, context_ids: Sequence[int], execution_ids: Sequence[int],
               artifact_ids: Sequence[int]) -> None:
     # Every id here was just written by this call: nothing to look up before linking.
     put_attributions_and_associations(
@@ -129,7 +130,7 @@ def _link_all(cur: sqlite3.Cursor, context_ids: Sequence[int], execution_ids: Se
 
 
 def put_execution(
-    cur: sqlite3.Cursor,
+    cur: Cursor,
     execution: NodeRecord,
     artifact_events: Sequence[Tuple[NodeRecord, Optional[EventRecord]]],
     contexts: Sequence[NodeRecord],
@@ -144,7 +145,8 @@ def put_execution(
     """
     # The first new artifact, execution and event ids (and the word marks), read at once: inserting into
     # one of these tables leaves the others' as they are.
-    next_artifact, artifact_mark, next_execution, execution_mark, next_event = cur.execute(_NEXT_IDS).fetchone()
+    next_artifact, artifact_mark, next_execution, execution_mark, next_event = cur.execute(
+        _next_ids(of(cur))).fetchone()
     # Each artifact looks for the holder of its external_id as the artifacts before it leave the store.
     artifact_ids = put_nodes(cur, ARTIFACT, [artifact for artifact, _ in artifact_events], now, type_cache,
                              reuse_by_external_id=options.reuse_artifact_if_already_exist_by_external_id,
@@ -173,8 +175,9 @@ def put_execution(
     return execution_id, artifact_ids, context_ids
 
 
-_NEXT_IDS = (f"SELECT {word_index.next_id_columns(ARTIFACT)}, {word_index.next_id_columns(EXECUTION)}, "
-             f"{next_id_sql('event')}")
+@functools.lru_cache(maxsize=None)
+def _next_ids(backend: Backend) -> str:
+    return f"SELECT {backend.next_ids(ARTIFACT)}, {backend.next_ids(EXECUTION)}, {backend.next_id('event')}"
 
 
 def _check_edge_end(index: Optional[int], requested: Sequence[NodeRecord], given: Optional[int], noun: str) -> None:
@@ -204,7 +207,7 @@ def _check_edge_end(index: Optional[int], requested: Sequence[NodeRecord], given
 
 
 def put_lineage_subgraph(
-    cur: sqlite3.Cursor,
+    cur: Cursor,
     executions: Sequence[NodeRecord],
     artifacts: Sequence[NodeRecord],
     contexts: Sequence[NodeRecord],

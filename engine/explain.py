@@ -6,11 +6,11 @@ part's real count, which the estimates only bound). Tests use it as the fixture 
 """
 from __future__ import annotations
 
-import sqlite3
 from typing import List, Optional
 
 from . import access, reads
 from .access import PLAIN, Estimate
+from .backends.base import Cursor, of
 from .catalog import NodeLayout
 from .planner import compile_filter
 
@@ -25,18 +25,19 @@ def _estimate(estimate: Optional[Estimate]) -> str:
     return f"estimated {'at least ' if estimate.capped else ''}{estimate.rows} rows"
 
 
-def _count(cur: sqlite3.Cursor, select: str, params: List[object]) -> int:
-    return cur.execute(f"SELECT count(*) FROM ({select})", params).fetchone()[0]
+def _count(cur: Cursor, select: str, params: List[object]) -> int:
+    return cur.execute(f"SELECT count(*) FROM ({select}) AS counted", params).fetchone()[0]
 
 
-def explain(cur: sqlite3.Cursor, layout: NodeLayout, query: str, limit: Optional[int], order_field: int,
+def explain(cur: Cursor, layout: NodeLayout, query: str, limit: Optional[int], order_field: int,
             is_asc: bool) -> str:
     """The plan of `query`'s listing, ordered by `order_field`: its first `limit` nodes, or all (None)."""
-    filter_sql, params = compile_filter(layout, query)
+    backend = of(cur)
+    filter_sql, params = compile_filter(layout, query, backend)
     rows = reads.row_limit(limit)
 
     def listing(found: access.Access):  # noqa: ANN202 - (sql, params)
-        return reads.listing_sql(layout, rows, order_field, is_asc, None, None, found, paged=False)
+        return reads.listing_sql(backend, layout, rows, order_field, is_asc, None, None, found, paged=False)
 
     found = access.plan_access(cur, filter_sql, params, rows, listing)
     sql, sql_params = listing(found)
@@ -58,7 +59,7 @@ def explain(cur: sqlite3.Cursor, layout: NodeLayout, query: str, limit: Optional
     how = (f"walks {layout.table} in {_ORDER_NAMES[order_field]} order" if found.walk
            else "SQLite's own choice" if choice.driver == PLAIN and not filter_sql.groups
            else f"drives from {labels[choice.driver]}")  # type: ignore[index]
-    lines += [f"access: {how}: {choice.reason}", "sqlite plan:"]
-    lines += [f"  {detail}" for detail in access.PLANS.details(cur, sql, sql_params)]
+    lines += [f"access: {how}: {choice.reason}", f"{backend.name} plan:"]
+    lines += [f"  {detail}" for detail in access.plans(cur).details(cur, sql, sql_params)]
     lines += [f"sql: {sql}", f"params: {sql_params!r}", f"rows: {_count(cur, sql, sql_params)}"]
     return "\n".join(lines)

@@ -4,8 +4,8 @@ Both walks are breadth-first over the bipartite event graph, one hop at a time: 
 reaches executions, a hop from executions reaches artifacts. Each hop is one indexed query for the events
 of the whole frontier (plus, when ending or boundary nodes are asked for, one query that filters the newly
 reached nodes), so the cost of a walk grows with the nodes and events it returns, never with the store.
-Node ids travel to SQLite as one JSON array parameter (`json_each`), so a frontier of any width is still
-one statement. Python only keeps the visited and ending id sets, which are part of the answer anyway.
+Node ids travel to the database as one parameter (the backend's frontier: a JSON array read by `json_each`
+on SQLite), so a frontier of any width is still one statement. Python only keeps the visited and ending id sets, which are part of the answer anyway.
 
 The rules are those of MLMD 1.17.1's `RDBMSMetadataAccessObject::QueryLineageSubgraph` and
 `QueryLineageGraph`, which decide which events a walk returns (docs/mlmd-interface.md §2.10):
@@ -19,12 +19,11 @@ So an event between two returned nodes can be missing (between two ending nodes,
 from __future__ import annotations
 
 import enum
-import json
-import sqlite3
 from dataclasses import dataclass, field
-from typing import AbstractSet, Dict, Iterable, List, Literal, Optional, Sequence, Set, Tuple
+from typing import AbstractSet, Dict, List, Literal, Optional, Sequence, Set, Tuple
 
-from . import access, errors, hints
+from . import access, errors
+from .backends.base import Cursor, of
 from .catalog import (ARTIFACT, CONTEXT, EXECUTION, INPUT_EVENT_TYPES, OUTPUT_EVENT_TYPES, NodeLayout,
                                      TypeKind)
 from .planner import PREFIX, compile_filter
@@ -129,41 +128,35 @@ class LineageResult:
 EventRow = Tuple[int, int, bytes, int, Optional[int], int]
 
 
-def _json_ids(ids: Iterable[int]) -> str:
-    return json.dumps(sorted(int(i) for i in ids))
 
 
-# `IN (SELECT value FROM json_each(?))`: a whole id set as one bound parameter; SQLite sorts it into an
-# ephemeral table and seeks the column's index once per value.
-_IN_IDS = "IN (SELECT value FROM json_each(?))"
-
-
-def _execute_filtered(cur: sqlite3.Cursor, sql: str, params: Sequence[object]) -> List[tuple]:
+def _execute_filtered(cur: Cursor, sql: str, params: Sequence[object]) -> List[tuple]:
     try:
         return cur.execute(sql, params).fetchall()
-    except sqlite3.OperationalError as exc:
-        if "interrupted" in str(exc):
+    except of(cur).OperationalError as exc:
+        if of(cur).interrupted(exc):
             raise  # the time limit's (Database.run), reported as such by the engine
-        # SQLite's own limits (expression depth, parser stack) on a legal but enormous filter query.
+        # The database's own limits (SQLite's expression depth, parser stack) on a legal but enormous filter query.
         raise errors.InvalidArgumentError(f"{PREFIX}the query is too large to run: {exc}") from exc
 
 
-def _matching(cur: sqlite3.Cursor, layout: NodeLayout, ids: AbstractSet[int], filter_query: str) -> Set[int]:
+def _matching(cur: Cursor, layout: NodeLayout, ids: AbstractSet[int], filter_query: str) -> Set[int]:
     """The nodes among `ids` that `filter_query` selects ("" selects them all, as in MLMD)."""
     if not ids:
         return set()
     if filter_query == "":
         return set(ids)
-    condition, params = access.probing(*compile_filter(layout, filter_query))
+    backend = of(cur)
+    condition, params = access.probing(*compile_filter(layout, filter_query, backend))
     # CROSS JOIN keeps the candidates as the outer loop: each is one primary-key seek, whatever the filter.
     rows = _execute_filtered(
-        cur, f"SELECT n.id FROM json_each(?) AS candidate CROSS JOIN {layout.table} n ON n.id = candidate.value"
+        cur, f"SELECT n.id FROM {backend.frontier('candidate')} CROSS JOIN {layout.table} n ON n.id = candidate.value"
         f" WHERE {condition}",
-        [_json_ids(ids), *params])
+        [backend.frontier_value(ids), *params])
     return {row[0] for row in rows}
 
 
-def _events_of(cur: sqlite3.Cursor, from_layout: NodeLayout, ids: Sequence[int],
+def _events_of(cur: Cursor, from_layout: NodeLayout, ids: Sequence[int],
                event_types: Optional[Tuple[int, ...]]) -> List[EventRow]:
     """The events touching these artifacts or executions, of these types (None: all), in MLMD's order.
 
@@ -174,14 +167,17 @@ def _events_of(cur: sqlite3.Cursor, from_layout: NodeLayout, ids: Sequence[int],
         column, order = "artifact_id", "artifact_id, execution_id, type"
     else:
         column, order = "execution_id", "execution_id, id"
+    backend = of(cur)
     where_type = ""
     if event_types is not None:
-        # `+type`: without statistics SQLite would pick event_type(type, ...) and scan every event of a type
-        # (a cost that grows with the store); the node-column index keeps each hop proportional to its edges.
-        where_type = f" AND {hints.no_index('type')} IN ({', '.join(str(int(t)) for t in event_types)})"
+        # Not through an index: without statistics SQLite would pick event_type(type, ...) and scan every event
+        # of a type (a cost that grows with the store); the node-column index keeps each hop proportional to its
+        # edges.
+        where_type = f" AND {backend.no_index('type')} IN ({', '.join(str(int(t)) for t in event_types)})"
     return cur.execute(
         "SELECT artifact_id, execution_id, body, type, milliseconds_since_epoch, id FROM event"
-        f" WHERE {column} {_IN_IDS}{where_type} ORDER BY {order}", (_json_ids(ids),)).fetchall()
+        f" WHERE {column} {backend.frontier_in()}{where_type} ORDER BY {order}",
+        (backend.frontier_value(ids),)).fetchall()
 
 
 def _other(layout: NodeLayout) -> NodeLayout:
@@ -214,10 +210,11 @@ def _subgraph_hops(query: SubgraphQuery) -> Tuple[NodeLayout, int]:
     return (ARTIFACT if query.seed_kind == TypeKind.ARTIFACT else EXECUTION), hops
 
 
-def _subgraph_seeds(cur: sqlite3.Cursor, layout: NodeLayout, filter_query: str) -> List[int]:
-    found = access.plan_access(cur, *compile_filter(layout, filter_query), SUBGRAPH_SEED_LIMIT)
+def _subgraph_seeds(cur: Cursor, layout: NodeLayout, filter_query: str) -> List[int]:
+    backend = of(cur)
+    found = access.plan_access(cur, *compile_filter(layout, filter_query, backend), SUBGRAPH_SEED_LIMIT)
     rows = _execute_filtered(
-        cur, f"SELECT n.id FROM {found.from_item(layout.table, 'id')} WHERE {found.condition} ORDER BY n.id LIMIT {SUBGRAPH_SEED_LIMIT}",
+        cur, f"SELECT n.id FROM {found.from_item(backend, layout.table, 'id')} WHERE {found.condition} ORDER BY n.id LIMIT {SUBGRAPH_SEED_LIMIT}",
         found.params)
     if not rows:
         raise errors.NotFoundError(
@@ -225,7 +222,7 @@ def _subgraph_seeds(cur: sqlite3.Cursor, layout: NodeLayout, filter_query: str) 
     return [row[0] for row in rows]
 
 
-def subgraph(cur: sqlite3.Cursor, query: SubgraphQuery, fields: AbstractSet[str] = ALL_FIELDS) -> LineageResult:
+def subgraph(cur: Cursor, query: SubgraphQuery, fields: AbstractSet[str] = ALL_FIELDS) -> LineageResult:
     """GetLineageSubgraph: the walk from the nodes `query` selects, returning the LineageGraph `fields`.
 
     `*_types` in `fields` means the types of the returned nodes of that kind: artifact types in the order
@@ -276,36 +273,39 @@ def subgraph(cur: sqlite3.Cursor, query: SubgraphQuery, fields: AbstractSet[str]
     return _subgraph_result(cur, artifact_ids, execution_ids, event_rows, fields)
 
 
-def _nodes(cur: sqlite3.Cursor, layout: NodeLayout, ids: AbstractSet[int], bodies: bool,
+def _nodes(cur: Cursor, layout: NodeLayout, ids: AbstractSet[int], bodies: bool,
            type_ids: bool) -> Tuple[List[bytes], List[int]]:
     """The encoded nodes with these ids (if `bodies`) and their distinct type ids in the order of each type's
     first node by id (if `type_ids`), from one statement."""
     if not ids or not (bodies or type_ids):
         return [], []
-    rows = cur.execute(f"SELECT type_id{', body' if bodies else ''} FROM {layout.table} WHERE id {_IN_IDS} "
-                       f"ORDER BY id", (_json_ids(ids),)).fetchall()
+    backend = of(cur)
+    rows = cur.execute(f"SELECT type_id{', body' if bodies else ''} FROM {layout.table} WHERE id "
+                       f"{backend.frontier_in()} ORDER BY id", (backend.frontier_value(ids),)).fetchall()
     return ([row[1] for row in rows] if bodies else [],
             list(dict.fromkeys(row[0] for row in rows)) if type_ids else [])
 
 
-def _context_ids(cur: sqlite3.Cursor, artifact_ids: AbstractSet[int], execution_ids: AbstractSet[int]) -> Set[int]:
+def _context_ids(cur: Cursor, artifact_ids: AbstractSet[int], execution_ids: AbstractSet[int]) -> Set[int]:
+    backend = of(cur)
     return {row[0] for row in cur.execute(
-        f"SELECT context_id FROM attribution WHERE artifact_id {_IN_IDS}"
-        f" UNION SELECT context_id FROM association WHERE execution_id {_IN_IDS}",
-        (_json_ids(artifact_ids), _json_ids(execution_ids)))}
+        f"SELECT context_id FROM attribution WHERE artifact_id {backend.frontier_in()}"
+        f" UNION SELECT context_id FROM association WHERE execution_id {backend.frontier_in()}",
+        (backend.frontier_value(artifact_ids), backend.frontier_value(execution_ids)))}
 
 
-def _links(cur: sqlite3.Cursor, table: str, column: str, ids: AbstractSet[int]) -> List[Tuple[int, int]]:
+def _links(cur: Cursor, table: str, column: str, ids: AbstractSet[int]) -> List[Tuple[int, int]]:
     # MLMD lists links in insertion order, which our link tables do not keep; (context, node) order is what
     # put_execution and put_lineage_subgraph insert them in.
     if not ids:
         return []
+    backend = of(cur)
     return [(row[0], row[1]) for row in cur.execute(
-        f"SELECT context_id, {column} FROM {table} WHERE {column} {_IN_IDS} ORDER BY context_id, {column}",
-        (_json_ids(ids),))]
+        f"SELECT context_id, {column} FROM {table} WHERE {column} {backend.frontier_in()} ORDER BY context_id, "
+        f"{column}", (backend.frontier_value(ids),))]
 
 
-def _subgraph_result(cur: sqlite3.Cursor, artifact_ids: Set[int], execution_ids: Set[int],
+def _subgraph_result(cur: Cursor, artifact_ids: Set[int], execution_ids: Set[int],
                      event_rows: Sequence[EventRow], fields: AbstractSet[str]) -> LineageResult:
     out = LineageResult()
     out.artifacts, out.artifact_types = _nodes(cur, ARTIFACT, artifact_ids, "artifacts" in fields,
@@ -330,7 +330,7 @@ def _subgraph_result(cur: sqlite3.Cursor, artifact_ids: Set[int], execution_ids:
 # -- GetLineageGraph -------------------------------------------------------------------------------------
 
 
-def _graph_seeds(cur: sqlite3.Cursor, page: SeedPage) -> List[Tuple[int, bytes]]:
+def _graph_seeds(cur: Cursor, page: SeedPage) -> List[Tuple[int, bytes]]:
     """The seed artifacts: one page of the listing `page` describes, as (id, body) in listing order."""
     if page.page_size <= 0:
         raise errors.InvalidArgumentError(
@@ -338,9 +338,10 @@ def _graph_seeds(cur: sqlite3.Cursor, page: SeedPage) -> List[Tuple[int, bytes]]
             f"got {page.page_size} (artifacts_options.max_result_size)")
     if page.order_field not in ORDER_COLUMNS:
         raise errors.InvalidArgumentError(f"Unsupported order_by_field: {page.order_field}")
-    found = (access.plan_access(cur, *compile_filter(ARTIFACT, page.filter_query), page.page_size)
+    backend = of(cur)
+    found = (access.plan_access(cur, *compile_filter(ARTIFACT, page.filter_query, backend), page.page_size)
              if page.filter_query else None)
-    sql, params = listing_sql(ARTIFACT, page.page_size, page.order_field, page.is_asc, page.after, None, found)
+    sql, params = listing_sql(backend, ARTIFACT, page.page_size, page.order_field, page.is_asc, page.after, None, found)
     rows = _execute_filtered(cur, sql, params)[:page.page_size]
     if not rows:
         raise errors.NotFoundError("The query_nodes condition does not match any nodes to do traversal. "
@@ -348,7 +349,7 @@ def _graph_seeds(cur: sqlite3.Cursor, page: SeedPage) -> List[Tuple[int, bytes]]
     return [(row[1], row[0]) for row in rows]
 
 
-def graph(cur: sqlite3.Cursor, query: GraphQuery) -> LineageResult:
+def graph(cur: Cursor, query: GraphQuery) -> LineageResult:
     """GetLineageGraph (MLMD's deprecated walk): the graph around one page of artifacts.
 
     Every hop follows every event; nodes failing a boundary filter are dropped and not expanded; at most
@@ -401,8 +402,10 @@ def graph(cur: sqlite3.Cursor, query: GraphQuery) -> LineageResult:
     )
 
 
-def _bodies_in_order(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) -> List[bytes]:
+def _bodies_in_order(cur: Cursor, layout: NodeLayout, ids: Sequence[int]) -> List[bytes]:
     if not ids:
         return []
-    by_id = dict(cur.execute(f"SELECT id, body FROM {layout.table} WHERE id {_IN_IDS}", (_json_ids(ids),)))
+    backend = of(cur)
+    by_id = dict(cur.execute(f"SELECT id, body FROM {layout.table} WHERE id {backend.frontier_in()}",
+                             (backend.frontier_value(ids),)))
     return [by_id[i] for i in ids]

@@ -1,21 +1,20 @@
 """Edges: events, attributions, associations and parent contexts (docs/mlmd-interface.md §2.4 "Edges" and §2.7)."""
 from __future__ import annotations
 
-import functools
-import sqlite3
 from typing import AbstractSet, Dict, List, Optional, Sequence, Set, Tuple
 
 from . import errors, rowcore
 from .catalog import ARTIFACT, CONTEXT, EVENT_UNKNOWN, EXECUTION, NodeLayout
+from .backends.base import Cursor, of
 from .reads import bodies_where
 from .records import EventRecord
-from .sqlutil import CHUNK, chunks, next_id_sql, placeholders
+from .sqlutil import CHUNK, chunks, placeholders
 
 # (artifact_id, execution_id, type): what makes an event unique.
 EventKey = Tuple[int, int, int]
 
 
-def existing_ids(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) -> Set[int]:
+def existing_ids(cur: Cursor, layout: NodeLayout, ids: Sequence[int]) -> Set[int]:
     """Which of these node ids are stored."""
     found: Set[int] = set()
     for batch in chunks(sorted(set(ids))):
@@ -24,7 +23,7 @@ def existing_ids(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) ->
     return found
 
 
-def _stored_and_next_id(cur: sqlite3.Cursor, lookups: Sequence[Tuple[NodeLayout, Sequence[int]]],
+def _stored_and_next_id(cur: Cursor, lookups: Sequence[Tuple[NodeLayout, Sequence[int]]],
                         next_id_of: Optional[str] = None) -> Tuple[List[Set[int]], Optional[int]]:
     """Which of each list's ids its table holds, and the next id of table `next_id_of` (when named).
 
@@ -34,7 +33,7 @@ def _stored_and_next_id(cur: sqlite3.Cursor, lookups: Sequence[Tuple[NodeLayout,
     if sum(len(ids) for ids in wanted) > CHUNK:
         next_id = None
         if next_id_of is not None:
-            next_id = cur.execute(f"SELECT {next_id_sql(next_id_of)}").fetchone()[0]
+            next_id = cur.execute(f"SELECT {of(cur).next_id(next_id_of)}").fetchone()[0]
         return [existing_ids(cur, layout, ids) for (layout, _), ids in zip(lookups, wanted)], next_id
     parts: List[str] = []
     params: List[int] = []
@@ -43,7 +42,7 @@ def _stored_and_next_id(cur: sqlite3.Cursor, lookups: Sequence[Tuple[NodeLayout,
             parts.append(f"SELECT {which}, id FROM {layout.table} WHERE id IN ({placeholders(ids)})")
             params += ids
     if next_id_of is not None:
-        parts.append(f"SELECT -1, {next_id_sql(next_id_of)}")
+        parts.append(f"SELECT -1, {of(cur).next_id(next_id_of)}")
     found: List[Set[int]] = [set() for _ in lookups]
     next_id = None
     if parts:
@@ -55,7 +54,7 @@ def _stored_and_next_id(cur: sqlite3.Cursor, lookups: Sequence[Tuple[NodeLayout,
     return found, next_id
 
 
-def put_events(cur: sqlite3.Cursor, events: Sequence[EventRecord], now: int,
+def put_events(cur: Cursor, events: Sequence[EventRecord], now: int,
                known_artifacts: AbstractSet[int] = frozenset(),
                known_executions: AbstractSet[int] = frozenset(), next_id: Optional[int] = None) -> None:
     """Inserts events; each must name a stored artifact and execution and a known type, and be new.
@@ -96,7 +95,7 @@ def put_events(cur: sqlite3.Cursor, events: Sequence[EventRecord], now: int,
     try:
         cur.executemany("INSERT INTO event (id, artifact_id, execution_id, type, milliseconds_since_epoch, body)"
                         " VALUES (?, ?, ?, ?, ?, ?)", rows)
-    except sqlite3.IntegrityError as exc:
+    except of(cur).IntegrityError as exc:
         stored = _first_stored(cur, list(positions), next_id)
         if stored is None:  # the call's own repeats were refused above: a broken invariant, reported as it is
             raise errors.InternalError(f"Error when executing query: {exc}") from exc
@@ -118,7 +117,7 @@ def _checked_key(event: EventRecord, artifacts: AbstractSet[int], executions: Ab
     return event.artifact_id, event.execution_id, event.type
 
 
-def _first_stored(cur: sqlite3.Cursor, keys: Sequence[EventKey], before_id: int) -> Optional[EventKey]:
+def _first_stored(cur: Cursor, keys: Sequence[EventKey], before_id: int) -> Optional[EventKey]:
     """The first of `keys` an event stored before this call (id below `before_id`) already has."""
     stored: Set[EventKey] = set()
     for batch in chunks(sorted({artifact_id for artifact_id, _, _ in keys})):
@@ -134,13 +133,13 @@ def _exists_error(key: EventKey, position: int) -> errors.AlreadyExistsError:
         "of the call); an event is unique per artifact, execution and type")
 
 
-def events_by_node(cur: sqlite3.Cursor, column: str, ids: Sequence[int], join_in_sql: bool = True) -> bytes:
+def events_by_node(cur: Cursor, column: str, ids: Sequence[int], join_in_sql: bool = True) -> bytes:
     """Events touching these artifacts (`column`="artifact_id") or executions, framed as a repeated field 1.
 
     In MLMD's order: by artifact, execution and type for artifacts; by execution, then insertion, for
     executions (the orders of the indexes its queries use). Repeated and unknown ids add nothing. With
-    `join_in_sql` (only where the database's text encoding is UTF-8), SQLite joins the bodies into one row;
-    otherwise each event is a row, joined here.
+    `join_in_sql` (only where the database can, Backend.joins_blobs), the database joins the bodies into one
+    row; otherwise each event is a row, joined here.
 
     Raises:
       errors.DataLossError: a stored event body is not one `rowcore.encode_event` wrote.
@@ -149,12 +148,13 @@ def events_by_node(cur: sqlite3.Cursor, column: str, ids: Sequence[int], join_in
     if not unique:
         return b""
     by_execution = column == "execution_id"
+    events_sql = of(cur).events_sql
     framed = b""
     for batch in chunks(unique) if len(unique) > CHUNK else (unique,):  # no list copied in the common case
         if join_in_sql:
-            count, joined, event_ids = cur.execute(_events_sql(column, len(batch), True), batch).fetchone()
+            count, joined, event_ids = cur.execute(events_sql(column, len(batch), True), batch).fetchone()
         else:
-            rows = cur.execute(_events_sql(column, len(batch), False), batch).fetchall()
+            rows = cur.execute(events_sql(column, len(batch), False), batch).fetchall()
             count, joined = len(rows), b"".join(row[0] for row in rows)
             event_ids = ",".join(str(row[1]) for row in rows)
         if not count:
@@ -166,30 +166,8 @@ def events_by_node(cur: sqlite3.Cursor, column: str, ids: Sequence[int], join_in
     return framed
 
 
-@functools.lru_cache(maxsize=256)
-def _events_sql(column: str, count: int, join_in_sql: bool) -> str:
-    """The statement that fetches the events of `count` node ids: one row (count, joined bodies, ids), or
-    with `join_in_sql` False a row (body, id) per event.
-
-    One seek per id into the node column's index, one rowid seek per event, and SQLite joins the bodies
-    into one value (one row for the driver to fetch instead of one per event); rowcore.frame_events then
-    splits and orders them. The ids are a VALUES list that CROSS JOIN keeps as the outer loop: cheaper than
-    `IN (...)`, which SQLite first copies into a temporary index. The event ids (for the order by execution)
-    come as text, which the driver decodes whatever the database's encoding.
-    """
-    assert column in ("artifact_id", "execution_id")
-    values = ", ".join(["(?)"] * count)
-    if not join_in_sql:
-        result = "e.body, e.id"
-    elif column == "execution_id":
-        result = "count(*), CAST(group_concat(e.body, '') AS BLOB), group_concat(e.id)"
-    else:
-        result = "count(*), CAST(group_concat(e.body, '') AS BLOB), NULL"
-    return f"SELECT {result} FROM (VALUES {values}) AS v CROSS JOIN event AS e ON e.{column} = v.column1"
-
-
 def put_attributions_and_associations(
-    cur: sqlite3.Cursor,
+    cur: Cursor,
     attributions: Sequence[Tuple[Optional[int], Optional[int]]],
     associations: Sequence[Tuple[Optional[int], Optional[int]]],
     known_contexts: AbstractSet[int] = frozenset(),
@@ -209,6 +187,7 @@ def put_attributions_and_associations(
             (ARTIFACT, [n for _, n in attributions if n is not None and n not in known_nodes]),
             (EXECUTION, [n for _, n in associations if n is not None and n not in known_nodes])))
         stored_nodes = (found[0], found[1])
+    insert_or_ignore = of(cur).insert_or_ignore
     for links, layout, table, column, nodes in (
             (attributions, ARTIFACT, "attribution", "artifact_id", stored_nodes[0] | known_nodes),
             (associations, EXECUTION, "association", "execution_id", stored_nodes[1] | known_nodes)):
@@ -221,10 +200,10 @@ def put_attributions_and_associations(
             if node_id is None or node_id not in nodes:
                 raise errors.InvalidArgumentError(
                     f"{layout.noun.capitalize()} id not found. ({layout.noun}_id {node_id})")
-        cur.executemany(f"INSERT OR IGNORE INTO {table} (context_id, {column}) VALUES (?, ?)", links)
+        cur.executemany(insert_or_ignore(table, ("context_id", column)), links)
 
 
-def put_parent_contexts(cur: sqlite3.Cursor, edges: Sequence[Tuple[Optional[int], Optional[int]]]) -> None:
+def put_parent_contexts(cur: Cursor, edges: Sequence[Tuple[Optional[int], Optional[int]]]) -> None:
     """Adds (child, parent) edges; the hierarchy must stay acyclic, with no self edges and no duplicates."""
     complete: List[Tuple[int, int]] = []
     for child, parent in edges:
@@ -236,8 +215,9 @@ def put_parent_contexts(cur: sqlite3.Cursor, edges: Sequence[Tuple[Optional[int]
         # Checked and written in one statement: the edge goes in when both contexts are stored and the child
         # is not an ancestor of the parent (nor the parent itself); otherwise the look-ups below say why.
         try:
-            written = cur.execute(_EDGE_INSERT, (child_id, parent_id)).rowcount
-        except sqlite3.IntegrityError as exc:
+            written = cur.execute(_EDGE_INSERT, (child_id, parent_id, child_id, parent_id, child_id, parent_id,
+                                                 parent_id, child_id)).rowcount
+        except of(cur).IntegrityError as exc:
             raise errors.AlreadyExistsError(
                 f"Given parent_context already exists: child_id {child_id}, parent_id {parent_id}") from exc
         if written:
@@ -252,16 +232,17 @@ def put_parent_contexts(cur: sqlite3.Cursor, edges: Sequence[Tuple[Optional[int]
             f"of context {parent_id}, so it cannot be its child")
 
 
-# (child ?1, parent ?2) when both contexts are stored and ?1 is not ?2 or one of its ancestors.
+# (child, parent) when both contexts are stored and the child is not the parent or one of its ancestors; the
+# parameters are (child, parent, child, parent, child, parent, parent, child), in the order they appear.
 _EDGE_INSERT = """INSERT INTO parent_context (child_id, parent_id)
-    SELECT ?1, ?2 WHERE ?1 != ?2 AND EXISTS (SELECT 1 FROM context WHERE id = ?1)
-        AND EXISTS (SELECT 1 FROM context WHERE id = ?2)
+    SELECT ?, ? WHERE ? != ? AND EXISTS (SELECT 1 FROM context WHERE id = ?)
+        AND EXISTS (SELECT 1 FROM context WHERE id = ?)
         AND NOT EXISTS (WITH RECURSIVE up(id) AS (
-            SELECT ?2 UNION SELECT p.parent_id FROM parent_context AS p JOIN up ON p.child_id = up.id)
-            SELECT 1 FROM up WHERE id = ?1)"""
+            SELECT ? UNION SELECT p.parent_id FROM parent_context AS p JOIN up ON p.child_id = up.id)
+            SELECT 1 FROM up WHERE id = ?)"""
 
 
-def contexts_of_node(cur: sqlite3.Cursor, layout: NodeLayout, node_id: int) -> List[bytes]:
+def contexts_of_node(cur: Cursor, layout: NodeLayout, node_id: int) -> List[bytes]:
     """Encoded contexts linked to an artifact or execution; NotFoundError when there are none (as MLMD)."""
     table, column = ("attribution", "artifact_id") if layout is ARTIFACT else ("association", "execution_id")
     bodies = bodies_where(cur, CONTEXT, f"id IN (SELECT context_id FROM {table} WHERE {column} = ?)", (node_id,))
@@ -270,7 +251,7 @@ def contexts_of_node(cur: sqlite3.Cursor, layout: NodeLayout, node_id: int) -> L
     return bodies
 
 
-def related_contexts(cur: sqlite3.Cursor, context_id: int, parents: bool) -> List[bytes]:
+def related_contexts(cur: Cursor, context_id: int, parents: bool) -> List[bytes]:
     """Encoded parents (or children) of a context, ascending id; [] for an unknown context."""
     want, have = ("parent_id", "child_id") if parents else ("child_id", "parent_id")
     return bodies_where(cur, CONTEXT, f"id IN (SELECT {want} FROM parent_context WHERE {have} = ?)", (context_id,))

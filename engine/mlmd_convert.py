@@ -18,9 +18,11 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
-from . import errors, rowcore, schema
+from . import errors, rowcore
+from .backends import sqlite_words
+from .backends.sqlite import MODE_READONLY, MODE_READWRITE, SQLITE, _sqlite_uri
 from .catalog import ARTIFACT, BUILTIN_TYPES, CONTEXT, EXECUTION, LAYOUTS, WORD_INDEX_MARKS, NodeLayout, TypeKind
-from .db import MODE_READONLY, MODE_READWRITE, _sqlite_uri, classify, migrate_to
+from .db import migrate_to
 from .mlmd_source import (ARTIFACTS, CONTEXTS, EXECUTIONS, MLMD_TABLES, MlmdTables, NodeSource, count,
                           is_mlmd_store, property_rows_sql, read_events, read_nodes, read_tables, read_types, tables_found)
 from .schema import SCHEMA_VERSION, VERSION_TABLE
@@ -239,7 +241,7 @@ def _drop_secondary_indexes(cur: sqlite3.Cursor) -> List[str]:
 
 def _build_word_indexes(cur: sqlite3.Cursor) -> None:
     """Indexes the words of every node at once, as migration 11 does for a store that has nodes."""
-    if not schema.fts5_available():
+    if not sqlite_words.available():
         return
     for layout in LAYOUTS.values():
         cur.execute(f"INSERT INTO {layout.word_table}({layout.word_table}) VALUES ('rebuild')")
@@ -328,7 +330,7 @@ def upgrade_mlmd_file(filename_uri: str, mode: int, enable_upgrade_migration: bo
         tune_connection(conn)
         counts = convert_in_place(conn, struct_type, progress or log_progress())
     except sqlite3.Error as exc:
-        raise classify(exc) from exc
+        raise SQLITE.classify(exc) from exc
     finally:
         conn.close()
     if counts is not None:
@@ -420,7 +422,7 @@ def convert_copy(source_path: str, target_path: str, struct_type: StructTypeCode
         conn.close()
         _remove(partial)
         if isinstance(exc, sqlite3.Error):
-            raise classify(exc) from exc
+            raise SQLITE.classify(exc) from exc
         raise
 
 

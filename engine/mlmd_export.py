@@ -13,7 +13,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from . import errors, rowcore
 from .catalog import ARTIFACT, BUILTIN_TYPES, CONTEXT, EXECUTION, NodeLayout
-from .db import MODE_READONLY, MODE_READWRITE, _sqlite_uri, classify
+from .backends.sqlite import MODE_READONLY, MODE_READWRITE, SQLITE, _sqlite_uri
 from .mlmd_source import ARTIFACTS, CONTEXTS, EXECUTIONS, STRUCT_PREFIX, NodeSource, is_mlmd_store, tables_found
 from .schema import SCHEMA_VERSION, VERSION_TABLE
 
@@ -216,6 +216,6 @@ def export_file(ours_path: str, mlmd_path: str, struct_type_json: StructTypeJson
             raise
         return written
     except sqlite3.Error as exc:
-        raise classify(exc) from exc
+        raise SQLITE.classify(exc) from exc
     finally:
         conn.close()

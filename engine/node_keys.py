@@ -13,10 +13,10 @@ was held only for a while within the call (its holder let it go again, so the wr
 """
 from __future__ import annotations
 
-import sqlite3
 from typing import AbstractSet, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 from . import errors
+from .backends.base import Cursor
 from .catalog import NodeLayout
 from .sqlutil import chunks, placeholders
 
@@ -125,7 +125,7 @@ class KeyLedger:
         return f"{self.layout.noun} {node_id}"
 
 
-def first_stored_clash(cur: sqlite3.Cursor, layout: NodeLayout, takes: Iterable[Tuple[int, Key, int, bool]],
+def first_stored_clash(cur: Cursor, layout: NodeLayout, takes: Iterable[Tuple[int, Key, int, bool]],
                        touched: AbstractSet[int]) -> Optional[errors.StatusError]:
     """The error of the earliest take whose key a stored node outside `touched` (the call's nodes) holds."""
     named = sorted((Take(*t) for t in takes), key=lambda t: t.position)

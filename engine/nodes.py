@@ -8,11 +8,11 @@ and the property rows that filters use; all three change in the same transaction
 from __future__ import annotations
 
 import functools
-import sqlite3
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
-from . import errors, rowcore, word_index
+from . import errors, rowcore
+from .backends.base import Cursor, of
 from .catalog import NodeLayout, PropertyType, TypeKind
 from .node_keys import Key, KeyLedger, first_stored_clash, keys_of
 from .records import NodeRecord, Properties, TypeRecord
@@ -53,7 +53,7 @@ def _columns(layout: NodeLayout) -> Tuple[str, ...]:
     return cols + ("name", "external_id", "create_time", "update_time")
 
 
-def load_stored(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) -> Dict[int, StoredNode]:
+def load_stored(cur: Cursor, layout: NodeLayout, ids: Sequence[int]) -> Dict[int, StoredNode]:
     """The stored nodes with these ids, with their properties, keyed by id.
 
     Read from the encoded bodies, which hold every field and exact property values: one statement and one
@@ -131,7 +131,7 @@ def _check_context_name(layout: NodeLayout, name: Optional[str]) -> None:
         raise errors.InvalidArgumentError("Context name should not be empty")
 
 
-def _types_for(cur: sqlite3.Cursor, type_cache: TypeCache, records: Sequence[NodeRecord],
+def _types_for(cur: Cursor, type_cache: TypeCache, records: Sequence[NodeRecord],
                stored: Dict[int, StoredNode]) -> Dict[int, TypeRecord]:
     """The types the records need, from the cache; a type lacking a property a record sets is re-read once
     (another writer may have added the property since it was cached)."""
@@ -152,7 +152,7 @@ def _types_for(cur: sqlite3.Cursor, type_cache: TypeCache, records: Sequence[Nod
     return types
 
 
-def check_types(cur: sqlite3.Cursor, layout: NodeLayout, records: Sequence[NodeRecord],
+def check_types(cur: Cursor, layout: NodeLayout, records: Sequence[NodeRecord],
                 type_cache: TypeCache) -> None:
     """Checks, before anything is written, that every record names a type of its kind and fits it.
 
@@ -179,7 +179,7 @@ def _node_keys(node: StoredNode) -> Tuple[Key, ...]:
 
 
 def put_nodes(
-    cur: sqlite3.Cursor,
+    cur: Cursor,
     layout: NodeLayout,
     records: Sequence[NodeRecord],
     now: int,
@@ -199,7 +199,7 @@ def put_nodes(
     `reuse_by_external_id` (put_execution's flag): a record without id updates the node that holds its
     external_id at that point of the call, if one does.
 
-    `allocated`: the first new id and the word index's mark (`word_index.next_id_columns`), when the caller
+    `allocated`: the first new id and the word index's fold mark (`Backend.next_ids`), when the caller
     read them already in this transaction (put_execution reads every table's at once).
     """
     if not records:
@@ -230,16 +230,16 @@ def put_nodes(
 class _Batch:
     """The nodes one put_nodes call writes, as its records so far leave them, and the writes that follow."""
 
-    def __init__(self, cur: sqlite3.Cursor, layout: NodeLayout, records: Sequence[NodeRecord], type_cache: TypeCache,
+    def __init__(self, cur: Cursor, layout: NodeLayout, records: Sequence[NodeRecord], type_cache: TypeCache,
                  now: int, allocated: Optional[Tuple[int, Optional[int]]]) -> None:
         self.cur, self.layout, self.type_cache, self.now = cur, layout, type_cache, now
         updates = [rec.id for rec in records if rec.id is not None]
         self.originals = load_stored(cur, layout, updates) if updates else {}
         self.types = _types_for(cur, type_cache, records, self.originals)
-        self.next_id, self.indexed_to = 0, None
+        self.next_id, self.fold_at = 0, None
         if len(updates) < len(records):
-            self.next_id, self.indexed_to = allocated or cur.execute(
-                f"SELECT {word_index.next_id_columns(layout)}").fetchone()
+            self.next_id, self.fold_at = allocated or cur.execute(
+                f"SELECT {of(cur).next_ids(layout)}").fetchone()
         self.first_new_id = self.next_id  # the call creates the nodes first_new_id .. next_id - 1
         self.current = dict(self.originals)  # every node of the call, as the records so far leave it
         self.changed: Dict[int, None] = {}  # the stored nodes it changes, in order (a dict as an ordered set)
@@ -301,8 +301,8 @@ class _Batch:
             _write_updates(self.cur, self.layout, [(self.originals[i], self.current[i]) for i in self.changed],
                            self.types)
             write_inserts(self.cur, self.layout, [self.current[i] for i in range(self.first_new_id, self.next_id)],
-                           self.types, self.indexed_to)
-        except sqlite3.IntegrityError as exc:
+                           self.types, self.fold_at)
+        except of(self.cur).IntegrityError as exc:
             clash = self.stored_clash()
             if clash is None:  # the ledger saw every other holder: a broken invariant, reported as it is
                 raise errors.InternalError(f"Error when executing query: {exc}") from exc
@@ -432,8 +432,10 @@ def _column_values(layout: NodeLayout, node: StoredNode) -> tuple:
                        node.create_time, node.update_time)
 
 
-_PROPERTY_INSERT = ("INSERT INTO {table} (node_id, is_custom, name, kind, int_value, double_value, string_value,"
-                    " bool_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+_PROPERTY_COLUMNS = ("node_id", "is_custom", "name", "kind", "int_value", "double_value", "string_value", "bool_value")
+_PROPERTY_KEY = ("node_id", "is_custom", "name")
+_PROPERTY_INSERT = (f"INSERT INTO {{table}} ({', '.join(_PROPERTY_COLUMNS)}) "
+                    f"VALUES ({', '.join('?' * len(_PROPERTY_COLUMNS))})")
 
 
 @functools.lru_cache(maxsize=None)
@@ -442,8 +444,8 @@ def _insert_sql(layout: NodeLayout) -> str:
     return f"INSERT INTO {layout.table} ({', '.join(cols)}) VALUES ({placeholders(cols)})"
 
 
-def write_inserts(cur: sqlite3.Cursor, layout: NodeLayout, created: List[StoredNode],
-                   types: Dict[int, TypeRecord], indexed_to: Optional[int]) -> None:
+def write_inserts(cur: Cursor, layout: NodeLayout, created: List[StoredNode],
+                   types: Dict[int, TypeRecord], fold_at: Optional[int]) -> None:
     if not created:
         return
     fields, encode, property_rows = wire_fields(layout), rowcore.encode_node, rowcore.property_rows
@@ -458,13 +460,14 @@ def write_inserts(cur: sqlite3.Cursor, layout: NodeLayout, created: List[StoredN
         properties += property_rows(n.id, 1, n.custom_properties)
     cur.executemany(_insert_sql(layout), rows)
     cur.executemany(_PROPERTY_INSERT.format(table=layout.property_table), properties)
-    word_index.after_insert(cur, layout, created[-1].id, indexed_to)  # a call's new ids are one ascending run
+    if fold_at is not None and created[-1].id >= fold_at:  # a call's new ids are one ascending run
+        of(cur).words.index_pending(cur, layout)  # the word index takes in the nodes it does not hold yet
 
 
-def _write_updates(cur: sqlite3.Cursor, layout: NodeLayout, pairs: List[Tuple[StoredNode, StoredNode]],
+def _write_updates(cur: Cursor, layout: NodeLayout, pairs: List[Tuple[StoredNode, StoredNode]],
                    types: Dict[int, TypeRecord]) -> None:
     """Writes each (node as stored before the call, node as the call leaves it) pair: only what changed, so
-    SQLite maintains only the indexes of the columns set, and property rows always match the body."""
+    the database maintains only the indexes of the columns set, and property rows always match the body."""
     if not pairs:
         return
     by_columns: Dict[Tuple[str, ...], List[tuple]] = {}
@@ -489,10 +492,11 @@ def _write_updates(cur: sqlite3.Cursor, layout: NodeLayout, pairs: List[Tuple[St
         cur.executemany(f"UPDATE {layout.table} SET update_time = ?, body = ? WHERE id = ?", by_columns[()])
         _write_property_changes(cur, layout, removed, upserted)
         return  # no column with words or keys changed: nothing more to keep in step
+    words = of(cur).words
     reworded = [row[-1] for changed_cols, rows in by_columns.items()
                 if not set(layout.word_columns).isdisjoint(changed_cols) for row in rows]
-    if reworded:
-        reworded = word_index.forget(cur, layout, reworded)  # before any UPDATE: FTS5 removes the words rows hold
+    if reworded and words is not None:
+        reworded = words.forget(cur, layout, reworded)  # before any UPDATE: FTS5 removes the words rows hold
     releasing: Dict[Tuple[str, ...], List[tuple]] = {}
     for changed_cols, rows in by_columns.items():
         keys = tuple(col for col in changed_cols if col in ("name", "external_id"))
@@ -506,16 +510,15 @@ def _write_updates(cur: sqlite3.Cursor, layout: NodeLayout, pairs: List[Tuple[St
     for changed_cols, rows in by_columns.items():
         assignments = ", ".join(f"{col} = ?" for col in (*changed_cols, "update_time", "body"))
         cur.executemany(f"UPDATE {layout.table} SET {assignments} WHERE id = ?", rows)
-    if reworded:
-        word_index.index_again(cur, layout, reworded)
+    if reworded and words is not None:
+        words.index_again(cur, layout, reworded)
     _write_property_changes(cur, layout, removed, upserted)
 
 
-def _write_property_changes(cur: sqlite3.Cursor, layout: NodeLayout, removed: List[tuple],
+def _write_property_changes(cur: Cursor, layout: NodeLayout, removed: List[tuple],
                             upserted: List[tuple]) -> None:
     if removed:
         cur.executemany(f"DELETE FROM {layout.property_table} WHERE node_id = ? AND is_custom = ? AND name = ?",
                         removed)
     if upserted:
-        cur.executemany(_PROPERTY_INSERT.replace("INSERT", "INSERT OR REPLACE", 1).format(
-            table=layout.property_table), upserted)
+        cur.executemany(of(cur).upsert(layout.property_table, _PROPERTY_COLUMNS, _PROPERTY_KEY), upserted)

@@ -7,11 +7,14 @@ name included, is a bound parameter; every identifier comes from the catalog bel
 """
 from __future__ import annotations
 
+import functools
+import threading
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
-from . import errors, hints, schema, word_index
+from . import errors
 from . import filter_messages as messages
+from .backends.base import Backend
 from .catalog import ARTIFACT, CONTEXT, EXECUTION, NodeLayout, TypeKind
 from .plan_cache import PlanCache
 from .query_text import QueryText
@@ -227,9 +230,10 @@ def _joins_rows(layout: NodeLayout, tree: ast.Node) -> bool:
 class _Compiler:
     """Compiles one query for one node kind; collects the joins its references need."""
 
-    def __init__(self, layout: NodeLayout, tree: ast.Node, text: QueryText, group: Optional[ast.And] = None,
-                 base: Optional[str] = None) -> None:
+    def __init__(self, layout: NodeLayout, backend: Backend, tree: ast.Node, text: QueryText,
+                 group: Optional[ast.And] = None, base: Optional[str] = None) -> None:
         self.layout = layout
+        self.backend = backend  # renders the planner's hints in its dialect
         self.text = text
         self.group = group  # the AND that `_compile_text` made of a group's conjuncts, if it made one
         self.fields = NODE_FIELDS[layout.kind]
@@ -348,7 +352,7 @@ class _Compiler:
             # artifact) finds the few events of that node, while one event type can hold half the table. An
             # un-analysed store (we never run ANALYZE) lets SQLite pick event_type here, so a unary + keeps
             # this column out of index choice; the value compared is the same.
-            sql = hints.no_index(f"{alias}.{spec.column}")
+            sql = self.backend.no_index(f"{alias}.{spec.column}")
         else:
             sql = f"{alias}.{spec.column}"
         return _Typed(sql, spec.kind, enum=spec.enum,
@@ -445,8 +449,9 @@ class _Compiler:
                 test = f"IS {'TRUE' if node.value else 'FALSE'}"
                 raise PlanError(f"No matching signature for operator {test} for argument types: {operand.kind}; "
                                 f"{test} tests a condition, e.g. (id = 1) {test}", node)
-            # `x IS 1` is true or false, never NULL, as IS TRUE must be.
-            return _Typed(f"({operand.sql}) IS {'NOT ' if node.negated else ''}{int(node.value)}", Kind.BOOL,
+            # `x IS TRUE` is true or false, never NULL.
+            return _Typed(f"({operand.sql}) IS {'NOT ' if node.negated else ''}{'TRUE' if node.value else 'FALSE'}",
+                          Kind.BOOL,
                           operand.params)
         raise PlanError(f"unsupported expression {type(node).__name__}", node)
 
@@ -617,12 +622,12 @@ def _check_spellings(layout: NodeLayout, tree: ast.Node) -> None:
                             f"{path.text}, which name the same {key[0]}: spell it the same way each time", path, at)
 
 
-def _not_a_condition(layout: NodeLayout, text: QueryText, tree: ast.Node) -> PlanError:
+def _not_a_condition(layout: NodeLayout, backend: Backend, text: QueryText, tree: ast.Node) -> PlanError:
     """The error for a query that is, or whose top-level AND holds, a value rather than a condition."""
     if isinstance(tree, ast.And):  # split into groups for planning: MLMD names the kinds of all its items
-        kinds = [_Compiler(layout, item, text).compile(item) for item in tree.items]
+        kinds = [_Compiler(layout, backend, item, text).compile(item) for item in tree.items]
         return PlanError(messages.no_signature("AND", kinds), tree)
-    kind = _Compiler(layout, tree, text).compile(tree).kind
+    kind = _Compiler(layout, backend, tree, text).compile(tree).kind
     return PlanError(f"Given query string is not a valid boolean expression: {text.query}; it is {kind}, not a "
                      "condition such as name = 'x'", tree)
 
@@ -708,7 +713,7 @@ def conjunct_groups(layout: NodeLayout, tree: ast.Node) -> Tuple[List[List[ast.N
     return list(groups.values()), base
 
 
-def _pack(layout: NodeLayout, text: QueryText, conjuncts: List[ast.Node]) -> List[List[ast.Node]]:
+def _pack(layout: NodeLayout, backend: Backend, text: QueryText, conjuncts: List[ast.Node]) -> List[List[ast.Node]]:
     """Alias-free conjuncts in as few groups as keep each group's joins within MAX_JOINS.
 
     Raises:
@@ -717,7 +722,7 @@ def _pack(layout: NodeLayout, text: QueryText, conjuncts: List[ast.Node]) -> Lis
     bins: List[List[ast.Node]] = []
     sizes: Dict[Tuple[object, ...], int] = {}
     for conjunct in conjuncts:
-        compiler = _Compiler(layout, conjunct, text)
+        compiler = _Compiler(layout, backend, conjunct, text)
         compiler.compile(conjunct)
         merged = {**sizes, **compiler.join_sizes}
         if not bins or sum(merged.values()) > MAX_JOINS:
@@ -760,7 +765,8 @@ class FilterSql:
     # (column, index of its pattern among the parameters) of each conjunct `uri LIKE '...'` or `name LIKE '...'`
     # the word index may narrow; `compile_filter` adds its group once the pattern's value is known.
     word_likes: Tuple[Tuple[str, int], ...] = ()
-    # `plain` with those LIKEs written as word_index.like_test does, for when each pattern starts with a wildcard.
+    # `plain` with those LIKEs written as the word index's like_test does, for when each pattern starts with a
+    # wildcard.
     plain_worded: str = ""
     # Whether a store's history may settle this filter's access path (access.History). Not with a word group:
     # one shape names a run (a few nodes) or a component (a tenth of them), and driving from the wrong one
@@ -838,21 +844,21 @@ def _references(layout: NodeLayout, tree: ast.Node) -> Dict[Tuple[str, ...], ast
     return found
 
 
-def _union_branch(layout: NodeLayout, text: QueryText, item: ast.Node,
+def _union_branch(layout: NodeLayout, backend: Backend, text: QueryText, item: ast.Node,
                   required: Dict[Tuple[str, ...], ast.Path]) -> Tuple[str, List[object]]:
     """One item of an OR as a SELECT of node ids that joins only the rows the item reads.
 
     Every other row the OR reads must still exist (each reference is an INNER JOIN in MLMD's semantics): an
     EXISTS test each, so the rows of other aliases are never multiplied with this item's.
     """
-    compiler = _Compiler(layout, item, text, None, base="n0")
+    compiler = _Compiler(layout, backend, item, text, None, base="n0")
     typed = compiler.compile(item)
     terms, params = [f"({typed.sql})"], list(typed.params)
     own = _references(layout, item)
     for key, path in required.items():
         if key not in own:
             probe_tree = ast.IsNull(path, True)  # compiled only for the joins that reach the row
-            exists = _Compiler(layout, probe_tree, text, None, base="n0")
+            exists = _Compiler(layout, backend, probe_tree, text, None, base="n0")
             exists.compile(probe_tree)
             sql, exists_params = _exists_form(exists, "")
             terms.append(sql)
@@ -861,10 +867,11 @@ def _union_branch(layout: NodeLayout, text: QueryText, item: ast.Node,
     return select, join_params + params
 
 
-def _group_sql(layout: NodeLayout, text: QueryText, group: List[ast.Node]) -> Tuple[GroupSql, List[object]]:
+def _group_sql(layout: NodeLayout, backend: Backend, text: QueryText,
+               group: List[ast.Node]) -> Tuple[GroupSql, List[object]]:
     made = None if len(group) == 1 else ast.And(tuple(group))
     subtree = made or group[0]
-    compiler = _Compiler(layout, subtree, text, made)
+    compiler = _Compiler(layout, backend, subtree, text, made)
     typed = compiler.predicate(compiler.compile(subtree), subtree)
     driver, driver_params = _ids_select(layout, compiler, typed.sql)
     driver_params += typed.params
@@ -872,13 +879,13 @@ def _group_sql(layout: NodeLayout, text: QueryText, group: List[ast.Node]) -> Tu
     if len(group) == 1 and isinstance(group[0], ast.Or) and len(group[0].items) <= MAX_UNION_BRANCHES:
         # Each item of the OR is a SELECT that can start from that item's own index; their union is the group.
         required = _references(layout, group[0])
-        branches = [_union_branch(layout, text, item, required) for item in group[0].items]
+        branches = [_union_branch(layout, backend, text, item, required) for item in group[0].items]
         # UNION ALL: the IN list that takes the driver drops repeats anyway, and a dive's LIMIT can stop it early.
         driver = " UNION ALL ".join(sql for sql, _ in branches)
         driver_params = [p for _, params in branches for p in params]
         union = True
     # The probe joins from the listed node `n` itself.
-    on_node = _Compiler(layout, subtree, text, made, base="n")
+    on_node = _Compiler(layout, backend, subtree, text, made, base="n")
     tested = on_node.compile(subtree)
     probe, probe_params = _exists_form(on_node, tested.sql)
     probe_params += tested.params
@@ -899,7 +906,7 @@ def _negated(node: ast.Node) -> ast.Node:
     return ast.Not(node, getattr(node, "line", 0), getattr(node, "column", 0))
 
 
-def _spread_negations(layout: NodeLayout, text: QueryText, tree: ast.Node) -> ast.Node:
+def _spread_negations(layout: NodeLayout, backend: Backend, text: QueryText, tree: ast.Node) -> ast.Node:
     """The query with each top-level `NOT (a OR b)` as `NOT a AND NOT b`, so its parts can be separate groups.
 
     `NOT (artifacts_a.x OR executions_b.y)` joins both aliases in one SELECT (every pair of their rows);
@@ -911,8 +918,8 @@ def _spread_negations(layout: NodeLayout, text: QueryText, tree: ast.Node) -> as
     for conjunct in conjuncts:
         if isinstance(conjunct, ast.Not) and isinstance(conjunct.operand, ast.Or):
             try:
-                _Compiler(layout, conjunct, text).predicate(_Compiler(layout, conjunct, text).compile(conjunct),
-                                                            conjunct)
+                _Compiler(layout, backend, conjunct, text).predicate(
+                    _Compiler(layout, backend, conjunct, text).compile(conjunct), conjunct)
             except PlanError:
                 spread.append(conjunct)
                 continue
@@ -935,9 +942,12 @@ def _word_like(layout: NodeLayout, conjunct: ast.Node) -> Optional[Tuple[str, st
 def _word_likes(layout: NodeLayout, compiler: _Compiler, plain: List[ast.Node],
                 params: Sequence[object]) -> Tuple[Tuple[Tuple[str, int], ...], str]:
     """`FilterSql.word_likes` and `plain_worded` of the plain conjuncts, which `compiler` compiled (as an AND, in
-    order) to `params`. `plain_worded` tests each such LIKE as word_index.like_test writes it (30 µs less a
+    order) to `params`. `plain_worded` tests each such LIKE as the word index's like_test writes it (30 µs less a
     listing: SQLite keeps its prepared statement).
     """
+    words = compiler.backend.words
+    if words is None:
+        return (), ""
     likes = [_word_like(layout, c) for c in plain]
     if not any(likes):
         return (), ""
@@ -951,45 +961,46 @@ def _word_likes(layout: NodeLayout, compiler: _Compiler, plain: List[ast.Node],
             column, pattern = like
             assert params[at] == pattern  # the pattern is the LIKE's only parameter
             found.append((column, at))
-            parts.append(f"({word_index.like_test(f'{compiler.base}.{column}')})")
+            parts.append(f"({words.like_test(f'{compiler.base}.{column}')})")
         at += len(typed.params)
     return tuple(found), parts[0] if len(parts) == 1 else _balanced("AND", parts)
 
 
-def _with_word_groups(layout: NodeLayout, filter_sql: FilterSql,
+def _with_word_groups(layout: NodeLayout, backend: Backend, filter_sql: FilterSql,
                       params: Tuple[object, ...]) -> Tuple[FilterSql, Tuple[object, ...]]:
     """`filter_sql` with a group for each of its `word_likes` whose pattern the word index can narrow.
 
-    The group's driver asks the index for the nodes holding the pattern's words (word_index.py). The LIKE
+    The group's driver asks the index for the nodes holding the pattern's words (backends/sqlite_words.py). The LIKE
     stays in the plain condition and is tested on every node, so the answer is SQLite's LIKE exactly: the
     index only narrows the nodes to test. The LIKE implies the group (a value that matches holds the words),
     so as a probe the group tests nothing (`1`), and a page that walks its order tests the LIKE alone. The
     words depend on the pattern's value, so they are found here, per call; the plan they make depends only
     on which patterns have words, and is kept, so that the access planner knows it again (access.prepared).
     """
-    if not schema.fts5_available():
+    index = backend.words
+    if index is None or not index.available():
         return filter_sql, params
-    words = [word_index.match_query(pattern) if isinstance(pattern, str) else None
+    words = [index.match_query(pattern) if isinstance(pattern, str) else None
              for pattern in (params[at] for _, at in filter_sql.word_likes)]
     served = tuple(found is not None for found in words)
     if not any(served):
         return filter_sql, params
     extra = [value for found, (_, at) in zip(words, filter_sql.word_likes) if found is not None
              for value in (found, params[at])]
-    return _worded(layout, filter_sql, served), params + tuple(extra)
+    return _worded(layout, index, filter_sql, served), params + tuple(extra)
 
 
 _WORDED: Dict[Tuple[int, Tuple[bool, ...]], Tuple[FilterSql, FilterSql]] = {}  # by id(): see access.prepared
 
 
-def _worded(layout: NodeLayout, filter_sql: FilterSql, served: Tuple[bool, ...]) -> FilterSql:
+def _worded(layout: NodeLayout, index: Any, filter_sql: FilterSql, served: Tuple[bool, ...]) -> FilterSql:
     """`filter_sql` with the word groups of the `word_likes` marked in `served` (the same object each time)."""
     key = (id(filter_sql), served)
     found = _WORDED.get(key)
     if found is not None and found[0] is filter_sql:  # holding the plan keeps its id from reuse
         return found[1]
     groups = filter_sql.groups + tuple(
-        GroupSql(f"words of {column}", word_index.driver_sql(layout, column), "1", 2, 0)
+        GroupSql(f"words of {column}", index.driver_sql(layout, column), "1", 2, 0)
         for (column, _), serves in zip(filter_sql.word_likes, served) if serves)
     # The patterns the index serves start with a wildcard; when every one does, none can use a B-tree index.
     plain = filter_sql.plain_worded if all(served) else filter_sql.plain
@@ -1000,7 +1011,7 @@ def _worded(layout: NodeLayout, filter_sql: FilterSql, served: Tuple[bool, ...])
     return worded
 
 
-def _compile_text(kind: TypeKind, query: str) -> Tuple[FilterSql, Tuple[object, ...]]:
+def _compile_text(backend: Backend, kind: TypeKind, query: str) -> Tuple[FilterSql, Tuple[object, ...]]:
     layout = {TypeKind.ARTIFACT: ARTIFACT, TypeKind.EXECUTION: EXECUTION, TypeKind.CONTEXT: CONTEXT}[kind]
     try:
         tree = parse(query)
@@ -1009,27 +1020,27 @@ def _compile_text(kind: TypeKind, query: str) -> Tuple[FilterSql, Tuple[object, 
     text = QueryText(query)
     try:
         _check_spellings(layout, tree)
-        alias_groups, base = conjunct_groups(layout, _spread_negations(layout, text, tree))
+        alias_groups, base = conjunct_groups(layout, _spread_negations(layout, backend, text, tree))
         # Conjuncts on the node's own columns stay one condition on `n`; each of the others joins rows of
         # its own (its type, a property: one row a node), so it can be a group of its own, and the access
         # planner can drive from whichever group selects fewest nodes.
         plain = [c for c in base if not _joins_rows(layout, c)]
         joined = [c for c in base if not any(c is p for p in plain)]
         groups = alias_groups + ([[c] for c in joined] if len(joined) <= MAX_OWN_GROUPS
-                                 else _pack(layout, text, joined))
+                                 else _pack(layout, backend, text, joined))
         plain_sql, params = "", []  # type: Tuple[str, List[object]]
         word_likes: Tuple[Tuple[str, int], ...] = ()
         plain_worded = ""
         try:
             if plain:
                 made = None if len(plain) == 1 else ast.And(tuple(plain))
-                compiler = _Compiler(layout, made or plain[0], text, made)
+                compiler = _Compiler(layout, backend, made or plain[0], text, made)
                 typed = compiler.predicate(compiler.compile(made or plain[0]), made or plain[0])
                 plain_sql, params = typed.sql, list(typed.params)
                 word_likes, plain_worded = _word_likes(layout, compiler, plain, params)
-            compiled = [_group_sql(layout, text, group) for group in groups]
+            compiled = [_group_sql(layout, backend, text, group) for group in groups]
         except NotACondition:
-            raise _not_a_condition(layout, text, tree) from None
+            raise _not_a_condition(layout, backend, text, tree) from None
     except PlanError as exc:
         raise invalid(exc.detail, query, exc.line, exc.column) from exc
     plain_count = len(params)
@@ -1039,17 +1050,28 @@ def _compile_text(kind: TypeKind, query: str) -> Tuple[FilterSql, Tuple[object, 
     return FilterSql(layout.table, plain_sql, plain_count, groups_sql, word_likes, plain_worded), tuple(params)
 
 
-def compile_filter(layout: NodeLayout, query: str) -> Tuple[FilterSql, Tuple[object, ...]]:
-    """Returns `(filter_sql, params)`: the compiled filter, for access.py to run with one access path or another.
+def compile_filter(layout: NodeLayout, query: str, backend: Backend) -> Tuple[FilterSql, Tuple[object, ...]]:
+    """Returns `(filter_sql, params)`: the compiled filter for `backend`'s database, for access.py to run with
+    one access path or another.
 
     Raises:
         InvalidArgumentError: the query is malformed or means nothing for this node kind; the message
             starts with ``Invalid `filter_query`: `` and says where.
     """
-    filter_sql, params = PLANS.plan(layout.kind, query)
+    plans = _PLANS.get(backend)
+    if plans is None:
+        plans = _plans_for(backend)
+    filter_sql, params = plans.plan(layout.kind, query)
     assert isinstance(filter_sql, FilterSql)
-    return _with_word_groups(layout, filter_sql, params) if filter_sql.word_likes else (filter_sql, params)
+    return _with_word_groups(layout, backend, filter_sql, params) if filter_sql.word_likes else (filter_sql, params)
 
 
-# Every store in the process shares the plans: they depend on the query and the node kind only.
-PLANS = PlanCache(_compile_text)  # type: ignore[arg-type]
+# Every store in the process shares the plans: they depend on the query, the node kind and the backend only.
+# One cache per backend, so that a plan's key stays the node kind and the text.
+_PLANS: Dict[Backend, PlanCache] = {}
+_PLANS_LOCK = threading.Lock()
+
+
+def _plans_for(backend: Backend) -> PlanCache:
+    with _PLANS_LOCK:
+        return _PLANS.setdefault(backend, PlanCache(functools.partial(_compile_text, backend)))

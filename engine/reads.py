@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import functools
-import sqlite3
 from dataclasses import dataclass
 from typing import Callable, List, Optional, Sequence, Tuple
 
 from . import errors
 from .access import Access, listing_source
+from .backends.base import Backend, Cursor, of
 from .catalog import NodeLayout, TypeKind
 from .sqlutil import CHUNK, chunks, placeholders
 
@@ -15,12 +15,12 @@ from .sqlutil import CHUNK, chunks, placeholders
 ORDER_COLUMNS = {1: "create_time", 2: "update_time", 3: "id"}
 
 
-def bodies_where(cur: sqlite3.Cursor, layout: NodeLayout, where: str, params: Sequence[object]) -> List[bytes]:
+def bodies_where(cur: Cursor, layout: NodeLayout, where: str, params: Sequence[object]) -> List[bytes]:
     """Encoded nodes matching an engine-written condition, ascending id."""
     return [row[0] for row in cur.execute(f"SELECT body FROM {layout.table} WHERE {where} ORDER BY id", params)]
 
 
-def bodies_by_ids(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) -> List[bytes]:
+def bodies_by_ids(cur: Cursor, layout: NodeLayout, ids: Sequence[int]) -> List[bytes]:
     """Encoded nodes with these ids, ascending id, duplicates collapsed, unknown ids skipped."""
     unique = sorted({int(i) for i in ids})
     if len(unique) <= CHUNK:
@@ -33,7 +33,7 @@ def bodies_by_ids(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) -
     return [body for _, body in found]
 
 
-def type_ids_of(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) -> List[int]:
+def type_ids_of(cur: Cursor, layout: NodeLayout, ids: Sequence[int]) -> List[int]:
     """The distinct type ids of these nodes, in the order of each type's first node by id (as MLMD lists them)."""
     unique = sorted({int(i) for i in ids})
     rows: List[Tuple[int, int]] = []
@@ -44,7 +44,7 @@ def type_ids_of(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) -> 
     return list(dict.fromkeys(type_id for _, type_id in rows))
 
 
-def bodies_by_external_ids(cur: sqlite3.Cursor, layout: NodeLayout, external_ids: Sequence[str]) -> List[bytes]:
+def bodies_by_external_ids(cur: Cursor, layout: NodeLayout, external_ids: Sequence[str]) -> List[bytes]:
     """Encoded nodes with these external ids; [] for no input, NotFoundError when none matches."""
     if not external_ids:
         return []
@@ -86,6 +86,7 @@ class PageAfter:
 
 
 def listing_sql(
+    backend: Backend,
     layout: NodeLayout,
     page_size: int,
     order_field: int,
@@ -110,13 +111,13 @@ def listing_sql(
     if after is not None:
         params += [after.node_id] if column == "id" else [after.field_value, after.field_value, after.node_id]
     params.append(page_size + 1 if paged else page_size)
-    sql = _listing_text(layout.table, column, is_asc, after is not None, scope,
+    sql = _listing_text(backend, layout.table, column, is_asc, after is not None, scope,
                         None if access is None else access.condition, access is not None and access.walk, paged)
     return sql, params
 
 
 @functools.lru_cache(maxsize=1024)
-def _listing_text(table: str, column: str, is_asc: bool, resumes: bool, scope: Optional[Scope],
+def _listing_text(backend: Backend, table: str, column: str, is_asc: bool, resumes: bool, scope: Optional[Scope],
                   condition: Optional[str], walk: bool, paged: bool) -> str:
     """listing_sql's statement: the same for every run of one shape, so it is built once."""
     direction = "ASC" if is_asc else "DESC"
@@ -137,13 +138,13 @@ def _listing_text(table: str, column: str, is_asc: bool, resumes: bool, scope: O
         else:
             where.append(f"(n.{column} {compare} ? OR (n.{column} = ? AND n.id {compare} ?))")
     order = f"{node_id} {direction}" if column == "id" else f"n.{column} {direction}, n.id {direction}"
-    source = listing_source(table, column, walk and scope is None)
+    source = listing_source(backend, table, column, walk and scope is None)
     result = f"n.body, n.id, n.{column}" if paged else "n.body"
     return (f"SELECT {result} FROM {source}{joins}"
             f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {order} LIMIT ?")
 
 
-def run_page(cur: sqlite3.Cursor, page_size: int, sql: str, params: Sequence[object],
+def run_page(cur: Cursor, page_size: int, sql: str, params: Sequence[object],
              filtered: bool) -> Tuple[List[bytes], Optional[PageAfter]]:
     """Runs a `listing_sql` statement: the page's bodies, and where it ended when more rows follow.
 
@@ -157,13 +158,13 @@ def run_page(cur: sqlite3.Cursor, page_size: int, sql: str, params: Sequence[obj
     return [row[0] for row in rows], PageAfter(field_value=last[2], node_id=last[1])
 
 
-def _execute(cur: sqlite3.Cursor, sql: str, params: Sequence[object], filtered: bool) -> sqlite3.Cursor:
+def _execute(cur: Cursor, sql: str, params: Sequence[object], filtered: bool) -> Cursor:
     try:
         return cur.execute(sql, params)
-    except sqlite3.OperationalError as exc:
-        if not filtered or "interrupted" in str(exc):
+    except of(cur).OperationalError as exc:
+        if not filtered or of(cur).interrupted(exc):
             raise  # an interrupt is the time limit's (Database.run); anything else is the query's size
-        # SQLite's own limits (expression depth, parser stack) on a legal but enormous query.
+        # The database's own limits (SQLite's expression depth, parser stack) on a legal but enormous query.
         raise errors.InvalidArgumentError(f"Invalid `filter_query`: the query is too large to run: {exc}") from exc
 
 
@@ -172,11 +173,11 @@ UNLIMITED = 2**62  # a listing's row limit when it has none
 
 
 def row_limit(limit: Optional[int]) -> int:
-    """The LIMIT of a listing of `limit` nodes, or of all (None); SQLite's integers end below 2**63."""
+    """The LIMIT of a listing of `limit` nodes, or of all (None); SQL's integers end below 2**63."""
     return UNLIMITED if limit is None else min(limit, UNLIMITED)
 
 
-def stream(cur: sqlite3.Cursor, sql: str, params: Sequence[object], filtered: bool,
+def stream(cur: Cursor, sql: str, params: Sequence[object], filtered: bool,
            consume: Callable[[List[bytes]], None], after_batch: Callable[[], None] = lambda: None) -> None:
     """Runs a `listing_sql` statement that is not `paged`: hands its bodies to `consume`
     STREAM_BATCH at a time, calling `after_batch` after each."""

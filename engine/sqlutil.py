@@ -5,7 +5,7 @@ from typing import Iterator, List, Sequence, TypeVar
 
 T = TypeVar("T")
 
-# Stays well under SQLite's bound-parameter limit, whatever the build.
+# Stays well under every backend's bound-parameter limit (SQLite's is the lowest, whatever the build).
 CHUNK = 900
 
 
@@ -13,11 +13,6 @@ def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[List[T]]:
     """Splits `items` into lists of at most `size`, for `IN (...)` lists of bound parameters."""
     for start in range(0, len(items), size):
         yield list(items[start:start + size])
-
-
-def next_id_sql(table: str) -> str:
-    """A scalar subquery: the id the next row of `table` takes (ids are allocated by the engine, in order)."""
-    return f"(SELECT ifnull(max(id), 0) + 1 FROM {table})"
 
 
 def placeholders(items: Sequence[object]) -> str:

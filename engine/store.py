@@ -5,11 +5,11 @@ back as encoded message bodies, which the bindings parse in one go.
 """
 from __future__ import annotations
 
-import sqlite3
 import time
-from typing import AbstractSet, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, TypeVar
+from typing import AbstractSet, Callable, Dict, Hashable, List, Mapping, Optional, Sequence, Tuple, TypeVar
 
 from . import access, bulk_import, compound, explain, lineage, links, nodes, reads, types
+from .backends.base import Cursor
 from .catalog import ARTIFACT, CONTEXT, EXECUTION, LAYOUTS, NodeLayout, TypeKind
 from .db import QUERY_TIME_LIMIT_SECONDS, Database, QueryTimeout, migrate_to, read_schema_version
 from . import errors
@@ -32,24 +32,24 @@ class Engine:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.type_cache = types.TypeCache()
-        self._type_writes = 0  # put_type calls made here: SQLite's data_version counts only other connections'
-        self._type_views: Dict[TypeKind, Tuple[Tuple[int, int], object]] = {}
+        self._type_writes = 0  # put_type calls made here: the data version counts only other connections'
+        self._type_views: Dict[TypeKind, Tuple[Tuple[Hashable, int], object]] = {}
         self._plan_history = access.History()  # filter shapes' recent access paths on this store
 
     def close(self) -> None:
         self.db.close()
 
-    def _read(self, fn: Callable[[sqlite3.Cursor], T]) -> T:
+    def _read(self, fn: Callable[[Cursor], T]) -> T:
         return self.db.run(fn, write=False)
 
-    def _read_statement(self, fn: Callable[[sqlite3.Cursor], T]) -> T:
+    def _read_statement(self, fn: Callable[[Cursor], T]) -> T:
         """A read that runs exactly one SELECT, atomic without an explicit transaction."""
         return self.db.run(fn, write=False, one_statement=True)
 
-    def _write(self, fn: Callable[[sqlite3.Cursor], T]) -> T:
+    def _write(self, fn: Callable[[Cursor], T]) -> T:
         return self.db.run(fn, write=True)
 
-    def _read_user_query(self, fn: Callable[[sqlite3.Cursor], T], one_statement: bool = False) -> T:
+    def _read_user_query(self, fn: Callable[[Cursor], T], one_statement: bool = False) -> T:
         """A read that runs a user-written filter: stopped, with a clear error, if it runs too long."""
         try:
             return self.db.run(fn, write=False, time_limit=QUERY_TIME_LIMIT_SECONDS, one_statement=one_statement)
@@ -86,17 +86,19 @@ class Engine:
         """`build(every type of kind, built-ins included, by id)`, rebuilt only when the types may have changed.
 
         Types change rarely and are read on every pipeline step, so the bindings keep them ready-encoded here.
-        The view is stale once any connection commits (SQLite's data_version moves) or this store writes a
-        type; both are read before the types are, so a view is never newer than its mark claims.
+        The view is stale once another connection commits (the backend's data_version moves) or this store
+        writes a type; both are read before the types are, so a view is never newer than its mark claims.
         """
-        def mark(cur: sqlite3.Cursor) -> Tuple[int, int]:
-            return cur.execute("PRAGMA data_version").fetchone()[0], self._type_writes
+        data_version = self.db.backend.data_version
 
-        def fresh_view(cur: sqlite3.Cursor) -> Optional[T]:
+        def mark(cur: Cursor) -> Tuple[Hashable, int]:
+            return data_version(cur), self._type_writes
+
+        def fresh_view(cur: Cursor) -> Optional[T]:
             cached = self._type_views.get(kind)
             return cached[1] if cached is not None and cached[0] == mark(cur) else None  # type: ignore[return-value]
 
-        def rebuild(cur: sqlite3.Cursor) -> T:
+        def rebuild(cur: Cursor) -> T:
             taken = mark(cur)
             view = build(types.types_of_kind(cur, kind))
             self._type_views[kind] = (taken, view)
@@ -118,7 +120,7 @@ class Engine:
         return read(lambda cur: reads.bodies_by_ids(cur, LAYOUTS[kind], ids))
 
     def artifacts_and_types_by_ids(self, ids: Sequence[int]) -> Tuple[List[bytes], List[TypeRecord]]:
-        def run(cur: sqlite3.Cursor) -> Tuple[List[bytes], List[TypeRecord]]:
+        def run(cur: Cursor) -> Tuple[List[bytes], List[TypeRecord]]:
             artifact_types = types.types_by_id(cur, TypeKind.ARTIFACT, reads.type_ids_of(cur, ARTIFACT, ids))
             return reads.bodies_by_ids(cur, ARTIFACT, ids), types.without_derived_fields(artifact_types)
         return self._read(run)
@@ -133,7 +135,7 @@ class Engine:
                               type_version: Optional[str]) -> Optional[bytes]:
         layout = LAYOUTS[kind]
 
-        def run(cur: sqlite3.Cursor) -> Optional[bytes]:
+        def run(cur: Cursor) -> Optional[bytes]:
             sql = f"SELECT body FROM {layout.table} WHERE type_id = ({types.TYPE_ID_BY_NAME}) AND name = ?"
             row = cur.execute(sql, (int(kind), type_name, type_version or "", node_name)).fetchone()  # unique
             return None if row is None else row[0]
@@ -184,22 +186,23 @@ class Engine:
 
     def _listing(self, kind: TypeKind, rows: int, order_field: int, is_asc: bool, after: Optional[reads.PageAfter],
                  filter_query: str, context_id: Optional[int], plans: Optional[Dict[str, access.Choice]],
-                 paged: bool) -> Tuple[Callable[[sqlite3.Cursor], Tuple[str, List[object]]], bool]:
+                 paged: bool) -> Tuple[Callable[[Cursor], Tuple[str, List[object]]], bool]:
         """A listing's statement, planned by the returned function inside the call that runs it; and whether
         a filter (a user's query, run under the time limit) is part of it."""
         layout = LAYOUTS[kind]
         if order_field not in reads.ORDER_COLUMNS:
             raise errors.InvalidArgumentError(f"Unsupported order_by_field: {order_field}")
-        compiled = compile_filter(layout, filter_query) if filter_query else None
+        backend = self.db.backend
+        compiled = compile_filter(layout, filter_query, backend) if filter_query else None
         scope = reads.Scope.of_context(layout, context_id)
 
         def statement(found: Optional[access.Access]) -> Tuple[str, List[object]]:
-            return reads.listing_sql(layout, rows, order_field, is_asc, after, scope, found, paged)
+            return reads.listing_sql(backend, layout, rows, order_field, is_asc, after, scope, found, paged)
 
-        # What the statement looks like apart from its values: the planner keeps SQLite's plan of it.
+        # What the statement looks like apart from its values: the planner keeps the database's plan of it.
         shape = (order_field, is_asc, after is None, scope is None, paged)
 
-        def plan(cur: sqlite3.Cursor) -> Tuple[str, List[object]]:
+        def plan(cur: Cursor) -> Tuple[str, List[object]]:
             if compiled is None:
                 return statement(None)
             reused = None if plans is None else plans.get(filter_query)
@@ -211,7 +214,7 @@ class Engine:
 
         return plan, compiled is not None
 
-    def _read_listing(self, fn: Callable[[sqlite3.Cursor], T], filtered: bool) -> T:
+    def _read_listing(self, fn: Callable[[Cursor], T], filtered: bool) -> T:
         # A listing's rows come from one statement; the estimates the planner makes before it need no snapshot.
         return self._read_user_query(fn, one_statement=True) if filtered else self._read_statement(fn)
 
@@ -229,12 +232,12 @@ class Engine:
     def events_by_artifact_ids(self, ids: Sequence[int]) -> bytes:
         """The artifacts' encoded events, framed as a repeated field 1 (see links.events_by_node)."""
         read = self._read_statement if len(ids) <= CHUNK else self._read
-        return read(lambda cur: links.events_by_node(cur, "artifact_id", ids, self.db.text_is_utf8))
+        return read(lambda cur: links.events_by_node(cur, "artifact_id", ids, self.db.joins_blobs))
 
     def events_by_execution_ids(self, ids: Sequence[int]) -> bytes:
         """The executions' encoded events, framed as a repeated field 1 (see links.events_by_node)."""
         read = self._read_statement if len(ids) <= CHUNK else self._read
-        return read(lambda cur: links.events_by_node(cur, "execution_id", ids, self.db.text_is_utf8))
+        return read(lambda cur: links.events_by_node(cur, "execution_id", ids, self.db.joins_blobs))
 
     def put_attributions_and_associations(self, attributions: Sequence[Tuple[Optional[int], Optional[int]]],
                                           associations: Sequence[Tuple[Optional[int], Optional[int]]]) -> None:
@@ -276,7 +279,7 @@ class Engine:
                        associations: Sequence[Tuple[Optional[int], Optional[int]]],
                        parent_contexts: Sequence[Tuple[Optional[int], Optional[int]]]) -> None:
         """Writes records with their own ids and timestamps, in one transaction (see bulk_import.py)."""
-        def run(cur: sqlite3.Cursor) -> None:
+        def run(cur: Cursor) -> None:
             bulk_import.import_types(cur, type_records)
             for kind in (TypeKind.CONTEXT, TypeKind.ARTIFACT, TypeKind.EXECUTION):
                 bulk_import.import_nodes(cur, LAYOUTS[kind], node_records.get(kind, ()))
@@ -302,7 +305,7 @@ class Engine:
     # Schema --------------------------------------------------------------------------------------------------
     def downgrade(self, target_version: int) -> None:
         """Steps the schema down to `target_version` (0 <= target < SCHEMA_VERSION) in one transaction."""
-        def run(cur: sqlite3.Cursor) -> None:
+        def run(cur: Cursor) -> None:
             current = read_schema_version(cur)
             if current is None:
                 raise RuntimeError("Empty database is given. Downgrade operation is not needed.")

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from . import errors
+from .backends.base import Cursor, of
 from .catalog import PropertyType, TypeKind
 from .records import TypeRecord
 from .sqlutil import chunks, placeholders
@@ -29,7 +29,7 @@ def _record(row: Sequence) -> TypeRecord:
                       base_type=row[6], input_type=row[7], output_type=row[8])
 
 
-def load_types(cur: sqlite3.Cursor, where: str, params: Sequence[object]) -> List[TypeRecord]:
+def load_types(cur: Cursor, where: str, params: Sequence[object]) -> List[TypeRecord]:
     """Loads the types matching `where` (engine-written SQL), ordered by id, with their properties."""
     rows = cur.execute(f"SELECT {_TYPE_COLUMNS} FROM type WHERE {where} ORDER BY id", params).fetchall()
     records = [_record(row) for row in rows]
@@ -44,7 +44,7 @@ def load_types(cur: sqlite3.Cursor, where: str, params: Sequence[object]) -> Lis
     return records
 
 
-def types_by_id(cur: sqlite3.Cursor, kind: Optional[int], type_ids: Iterable[int]) -> List[TypeRecord]:
+def types_by_id(cur: Cursor, kind: Optional[int], type_ids: Iterable[int]) -> List[TypeRecord]:
     """The types with these ids (of `kind` when given) in the order asked, repeats included, as MLMD returns
     them; unknown ids and types of another kind are skipped."""
     wanted = [int(i) for i in type_ids]
@@ -59,7 +59,7 @@ def types_by_id(cur: sqlite3.Cursor, kind: Optional[int], type_ids: Iterable[int
     return [found[i] for i in wanted if i in found]
 
 
-def types_of_kind(cur: sqlite3.Cursor, kind: int) -> List[TypeRecord]:
+def types_of_kind(cur: Cursor, kind: int) -> List[TypeRecord]:
     """Every type of a kind, built-ins included, by id."""
     return load_types(cur, "kind = ?", (int(kind),))
 
@@ -71,7 +71,7 @@ _TYPE_BY_NAME_WITH_PROPERTIES = (
     "LEFT JOIN type_property AS p ON p.type_id = t.id WHERE t.kind = ? AND t.name = ? AND ifnull(t.version, '') = ?")
 
 
-def type_by_name(cur: sqlite3.Cursor, kind: int, name: str, version: Optional[str]) -> Optional[TypeRecord]:
+def type_by_name(cur: Cursor, kind: int, name: str, version: Optional[str]) -> Optional[TypeRecord]:
     """The type (kind, name, version), or None; read in one statement."""
     found: Optional[TypeRecord] = None
     for row in cur.execute(_TYPE_BY_NAME_WITH_PROPERTIES, (int(kind), name, _version(version) or "")):
@@ -82,7 +82,7 @@ def type_by_name(cur: sqlite3.Cursor, kind: int, name: str, version: Optional[st
     return found
 
 
-def read_type_put(cur: sqlite3.Cursor, request: TypeRecord, can_add_fields: bool,
+def read_type_put(cur: Cursor, request: TypeRecord, can_add_fields: bool,
                   can_omit_fields: bool) -> Tuple[bool, Optional[int]]:
     """What a put_type request finds, read in one statement: (whether the type is stored, its id when the
     request leaves it as it is). `put_type` writes the rest, in a write transaction.
@@ -111,7 +111,7 @@ def without_derived_fields(records: Iterable[TypeRecord]) -> List[TypeRecord]:
     return [dataclasses.replace(rec, base_type=None, input_type=None, output_type=None) for rec in records]
 
 
-def types_by_external_ids(cur: sqlite3.Cursor, kind: int, external_ids: Sequence[str]) -> List[TypeRecord]:
+def types_by_external_ids(cur: Cursor, kind: int, external_ids: Sequence[str]) -> List[TypeRecord]:
     """Types with these external ids, once each, in MLMD's order (by external_id, byte-wise) and shape
     (`without_derived_fields`); empty input gives []; no match at all raises NotFoundError."""
     if not external_ids:
@@ -127,7 +127,7 @@ def types_by_external_ids(cur: sqlite3.Cursor, kind: int, external_ids: Sequence
     return without_derived_fields(found)
 
 
-def put_type(cur: sqlite3.Cursor, request: TypeRecord, can_add_fields: bool, can_omit_fields: bool,
+def put_type(cur: Cursor, request: TypeRecord, can_add_fields: bool, can_omit_fields: bool,
              read_absent: bool = False) -> int:
     """Creates the type, or checks the request against the stored one and evolves it; returns its id.
 
@@ -145,7 +145,7 @@ def put_type(cur: sqlite3.Cursor, request: TypeRecord, can_add_fields: bool, can
     if read_absent and request.external_id is None and all(map(_is_known_kind, request.properties.values())):
         try:
             return _create_type(cur, request)
-        except sqlite3.IntegrityError:
+        except of(cur).IntegrityError:
             pass  # created since the read (the external_id was checked free): the failed INSERT left nothing
     stored = type_by_name(cur, request.kind, request.name, request.version)
     if stored is None:
@@ -211,7 +211,7 @@ def _check_evolution(request: TypeRecord, stored: TypeRecord, can_add_fields: bo
             f"{stored.name!r}; pass can_add_fields=True to add them")
 
 
-def _external_id_holder(cur: sqlite3.Cursor, external_id: str) -> Optional[Tuple[int, str]]:
+def _external_id_holder(cur: Cursor, external_id: str) -> Optional[Tuple[int, str]]:
     """(kind, description) of the type holding `external_id`, or None."""
     row = cur.execute("SELECT kind, id, name FROM type WHERE external_id = ?", (external_id,)).fetchone()
     if row is None:
@@ -220,7 +220,7 @@ def _external_id_holder(cur: sqlite3.Cursor, external_id: str) -> Optional[Tuple
     return kind, f"{_KIND_NOUN[TypeKind(kind)]} {name!r} (id {type_id})"
 
 
-def _create_type(cur: sqlite3.Cursor, request: TypeRecord) -> int:
+def _create_type(cur: Cursor, request: TypeRecord) -> int:
     holder = _external_id_holder(cur, request.external_id) if request.external_id is not None else None
     if holder is not None and holder[0] == request.kind:
         raise errors.AlreadyExistsError(
@@ -234,14 +234,12 @@ def _create_type(cur: sqlite3.Cursor, request: TypeRecord) -> int:
     for prop_name, data_type in request.properties.items():
         if not _is_known_kind(data_type):
             raise errors.InvalidArgumentError(f"Property {prop_name} is UNKNOWN. {_known_kinds(request, prop_name)}")
-    # No id given: SQLite takes max(id) + 1, as a lookup would, without one.
-    type_id = cur.execute(
-        "INSERT INTO type (kind, name, version, description, external_id, base_type, input_type, output_type)"
+    # No id given: the database allocates it (SQLite takes max(id) + 1, as a lookup would, without one).
+    type_id = of(cur).insert_id(
+        cur, "INSERT INTO type (kind, name, version, description, external_id, base_type, input_type, output_type)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (int(request.kind), request.name, _version(request.version), request.description,
-         request.external_id, request.base_type or None, request.input_type, request.output_type),
-    ).lastrowid
-    assert type_id is not None  # an INSERT's row id
+         request.external_id, request.base_type or None, request.input_type, request.output_type))
     cur.executemany("INSERT INTO type_property (type_id, name, data_type) VALUES (?, ?, ?)",
                     [(type_id, name, int(data_type)) for name, data_type in request.properties.items()])
     return type_id
@@ -260,7 +258,7 @@ class TypeCache:
     def __init__(self) -> None:
         self._by_id: Dict[int, TypeRecord] = {}
 
-    def get(self, cur: sqlite3.Cursor, type_ids: Iterable[int], reload: bool = False) -> Dict[int, TypeRecord]:
+    def get(self, cur: Cursor, type_ids: Iterable[int], reload: bool = False) -> Dict[int, TypeRecord]:
         """The types with these ids that exist, keyed by id; `reload` re-reads them from the store."""
         wanted = set(type_ids)
         missing = wanted if reload else {i for i in wanted if i not in self._by_id}

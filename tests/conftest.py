@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Iterator
@@ -43,3 +44,25 @@ def store() -> Iterator[object]:
 def oracle_python() -> str:
     """Path of the interpreter that has the real ml-metadata 1.17.1 (may not exist)."""
     return os.environ.get("FASTMLMD_ORACLE_PYTHON", str(REPO / ".venv-oracle" / "bin" / "python"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _server_databases() -> Iterator[None]:
+    """Drops the databases the session made on the loopback servers (tests/api/server_stores.py)."""
+    yield
+    server_stores = sys.modules.get("server_stores")  # imported only if a test used a server
+    if server_stores is not None:
+        server_stores.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.server)])
+def each_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs a scenario test once per backend: on MySQL, `scenario_kit.new_store` opens an empty store there.
+
+    For tests/api and the folders that put it on sys.path (scenario_kit, server_stores).
+    """
+    if request.param == "mysql":
+        import scenario_kit
+        import server_stores
+        monkeypatch.setattr(scenario_kit, "fake_config", server_stores.mysql_stores().config)
+    return request.param

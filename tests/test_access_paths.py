@@ -13,6 +13,7 @@ from typing import List, Optional
 import pytest
 
 from fastmlmd.engine import access, planner, reads
+from fastmlmd.engine.backends import SQLITE
 from fastmlmd.engine import errors as engine_errors
 from fastmlmd.engine.catalog import ARTIFACT, EXECUTION, LAYOUTS, NodeLayout, TypeKind
 from fastmlmd.engine.db import QueryTimeout
@@ -85,7 +86,7 @@ def _page_ids(cur: sqlite3.Cursor, layout: NodeLayout, found: access.Access, pag
     ids: List[int] = []
     after: Optional[reads.PageAfter] = None
     while True:
-        sql, params = reads.listing_sql(layout, page_size, order_field, is_asc, after, None, found)
+        sql, params = reads.listing_sql(SQLITE, layout, page_size, order_field, is_asc, after, None, found)
         rows = cur.execute(sql, params).fetchall()
         ids += [row[1] for row in rows[:page_size]]
         if len(rows) <= page_size:
@@ -96,7 +97,7 @@ def _page_ids(cur: sqlite3.Cursor, layout: NodeLayout, found: access.Access, pag
 @pytest.mark.parametrize(("layout", "query"), QUERIES, ids=[q for _, q in QUERIES])
 def test_every_access_path_finds_the_same_nodes(store: metadata_store.MetadataStore, layout: NodeLayout,
                                                 query: str) -> None:
-    compiled, params = planner.compile_filter(layout, query)
+    compiled, params = planner.compile_filter(layout, query, SQLITE)
     drivers: List[Optional[int]] = [None] + list(range(len(compiled.groups)))
     if compiled.plain:
         drivers.append(access.PLAIN)
@@ -119,7 +120,7 @@ def test_every_access_path_finds_the_same_nodes(store: metadata_store.MetadataSt
 
 
 def test_the_fewest_rows_drive(store: metadata_store.MetadataStore) -> None:
-    compiled, params = planner.compile_filter(ARTIFACT, "contexts_a.name = 'pipe-1' AND contexts_b.name = 'run-3'")
+    compiled, params = planner.compile_filter(ARTIFACT, "contexts_a.name = 'pipe-1' AND contexts_b.name = 'run-3'", SQLITE)
 
     def run(cur: sqlite3.Cursor) -> access.Choice:
         return access.choose(cur, compiled, params, limited=True)
@@ -132,7 +133,7 @@ def test_the_fewest_rows_drive(store: metadata_store.MetadataStore) -> None:
 
 
 def test_a_group_that_leaves_nothing_to_probe_can_drive_before_fewer_nodes(store: metadata_store.MetadataStore) -> None:
-    compiled, params = planner.compile_filter(ARTIFACT, "uri LIKE '/p/run-1%' AND contexts_a.name = 'pipe-0'")
+    compiled, params = planner.compile_filter(ARTIFACT, "uri LIKE '/p/run-1%' AND contexts_a.name = 'pipe-0'", SQLITE)
     choice = _read(store, lambda cur: access.choose(cur, compiled, params, limited=False))
     by_key = {e.key: e for e in choice.estimates}
     assert by_key[access.PLAIN].rows == 330 and by_key[0].rows == 600
@@ -143,7 +144,7 @@ def test_a_group_that_leaves_nothing_to_probe_can_drive_before_fewer_nodes(store
 
 def test_a_page_of_many_matches_walks_and_a_whole_listing_drives(store: metadata_store.MetadataStore) -> None:
     compiled, params = planner.compile_filter(
-        ARTIFACT, "properties.span.int_value >= 0 AND custom_properties.tag.string_value != 'x'")  # 1,200 each
+        ARTIFACT, "properties.span.int_value >= 0 AND custom_properties.tag.string_value != 'x'", SQLITE)  # 1,200 each
 
     def run(cur: sqlite3.Cursor):  # noqa: ANN202
         return access.choose(cur, compiled, params, limited=True), access.choose(cur, compiled, params, limited=False)
@@ -154,7 +155,7 @@ def test_a_page_of_many_matches_walks_and_a_whole_listing_drives(store: metadata
 
 
 def test_a_part_that_cannot_seek_is_never_dived(store: metadata_store.MetadataStore) -> None:
-    compiled, params = planner.compile_filter(ARTIFACT, "contexts_a.name != 'x' AND contexts_b.name = 'run-1'")
+    compiled, params = planner.compile_filter(ARTIFACT, "contexts_a.name != 'x' AND contexts_b.name = 'run-1'", SQLITE)
 
     def run(cur: sqlite3.Cursor) -> access.Choice:
         return access.choose(cur, compiled, params, limited=True)
@@ -203,16 +204,16 @@ def test_chosen_plans_match_fixture(store: metadata_store.MetadataStore) -> None
 
 
 def test_a_negated_or_spreads_into_groups_of_one_alias_each() -> None:
-    compiled, _ = planner.compile_filter(ARTIFACT, "NOT (contexts_a.name = 'x' OR events_0.type = INPUT OR name = 'y')")
+    compiled, _ = planner.compile_filter(ARTIFACT, "NOT (contexts_a.name = 'x' OR events_0.type = INPUT OR name = 'y')", SQLITE)
     assert compiled.plain == "(NOT ((n.name = ?)))"
     assert [group.label for group in compiled.groups] == ["contexts_a", "events_0"]
     # A NOT over something that is not a condition keeps its own error, pointing where the query wrote it.
     with pytest.raises(engine_errors.InvalidArgumentError, match=r"operator OR for argument types: INT64, BOOL.*\[at 1:6\]"):
-        planner.compile_filter(ARTIFACT, "NOT (id OR contexts_a.name = 'x')")
+        planner.compile_filter(ARTIFACT, "NOT (id OR contexts_a.name = 'x')", SQLITE)
 
 
 def test_a_shape_that_keeps_choosing_alike_settles_and_rechecks(store: metadata_store.MetadataStore) -> None:
-    compiled, params = planner.compile_filter(ARTIFACT, "contexts_a.name = 'run-3' AND events_0.type = OUTPUT")
+    compiled, params = planner.compile_filter(ARTIFACT, "contexts_a.name = 'run-3' AND events_0.type = OUTPUT", SQLITE)
     history = access.History()
     dives: List[int] = []
     real_dive = access._dive

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from fastmlmd.engine import db
+from fastmlmd.engine.backends import SQLITE
 from fastmlmd.engine import errors as engine_errors
 from ml_metadata import errors, metadata_store
 from ml_metadata import _local
@@ -63,7 +63,7 @@ def _driver_error(cls: type, text: str) -> sqlite3.Error:
                  id="misuse"),
 ])
 def test_database_errors_are_classified(error: sqlite3.Error, engine_class: type) -> None:
-    classified = db.classify(error)
+    classified = SQLITE.classify(error)
     assert type(classified) is engine_class
     assert str(error) in classified.message
 
@@ -73,4 +73,4 @@ def test_real_driver_errors_are_classified_by_result_code(tmp_path) -> None:
     path.write_bytes(b"garbage" * 1000)
     with pytest.raises(sqlite3.DatabaseError) as raised:
         sqlite3.connect(path).execute("SELECT 1 FROM sqlite_master")
-    assert type(db.classify(raised.value)) is engine_errors.DataLossError
+    assert type(SQLITE.classify(raised.value)) is engine_errors.DataLossError

@@ -10,7 +10,8 @@ from typing import List, Tuple
 
 import pytest
 
-from fastmlmd.engine import planner, reads, schema
+from fastmlmd.engine import planner, reads
+from fastmlmd.engine.backends import SQLITE, sqlite_words
 from fastmlmd.engine.catalog import ARTIFACT, CONTEXT, EXECUTION, NodeLayout
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
@@ -45,7 +46,7 @@ QUERIES: List[Tuple[NodeLayout, str]] = [
 def _render() -> str:
     lines = []
     for layout, query in QUERIES:
-        compiled, params = planner.compile_filter(layout, query)
+        compiled, params = planner.compile_filter(layout, query, SQLITE)
         lines.append(f"{layout.noun}: {query}")
         if compiled.plain:
             lines.append(f"  own columns: {compiled.plain}")
@@ -55,7 +56,7 @@ def _render() -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.skipif(not schema.fts5_available(), reason="the fixture holds the word index groups, which need FTS5")
+@pytest.mark.skipif(not sqlite_words.available(), reason="the fixture holds the word index groups, which need FTS5")
 def test_planner_output_matches_fixture() -> None:
     rendered = _render()
     if os.environ.get("FASTMLMD_UPDATE_FIXTURES") == "1":
@@ -65,7 +66,7 @@ def test_planner_output_matches_fixture() -> None:
 
 def test_query_text_never_reaches_the_sql() -> None:
     query = "custom_properties.`x' OR 1=1 --`.string_value = 'y\\'; DROP TABLE artifact'"
-    compiled, params = planner.compile_filter(ARTIFACT, query)
+    compiled, params = planner.compile_filter(ARTIFACT, query, SQLITE)
     texts = [compiled.plain] + [text for group in compiled.groups for text in (group.driver, group.probe)]
     assert not any("DROP" in text or "1=1" in text for text in texts)
     assert list(params) == ["x' OR 1=1 --", "y'; DROP TABLE artifact"] * 2  # the driver's, then the probe's
@@ -172,7 +173,7 @@ def test_a_page_of_a_context_by_id_walks_the_link_index(seeded: metadata_store.M
                                                         after) -> None:  # noqa: ANN001
     # Ordered by id, a page of get_*_by_context is a range of the link table's key: no sort of the context.
     scope = reads.Scope("attribution", "artifact_id", 1)
-    sql, params = reads.listing_sql(ARTIFACT, 100, 3, is_asc, after, scope)
+    sql, params = reads.listing_sql(SQLITE, ARTIFACT, 100, 3, is_asc, after, scope)
     plan = seeded._engine.db.run(lambda cur: cur.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall(),
                                  write=False)
     details = [row[-1] for row in plan]

@@ -1,6 +1,7 @@
 """Plans shared by query shape (engine/plan_cache.py, grammar/shape.py) equal plans made from each text."""
 from __future__ import annotations
 
+import functools
 from typing import Callable, List, Tuple
 
 import pytest
@@ -8,11 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fastmlmd.engine import errors, planner
+from fastmlmd.engine.backends import SQLITE
 from fastmlmd.engine.catalog import TypeKind
 from fastmlmd.engine.plan_cache import NOT_SHARED, PlanCache
 from fastmlmd.grammar.shape import literal_shape
 
 A, E, C = TypeKind.ARTIFACT, TypeKind.EXECUTION, TypeKind.CONTEXT
+# The planner's compiler for SQLite (one plan cache per backend, whose scope is the node kind).
+compile_for_sqlite = functools.partial(planner._compile_text, SQLITE)
 
 # Templates: `{}` marks where a literal goes. Some shapes share, some cannot (negative numbers, values
 # that change the plan), some fail for every value.
@@ -61,11 +65,11 @@ def _outcome(compile_: Callable[[TypeKind, str], Tuple[str, tuple]], kind: TypeK
 @given(st.sampled_from(TEMPLATES), st.lists(literals, min_size=3, max_size=3), st.randoms(use_true_random=False))
 def test_shared_plans_equal_plans_of_each_text(template: Tuple[TypeKind, str], values: List[str], rnd) -> None:
     kind, text = template
-    cache = PlanCache(planner._compile_text)  # type: ignore[arg-type]
+    cache = PlanCache(compile_for_sqlite)  # type: ignore[arg-type]
     # Several texts of one template through one cache: the first teaches the shape, the rest reuse it.
     for _ in range(4):
         query = text.format(*values[:text.count("{}")])
-        assert _outcome(cache.plan, kind, query) == _outcome(planner._compile_text, kind, query), query
+        assert _outcome(cache.plan, kind, query) == _outcome(compile_for_sqlite, kind, query), query
         rnd.shuffle(values)
 
 
@@ -74,7 +78,7 @@ def _counting() -> Tuple[PlanCache, List[str]]:
 
     def compile_text(kind: TypeKind, query: str) -> Tuple[planner.FilterSql, tuple]:
         calls.append(query)
-        return planner._compile_text(kind, query)
+        return compile_for_sqlite(kind, query)
 
     return PlanCache(compile_text), calls  # type: ignore[arg-type]
 
@@ -116,7 +120,7 @@ def test_errors_are_not_cached() -> None:
 
 
 def test_the_caches_stay_bounded() -> None:
-    cache = PlanCache(planner._compile_text, size=8)  # type: ignore[arg-type]
+    cache = PlanCache(compile_for_sqlite, size=8)  # type: ignore[arg-type]
     for number in range(50):
         cache.plan(A, f"id = {number} AND name = 'n{number}'")
         cache.plan(A, f"{'(' * (number % 20)}id = 1{')' * (number % 20)}")

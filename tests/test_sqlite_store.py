@@ -97,11 +97,18 @@ def test_fake_databases_are_private() -> None:
     assert len(first.get_artifacts()) == 1 and second.get_artifacts() == []
 
 
-@pytest.mark.parametrize("backend", ["mysql", "postgresql"])
-def test_server_backends_not_supported_yet(backend: str) -> None:
+def test_postgresql_not_supported_yet() -> None:
     config = pb.ConnectionConfig()
-    getattr(config, backend).SetInParent()
+    config.postgresql.SetInParent()
     with pytest.raises(RuntimeError, match="not supported by fastmlmd yet"):
+        metadata_store.MetadataStore(config)
+
+
+def test_a_mysql_store_needs_a_database_name() -> None:
+    pytest.importorskip("pymysql")
+    config = pb.ConnectionConfig()
+    config.mysql.SetInParent()
+    with pytest.raises(RuntimeError, match="MySQLDatabaseConfig.database is required"):
         metadata_store.MetadataStore(config)
 
 
@@ -337,7 +344,7 @@ def test_point_reads_run_outside_transactions_and_see_every_commit(tmp_path: Pat
 
 
 def test_file_connections_are_tuned(tmp_path: Path) -> None:
-    from fastmlmd.engine.db import CACHE_MIB, WAL_CHECKPOINT_PAGES
+    from fastmlmd.engine.backends.sqlite import CACHE_MIB, WAL_CHECKPOINT_PAGES
 
     store = metadata_store.MetadataStore(_config(tmp_path / "s.db"))
     conn = store._engine.db._conn

@@ -1,4 +1,4 @@
-"""The word index (engine/word_index.py): contains- and suffix-LIKE on uri and name seek it, and answer as LIKE does.
+"""The word index (engine/backends/sqlite_words.py): contains- and suffix-LIKE on uri and name seek it, and answer as LIKE does.
 
 The answer must be SQLite's LIKE exactly, so every comparison here is with SQLite's own LIKE over the same rows
 (a scan, no index), on hostile values: wildcards, case, non-ASCII letters and digits, NUL, very short patterns.
@@ -17,12 +17,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fastmlmd.engine import access, db, planner, schema, word_index
+from fastmlmd.engine import access, db, planner, schema
+from fastmlmd.engine.backends import SQLITE, sqlite_schema
+from fastmlmd.engine.backends import sqlite_words as word_index
 from fastmlmd.engine.catalog import ARTIFACT, CONTEXT, EXECUTION, LAYOUTS, NodeLayout
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
 
-pytestmark = pytest.mark.skipif(not schema.fts5_available(), reason="this Python's SQLite has no FTS5")
+pytestmark = pytest.mark.skipif(not word_index.available(), reason="this Python's SQLite has no FTS5")
 
 
 @pytest.mark.parametrize(
@@ -234,7 +236,7 @@ def test_a_text_of_a_shared_shape_gets_its_own_words(hostile_store: metadata_sto
 def test_the_plain_condition_and_groups(query: str, groups: int, expression: bool) -> None:
     # A pattern that starts with a wildcard is tested as `like(? || '', n.uri)`: a bare `?` after LIKE would make
     # SQLite prepare the statement again on every run; a prefix pattern keeps it, for its B-tree index.
-    filter_sql, params = planner.compile_filter(ARTIFACT, query)
+    filter_sql, params = planner.compile_filter(ARTIFACT, query, SQLITE)
     assert sum(group.label.startswith("words of") for group in filter_sql.groups) == groups
     assert ("like(? || ''" in filter_sql.plain) == expression
     assert filter_sql.plain.count("?") + sum(g.driver_params + g.probe_params for g in filter_sql.groups) == len(params)
@@ -294,7 +296,7 @@ def test_a_word_index_plan_never_settles(runs_store: metadata_store.MetadataStor
     # One shape names a run (a few nodes) or a component (every node): each call dives, none takes an earlier path.
     for run in range(2 * access.History.SETTLED):
         _found(runs_store, ARTIFACT, f"uri LIKE '%/run-{run:06d}/%'", limit=10)
-    worded, _ = planner.compile_filter(ARTIFACT, "uri LIKE '%/run-000001/%'")
+    worded, _ = planner.compile_filter(ARTIFACT, "uri LIKE '%/run-000001/%'", SQLITE)
     owner = access.prepared(worded)
     assert not any(entry[3] is owner for entry in runs_store._engine._plan_history._runs.values())
     assert "walks artifact in id order" in runs_store.explain_filter("artifact", "uri LIKE '%/Trainer/%'",
@@ -410,9 +412,9 @@ def test_upgrade_from_version_10_indexes_the_rows_it_holds(tmp_path: Path) -> No
     path = tmp_path / "store.db"
     ids = _fill(metadata_store.MetadataStore(_config(path)))
     metadata_store.downgrade_schema(_config(path), 10)
-    assert not set(schema.WORD_TABLES) & _tables(path)  # a version 10 store, rows and all
+    assert not set(sqlite_schema.WORD_TABLES) & _tables(path)  # a version 10 store, rows and all
     store = metadata_store.MetadataStore(_config(path), enable_upgrade_migration=True)
-    assert set(schema.WORD_TABLES) <= _tables(path)
+    assert set(sqlite_schema.WORD_TABLES) <= _tables(path)
     _integrity_check(store)
     assert _found(store, ARTIFACT, "uri LIKE '%/run-7/%'") == [ids["artifacts"][7]]
     assert _found(store, ARTIFACT, "name LIKE '%-7.out'") == [ids["artifacts"][7]]
@@ -423,10 +425,10 @@ def test_upgrade_from_version_10_indexes_the_rows_it_holds(tmp_path: Path) -> No
 
 _NO_FTS5 = """
 import sys
-from fastmlmd.engine import schema
+from fastmlmd.engine.backends import sqlite_words
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
-assert not schema.fts5_available()
+assert not sqlite_words.available()
 config = pb.ConnectionConfig()
 config.sqlite.filename_uri = sys.argv[1]
 config.sqlite.connection_mode = int(sys.argv[2])
@@ -454,7 +456,7 @@ def test_without_fts5_a_store_has_no_word_index_and_gets_one_where_fts5_is(tmp_p
     path = tmp_path / "store.db"
     rw = pb.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
     assert _without_fts5(path, rw, "fill") == "found: ['/runs/run-7/out']"
-    assert not set(schema.WORD_TABLES) & _tables(path)
+    assert not set(sqlite_schema.WORD_TABLES) & _tables(path)
     with pytest.raises(RuntimeError, match="made where SQLite has no FTS5"):
         metadata_store.MetadataStore(_config(path, pb.SqliteMetadataSourceConfig.READONLY))
     store = metadata_store.MetadataStore(_config(path))  # read-write: the index is built

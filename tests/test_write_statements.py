@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any, Callable, List
 
+from fastmlmd.engine import backends
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
 
@@ -15,6 +16,7 @@ from ml_metadata.proto import metadata_store_pb2 as pb
 class _CountingCursor:
     def __init__(self, cursor: sqlite3.Cursor, seen: List[str]) -> None:
         self._cursor, self._seen = cursor, seen
+        self.backend = backends.of(cursor)  # the backend a wrapping cursor names (backends.of)
 
     def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
         self._seen.append(sql)
@@ -127,7 +129,7 @@ def test_put_execution_statements_do_not_grow_with_the_artifacts() -> None:
         return statements(store, lambda: store.put_execution(execution, pairs, [context]))
 
     call(1)  # the store meets the types
-    # 43 new artifacts in all: fewer than the word index takes in at once (word_index.FOLD_AT).
+    # 43 new artifacts in all: fewer than the word index takes in at once (sqlite_words.FOLD_AT).
     assert len(call(2)) == len(call(40))
 
 

@@ -391,8 +391,8 @@ def downgrade_empty_or_unset_database() -> Json:
 
 
 _VERSION_WHY = ("our library's schema is version 12, MLMD's is 10: version 11 adds the word index that "
-                "contains- and suffix-LIKE filters on uri and name seek (engine/word_index.py), version 12 keeps "
-                "events in MLMD's order by artifact (engine/schema.py); ")
+                "contains- and suffix-LIKE filters on uri and name seek (engine/backends/sqlite_words.py), version 12 keeps "
+                "events in MLMD's order by artifact (engine/backends/sqlite_schema.py); ")
 
 _MLMD_METHODS = [
     "get_artifact_by_type_and_name", "get_artifact_type", "get_artifact_types",

@@ -21,7 +21,8 @@ pytestmark = pytest.mark.oracle
 # Rows (area/case id) whose messages do not start with MLMD's, on purpose.
 DELIBERATE: Dict[str, str] = {
     "connections/mysql-unreachable-server":
-        "MLMD reports a failed connection; fastmlmd has no MySQL backend yet and says so",
+        "MLMD's words, 'mysql_real_connect failed: errno: , error: ', leave the number and the error empty; ours "
+        "fill them in",
     "connections/postgresql-unreachable-server":
         "MLMD reports a failed connection; fastmlmd has no PostgreSQL backend yet and says so",
 }

@@ -1,6 +1,6 @@
-"""The word index: which nodes hold a word in their uri or name, so a contains- or suffix-LIKE seeks.
+"""SQLite's word index (FTS5): which nodes hold a word in their uri or name, so a contains- or suffix-LIKE seeks.
 
-Each node kind has an FTS5 table (schema.py, version 11) whose tokens are the runs of ASCII letters and
+Each node kind has an FTS5 table (sqlite_schema.py, version 11) whose tokens are the runs of ASCII letters and
 digits of the node's `word_columns`, lower-cased; every other character separates words. A LIKE pattern
 names whole words wherever a run of letters and digits in it sits between two characters that separate
 words: `%/run-000123/Trainer/%` names `run`, `000123` and `trainer`, and a value it matches holds them
@@ -9,18 +9,18 @@ words, while the LIKE itself, tested on each of them, decides: the answer is exa
 
 The index is written in the transaction of the node writes it follows (nodes.py), one statement per
 batch: FTS5 buffers a statement's words and writes them once, where a trigger would flush them per row.
-It holds the nodes up to a mark and takes in newer ones in batches (`after_insert`).
+It holds the nodes up to a mark and takes in newer ones in batches (`fold_at_column`).
 """
 from __future__ import annotations
 
 import functools
 import re
-import sqlite3
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from . import schema
-from .catalog import WORD_INDEX_MARKS, NodeLayout
-from .sqlutil import chunks, next_id_sql, placeholders
+from ..catalog import WORD_INDEX_MARKS, NodeLayout
+from ..sqlutil import chunks, placeholders
+from .base import Cursor
+from .sqlite_schema import fts5_available
 
 FOLD_AT = 64  # nodes inserted before the index takes them in: few enough to test each by its LIKE
 _RUN = re.compile(r"[0-9A-Za-z]+")
@@ -75,7 +75,7 @@ def _has_digit(word: str) -> bool:
     return any(c.isdigit() for c in word)
 
 
-def _indexed_to(cur: sqlite3.Cursor, layout: NodeLayout) -> int:
+def read_mark(cur: Cursor, layout: NodeLayout) -> int:
     return cur.execute(f"SELECT indexed_to FROM {WORD_INDEX_MARKS} WHERE word_table = ?",
                        (layout.word_table,)).fetchone()[0]
 
@@ -103,32 +103,24 @@ def driver_sql(layout: NodeLayout, column: str) -> str:
 
 
 @functools.lru_cache(maxsize=None)
-def next_id_columns(layout: NodeLayout) -> str:
-    """Two result columns: the id a new node of `layout` takes, and the index's mark (NULL without a word
-    index), so that an insert learns both in the statement that allocates its ids (see `after_insert`)."""
-    mark = (f"(SELECT indexed_to FROM {WORD_INDEX_MARKS} WHERE word_table = '{layout.word_table}')"
-            if schema.fts5_available() else "NULL")
-    return f"{next_id_sql(layout.table)}, {mark}"
-
-
-def after_insert(cur: sqlite3.Cursor, layout: NodeLayout, last_id: int, indexed_to: Optional[int]) -> None:
-    """Indexes the nodes inserted since the index last caught up, once there are FOLD_AT of them.
+def fold_at_column(layout: NodeLayout) -> str:
+    """A result column: the node id from which the index takes in the nodes it does not hold yet (its mark
+    plus FOLD_AT; NULL without a word index), read in the statement that allocates an insert's ids. A call
+    whose last new id reaches it runs `index_pending`.
 
     FTS5 writes a segment each transaction that gives it words, at a cost of a few hundred thousand
     instructions however few the words; calls that insert a node or two (put_execution) would pay it on
     every call. Nodes are inserted with ascending ids, so the ones not indexed yet are those above a mark,
     and readers test those few with the LIKE itself (`driver_sql`).
-
-    `indexed_to` is the mark as the call found it (`next_id_columns`); None without a word index.
     """
-    if indexed_to is not None and last_id - indexed_to >= FOLD_AT:
-        index_pending(cur, layout)
+    return (f"(SELECT indexed_to + {FOLD_AT} FROM {WORD_INDEX_MARKS} WHERE word_table = '{layout.word_table}')"
+            if fts5_available() else "NULL")
 
 
-def index_pending(cur: sqlite3.Cursor, layout: NodeLayout) -> None:
+def index_pending(cur: Cursor, layout: NodeLayout) -> None:
     """Adds the words of every node the index does not hold yet (those above its mark)."""
-    indexed_to = _indexed_to(cur, layout)
-    last_id = cur.execute(f"SELECT ifnull(max(id), 0) FROM {layout.table}").fetchone()[0]
+    indexed_to = read_mark(cur, layout)
+    last_id = cur.execute(f"SELECT coalesce(max(id), 0) FROM {layout.table}").fetchone()[0]
     if last_id > indexed_to:
         columns = ", ".join(layout.word_columns)
         cur.execute(f"INSERT INTO {layout.word_table}(rowid, {columns}) SELECT id, {columns} FROM {layout.table} "
@@ -136,14 +128,14 @@ def index_pending(cur: sqlite3.Cursor, layout: NodeLayout) -> None:
         cur.execute(f"UPDATE {WORD_INDEX_MARKS} SET indexed_to = ? WHERE word_table = ?", (last_id, layout.word_table))
 
 
-def forget(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) -> List[int]:
+def forget(cur: Cursor, layout: NodeLayout, ids: Sequence[int]) -> List[int]:
     """Removes the words of these nodes as their rows hold them now; call before their text columns change.
 
     Returns the ones the index held, for `index_again` once the rows are written.
     """
-    if not schema.fts5_available():
+    if not fts5_available():
         return []
-    indexed_to = _indexed_to(cur, layout)
+    indexed_to = read_mark(cur, layout)
     held = [node_id for node_id in ids if node_id <= indexed_to]
     columns = ", ".join(layout.word_columns)
     for batch in chunks(held):
@@ -152,9 +144,13 @@ def forget(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) -> List[
     return held
 
 
-def index_again(cur: sqlite3.Cursor, layout: NodeLayout, ids: Sequence[int]) -> None:
+def index_again(cur: Cursor, layout: NodeLayout, ids: Sequence[int]) -> None:
     """Adds the words of these nodes (`forget`'s answer) as their rows hold them now, after they changed."""
     columns = ", ".join(layout.word_columns)
     for batch in chunks(ids):
         cur.execute(f"INSERT INTO {layout.word_table}(rowid, {columns}) SELECT id, {columns} FROM {layout.table} "
                     f"WHERE id IN ({placeholders(batch)})", batch)
+
+
+# Whether this process keeps word indexes (its SQLite has FTS5 with every option they use); asked once.
+available = fts5_available

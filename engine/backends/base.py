@@ -1,0 +1,193 @@
+"""The backend seam: what the engine asks of a database, and how it finds the backend of a cursor.
+
+Everything the engine writes is SQL that SQLite, MySQL/MariaDB and PostgreSQL all read the same way, with
+`?` placeholders; a backend whose driver takes another paramstyle turns each statement text into its own
+once (cached). What differs between databases is asked of the `Backend`, one module per database
+(backends/sqlite.py, ...): connecting and transactions, error classification by the driver's codes, the
+query time limit, the schema and its migrations, id allocation, upserts, the lineage frontier parameter,
+planner hints and reading plans, and how another connection's commit is noticed.
+
+A backend object is a stateless singleton per database kind (the state of one connection lives in
+db.Database), so it can key caches: a filter's plan (planner._PLANS) and a statement's plan reading
+(access.PLANS) are kept per backend. Engine functions receive a cursor; `of(cur)` finds its backend by the
+cursor's class in one dictionary lookup, so the SQLite fast path keeps its driver's own cursor.
+"""
+from __future__ import annotations
+
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Hashable, Iterable, Iterator, List, Optional, Protocol,
+                    Sequence, Tuple, Type)
+
+from .. import errors
+
+if TYPE_CHECKING:
+    from ..catalog import NodeLayout
+    from ..schema import Migration
+
+
+class Cursor(Protocol):
+    """The DB-API cursor the engine uses (sqlite3's shape: `execute` returns the cursor)."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def execute(self, __sql: str, __parameters: Any = ...) -> Any: ...
+
+    def executemany(self, __sql: str, __seq_of_parameters: Any) -> Any: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> List[Any]: ...
+
+    def fetchmany(self, size: int = ...) -> List[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Backend:
+    """One database kind: every fact of it the engine needs, as statements to run or decisions to make.
+
+    Subclasses fill in each attribute and method; the defaults here are the standard-SQL ones.
+    """
+
+    name = "abstract"
+    # The driver's exception classes, for `except` clauses (evaluated only when an exception is raised).
+    Error: Type[BaseException] = Exception
+    IntegrityError: Type[BaseException] = Exception
+    OperationalError: Type[BaseException] = Exception
+    # Transaction statements: a write takes the write lock up front, so it never fails half-way for lack of it.
+    begin_write = "BEGIN"
+    begin_read = "BEGIN"
+    commit = "COMMIT"
+    # Run after `begin_write` where the database has no write lock of its own to take at BEGIN: it makes
+    # writers take turns, as SQLite's single writer does (ids are allocated as max(id) + 1).
+    write_lock: Optional[str] = None
+    # Called with a call's time limit (seconds) before a limited call and None after it, where the database
+    # stops statements by a setting rather than by `watch_time_limit`'s callback; None where it does not.
+    set_time_limit: Optional[Callable[[Any, Optional[float]], None]] = None
+
+    # Connections ---------------------------------------------------------------------------------------------
+    def classify(self, exc: BaseException) -> errors.StatusError:
+        """The engine error for a driver error, decided by the driver's error code, never its message."""
+        raise NotImplementedError
+
+    def is_busy(self, exc: BaseException) -> bool:
+        """Whether `exc` says another connection holds a lock this call waits for (retried within the call)."""
+        raise NotImplementedError
+
+    def watch_time_limit(self, conn: Any, past_limit: Callable[[], int]) -> None:
+        """Arranges, once per connection, that a running statement stops when `past_limit()` says so."""
+        raise NotImplementedError
+
+    def interrupted(self, exc: BaseException) -> bool:
+        """Whether `exc` is a statement stopped by the time limit."""
+        raise NotImplementedError
+
+    def data_version(self, cur: Cursor) -> Hashable:
+        """A value that changes when another connection commits: caches of stored data compare it."""
+        raise NotImplementedError
+
+    def joins_blobs(self, cur: Cursor) -> bool:
+        """Whether the database can join encoded bodies into one value in SQL (`events_sql` with join_in_sql)."""
+        return False
+
+    # Schema --------------------------------------------------------------------------------------------------
+    def migrations(self) -> "Tuple[Migration, ...]":
+        """This database's statements for every schema version, in order (schema.SCHEMA_VERSION is the last)."""
+        raise NotImplementedError
+
+    def table_names(self, cur: Cursor) -> List[str]:
+        """The tables of the database the cursor reads."""
+        raise NotImplementedError
+
+    def check_schema(self, cur: Cursor) -> None:
+        """Raises DataLossError when a table or index of the current schema is missing or was altered."""
+        raise NotImplementedError
+
+    # Statements ----------------------------------------------------------------------------------------------
+    def next_id(self, table: str) -> str:
+        """A scalar subquery: the first id the call's new rows of `table` take (ids are allocated by the engine,
+        in order, before the rows are written: each row's encoded body holds its id)."""
+        raise NotImplementedError
+
+    def insert_id(self, cur: Cursor, sql: str, params: Sequence[object]) -> int:
+        """Runs an INSERT of one row whose id the database allocates; returns that id."""
+        raise NotImplementedError
+
+    def next_ids(self, layout: "NodeLayout") -> str:
+        """Two result columns, read in the statement that allocates the ids: the first id the call's new nodes
+        of `layout` take (as `next_id`), and the id from which the word index takes in new nodes (NULL without
+        one): a call whose last new id reaches it runs `words.index_pending`."""
+        raise NotImplementedError
+
+    def insert_or_ignore(self, table: str, columns: Sequence[str]) -> str:
+        """An INSERT of one row (`?` per column; `columns` a tuple) that leaves an existing row with the same key
+        as it is."""
+        raise NotImplementedError
+
+    def upsert(self, table: str, columns: Sequence[str], key: Sequence[str]) -> str:
+        """An INSERT of one row that replaces the row with the same `key` when there is one."""
+        raise NotImplementedError
+
+    def frontier_in(self) -> str:
+        """`IN (...)` of the node ids of one bound parameter (`frontier_value`): a lineage hop's whole frontier."""
+        raise NotImplementedError
+
+    def frontier(self, alias: str) -> str:
+        """A FROM item `alias` with one column `value`: the node ids of one bound parameter (`frontier_value`)."""
+        raise NotImplementedError
+
+    def frontier_value(self, ids: Iterable[int]) -> object:
+        """The parameter `frontier` reads: a set of node ids as one value."""
+        raise NotImplementedError
+
+    def events_sql(self, column: str, count: int, join_in_sql: bool) -> str:
+        """The events of `count` node ids of `column` (links.events_by_node): one row (count, joined bodies,
+        ids as text) with `join_in_sql`, else a row (body, id) per event."""
+        raise NotImplementedError
+
+    # Planner hints: the access planner decides in neutral terms, the backend says it in its dialect ------------
+    def no_index(self, expression: str) -> str:
+        """`expression` compared as it is, but never through an index."""
+        return expression
+
+    def walk_in_order(self, table: str, alias: str, order_column: str) -> str:
+        """The FROM item that walks `table` in `order_column`'s order, whatever index the WHERE clause offers."""
+        return f"{table} {alias}"
+
+    # Reading plans -------------------------------------------------------------------------------------------
+    def plan_details(self, cur: Cursor, sql: str, params: Sequence[object]) -> Tuple[str, ...]:
+        """The database's plan of a statement, a line per step."""
+        raise NotImplementedError
+
+    def plan_seeks(self, details: Sequence[str]) -> bool:
+        """Whether a plan (`plan_details`) reads every row through an index: no table is scanned."""
+        raise NotImplementedError
+
+    def plan_sorts(self, details: Sequence[str]) -> bool:
+        """Whether a plan collects its rows to sort them (it cannot stop at its LIMIT)."""
+        raise NotImplementedError
+
+    def plan_depends_on_values(self, sql: str) -> bool:
+        """Whether the plan of `sql` may change with its parameters' values (then it is not kept by text)."""
+        return False
+
+    # The word index (contains- and suffix-LIKE): None where the backend keeps none -----------------------------
+    words: Any = None  # an object with sqlite_words.py's functions
+
+    def __repr__(self) -> str:
+        return f"<{self.name} backend>"
+
+
+_BY_CURSOR: Dict[type, Backend] = {}
+
+
+def register_cursor(cursor_class: type, backend: Backend) -> None:
+    """Makes `of` answer `backend` for cursors of `cursor_class` (each backend registers its own)."""
+    _BY_CURSOR[cursor_class] = backend
+
+
+def of(cur: Cursor) -> Backend:
+    """The backend whose database the cursor reads: by its registered class, else its `backend` attribute (a
+    cursor that wraps another, as a tracer's does, names the backend it wraps)."""
+    found = _BY_CURSOR.get(type(cur))
+    return found if found is not None else cur.backend  # type: ignore[attr-defined]
