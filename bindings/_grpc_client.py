@@ -278,6 +278,13 @@ class GrpcService(StoreService):
     def get_lineage_graph(self, query_options: pb.LineageGraphQueryOptions) -> pb.LineageGraph:
         return self.call("GetLineageGraph", svc.GetLineageGraphRequest(options=query_options)).subgraph
 
+    def import_records(self, types: List[Tuple[TypeKind, Any]], nodes: Dict[TypeKind, List[Any]], events: List[Any],
+                       attributions: List[Any], associations: List[Any], parent_contexts: List[Any]) -> None:
+        raise errors.UnimplementedError(
+            "import_records writes ids and timestamps as given, which MetadataStoreService has no RPC for: import "
+            "on the server's host with a ConnectionConfig, or let the store give new ids (fastmlmd import "
+            "--remap-ids)")
+
     def explain_filter(self, kind: TypeKind, filter_query: str, limit: Optional[int], order_field: int,
                        is_asc: bool) -> str:
         raise errors.UnimplementedError(

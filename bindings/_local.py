@@ -248,6 +248,22 @@ class LocalService(StoreService):
         query = convert.graph_query(query_options)
         return convert.lineage_graph(self.call(lambda: self.engine.lineage_graph(query)), self.type_view)
 
+    def import_records(self, types: List[Tuple[TypeKind, Any]], nodes: Dict[TypeKind, List[Any]], events: List[Any],
+                       attributions: List[Any], associations: List[Any], parent_contexts: List[Any]) -> None:
+        type_records = []
+        for kind, message in types:
+            record = convert.type_record(kind, message)
+            record.id = message.id if message.HasField("id") else None
+            type_records.append(record)
+        node_records = {kind: [convert.imported_node(kind, message) for message in messages]
+                        for kind, messages in nodes.items()}
+        event_records = [convert.event_record(event) for event in events]
+        attr_pairs = [(a.context_id, a.artifact_id) for a in attributions]
+        assoc_pairs = [(a.context_id, a.execution_id) for a in associations]
+        edges = [(p.child_id, p.parent_id) for p in parent_contexts]
+        self.call(lambda: self.engine.import_records(type_records, node_records, event_records, attr_pairs,
+                                                     assoc_pairs, edges))
+
     def explain_filter(self, kind: TypeKind, filter_query: str, limit: Optional[int], order_field: int,
                        is_asc: bool) -> str:
         return self.call(lambda: self.engine.explain_filter(kind, filter_query, limit, order_field, is_asc))

@@ -14,7 +14,7 @@ are of their class); every failure leaves as an `ml_metadata.errors` class.
 from __future__ import annotations
 
 import abc
-from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 if TYPE_CHECKING:
     from fastmlmd.engine.catalog import TypeKind
@@ -142,6 +142,11 @@ class StoreService(abc.ABC):
     @abc.abstractmethod
     def get_lineage_graph(self, query_options: pb.LineageGraphQueryOptions) -> pb.LineageGraph:
         """GetLineageGraph."""
+
+    @abc.abstractmethod
+    def import_records(self, types: List[Tuple[TypeKind, Any]], nodes: Dict[TypeKind, List[Any]], events: List[Any],
+                       attributions: List[Any], associations: List[Any], parent_contexts: List[Any]) -> None:
+        """Writes records with their own ids and timestamps, in one transaction (fastmlmd's addition)."""
 
     @abc.abstractmethod
     def explain_filter(self, kind: TypeKind, filter_query: str, limit: Optional[int], order_field: int,

@@ -607,28 +607,21 @@ class MetadataStore:
           errors.AlreadyExistsError: an id, a name or an external_id is already held.
           errors.NotFoundError: a node names a type the store does not have.
         """
-        type_records = []
+        checked_types = []
         for i, message in enumerate(args.iterate(types, "types")):
             kind = next((k for k, cls in _TYPE_CLASSES.items() if isinstance(message, cls)), None)
             if kind is None:
                 raise TypeError(f"types[{i}] must be an ArtifactType, ExecutionType or ContextType, not "
                                 f"{type(message).__name__}")
-            record = convert.type_record(kind, message)
-            record.id = message.id if message.HasField("id") else None
-            type_records.append(record)
-        node_records = {kind: [convert.imported_node(kind, message) for message in args.messages(
-            given, _NODE_CLASSES[kind], _LIST_PARAMS[kind])]
-            for kind, given in ((TypeKind.ARTIFACT, artifacts), (TypeKind.EXECUTION, executions),
-                                (TypeKind.CONTEXT, contexts))}
-        event_records = [convert.event_record(event) for event in args.messages(events, proto.Event, "events")]
-        attr_pairs = [(a.context_id, a.artifact_id)
-                      for a in args.messages(attributions, proto.Attribution, "attributions")]
-        assoc_pairs = [(a.context_id, a.execution_id)
-                       for a in args.messages(associations, proto.Association, "associations")]
-        edges = [(p.child_id, p.parent_id)
-                 for p in args.messages(parent_contexts, proto.ParentContext, "parent_contexts")]
-        self._call(lambda: self._engine.import_records(type_records, node_records, event_records, attr_pairs,
-                                                       assoc_pairs, edges))
+            checked_types.append((kind, message))
+        checked_nodes = {kind: args.messages(given, _NODE_CLASSES[kind], _LIST_PARAMS[kind])
+                         for kind, given in ((TypeKind.ARTIFACT, artifacts), (TypeKind.EXECUTION, executions),
+                                             (TypeKind.CONTEXT, contexts))}
+        self._service.import_records(
+            checked_types, checked_nodes, args.messages(events, proto.Event, "events"),
+            args.messages(attributions, proto.Attribution, "attributions"),
+            args.messages(associations, proto.Association, "associations"),
+            args.messages(parent_contexts, proto.ParentContext, "parent_contexts"))
 
     def explain_filter(self, kind: str, filter_query: str, list_options: Optional[ListOptions] = None,
                        extra_options: Optional[ExtraOptions] = None) -> str:

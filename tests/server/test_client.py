@@ -134,6 +134,11 @@ def test_explain_filter_is_in_process_only(stand_in: StandIn) -> None:
         stand_in.store().explain_filter("artifacts", "uri = 'x'")
 
 
+def test_import_records_is_in_process_only(stand_in: StandIn) -> None:
+    with pytest.raises(errors.UnimplementedError, match="no RPC"):
+        stand_in.store().import_records(types=[pb.ArtifactType(id=10, name="Dataset")])
+
+
 _WITHOUT_GRPC = """
 import sys
 sys.modules["grpc"] = None  # as if grpcio were not installed
