@@ -34,7 +34,7 @@ test-installed: oracle
 	test -x $(INSTALLED_VENV)/bin/python || $(PYTHON) -m venv $(INSTALLED_VENV)
 	$(INSTALLED_VENV)/bin/python -m pip install -q --upgrade pip
 	$(INSTALLED_VENV)/bin/python -m pip install -q --force-reinstall --no-deps .
-	$(INSTALLED_VENV)/bin/python -m pip install -q '.[test]'
+	$(INSTALLED_VENV)/bin/python -m pip install -q '.[test,mysql]'
 	FASTMLMD_EXPECT_INSTALLED=1 FASTMLMD_ORACLE_PYTHON=$(abspath $(ORACLE_VENV))/bin/python \
 	  $(INSTALLED_VENV)/bin/python -m pytest -q $(PYTEST_ARGS)
 
