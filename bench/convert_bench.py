@@ -151,7 +151,7 @@ def fill(path: str, runs: int, types: List[int]) -> Tuple[int, int]:
 
 _CONVERT = """
 import json, sys, time
-from fastmlmd.engine.mlmd_convert import tune_connection, convert_copy, convert_in_place
+from fastmlmd.engine.backends.sqlite_mlmd_convert import tune_connection, convert_copy, convert_in_place
 from ml_metadata._mlmd_stores import struct_type_from_json
 import sqlite3
 if sys.argv[1] == "copy":

@@ -1,6 +1,6 @@
 """Stores made by ml-metadata itself: the opening hook that converts them (or says how), and its protobuf half.
 
-The engine converts (engine/mlmd_convert.py); this module gives it what only the bindings know, how MLMD's JSON
+The engine converts (engine/backends/sqlite_mlmd_convert.py); this module gives it what only the bindings know, how MLMD's JSON
 of an ArtifactStructType becomes the serialized message, and turns its refusal into the error callers catch.
 """
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 from fastmlmd.engine import errors as engine_errors
-from fastmlmd.engine.mlmd_convert import upgrade_mlmd_file
+from fastmlmd.engine.backends.sqlite_mlmd_convert import upgrade_mlmd_file
 from google.protobuf import json_format
 from ml_metadata import errors
 from ml_metadata.proto import metadata_store_pb2

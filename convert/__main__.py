@@ -21,8 +21,8 @@ import time
 from typing import Callable, List, Optional, TextIO
 
 from fastmlmd.engine import errors
-from fastmlmd.engine.mlmd_convert import Progress, convert_copy
-from fastmlmd.engine.mlmd_export import export_file
+from fastmlmd.engine.backends.sqlite_mlmd_convert import Progress, convert_copy
+from fastmlmd.engine.backends.sqlite_mlmd_export import export_file
 from ml_metadata._mlmd_stores import struct_type_from_json, struct_type_to_json
 
 _SQLITE_URL = "sqlite:///"

@@ -22,14 +22,8 @@ SQLITE_ONLY = ("INSERT OR ", "json_each", "PRAGMA", "WITHOUT ROWID", "INDEXED BY
                "EXPLAIN QUERY PLAN", "sqlite_master", "group_concat", "MATCH ?", "fts5", "IS 1", "IS 0")
 
 
-# Tools for SQLite files as such (MLMD's own SQLite stores, converted to ours and back): they open files with
-# sqlite3 and read SQLite's catalogue, whatever backend a store lives in. Moving them under engine/backends/ is
-# left for later (issue 12).
-SQLITE_FILE_TOOLS = {"mlmd_convert.py", "mlmd_export.py", "mlmd_source.py"}
-
-
 def _engine_modules() -> List[Path]:
-    return sorted(p for p in ENGINE.glob("*.py") if p.name != "_rowcore_py.py" and p.name not in SQLITE_FILE_TOOLS)
+    return sorted(p for p in ENGINE.glob("*.py") if p.name != "_rowcore_py.py")
 
 
 @pytest.mark.parametrize("path", _engine_modules(), ids=lambda p: p.name)

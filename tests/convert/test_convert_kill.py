@@ -28,7 +28,7 @@ import pytest
 from oracle_client import oracle_env, real_oracle_python
 from store_reads import config, differences, run_calls
 
-from fastmlmd.engine.mlmd_source import MLMD_TABLES
+from fastmlmd.engine.backends.sqlite_mlmd_source import MLMD_TABLES
 from fastmlmd.engine.schema import VERSION_TABLE
 from ml_metadata import errors, metadata_store
 

@@ -12,7 +12,7 @@ import pytest
 from oracle_client import oracle_env, real_oracle_python
 from store_reads import differences
 
-from fastmlmd.engine.mlmd_convert import convert_copy
+from fastmlmd.engine.backends.sqlite_mlmd_convert import convert_copy
 from ml_metadata._mlmd_stores import struct_type_from_json
 
 pytestmark = pytest.mark.oracle

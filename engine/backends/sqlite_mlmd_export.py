@@ -11,11 +11,11 @@ import base64
 import sqlite3
 from typing import Callable, Dict, List, Optional, Tuple
 
-from . import errors, rowcore
-from .catalog import ARTIFACT, BUILTIN_TYPES, CONTEXT, EXECUTION, NodeLayout
-from .backends.sqlite import MODE_READONLY, MODE_READWRITE, SQLITE, _sqlite_uri
-from .mlmd_source import ARTIFACTS, CONTEXTS, EXECUTIONS, STRUCT_PREFIX, NodeSource, is_mlmd_store, tables_found
-from .schema import SCHEMA_VERSION, VERSION_TABLE
+from .. import errors, rowcore
+from ..catalog import ARTIFACT, BUILTIN_TYPES, CONTEXT, EXECUTION, NodeLayout
+from .sqlite import MODE_READONLY, MODE_READWRITE, SQLITE, _sqlite_uri
+from .sqlite_mlmd_source import ARTIFACTS, CONTEXTS, EXECUTIONS, STRUCT_PREFIX, NodeSource, is_mlmd_store, tables_found
+from ..schema import SCHEMA_VERSION, VERSION_TABLE
 
 # Serialized ArtifactStructType -> the JSON MLMD stores.
 StructTypeJson = Callable[[bytes], str]

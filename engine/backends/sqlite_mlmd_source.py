@@ -21,9 +21,9 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-from . import errors
-from ._rowcore_py import varint as _varint  # a pure function: the compiled kernel has no Python-level varint
-from .records import Properties
+from .. import errors
+from .._rowcore_py import varint as _varint  # a pure function: the compiled kernel has no Python-level varint
+from ..records import Properties
 
 # Every table MLMD 1.17.1 keeps; a database holding MLMDEnv, or Type and Artifact, is one of its stores.
 MLMD_TABLES = ("Type", "TypeProperty", "ParentType", "Artifact", "ArtifactProperty", "Execution",

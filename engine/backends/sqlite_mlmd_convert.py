@@ -18,14 +18,14 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
-from . import errors, rowcore
-from .backends import sqlite_words
-from .backends.sqlite import MODE_READONLY, MODE_READWRITE, SQLITE, _sqlite_uri
-from .catalog import ARTIFACT, BUILTIN_TYPES, CONTEXT, EXECUTION, LAYOUTS, WORD_INDEX_MARKS, NodeLayout, TypeKind
-from .db import migrate_to
-from .mlmd_source import (ARTIFACTS, CONTEXTS, EXECUTIONS, MLMD_TABLES, MlmdTables, NodeSource, count,
+from .. import errors, rowcore
+from . import sqlite_words
+from .sqlite import MODE_READONLY, MODE_READWRITE, SQLITE, _sqlite_uri
+from ..catalog import ARTIFACT, BUILTIN_TYPES, CONTEXT, EXECUTION, LAYOUTS, WORD_INDEX_MARKS, NodeLayout, TypeKind
+from ..db import migrate_to
+from .sqlite_mlmd_source import (ARTIFACTS, CONTEXTS, EXECUTIONS, MLMD_TABLES, MlmdTables, NodeSource, count,
                           is_mlmd_store, property_rows_sql, read_events, read_nodes, read_tables, read_types, tables_found)
-from .schema import SCHEMA_VERSION, VERSION_TABLE
+from ..schema import SCHEMA_VERSION, VERSION_TABLE
 
 LOG = logging.getLogger("fastmlmd.convert")
 
