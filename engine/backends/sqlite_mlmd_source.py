@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from .. import errors
-from .._rowcore_py import varint as _varint  # a pure function: the compiled kernel has no Python-level varint
+from .._rowcore_py import _int_field, _len_field  # pure functions: the compiled kernel has no Python-level encoders
 from ..records import Properties
 
 # Every table MLMD 1.17.1 keeps; a database holding MLMDEnv, or Type and Artifact, is one of its stores.
@@ -272,12 +272,6 @@ def read_events(cur: sqlite3.Cursor, paths_cur: sqlite3.Cursor, src: MlmdTables,
 def encode_path(steps: Iterable[Tuple[int, Optional[int], Optional[str]]]) -> bytes:
     """An Event.Path message from (is_index_step, step_index, step_key) rows: field 1 holds each Step, whose
     field 1 is an index and field 2 a key."""
-    path = bytearray()
-    for is_index, index, key in steps:
-        if is_index:
-            step = b"\x08" + _varint(int(index or 0))
-        else:
-            encoded = (key or "").encode("utf-8")
-            step = b"\x12" + _varint(len(encoded)) + encoded
-        path += b"\x0a" + _varint(len(step)) + step
-    return bytes(path)
+    return b"".join(_len_field(1, _int_field(1, int(index or 0)) if is_index else
+                               _len_field(2, (key or "").encode("utf-8")))
+                    for is_index, index, key in steps)
