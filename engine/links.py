@@ -54,6 +54,10 @@ def _stored_and_next_id(cur: Cursor, lookups: Sequence[Tuple[NodeLayout, Sequenc
     return found, next_id
 
 
+_EVENT_COLUMNS = ("id", "artifact_id", "execution_id", "type", "milliseconds_since_epoch", "body")
+_EVENT_INSERT = f"INSERT INTO event ({', '.join(_EVENT_COLUMNS)}) VALUES ({placeholders(_EVENT_COLUMNS)})"
+
+
 def put_events(cur: Cursor, events: Sequence[EventRecord], now: int,
                known_artifacts: AbstractSet[int] = frozenset(),
                known_executions: AbstractSet[int] = frozenset(), next_id: Optional[int] = None) -> None:
@@ -61,59 +65,99 @@ def put_events(cur: Cursor, events: Sequence[EventRecord], now: int,
 
     Checked one by one in list order, as MLMD writes them, so the first failing event is the one reported;
     then written in one batch. `known_*` are ids the caller has just written in this transaction, which need
-    no look-up; `next_id`, the first new event id when the caller read it already in this transaction.
+    no look-up; `next_id`, the first new event id when the caller read it already in this transaction. Where
+    the backend checks the other ids in the statement that writes the events (Backend.insert_where_stored),
+    they are looked up only when an event was not written, to say why.
     """
     if not events:
         return
-    (artifacts, executions), found_next_id = _stored_and_next_id(cur, (
-        (ARTIFACT, [e.artifact_id for e in events
-                    if e.artifact_id is not None and e.artifact_id not in known_artifacts]),
-        (EXECUTION, [e.execution_id for e in events
-                     if e.execution_id is not None and e.execution_id not in known_executions])),
-        "event" if next_id is None else None)
-    next_id = next_id if next_id is not None else found_next_id
+    backend = of(cur)
+    unknown_artifacts = [e.artifact_id for e in events if e.artifact_id is not None and e.artifact_id not in known_artifacts]
+    unknown_executions = [e.execution_id for e in events
+                          if e.execution_id is not None and e.execution_id not in known_executions]
+    folded = None
+    if unknown_artifacts or unknown_executions:
+        folded = backend.insert_where_stored("event", _EVENT_COLUMNS, ((1, ARTIFACT.table), (2, EXECUTION.table)),
+                                             False)
+    if folded is None:
+        (artifacts, executions), found_next_id = _stored_and_next_id(
+            cur, ((ARTIFACT, unknown_artifacts), (EXECUTION, unknown_executions)),
+            "event" if next_id is None else None)
+        next_id = next_id if next_id is not None else found_next_id
+        stored: Optional[Tuple[Set[int], Set[int]]] = (artifacts | known_artifacts, executions | known_executions)
+    else:
+        if next_id is None:
+            next_id = cur.execute(f"SELECT {backend.next_id('event')}").fetchone()[0]
+        stored = None  # the INSERT checks them
     assert next_id is not None
-    artifacts |= known_artifacts
-    executions |= known_executions
+    try:
+        positions, rows = _event_rows(cur, events, now, stored, next_id)
+    except errors.StatusError:
+        if stored is None:  # an earlier event may name a missing node: MLMD fails there first
+            _event_rows(cur, events, now, _stored_nodes(cur, unknown_artifacts, unknown_executions, known_artifacts,
+                                                        known_executions), next_id)
+        raise
+    try:
+        written = cur.executemany(folded or _EVENT_INSERT, rows).rowcount
+    except backend.IntegrityError as exc:
+        if folded is not None:  # an earlier event may name a missing node: MLMD fails there first
+            _event_rows(cur, events, now, _stored_nodes(cur, unknown_artifacts, unknown_executions, known_artifacts,
+                                                        known_executions), next_id)
+        first = _first_stored(cur, list(positions), next_id)
+        if first is None:  # the call's own repeats were refused above: a broken invariant, reported as it is
+            raise errors.InternalError(f"Error when executing query: {exc}") from exc
+        raise _exists_error(first, positions[first]) from exc
+    if folded is not None and written < len(rows):  # an event names a node that is not stored: say which
+        _event_rows(cur, events, now, _stored_nodes(cur, unknown_artifacts, unknown_executions, known_artifacts,
+                                                    known_executions), next_id)
+        raise errors.InternalError(f"{len(rows) - written} of {len(rows)} events were not written, for no reason found")
+
+
+def _stored_nodes(cur: Cursor, artifact_ids: Sequence[int], execution_ids: Sequence[int],
+                  known_artifacts: AbstractSet[int], known_executions: AbstractSet[int]) -> Tuple[Set[int], Set[int]]:
+    """The artifacts and executions among these ids that are stored or known."""
+    (artifacts, executions), _ = _stored_and_next_id(cur, ((ARTIFACT, artifact_ids), (EXECUTION, execution_ids)))
+    return artifacts | known_artifacts, executions | known_executions
+
+
+def _event_rows(cur: Cursor, events: Sequence[EventRecord], now: int, stored: Optional[Tuple[Set[int], Set[int]]],
+                next_id: int) -> Tuple[Dict[EventKey, int], List[tuple]]:
+    """The events' keys by position and their rows, once each is checked in list order (the nodes it names too,
+    unless `stored` is None: the INSERT checks them); the first failing event raises."""
     positions: Dict[EventKey, int] = {}  # the call's events so far, by key
     rows = []
     for position, e in enumerate(events):
         try:
-            key = _checked_key(e, artifacts, executions)
+            key = _checked_key(e, stored)
             if key in positions:
                 raise _exists_error(key, position)
         except errors.StatusError:
-            stored = _first_stored(cur, list(positions), next_id)  # an earlier event may be stored: MLMD fails there
-            if stored is not None:
-                raise _exists_error(stored, positions[stored]) from None
+            first = _first_stored(cur, list(positions), next_id)  # an earlier event may be stored: MLMD fails there
+            if first is not None:
+                raise _exists_error(first, positions[first]) from None
             raise
         positions[key] = position
         milliseconds = now if e.milliseconds_since_epoch is None else e.milliseconds_since_epoch
         # Events never change: the row keeps the encoded message (path included) for reads to parse.
         body = rowcore.encode_event(key[0], key[1], e.path, key[2], milliseconds)
         rows.append((next_id + position, *key, milliseconds, body))
-    try:
-        cur.executemany("INSERT INTO event (id, artifact_id, execution_id, type, milliseconds_since_epoch, body)"
-                        " VALUES (?, ?, ?, ?, ?, ?)", rows)
-    except of(cur).IntegrityError as exc:
-        stored = _first_stored(cur, list(positions), next_id)
-        if stored is None:  # the call's own repeats were refused above: a broken invariant, reported as it is
-            raise errors.InternalError(f"Error when executing query: {exc}") from exc
-        raise _exists_error(stored, positions[stored]) from exc
+    return positions, rows
 
 
-def _checked_key(event: EventRecord, artifacts: AbstractSet[int], executions: AbstractSet[int]) -> EventKey:
-    """The event's key, once it names a type and an artifact and an execution that are stored (in MLMD's order)."""
+def _checked_key(event: EventRecord, stored: Optional[Tuple[AbstractSet[int], AbstractSet[int]]]) -> EventKey:
+    """The event's key, once it names a type and an artifact and an execution that are stored (in MLMD's order;
+    the nodes are not looked at when `stored` is None)."""
     if event.artifact_id is None:
         raise errors.InvalidArgumentError("No artifact id is specified.")
     if event.execution_id is None:
         raise errors.InvalidArgumentError("No execution id is specified.")
     if not event.type or event.type == EVENT_UNKNOWN:
         raise errors.InvalidArgumentError("No event type is specified.")
-    if event.artifact_id not in artifacts:
-        raise errors.InvalidArgumentError(f"No artifact with the given id {event.artifact_id}")
-    if event.execution_id not in executions:
-        raise errors.InvalidArgumentError(f"No execution with the given id {event.execution_id}")
+    if stored is not None:
+        if event.artifact_id not in stored[0]:
+            raise errors.InvalidArgumentError(f"No artifact with the given id {event.artifact_id}")
+        if event.execution_id not in stored[1]:
+            raise errors.InvalidArgumentError(f"No execution with the given id {event.execution_id}")
     return event.artifact_id, event.execution_id, event.type
 
 
@@ -175,32 +219,55 @@ def put_attributions_and_associations(
 ) -> None:
     """Links artifacts (attributions) and executions (associations) to contexts; existing links are kept.
 
-    `known_*` are ids the caller has just written in this transaction, which need no look-up.
+    `known_*` are ids the caller has just written in this transaction, which need no look-up. Where the backend
+    checks the ids in the statement that writes the links (Backend.insert_where_stored), each list is one
+    statement, and the ids are looked up only when fewer links than given were written (some were stored
+    already, or an id is missing: the look-up says which).
     """
+    backend = of(cur)
+    lists = ((attributions, ARTIFACT, "attribution", "artifact_id"),
+             (associations, EXECUTION, "association", "execution_id"))
     everything = (*attributions, *associations)
-    stored_contexts: Set[int] = set()
-    stored_nodes: Tuple[Set[int], Set[int]] = (set(), set())
-    if not ({c for c, _ in everything} <= known_contexts and {n for _, n in everything} <= known_nodes):
-        # Every id both lists name, looked up at once; then checked list by list, as MLMD does.
-        (stored_contexts, *found), _ = _stored_and_next_id(cur, (
-            (CONTEXT, [c for c, _ in everything if c is not None and c not in known_contexts]),
-            (ARTIFACT, [n for _, n in attributions if n is not None and n not in known_nodes]),
-            (EXECUTION, [n for _, n in associations if n is not None and n not in known_nodes])))
-        stored_nodes = (found[0], found[1])
-    insert_or_ignore = of(cur).insert_or_ignore
-    for links, layout, table, column, nodes in (
-            (attributions, ARTIFACT, "attribution", "artifact_id", stored_nodes[0] | known_nodes),
-            (associations, EXECUTION, "association", "execution_id", stored_nodes[1] | known_nodes)):
-        if not links:
-            continue
-        contexts = stored_contexts | known_contexts
+    if {c for c, _ in everything} <= known_contexts and {n for _, n in everything} <= known_nodes:
+        for links, _, table, column in lists:
+            if links:
+                cur.executemany(backend.insert_or_ignore(table, ("context_id", column)), links)
+        return
+    folded = [backend.insert_where_stored(table, ("context_id", column), ((0, CONTEXT.table), (1, layout.table)), True)
+              for _, layout, table, column in lists]
+    if folded[0] is not None and folded[1] is not None:
+        short = False
+        for (links, _, _, _), sql in zip(lists, folded):
+            if links:
+                short = cur.executemany(sql, links).rowcount < len(links) or short
+        if short:
+            _check_links(cur, attributions, associations, known_contexts, known_nodes)
+        return
+    _check_links(cur, attributions, associations, known_contexts, known_nodes)
+    for links, _, table, column in lists:
+        if links:
+            cur.executemany(backend.insert_or_ignore(table, ("context_id", column)), links)
+
+
+def _check_links(cur: Cursor, attributions: Sequence[Tuple[Optional[int], Optional[int]]],
+                 associations: Sequence[Tuple[Optional[int], Optional[int]]], known_contexts: AbstractSet[int],
+                 known_nodes: AbstractSet[int]) -> None:
+    """Raises for the first link naming a context or node that is not stored: list by list, as MLMD checks."""
+    everything = (*attributions, *associations)
+    # Every id both lists name, looked up at once.
+    (stored_contexts, stored_artifacts, stored_executions), _ = _stored_and_next_id(cur, (
+        (CONTEXT, [c for c, _ in everything if c is not None and c not in known_contexts]),
+        (ARTIFACT, [n for _, n in attributions if n is not None and n not in known_nodes]),
+        (EXECUTION, [n for _, n in associations if n is not None and n not in known_nodes])))
+    contexts = stored_contexts | known_contexts
+    for links, layout, nodes in ((attributions, ARTIFACT, stored_artifacts | known_nodes),
+                                 (associations, EXECUTION, stored_executions | known_nodes)):
         for context_id, node_id in links:
             if context_id is None or context_id not in contexts:
                 raise errors.InvalidArgumentError(f"Context id not found. (context_id {context_id})")
             if node_id is None or node_id not in nodes:
                 raise errors.InvalidArgumentError(
                     f"{layout.noun.capitalize()} id not found. ({layout.noun}_id {node_id})")
-        cur.executemany(insert_or_ignore(table, ("context_id", column)), links)
 
 
 def put_parent_contexts(cur: Cursor, edges: Sequence[Tuple[Optional[int], Optional[int]]]) -> None:

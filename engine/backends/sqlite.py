@@ -152,6 +152,15 @@ class SqliteBackend(Backend):
         return _insert("INSERT OR IGNORE", table, columns)
 
     @functools.lru_cache(maxsize=256)  # noqa: B019
+    def insert_where_stored(self, table: str, columns: Sequence[str], parents: Sequence[Tuple[int, str]],
+                            or_ignore: bool) -> str:
+        # In-process, a statement per row costs no round trip; numbered parameters bind each value once.
+        checks = " AND ".join(f"EXISTS (SELECT 1 FROM {parent} WHERE id = ?{column + 1})" for column, parent in parents)
+        values = ", ".join(f"?{number}" for number in range(1, len(columns) + 1))
+        return (f"INSERT{' OR IGNORE' if or_ignore else ''} INTO {table} ({', '.join(columns)}) "
+                f"SELECT {values} WHERE {checks}")
+
+    @functools.lru_cache(maxsize=256)  # noqa: B019
     def upsert(self, table: str, columns: Sequence[str], key: Sequence[str]) -> str:
         # The key is the table's primary key: REPLACE deletes the row holding it and inserts this one.
         return _insert("INSERT OR REPLACE", table, columns)
