@@ -31,7 +31,9 @@ class TypeKind(enum.IntEnum):
     CONTEXT = 2
 
 
-@dataclass(frozen=True)
+# eq=False: the three layouts are singletons, compared and hashed by identity; the write path keys caches by
+# them on every call, and a dataclass's field-by-field hash would cost a tuple of 20 fields each time.
+@dataclass(frozen=True, eq=False)
 class NodeLayout:
     """One node kind: its table names and the field numbers of its message."""
 
