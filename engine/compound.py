@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from . import errors
 from .backends.base import Backend, Cursor, of
-from .catalog import ARTIFACT, CONTEXT, EXECUTION
+from .catalog import ARTIFACT, CONTEXT, EXECUTION, NodeLayout
 from .links import existing_ids, put_attributions_and_associations, put_events
-from .nodes import check_types, put_nodes
+from .nodes import STORED_COLUMNS, StoredNode, check_types, put_nodes, stored_node
 from .records import EventRecord, NodeRecord
-from .sqlutil import chunks, placeholders
+from .sqlutil import CHUNK, chunks, placeholders
 from .types import TypeCache
 
 
@@ -34,13 +34,14 @@ def _reuse_artifacts_by_external_id(cur: Cursor, artifacts: Sequence[NodeRecord]
 
 
 def _put_contexts(cur: Cursor, contexts: Sequence[NodeRecord], options: ReuseOptions,
-                  now: int, type_cache: TypeCache) -> List[int]:
+                  now: int, type_cache: TypeCache, stored: Optional[Dict[int, StoredNode]] = None) -> List[int]:
     """Upserts the contexts (or reuses stored ones, as the options say) in list order; returns their ids.
 
     Written in one batch (put_nodes takes effect in list order too) with the reusable contexts looked up in
     one statement. The batch stops before the first context that fails a check of this function, whose error
     follows the batch's own. Contexts that may reuse one another (the same type and name twice, or a name an
     update of the call takes or lets go of) and force_reuse_context go one by one, as MLMD writes them.
+    `stored`: the stored contexts the records name by id, when the caller read them already (put_nodes).
     """
     if options.force_reuse_context:
         return _put_contexts_one_by_one(cur, contexts, options, now, type_cache)
@@ -68,7 +69,7 @@ def _put_contexts(cur: Cursor, contexts: Sequence[NodeRecord], options: ReuseOpt
         ids.append(reused)
         if reused is None:
             written.append(context)
-    new_ids = iter(put_nodes(cur, CONTEXT, written, now, type_cache))
+    new_ids = iter(put_nodes(cur, CONTEXT, written, now, type_cache, stored=stored))
     if refused is not None:
         raise refused
     return [node_id if node_id is not None else next(new_ids) for node_id in ids]
@@ -143,17 +144,16 @@ def put_execution(
     In MLMD's order, which decides the fault reported when several records have one: the artifacts (in list
     order), the execution, the events, the contexts.
     """
-    # The first new artifact, execution and event ids (and the word marks), read at once: inserting into
-    # one of these tables leaves the others' as they are.
-    next_artifact, artifact_mark, next_execution, execution_mark, next_event = cur.execute(
-        _next_ids(of(cur))).fetchone()
+    artifacts = [artifact for artifact, _ in artifact_events]
+    (next_artifact, artifact_mark, next_execution, execution_mark, next_event), stored = _first_read(
+        cur, ((ARTIFACT, artifacts), (EXECUTION, [execution]), (CONTEXT, contexts)))
     # Each artifact looks for the holder of its external_id as the artifacts before it leave the store.
-    artifact_ids = put_nodes(cur, ARTIFACT, [artifact for artifact, _ in artifact_events], now, type_cache,
+    artifact_ids = put_nodes(cur, ARTIFACT, artifacts, now, type_cache,
                              reuse_by_external_id=options.reuse_artifact_if_already_exist_by_external_id,
-                             allocated=(next_artifact, artifact_mark))
+                             allocated=(next_artifact, artifact_mark), stored=stored[0])
     [execution_id] = put_nodes(cur, EXECUTION, [execution], now, type_cache,
                                 force_update_time=options.force_update_time,
-                                allocated=(next_execution, execution_mark))
+                                allocated=(next_execution, execution_mark), stored=stored[1])
     events: List[EventRecord] = []
     for artifact_id, (_, event) in zip(artifact_ids, artifact_events):
         if event is None:
@@ -170,14 +170,47 @@ def put_execution(
         events.append(event)
     put_events(cur, events, now, known_artifacts=set(artifact_ids), known_executions={execution_id},
                next_id=next_event)
-    context_ids = _put_contexts(cur, contexts, options, now, type_cache)
+    context_ids = _put_contexts(cur, contexts, options, now, type_cache, stored[2])
     _link_all(cur, context_ids, [execution_id], artifact_ids)
     return execution_id, artifact_ids, context_ids
 
 
-@functools.lru_cache(maxsize=None)
-def _next_ids(backend: Backend) -> str:
-    return f"SELECT {backend.next_ids(ARTIFACT)}, {backend.next_ids(EXECUTION)}, {backend.next_id('event')}"
+_Stored = Dict[int, StoredNode]
+
+
+def _first_read(cur: Cursor, named: Sequence[Tuple[NodeLayout, Sequence[NodeRecord]]]
+                ) -> Tuple[Tuple[Any, ...], List[Optional[_Stored]]]:
+    """Everything put_execution must know before it writes, in one statement: the first new artifact, execution
+    and event ids with the word marks (inserting into one of these tables leaves the others' as they are), and
+    the stored nodes the records name by id, one dict per (layout, records) of `named` (None when there are too
+    many ids for one statement: put_nodes then reads them)."""
+    wanted = [sorted({rec.id for rec in records if rec.id is not None}) for _, records in named]
+    if sum(len(ids) for ids in wanted) > CHUNK:
+        wanted = [[] for _ in named]
+        found: List[Optional[_Stored]] = [None for _ in named]
+    else:
+        found = [{} for _ in named]
+    layouts = tuple(layout for layout, _ in named)
+    next_ids: Dict[int, Tuple[Any, ...]] = {}
+    for which, *row in cur.execute(_first_read_sql(of(cur), layouts, tuple(len(ids) for ids in wanted)),
+                                   [i for ids in wanted for i in ids]):
+        if which < 0:
+            next_ids[which] = row
+        else:
+            found[which][row[0]] = stored_node(layouts[which], *row)  # type: ignore[index]
+    return (*next_ids[-1][:2], *next_ids[-2][:2], next_ids[-3][0]), found
+
+
+@functools.lru_cache(maxsize=256)
+def _first_read_sql(backend: Backend, layouts: Tuple[NodeLayout, ...], counts: Tuple[int, ...]) -> str:
+    """The rows of `_first_read`: (-1, next artifact id, its word mark, NULL, NULL), (-2, the same of executions),
+    (-3, next event id, NULL, NULL, NULL), then (index into `layouts`, STORED_COLUMNS) of each node it names."""
+    parts = [f"SELECT -1, {backend.next_ids(ARTIFACT)}, NULL, NULL",
+             f"SELECT -2, {backend.next_ids(EXECUTION)}, NULL, NULL",
+             f"SELECT -3, {backend.next_id('event')}, NULL, NULL, NULL"]
+    parts += [f"SELECT {which}, {STORED_COLUMNS} FROM {layout.table} WHERE id IN ({', '.join('?' * count)})"
+              for which, (layout, count) in enumerate(zip(layouts, counts)) if count]
+    return " UNION ALL ".join(parts)
 
 
 def _check_edge_end(index: Optional[int], requested: Sequence[NodeRecord], given: Optional[int], noun: str) -> None:

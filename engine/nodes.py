@@ -60,20 +60,26 @@ def load_stored(cur: Cursor, layout: NodeLayout, ids: Sequence[int]) -> Dict[int
     decode a node, instead of a row per property.
     """
     found: Dict[int, StoredNode] = {}
-    fields = wire_fields(layout)
     for batch in chunks(sorted(set(ids))):
-        for node_id, create_time, update_time, body in cur.execute(
-            f"SELECT id, create_time, update_time, body FROM {layout.table} WHERE id IN ({placeholders(batch)})",
-            batch,
-        ):
-            _, type_id, uri, state, name, external_id, _, props, custom, _ = rowcore.decode_node(fields, body)
-            assert type_id is not None  # every stored node was written with its type
-            found[node_id] = StoredNode(
-                id=node_id, type_id=type_id, uri=(uri or "") if layout.f_uri else None, state=state, name=name,
-                external_id=external_id, create_time=create_time, update_time=update_time,
-                properties=props, custom_properties=custom,
-            )
+        for row in cur.execute(f"SELECT {STORED_COLUMNS} FROM {layout.table} WHERE id IN ({placeholders(batch)})",
+                               batch):
+            found[row[0]] = stored_node(layout, *row)
     return found
+
+
+# What a stored node is read from (`stored_node` takes them in this order).
+STORED_COLUMNS = "id, create_time, update_time, body"
+
+
+def stored_node(layout: NodeLayout, node_id: int, create_time: int, update_time: int, body: bytes) -> StoredNode:
+    """The stored node of a row of STORED_COLUMNS."""
+    _, type_id, uri, state, name, external_id, _, props, custom, _ = rowcore.decode_node(wire_fields(layout), body)
+    assert type_id is not None  # every stored node was written with its type
+    return StoredNode(
+        id=node_id, type_id=type_id, uri=(uri or "") if layout.f_uri else None, state=state, name=name,
+        external_id=external_id, create_time=create_time, update_time=update_time,
+        properties=props, custom_properties=custom,
+    )
 
 
 def _validate_properties(layout: NodeLayout, record: NodeRecord, node_type: TypeRecord) -> None:
@@ -188,6 +194,7 @@ def put_nodes(
     force_update_time: bool = False,
     reuse_by_external_id: bool = False,
     allocated: Optional[Tuple[int, Optional[int]]] = None,
+    stored: Optional[Dict[int, StoredNode]] = None,
 ) -> List[int]:
     """Inserts the records without id and updates those with one; returns the ids, index-aligned.
 
@@ -201,10 +208,13 @@ def put_nodes(
 
     `allocated`: the first new id and the word index's fold mark (`Backend.next_ids`), when the caller
     read them already in this transaction (put_execution reads every table's at once).
+
+    `stored`: the stored nodes the records name by id, when the caller read them already in this transaction
+    (put_execution's first read); an id it lacks is not stored.
     """
     if not records:
         return []
-    batch = _Batch(cur, layout, records, type_cache, now, allocated)
+    batch = _Batch(cur, layout, records, type_cache, now, allocated, stored)
     ids: List[int] = []
     for position, rec in enumerate(records):
         try:
@@ -231,10 +241,14 @@ class _Batch:
     """The nodes one put_nodes call writes, as its records so far leave them, and the writes that follow."""
 
     def __init__(self, cur: Cursor, layout: NodeLayout, records: Sequence[NodeRecord], type_cache: TypeCache,
-                 now: int, allocated: Optional[Tuple[int, Optional[int]]]) -> None:
+                 now: int, allocated: Optional[Tuple[int, Optional[int]]],
+                 stored: Optional[Dict[int, StoredNode]]) -> None:
         self.cur, self.layout, self.type_cache, self.now = cur, layout, type_cache, now
         updates = [rec.id for rec in records if rec.id is not None]
-        self.originals = load_stored(cur, layout, updates) if updates else {}
+        if stored is not None:
+            self.originals = {i: stored[i] for i in updates if i in stored}
+        else:
+            self.originals = load_stored(cur, layout, updates) if updates else {}
         self.types = _types_for(cur, type_cache, records, self.originals)
         self.next_id, self.fold_at = 0, None
         if len(updates) < len(records):

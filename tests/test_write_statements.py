@@ -100,17 +100,16 @@ def test_put_execution_runs_one_statement_per_table() -> None:
     result: list = []
     sql = statements(store, lambda: result.append(store.put_execution(execution, pairs, [context])))
     assert sql[0] == "BEGIN IMMEDIATE" and sql[-1] == "COMMIT"
-    # One id read for every table the call inserts into; the stored inputs and context read once each (a
-    # node as read back is not written again); then one statement per table written.
+    # One read before any write: the next id of every table the call inserts into and the stored inputs and
+    # context (a node as read back is not written again); then one statement per table written.
     assert [s.split()[0] for s in sql[1:-1]] == [
-        "SELECT",  # the next artifact, execution and event ids, and the word index marks
-        "SELECT",  # the stored input artifacts
+        "SELECT",  # the next artifact, execution and event ids, the word index marks, the stored nodes
         "INSERT", "INSERT",  # the new artifacts and their properties
         "INSERT", "INSERT",  # the execution and its properties
         "INSERT",  # the 4 events
-        "SELECT",  # the stored context
         "INSERT", "INSERT",  # attributions, association
     ], "\n".join(sql)
+    assert len(sql) == 10
     execution_id, artifact_ids, context_ids = result[0]
     assert artifact_ids[:2] == input_ids and context_ids == [context_id]
     assert len(store.get_events_by_execution_ids([execution_id])) == 4
