@@ -39,8 +39,10 @@ def _stored_and_next_id(cur: Cursor, lookups: Sequence[Tuple[NodeLayout, Sequenc
     params: List[int] = []
     for which, ((layout, _), ids) in enumerate(zip(lookups, wanted)):
         if ids:
-            parts.append(f"SELECT {which}, id FROM {layout.table} WHERE id IN ({placeholders(ids)})")
-            params += ids
+            # Padded (the last id repeated) to a power of two: a few statement texts, each prepared once.
+            count = 1 << (len(ids) - 1).bit_length()
+            parts.append(f"SELECT {which}, id FROM {layout.table} WHERE id IN ({', '.join('?' * count)})")
+            params += ids + ids[-1:] * (count - len(ids))
     if next_id_of is not None:
         parts.append(f"SELECT -1, {of(cur).next_id(next_id_of)}")
     found: List[Set[int]] = [set() for _ in lookups]
@@ -54,10 +56,6 @@ def _stored_and_next_id(cur: Cursor, lookups: Sequence[Tuple[NodeLayout, Sequenc
     return found, next_id
 
 
-_EVENT_COLUMNS = ("id", "artifact_id", "execution_id", "type", "milliseconds_since_epoch", "body")
-_EVENT_INSERT = f"INSERT INTO event ({', '.join(_EVENT_COLUMNS)}) VALUES ({placeholders(_EVENT_COLUMNS)})"
-
-
 def put_events(cur: Cursor, events: Sequence[EventRecord], now: int,
                known_artifacts: AbstractSet[int] = frozenset(),
                known_executions: AbstractSet[int] = frozenset(), next_id: Optional[int] = None) -> None:
@@ -65,99 +63,59 @@ def put_events(cur: Cursor, events: Sequence[EventRecord], now: int,
 
     Checked one by one in list order, as MLMD writes them, so the first failing event is the one reported;
     then written in one batch. `known_*` are ids the caller has just written in this transaction, which need
-    no look-up; `next_id`, the first new event id when the caller read it already in this transaction. Where
-    the backend checks the other ids in the statement that writes the events (Backend.insert_where_stored),
-    they are looked up only when an event was not written, to say why.
+    no look-up; `next_id`, the first new event id when the caller read it already in this transaction.
     """
     if not events:
         return
-    backend = of(cur)
-    unknown_artifacts = [e.artifact_id for e in events if e.artifact_id is not None and e.artifact_id not in known_artifacts]
-    unknown_executions = [e.execution_id for e in events
-                          if e.execution_id is not None and e.execution_id not in known_executions]
-    folded = None
-    if unknown_artifacts or unknown_executions:
-        folded = backend.insert_where_stored("event", _EVENT_COLUMNS, ((1, ARTIFACT.table), (2, EXECUTION.table)),
-                                             False)
-    if folded is None:
-        (artifacts, executions), found_next_id = _stored_and_next_id(
-            cur, ((ARTIFACT, unknown_artifacts), (EXECUTION, unknown_executions)),
-            "event" if next_id is None else None)
-        next_id = next_id if next_id is not None else found_next_id
-        stored: Optional[Tuple[Set[int], Set[int]]] = (artifacts | known_artifacts, executions | known_executions)
-    else:
-        if next_id is None:
-            next_id = cur.execute(f"SELECT {backend.next_id('event')}").fetchone()[0]
-        stored = None  # the INSERT checks them
+    (artifacts, executions), found_next_id = _stored_and_next_id(cur, (
+        (ARTIFACT, [e.artifact_id for e in events
+                    if e.artifact_id is not None and e.artifact_id not in known_artifacts]),
+        (EXECUTION, [e.execution_id for e in events
+                     if e.execution_id is not None and e.execution_id not in known_executions])),
+        "event" if next_id is None else None)
+    next_id = next_id if next_id is not None else found_next_id
     assert next_id is not None
-    try:
-        positions, rows = _event_rows(cur, events, now, stored, next_id)
-    except errors.StatusError:
-        if stored is None:  # an earlier event may name a missing node: MLMD fails there first
-            _event_rows(cur, events, now, _stored_nodes(cur, unknown_artifacts, unknown_executions, known_artifacts,
-                                                        known_executions), next_id)
-        raise
-    try:
-        written = cur.executemany(folded or _EVENT_INSERT, rows).rowcount
-    except backend.IntegrityError as exc:
-        if folded is not None:  # an earlier event may name a missing node: MLMD fails there first
-            _event_rows(cur, events, now, _stored_nodes(cur, unknown_artifacts, unknown_executions, known_artifacts,
-                                                        known_executions), next_id)
-        first = _first_stored(cur, list(positions), next_id)
-        if first is None:  # the call's own repeats were refused above: a broken invariant, reported as it is
-            raise errors.InternalError(f"Error when executing query: {exc}") from exc
-        raise _exists_error(first, positions[first]) from exc
-    if folded is not None and written < len(rows):  # an event names a node that is not stored: say which
-        _event_rows(cur, events, now, _stored_nodes(cur, unknown_artifacts, unknown_executions, known_artifacts,
-                                                    known_executions), next_id)
-        raise errors.InternalError(f"{len(rows) - written} of {len(rows)} events were not written, for no reason found")
-
-
-def _stored_nodes(cur: Cursor, artifact_ids: Sequence[int], execution_ids: Sequence[int],
-                  known_artifacts: AbstractSet[int], known_executions: AbstractSet[int]) -> Tuple[Set[int], Set[int]]:
-    """The artifacts and executions among these ids that are stored or known."""
-    (artifacts, executions), _ = _stored_and_next_id(cur, ((ARTIFACT, artifact_ids), (EXECUTION, execution_ids)))
-    return artifacts | known_artifacts, executions | known_executions
-
-
-def _event_rows(cur: Cursor, events: Sequence[EventRecord], now: int, stored: Optional[Tuple[Set[int], Set[int]]],
-                next_id: int) -> Tuple[Dict[EventKey, int], List[tuple]]:
-    """The events' keys by position and their rows, once each is checked in list order (the nodes it names too,
-    unless `stored` is None: the INSERT checks them); the first failing event raises."""
+    artifacts |= known_artifacts
+    executions |= known_executions
     positions: Dict[EventKey, int] = {}  # the call's events so far, by key
     rows = []
     for position, e in enumerate(events):
         try:
-            key = _checked_key(e, stored)
+            key = _checked_key(e, artifacts, executions)
             if key in positions:
                 raise _exists_error(key, position)
         except errors.StatusError:
-            first = _first_stored(cur, list(positions), next_id)  # an earlier event may be stored: MLMD fails there
-            if first is not None:
-                raise _exists_error(first, positions[first]) from None
+            stored = _first_stored(cur, list(positions), next_id)  # an earlier event may be stored: MLMD fails there
+            if stored is not None:
+                raise _exists_error(stored, positions[stored]) from None
             raise
         positions[key] = position
         milliseconds = now if e.milliseconds_since_epoch is None else e.milliseconds_since_epoch
         # Events never change: the row keeps the encoded message (path included) for reads to parse.
         body = rowcore.encode_event(key[0], key[1], e.path, key[2], milliseconds)
         rows.append((next_id + position, *key, milliseconds, body))
-    return positions, rows
+    try:
+        cur.executemany("INSERT INTO event (id, artifact_id, execution_id, type, milliseconds_since_epoch, body)"
+                        " VALUES (?, ?, ?, ?, ?, ?)", rows)
+    except of(cur).IntegrityError as exc:
+        stored = _first_stored(cur, list(positions), next_id)
+        if stored is None:  # the call's own repeats were refused above: a broken invariant, reported as it is
+            raise errors.InternalError(f"Error when executing query: {exc}") from exc
+        raise _exists_error(stored, positions[stored]) from exc
 
 
-def _checked_key(event: EventRecord, stored: Optional[Tuple[AbstractSet[int], AbstractSet[int]]]) -> EventKey:
-    """The event's key, once it names a type and an artifact and an execution that are stored (in MLMD's order;
-    the nodes are not looked at when `stored` is None)."""
+def _checked_key(event: EventRecord, artifacts: AbstractSet[int], executions: AbstractSet[int]) -> EventKey:
+    """The event's key, once it names a type and an artifact and an execution that are stored (in MLMD's order)."""
     if event.artifact_id is None:
         raise errors.InvalidArgumentError("No artifact id is specified.")
     if event.execution_id is None:
         raise errors.InvalidArgumentError("No execution id is specified.")
     if not event.type or event.type == EVENT_UNKNOWN:
         raise errors.InvalidArgumentError("No event type is specified.")
-    if stored is not None:
-        if event.artifact_id not in stored[0]:
-            raise errors.InvalidArgumentError(f"No artifact with the given id {event.artifact_id}")
-        if event.execution_id not in stored[1]:
-            raise errors.InvalidArgumentError(f"No execution with the given id {event.execution_id}")
+    if event.artifact_id not in artifacts:
+        raise errors.InvalidArgumentError(f"No artifact with the given id {event.artifact_id}")
+    if event.execution_id not in executions:
+        raise errors.InvalidArgumentError(f"No execution with the given id {event.execution_id}")
     return event.artifact_id, event.execution_id, event.type
 
 
