@@ -191,13 +191,15 @@ def _first_read(cur: Cursor, named: Sequence[Tuple[NodeLayout, Sequence[NodeReco
     else:
         found = [{} for _ in named]
     layouts = tuple(layout for layout, _ in named)
+    # Each list padded (its last id repeated) to a power of two: a few statement texts, each prepared once.
+    counts = tuple(1 << (len(ids) - 1).bit_length() if ids else 0 for ids in wanted)
+    params = [i for ids, count in zip(wanted, counts) for i in (ids + ids[-1:] * (count - len(ids)))]
     next_ids: Dict[int, Tuple[Any, ...]] = {}
-    for which, *row in cur.execute(_first_read_sql(of(cur), layouts, tuple(len(ids) for ids in wanted)),
-                                   [i for ids in wanted for i in ids]):
+    for which, *row in cur.execute(_first_read_sql(of(cur), layouts, counts), params):
         if which < 0:
             next_ids[which] = row
         else:
-            found[which][row[0]] = stored_node(layouts[which], *row)  # type: ignore[index]
+            found[which][row[0]] = stored_node(layouts[which], *row)
     return (*next_ids[-1][:2], *next_ids[-2][:2], next_ids[-3][0]), found
 
 
