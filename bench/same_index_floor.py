@@ -12,9 +12,10 @@ What the floor pays, and what it does not (so that ours ÷ this floor is our own
   the same FTS5 statement folds the newest nodes in once FOLD_AT of a kind are pending, as ours does. The
   floor keeps that mark in memory rather than reading it each call.
 - The stored format: each body is encoded once, in the timed region, by the same row kernel ours uses
-  (rowcore.encode_node / encode_event, property_rows for the property rows). A body holds the node's id and
-  times, known only when it is written, so one encode per row written is work no store can skip; pre-encoding
-  bodies outside the timer would hide it from the floor only. Ours does more (it serializes the caller's
+  (rowcore.encode_node / encode_event, property_rows for the property rows, written by ours' statement,
+  sqlite.property_insert). A body holds the node's id and times, known only when it is written, so one encode
+  per row written is work no store can skip; pre-encoding bodies outside the timer would hide it from the floor
+  only. Ours does more (it serializes the caller's
   message and decodes it before that encode): that is overhead the ratio should show.
 - Not paid: reads. Ids come from counters (one writer), stored nodes and types are known from the dataset, so
   no existence checks, no id queries, no read-back of stored nodes before an update: the floor writes what the
@@ -51,7 +52,6 @@ if TYPE_CHECKING:
 
 LAYOUTS = {ARTIFACT: A_LAYOUT, EXECUTION: E_LAYOUT, CONTEXT: C_LAYOUT}
 TypedProps = Dict[str, Tuple[int, object]]
-_PROPERTY_COLUMNS = "node_id, is_custom, name, kind, int_value, double_value, string_value, bool_value"
 
 
 def _now() -> int:
@@ -148,8 +148,7 @@ class SameIndexFloor(NodeFills):
                       properties: Sequence[tuple]) -> None:
         layout = LAYOUTS[kind]
         cur.executemany(_NODE_INSERT[kind], rows)
-        cur.executemany(f"INSERT INTO {layout.property_table} ({_PROPERTY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        properties)
+        cur.executemany(sqlite_backend.property_insert(layout.property_table, False), properties)
         last_id = rows[-1][0]
         if self.fts5 and last_id - self.indexed_to[kind] >= word_index.FOLD_AT:
             word_index.index_pending(cur, layout)  # ours' statement: the words of every node above the mark
@@ -241,8 +240,7 @@ class SameIndexFloor(NodeFills):
                 self.bench_updated.add(node_id)
             with self._transaction() as cur:
                 cur.executemany("UPDATE artifact SET update_time = ?, body = ? WHERE id = ?", rows)
-                cur.executemany(f"INSERT OR REPLACE INTO artifact_property ({_PROPERTY_COLUMNS}) "
-                                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", properties)
+                cur.executemany(sqlite_backend.property_insert("artifact_property", True), properties)
             meter.add(len(batch))
 
     def _reput(self, kind: str, node_id: int, now: int, row: tuple) -> Tuple[int, bytes, int]:

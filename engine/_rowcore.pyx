@@ -274,21 +274,17 @@ def encode_event(artifact_id, execution_id, path, event_type, milliseconds):
 
 
 def property_rows(node_id, int is_custom, dict properties):
-    """The property-table rows of one map (see the pure-Python twin)."""
+    """The property-table rows of one map: (node_id, is_custom, name, kind, value) (see the pure-Python twin)."""
     cdef list rows = []
     cdef int kind
     for name, pair in properties.items():
         kind, value = pair
-        if kind == _INT:
-            rows.append((node_id, is_custom, name, kind, value, None, None, None))
-        elif kind == _DOUBLE:
-            rows.append((node_id, is_custom, name, kind, None, value, None, None))
-        elif kind == _STRING:
-            rows.append((node_id, is_custom, name, kind, None, None, value, None))
+        if kind == _INT or kind == _DOUBLE or kind == _STRING:
+            rows.append((node_id, is_custom, name, kind, value))
         elif kind == _BOOLEAN:
-            rows.append((node_id, is_custom, name, kind, None, None, None, 1 if value else 0))
+            rows.append((node_id, is_custom, name, kind, 1 if value else 0))
         elif kind == _STRUCT or kind == _PROTO:
-            rows.append((node_id, is_custom, name, kind, None, None, None, None))
+            rows.append((node_id, is_custom, name, kind, None))
         else:
             raise KeyError(kind)
     return rows

@@ -120,26 +120,23 @@ def encode_event(
 
 
 def property_rows(node_id: int, is_custom: int, properties: Mapping[str, Tuple[int, object]]) -> List[tuple]:
-    """The property-table rows of one map: (node_id, is_custom, name, kind, int_value, double_value,
-    string_value, bool_value), the value in its kind's column.
+    """The property-table rows of one map: (node_id, is_custom, name, kind, value); the backend's insert
+    (Backend.insert_properties) puts the value in its kind's column (int_value, double_value, string_value,
+    bool_value), so a row binds five values, not eight.
 
     The rows exist for filters, which compare int, double, string and bool values only: a struct or proto
     value gets a row with no value (its name and kind still answer IS NULL), and every value is read back
-    from the node's encoded body, never from here.
+    from the node's encoded body, never from here. A bool is 1 or 0.
     """
     rows: List[tuple] = []
     for name, (kind, value) in properties.items():
         kind = int(kind)
-        if kind == _INT:
-            rows.append((node_id, is_custom, name, kind, value, None, None, None))
-        elif kind == _DOUBLE:
-            rows.append((node_id, is_custom, name, kind, None, value, None, None))
-        elif kind == _STRING:
-            rows.append((node_id, is_custom, name, kind, None, None, value, None))
+        if kind == _INT or kind == _DOUBLE or kind == _STRING:
+            rows.append((node_id, is_custom, name, kind, value))
         elif kind == _BOOLEAN:
-            rows.append((node_id, is_custom, name, kind, None, None, None, 1 if value else 0))
+            rows.append((node_id, is_custom, name, kind, 1 if value else 0))
         elif kind in (_STRUCT, _PROTO):
-            rows.append((node_id, is_custom, name, kind, None, None, None, None))
+            rows.append((node_id, is_custom, name, kind, None))
         else:
             raise KeyError(kind)
     return rows

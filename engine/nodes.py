@@ -446,12 +446,6 @@ def _column_values(layout: NodeLayout, node: StoredNode) -> tuple:
                        node.create_time, node.update_time)
 
 
-_PROPERTY_COLUMNS = ("node_id", "is_custom", "name", "kind", "int_value", "double_value", "string_value", "bool_value")
-_PROPERTY_KEY = ("node_id", "is_custom", "name")
-_PROPERTY_INSERT = (f"INSERT INTO {{table}} ({', '.join(_PROPERTY_COLUMNS)}) "
-                    f"VALUES ({', '.join('?' * len(_PROPERTY_COLUMNS))})")
-
-
 @functools.lru_cache(maxsize=None)
 def _insert_sql(layout: NodeLayout) -> str:
     cols = (*_columns(layout), "body")
@@ -473,7 +467,8 @@ def write_inserts(cur: Cursor, layout: NodeLayout, created: List[StoredNode],
         properties += property_rows(n.id, 0, n.properties)
         properties += property_rows(n.id, 1, n.custom_properties)
     cur.executemany(_insert_sql(layout), rows)
-    cur.executemany(_PROPERTY_INSERT.format(table=layout.property_table), properties)
+    if properties:
+        of(cur).insert_properties(cur, layout.property_table, properties, replace=False)
     if fold_at is not None and created[-1].id >= fold_at:  # a call's new ids are one ascending run
         of(cur).words.index_pending(cur, layout)  # the word index takes in the nodes it does not hold yet
 
@@ -535,4 +530,4 @@ def _write_property_changes(cur: Cursor, layout: NodeLayout, removed: List[tuple
         cur.executemany(f"DELETE FROM {layout.property_table} WHERE node_id = ? AND is_custom = ? AND name = ?",
                         removed)
     if upserted:
-        cur.executemany(of(cur).upsert(layout.property_table, _PROPERTY_COLUMNS, _PROPERTY_KEY), upserted)
+        of(cur).insert_properties(cur, layout.property_table, upserted, replace=True)

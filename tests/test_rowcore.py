@@ -4,12 +4,14 @@ from __future__ import annotations
 from types import ModuleType
 
 import os
+import sqlite3
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fastmlmd.engine import _rowcore_py, rowcore
+from fastmlmd.engine.backends.sqlite import SQLITE
 from fastmlmd.engine.catalog import ARTIFACT, CONTEXT, EXECUTION
 from fastmlmd.engine.nodes import wire_fields
 from ml_metadata.proto import metadata_store_pb2 as pb
@@ -121,20 +123,43 @@ def test_property_row_twins_agree(node_id: int, is_custom: int, props: dict) -> 
 
 
 @pytest.mark.parametrize("impl", [_rowcore_py] + ([compiled] if compiled else []), ids=lambda m: m.__name__)
-def test_property_rows_put_each_value_in_its_column(impl: ModuleType) -> None:
+def test_property_rows_carry_each_value_with_its_kind(impl: ModuleType) -> None:
     rows = impl.property_rows(9, 1, {"i": (1, 7), "d": (2, 0.5), "s": (3, "x"), "b": (6, True), "st": (4, b"\x01"),
                                      "p": (5, b"\x02"), "z": (2, -0.0)})
     assert rows == [
-        (9, 1, "i", 1, 7, None, None, None),
-        (9, 1, "d", 2, None, 0.5, None, None),
-        (9, 1, "s", 3, None, None, "x", None),
-        (9, 1, "b", 6, None, None, None, 1),
-        (9, 1, "st", 4, None, None, None, None),  # structs and protos are read from the body only
-        (9, 1, "p", 5, None, None, None, None),
-        (9, 1, "z", 2, None, -0.0, None, None),
+        (9, 1, "i", 1, 7),
+        (9, 1, "d", 2, 0.5),
+        (9, 1, "s", 3, "x"),
+        (9, 1, "b", 6, 1),
+        (9, 1, "st", 4, None),  # structs and protos are read from the body only
+        (9, 1, "p", 5, None),
+        (9, 1, "z", 2, -0.0),
     ]
     with pytest.raises(KeyError):
         impl.property_rows(9, 0, {"bad": (9, 1)})
+
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_sqlite_puts_each_property_value_in_its_column(replace: bool) -> None:
+    """Backend.insert_properties places the five-value rows' values by kind, as filters read them."""
+    conn = sqlite3.connect(":memory:")
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE p (node_id INTEGER, is_custom INTEGER, name TEXT, kind INTEGER, int_value INTEGER, "
+                "double_value REAL, string_value TEXT, bool_value INTEGER, PRIMARY KEY (node_id, is_custom, name))")
+    props = {"i": (1, 7), "d": (2, 0.5), "s": (3, "x"), "b": (6, False), "st": (4, b"\x01"), "z": (2, -0.0)}
+    if replace:
+        SQLITE.insert_properties(cur, "p", _rowcore_py.property_rows(9, 1, {"i": (3, "old")}), replace=False)
+    SQLITE.insert_properties(cur, "p", _rowcore_py.property_rows(9, 1, props), replace=replace)
+    assert cur.execute("SELECT name, kind, int_value, double_value, string_value, bool_value FROM p "
+                       "ORDER BY rowid").fetchall()[-len(props):] == [
+        ("i", 1, 7, None, None, None),
+        ("d", 2, None, 0.5, None, None),
+        ("s", 3, None, None, "x", None),
+        ("b", 6, None, None, None, 0),
+        ("st", 4, None, None, None, None),
+        ("z", 2, None, -0.0, None, None),
+    ]
+    assert cur.execute("SELECT count(*) FROM p").fetchone()[0] == len(props)
 
 
 def test_selector_honours_pure_python_switch() -> None:

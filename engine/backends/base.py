@@ -138,6 +138,12 @@ class Backend:
         """An INSERT of one row that replaces the row with the same `key` when there is one."""
         raise NotImplementedError
 
+    def insert_properties(self, cur: Cursor, table: str, rows: Sequence[tuple], replace: bool) -> None:
+        """Writes property rows as rowcore.property_rows makes them, (node_id, is_custom, name, kind, value): each
+        value in its kind's column (int_value, double_value, string_value, bool_value). With `replace`, a row
+        with the same (node_id, is_custom, name) is replaced."""
+        raise NotImplementedError
+
     def frontier_in(self) -> str:
         """`IN (...)` of the node ids of one bound parameter (`frontier_value`): a lineage hop's whole frontier."""
         raise NotImplementedError

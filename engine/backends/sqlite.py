@@ -19,7 +19,7 @@ import urllib.parse
 from typing import Any, Callable, FrozenSet, Hashable, Iterable, List, Sequence, Tuple, TypeVar
 
 from .. import errors, retry
-from ..catalog import NodeLayout
+from ..catalog import NodeLayout, PropertyType
 from ..schema import SCHEMA_VERSION, VERSION_TABLE_DDL, Migration
 from . import sqlite_schema, sqlite_words
 from .base import Backend, Cursor, register_cursor
@@ -165,6 +165,9 @@ class SqliteBackend(Backend):
         # The key is the table's primary key: REPLACE deletes the row holding it and inserts this one.
         return _insert("INSERT OR REPLACE", table, columns)
 
+    def insert_properties(self, cur: Cursor, table: str, rows: Sequence[tuple], replace: bool) -> None:
+        cur.executemany(property_insert(table, replace), rows)
+
     def frontier_in(self) -> str:
         # A whole id set as one bound parameter; SQLite sorts it into an ephemeral table and seeks the
         # column's index once per value.
@@ -227,6 +230,17 @@ register_cursor(sqlite3.Cursor, SQLITE)
 
 def _insert(verb: str, table: str, columns: Sequence[str]) -> str:
     return f"{verb} INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+@functools.lru_cache(maxsize=None)
+def property_insert(table: str, replace: bool) -> str:
+    """Backend.insert_properties' statement: five values a row, the value put in its kind's column by the
+    statement (a struct's or a proto's value is NULL already)."""
+    columns = (("int_value", int(PropertyType.INT)), ("double_value", int(PropertyType.DOUBLE)),
+               ("string_value", int(PropertyType.STRING)), ("bool_value", int(PropertyType.BOOLEAN)))
+    return (f"INSERT{' OR REPLACE' if replace else ''} INTO {table} (node_id, is_custom, name, kind, "
+            f"{', '.join(column for column, _ in columns)}) VALUES (?1, ?2, ?3, ?4, "
+            f"{', '.join(f'CASE ?4 WHEN {kind} THEN ?5 END' for _, kind in columns)})")
 
 
 # Opening a store -----------------------------------------------------------------------------------------------
