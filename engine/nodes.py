@@ -279,7 +279,8 @@ class _Batch:
         node = _updated_node(self.layout, rec, old, node_type, mask_paths)
         if force_update_time or not _is_noop(self.layout, rec, old, node, node_type, mask_paths):
             node.update_time = max(self.now, old.update_time)
-            self.ledger.update(position, node_id, _node_keys(old), _node_keys(node))
+            if node.name != old.name or node.external_id != old.external_id:  # the keys it holds change
+                self.ledger.update(position, node_id, _node_keys(old), _node_keys(node))
             self.current[node_id] = node
             if not self.first_new_id <= node_id < self.next_id:  # a node the call creates is inserted as it ends
                 self.changed[node_id] = None
@@ -422,13 +423,6 @@ def _is_noop(layout: NodeLayout, rec: NodeRecord, old: StoredNode, new: StoredNo
     )
 
 
-def _body(layout: NodeLayout, node: StoredNode, type_name: str) -> bytes:
-    return rowcore.encode_node(
-        wire_fields(layout), node.id, node.type_id, node.uri, node.state, node.name, type_name,
-        node.create_time, node.update_time, node.external_id, node.properties, node.custom_properties,
-    )
-
-
 def _row_values(layout: NodeLayout, node_id: int, type_id: int, uri: Optional[str], state: Optional[int],
                 name: Optional[str], external_id: Optional[str], create_time: int, update_time: int) -> tuple:
     """The values for `_columns(layout)`, in that order."""
@@ -480,27 +474,38 @@ def _write_updates(cur: Cursor, layout: NodeLayout, pairs: List[Tuple[StoredNode
     if not pairs:
         return
     by_columns: Dict[Tuple[str, ...], List[tuple]] = {}
+    unchanged_columns: List[tuple] = []  # (update_time, body, id) of the nodes whose columns are as they were
     removed: List[tuple] = []
     upserted: List[tuple] = []
     cols = _columns(layout)
     settable = [i for i, col in enumerate(cols) if col not in ("id", "update_time")]
+    fields, encode, property_rows = wire_fields(layout), rowcore.encode_node, rowcore.property_rows
     for old, new in pairs:
-        values, before = _column_values(layout, new), _column_values(layout, old)
-        changed = [i for i in settable if values[i] != before[i]]
-        body = _body(layout, new, types[new.type_id].name or "")
-        by_columns.setdefault(tuple(cols[i] for i in changed), []).append(
-            (*(values[i] for i in changed), new.update_time, body, new.id))
+        body = encode(fields, new.id, new.type_id, new.uri, new.state, new.name, types[new.type_id].name or "",
+                      new.create_time, new.update_time, new.external_id, new.properties, new.custom_properties)
+        # The common update (a state, a property) leaves every column but update_time as it was: compared
+        # field by field, with no row tuples built (type_id and create_time never change).
+        if (new.uri == old.uri and new.state == old.state and new.name == old.name
+                and new.external_id == old.external_id):
+            unchanged_columns.append((new.update_time, body, new.id))
+        else:
+            values, before = _column_values(layout, new), _column_values(layout, old)
+            changed = [i for i in settable if values[i] != before[i]]
+            by_columns.setdefault(tuple(cols[i] for i in changed), []).append(
+                (*(values[i] for i in changed), new.update_time, body, new.id))
         for is_custom, old_props, new_props in ((0, old.properties, new.properties),
                                                 (1, old.custom_properties, new.custom_properties)):
             if old_props == new_props:  # the common update: a status or a timestamp, the properties as they were
                 continue
-            removed += [(new.id, is_custom, name) for name in old_props.keys() - new_props.keys()]
-            upserted += rowcore.property_rows(new.id, is_custom,
-                                    {k: v for k, v in new_props.items() if old_props.get(k) != v})
-    if () in by_columns and len(by_columns) == 1:
-        cur.executemany(f"UPDATE {layout.table} SET update_time = ?, body = ? WHERE id = ?", by_columns[()])
+            if not old_props.keys() <= new_props.keys():
+                removed += [(new.id, is_custom, name) for name in old_props.keys() - new_props.keys()]
+            upserted += property_rows(new.id, is_custom, {k: v for k, v in new_props.items() if old_props.get(k) != v})
+    if not by_columns:
+        cur.executemany(f"UPDATE {layout.table} SET update_time = ?, body = ? WHERE id = ?", unchanged_columns)
         _write_property_changes(cur, layout, removed, upserted)
         return  # no column with words or keys changed: nothing more to keep in step
+    if unchanged_columns:
+        by_columns.setdefault((), []).extend(unchanged_columns)
     words = of(cur).words
     reworded = [row[-1] for changed_cols, rows in by_columns.items()
                 if not set(layout.word_columns).isdisjoint(changed_cols) for row in rows]
