@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from . import errors
@@ -235,14 +236,23 @@ def _create_type(cur: Cursor, request: TypeRecord) -> int:
         if not _is_known_kind(data_type):
             raise errors.InvalidArgumentError(f"Property {prop_name} is UNKNOWN. {_known_kinds(request, prop_name)}")
     # No id given: the database allocates it (SQLite takes max(id) + 1, as a lookup would, without one).
-    type_id = of(cur).insert_id(
-        cur, "INSERT INTO type (kind, name, version, description, external_id, base_type, input_type, output_type)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (int(request.kind), request.name, _version(request.version), request.description,
-         request.external_id, request.base_type or None, request.input_type, request.output_type))
-    cur.executemany("INSERT INTO type_property (type_id, name, data_type) VALUES (?, ?, ?)",
-                    [(type_id, name, int(data_type)) for name, data_type in request.properties.items()])
+    # Only the fields the request sets are bound (the others are NULL): most types are a kind and a name.
+    fields = (("kind", int(request.kind)), ("name", request.name), ("version", _version(request.version)),
+              ("description", request.description), ("external_id", request.external_id),
+              ("base_type", request.base_type or None), ("input_type", request.input_type),
+              ("output_type", request.output_type))
+    given = [(column, value) for column, value in fields if value is not None]
+    type_id = of(cur).insert_id(cur, _type_insert(tuple(column for column, _ in given)),
+                                tuple(value for _, value in given))
+    if request.properties:
+        cur.executemany("INSERT INTO type_property (type_id, name, data_type) VALUES (?, ?, ?)",
+                        [(type_id, name, int(data_type)) for name, data_type in request.properties.items()])
     return type_id
+
+
+@functools.lru_cache(maxsize=None)
+def _type_insert(columns: Tuple[str, ...]) -> str:
+    return f"INSERT INTO type ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
 
 
 
