@@ -127,7 +127,7 @@ class Backend:
     def insert_where_stored(self, table: str, columns: Sequence[str], parents: Sequence[Tuple[int, str]],
                             or_ignore: bool) -> Optional[str]:
         """An INSERT of one row (`?` per column, as `insert_or_ignore`) that is left out unless each (column index,
-        table) of `parents` names a stored row of that table: the existence checks of a link or an event run in
+        table) of `parents` names a stored row of that table: the existence checks of a link run in
         the statement that writes it, instead of a read before. With `or_ignore`, an existing row with the same
         key is left as it is. The engine counts the rows written and looks up why only when some are missing.
         None where a statement per row costs a round trip: the engine then reads the ids first and writes every
