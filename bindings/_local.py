@@ -41,9 +41,16 @@ def _checked_external_ids(external_ids: List[str]) -> List[str]:
 
 
 def _link_pairs(links: Sequence[Any], node_field: str) -> List[Tuple[Optional[int], Optional[int]]]:
-    """(context id, node id) of Attribution / Association messages; an unset id is None."""
-    return [(link.context_id if link.HasField("context_id") else None,
-             getattr(link, node_field) if link.HasField(node_field) else None) for link in links]
+    """(context id, node id) of Attribution / Association messages; an unset id is None.
+
+    An unset id reads as 0: HasField (a third of a link's cost) is asked only of a 0.
+    """
+    pairs = [(link.context_id, getattr(link, node_field)) for link in links]
+    if any(not context_id or not node_id for context_id, node_id in pairs):
+        pairs = [(context_id if context_id or link.HasField("context_id") else None,
+                  node_id if node_id or link.HasField(node_field) else None)
+                 for link, (context_id, node_id) in zip(links, pairs)]
+    return pairs
 
 
 class LocalService(StoreService):
