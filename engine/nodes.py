@@ -461,8 +461,8 @@ def write_inserts(cur: Cursor, layout: NodeLayout, created: List[StoredNode],
         properties += property_rows(n.id, 0, n.properties)
         properties += property_rows(n.id, 1, n.custom_properties)
     cur.executemany(_insert_sql(layout), rows)
-    if properties:
-        of(cur).insert_properties(cur, layout.property_table, properties, replace=False)
+    # Run with no rows too: a property table dropped behind the store's back fails the write (DataLossError).
+    of(cur).insert_properties(cur, layout.property_table, properties, replace=False)
     if fold_at is not None and created[-1].id >= fold_at:  # a call's new ids are one ascending run
         of(cur).words.index_pending(cur, layout)  # the word index takes in the nodes it does not hold yet
 

@@ -244,9 +244,8 @@ def _create_type(cur: Cursor, request: TypeRecord) -> int:
     given = [(column, value) for column, value in fields if value is not None]
     type_id = of(cur).insert_id(cur, _type_insert(tuple(column for column, _ in given)),
                                 tuple(value for _, value in given))
-    if request.properties:
-        cur.executemany("INSERT INTO type_property (type_id, name, data_type) VALUES (?, ?, ?)",
-                        [(type_id, name, int(data_type)) for name, data_type in request.properties.items()])
+    cur.executemany("INSERT INTO type_property (type_id, name, data_type) VALUES (?, ?, ?)",
+                    [(type_id, name, int(data_type)) for name, data_type in request.properties.items()])
     return type_id
 
 
