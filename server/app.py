@@ -4,6 +4,8 @@
   with `--metadata_store_connection_retries` retries while opening aborts, as MLMD's server does.
 * Calls run on a thread pool. A store in memory is one connection that every thread shares (it exists only
   there); any other store gets a connection per thread, so reads run side by side (StorePool).
+* A call whose client set a deadline runs under it (engine/retry.py, caller_deadline): once it passes, the
+  store stops the call's statements and rolls it back, so a client that gave up finds nothing half-done.
 * TLS as `MetadataStoreServerConfig.ssl_config` says: server key and certificate, and with `client_verify`
   a client certificate signed by `custom_ca` is required.
 * SIGTERM or SIGINT: health turns NOT_SERVING, new calls are refused, calls in flight get
@@ -21,6 +23,7 @@ from typing import Any, Callable, Dict, List, Optional
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
+from fastmlmd.engine import retry
 from ml_metadata import errors
 from ml_metadata._local import LocalService
 from ml_metadata._rpcs import SERVICE_NAME, request_class
@@ -93,7 +96,9 @@ def _rpc(name: str, handler: Handler, log_requests: bool) -> Callable[[Any, grpc
         started = time.perf_counter()
         status = grpc.StatusCode.OK
         try:
-            return handler(request)
+            # The client's deadline bounds the call's work here too: past it, the store stops and rolls back.
+            with retry.caller_deadline(context.time_remaining()):
+                return handler(request)
         except errors.StatusError as exc:
             status = _STATUS_BY_CODE.get(exc.error_code, grpc.StatusCode.UNKNOWN)
             context.abort(status, exc.message)
