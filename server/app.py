@@ -34,6 +34,8 @@ from .flags import ServerSettings
 from .servicer import Handler, Servicer
 
 logger = logging.getLogger("fastmlmd.server")
+# A deadline further off than this is gRPC's "none" (time_remaining() is then about 9.2e18 seconds).
+NO_DEADLINE_SECONDS = 10 * 365 * 24 * 3600.0
 _STATUS_BY_CODE = {status.value[0]: status for status in grpc.StatusCode}
 
 
@@ -90,6 +92,12 @@ def _serialize(response: Any) -> bytes:
     return response if isinstance(response, bytes) else response.SerializeToString()
 
 
+def _deadline(context: grpc.ServicerContext) -> Optional[float]:
+    """Seconds left until the client's deadline; None when it set none (gRPC then counts to the end of time)."""
+    remaining = context.time_remaining()
+    return None if remaining is None or remaining > NO_DEADLINE_SECONDS else remaining
+
+
 def _rpc(name: str, handler: Handler, log_requests: bool) -> Callable[[Any, grpc.ServicerContext], Any]:
     """The handler as gRPC calls it: ml_metadata errors become the status of their code."""
     def serve(request: Any, context: grpc.ServicerContext) -> Any:
@@ -97,7 +105,7 @@ def _rpc(name: str, handler: Handler, log_requests: bool) -> Callable[[Any, grpc
         status = grpc.StatusCode.OK
         try:
             # The client's deadline bounds the call's work here too: past it, the store stops and rolls back.
-            with retry.caller_deadline(context.time_remaining()):
+            with retry.caller_deadline(_deadline(context)):
                 return handler(request)
         except errors.StatusError as exc:
             status = _STATUS_BY_CODE.get(exc.error_code, grpc.StatusCode.UNKNOWN)
