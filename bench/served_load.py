@@ -162,9 +162,9 @@ def _report(results: Dict[str, Dict[str, Any]], clients: int, calls: int, backen
     if set(results) == {"in-process", "gRPC"}:
         local, served = results["in-process"], results["gRPC"]
         ratios = [f"calls/s {served['calls'] / served['seconds'] / (local['calls'] / local['seconds']):.2f}"]
-        every = {side: [lat for v in r["latencies"].values() for lat in v] for side, r in results.items()}
+        overall = {side: _stats([lat for v in r["latencies"].values() for lat in v]) for side, r in results.items()}
         for label, index in (("p50", 0), ("p99", 1), ("max", 2)):
-            ratios.append(f"{label} {_stats(every['gRPC'])[index] / _stats(every['in-process'])[index]:.2f}")
+            ratios.append(f"{label} {overall['gRPC'][index] / overall['in-process'][index]:.2f}")
         print("gRPC / in-process: " + ", ".join(ratios))
 
 
