@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -28,13 +27,14 @@ from typing import Any, Dict, List, Optional, Tuple
 from ml_metadata import errors, metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
 
+from fastmlmd.bench.meter import percentile
 from fastmlmd.bench.served import start_server
 
 OPS = ("put_execution", "get_artifacts_by_id", "get_events_by_execution_ids", "get_contexts_by_execution")
 ClientResult = Dict[str, Any]  # latencies by op, errors, acknowledged writes
 
 
-def _client(config: Any, index: int, calls: int, start: float, queue: Any) -> None:
+def _client(config: Any, index: int, calls: int, ready: Any, queue: Any) -> None:
     """One client process: `calls` calls on its own store object, timed one by one."""
     store = metadata_store.MetadataStore(config)
     model = store.get_artifact_type("Model").id
@@ -43,8 +43,7 @@ def _client(config: Any, index: int, calls: int, start: float, queue: Any) -> No
     latencies: Dict[str, List[float]] = {op: [] for op in OPS}
     failures: List[str] = []
     written: List[Tuple[str, int, List[int]]] = []
-    while time.time() < start:  # every client begins together, once all have imported and connected
-        time.sleep(0.001)
+    ready.wait()  # every client begins together, once all have imported and connected
     execution_id, artifact_ids = 0, [0]
     for n in range(calls):
         op = OPS[n % len(OPS)]
@@ -89,13 +88,14 @@ def _side(client_config: Any, store_config: pb.ConnectionConfig, clients: int, c
     setup.put_execution_type(pb.ExecutionType(name="Train"))
     setup.put_context_type(pb.ContextType(name="Run"))
     ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    start = time.time() + 2.0 + 0.25 * clients
-    procs = [ctx.Process(target=_client, args=(client_config, i, calls, start, queue)) for i in range(clients)]
+    queue, ready = ctx.Queue(), ctx.Barrier(clients + 1)
+    procs = [ctx.Process(target=_client, args=(client_config, i, calls, ready, queue)) for i in range(clients)]
     for proc in procs:
         proc.start()
+    ready.wait(timeout=600)
+    start = time.perf_counter()
     results: List[ClientResult] = [queue.get(timeout=3600) for _ in procs]
-    elapsed = time.time() - start
+    elapsed = time.perf_counter() - start
     for proc in procs:
         proc.join(timeout=60)
     latencies = {op: [lat for r in results for lat in r["latencies"][op]] for op in OPS}
@@ -104,15 +104,12 @@ def _side(client_config: Any, store_config: pb.ConnectionConfig, clients: int, c
             "failures": [f for r in results for f in r["failures"]], "lost": _lost_writes(store_config, written)}
 
 
-def _quantile(samples: List[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else float("nan")
-
-
 def _stats(samples: List[float]) -> Tuple[float, float, float]:
-    """p50, p99 and max, in milliseconds."""
-    return (statistics.median(samples) * 1e3 if samples else float("nan"), _quantile(samples, 0.99) * 1e3,
-            max(samples, default=float("nan")) * 1e3)
+    """p50, p99 and max (nearest rank), in milliseconds; NaN when there are none."""
+    if not samples:
+        return float("nan"), float("nan"), float("nan")
+    ordered = sorted(samples)
+    return percentile(ordered, 0.5) * 1e3, percentile(ordered, 0.99) * 1e3, ordered[-1] * 1e3
 
 
 class Stores:

@@ -163,3 +163,14 @@ def test_a_client_with_a_deadline_rides_out_a_restart(tmp_path: Path, monkeypatc
         restarted.join(60)
     finally:
         server.running.kill()
+
+
+def test_load_bench_reports_no_errors_and_no_lost_writes(capsys: pytest.CaptureFixture) -> None:
+    """`python -m fastmlmd.bench.served_load`, tiny: both sides run, every call succeeds, every write is kept."""
+    from fastmlmd.bench import served_load
+
+    assert served_load.main(["--clients", "2", "--calls", "8"]) == 0
+    out = capsys.readouterr().out
+    for side in ("in-process", "gRPC"):
+        assert f"{side:<11} 16 calls in" in out and "errors 0; lost writes 0" in out
+    assert "gRPC / in-process: calls/s" in out
