@@ -78,11 +78,9 @@ def call_end() -> float:
 
 @contextlib.contextmanager
 def caller_deadline(seconds: Optional[float]) -> Iterator[None]:
-    """Runs the calls made inside under a caller's deadline, `seconds` from now (None: no deadline)."""
-    if seconds is None:
-        yield
-        return
-    token = _caller_end.set(time.monotonic() + seconds)
+    """Runs the calls made inside under a caller's deadline, `seconds` from now (None: under none, even
+    inside another caller's)."""
+    token = _caller_end.set(None if seconds is None else time.monotonic() + seconds)
     try:
         yield
     finally:

@@ -61,7 +61,9 @@ class StorePool:
             return self._first
         store: Optional[LocalService] = getattr(self._local, "store", None)
         if store is None:
-            store = LocalService(self._config, enable_upgrade_migration=False)  # migrated at start
+            # Opened once for every call this thread will serve: not cut short by the first one's deadline.
+            with retry.caller_deadline(None):
+                store = LocalService(self._config, enable_upgrade_migration=False)  # migrated at start
             self._local.store = store
             with self._lock:
                 self._opened.append(store)
