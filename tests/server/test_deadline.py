@@ -16,6 +16,14 @@ from server_kit import ServerProcess, client_config
 from ml_metadata import errors, metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
 
+# Collected into docs/differences.md by tools/differences.py.
+DIFFERENCES_FROM_MLMD = {
+    "test_a_write_waiting_past_the_deadline_is_never_committed":
+        "the server stops a call at its client's deadline (client_timeout_sec), rolls it back and answers "
+        "DEADLINE_EXCEEDED; MLMD's server runs the call to its end, and a write then commits after the client "
+        "gave up",
+}
+
 # Three context aliases under OR: every artifact joins its 40 contexts three ways (64,000 rows each), about
 # a minute of work for 2,000 artifacts; the deadline stops it after a second.
 SLOW_FILTER = "contexts_a.name LIKE '%x%' OR contexts_b.name LIKE '%y%' OR contexts_c.name LIKE '%z%'"
