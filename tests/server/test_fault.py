@@ -1,10 +1,10 @@
-"""The server killed with -9 while clients write, then restarted on the same SQLite file.
+"""The server killed with -9 while clients write, then restarted on the same store (a SQLite file; MariaDB).
 
 * Each put_execution sent either succeeded completely or failed with UnavailableError / AbortedError; a
   failed one left all of its rows or none (a crash between commit and answer loses only the answer).
 * Every execution stored is whole: its two artifacts, their OUTPUT events, its association and their
   attributions to its context; no artifact is stored without its execution.
-* The file passes SQLite's integrity check, and the restarted server opens and serves it.
+* The file passes SQLite's integrity check, and the restarted server opens and serves the store.
 * A client with a deadline rides out the restart: UNAVAILABLE is retried until the server is back.
 """
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable, Dict, List
 
 import pytest
+from google.protobuf import text_format
 from server_kit import ServerProcess
 
 from fastmlmd.engine import retry
@@ -37,12 +38,19 @@ def _free_port() -> int:
 
 
 class FileServer:
-    """The server in front of one SQLite file, on one port across restarts."""
+    """The server in front of one store (a SQLite file, or a MariaDB database), on one port across restarts."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, backend: str = "file") -> None:
         self.path = folder / "m.db"
+        if backend == "file":
+            self.store_config = pb.ConnectionConfig(sqlite=pb.SqliteMetadataSourceConfig(filename_uri=str(self.path)))
+        else:
+            import server_stores
+
+            self.store_config = server_stores.mysql_stores().config()
         self.config = folder / "server.pbtxt"
-        self.config.write_text(f'connection_config {{ sqlite {{ filename_uri: "{self.path}" }} }}\n')
+        self.config.write_text(text_format.MessageToString(pb.MetadataStoreServerConfig(
+            connection_config=self.store_config)))
         self.port = _free_port()
         self.running = self.start()
 
@@ -70,8 +78,10 @@ def _records(out: Path) -> List[dict]:
     return [json.loads(line) for line in out.read_text().splitlines(keepends=True) if line.endswith("\n")]
 
 
-def test_kill_9_mid_load_leaves_no_half_written_call(tmp_path: Path) -> None:
-    server = FileServer(tmp_path)
+@pytest.mark.heavy
+@pytest.mark.parametrize("backend", ["file", pytest.param("mysql", marks=pytest.mark.server)])
+def test_kill_9_mid_load_leaves_no_half_written_call(tmp_path: Path, backend: str) -> None:
+    server = FileServer(tmp_path, backend)
     clients: List[subprocess.Popen] = []
     outs = [tmp_path / f"client{i}.jsonl" for i in range(CLIENTS)]
     stop = tmp_path / "stop"
@@ -109,13 +119,13 @@ def test_kill_9_mid_load_leaves_no_half_written_call(tmp_path: Path) -> None:
     assert {r.get("error") for r in records} <= {None, "UnavailableError", "AbortedError"}
     assert any(r.get("error") == "UnavailableError" for r in records)
 
-    conn = sqlite3.connect(server.path)
-    try:
-        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-    finally:
-        conn.close()
-    store = metadata_store.MetadataStore(pb.ConnectionConfig(sqlite=pb.SqliteMetadataSourceConfig(
-        filename_uri=str(server.path))))
+    if backend == "file":
+        conn = sqlite3.connect(server.path)
+        try:
+            assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        finally:
+            conn.close()
+    store = metadata_store.MetadataStore(server.store_config)  # opening checks the schema
     executions = {e.name: e for e in store.get_executions()}
     contexts = {c.id: c.name for c in store.get_contexts()}
     artifacts = {a.id: a for a in store.get_artifacts()}
@@ -165,6 +175,7 @@ def test_a_client_with_a_deadline_rides_out_a_restart(tmp_path: Path, monkeypatc
         server.running.kill()
 
 
+@pytest.mark.heavy
 def test_load_bench_reports_no_errors_and_no_lost_writes(capsys: pytest.CaptureFixture) -> None:
     """`python -m fastmlmd.bench.served_load`, tiny: both sides run, every call succeeds, every write is kept."""
     from fastmlmd.bench import served_load
