@@ -22,7 +22,7 @@ from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 from . import errors
 from .backends.base import Cursor, of
-from .catalog import ARTIFACT, CONTEXT, EXECUTION, INPUT_EVENT_TYPES, LAYOUTS, OUTPUT_EVENT_TYPES, TypeKind
+from .catalog import INPUT_EVENT_TYPES, LAYOUTS, OUTPUT_EVENT_TYPES, TypeKind
 from .links import existing_ids
 from .schema import HIGH_WATER_TABLE
 from .sqlutil import chunks, placeholders
@@ -124,8 +124,8 @@ def plan(cur: Cursor, requested: Mapping[TypeKind, Sequence[int]], cascade: bool
     found_orphans: Dict[TypeKind, List[int]] = {}
     if orphans:
         found_orphans = _orphans(cur, doomed, touching)
-        for kind, ids in found_orphans.items():
-            doomed.setdefault(kind, set()).update(ids)
+        for kind, orphan_ids in found_orphans.items():
+            doomed.setdefault(kind, set()).update(orphan_ids)
     return Deletion(nodes={kind: sorted(doomed.get(kind, ())) for kind in LAYOUTS},
                     edges={edges.table: sorted(touching[edges.table]) for edges in EDGE_TABLES},
                     orphans=found_orphans)
@@ -215,9 +215,9 @@ def kept_lineage(cur: Cursor, keep: Sequence[Node]) -> Dict[TypeKind, Set[int]]:
     artifacts, executions = set(wanted[TypeKind.ARTIFACT]), set(wanted[TypeKind.EXECUTION])
     if wanted[TypeKind.CONTEXT]:
         members = "SELECT {0} FROM {1} WHERE context_id IN ("
-        artifacts.update(row[0] for row in _rows(cur, members.format("artifact_id", "attribution"), wanted[CONTEXT.kind]))
-        executions.update(row[0] for row in _rows(cur, members.format("execution_id", "association"),
-                                                  wanted[CONTEXT.kind]))
+        contexts_kept = wanted[TypeKind.CONTEXT]
+        artifacts.update(row[0] for row in _rows(cur, members.format("artifact_id", "attribution"), contexts_kept))
+        executions.update(row[0] for row in _rows(cur, members.format("execution_id", "association"), contexts_kept))
     up_a, up_e = _walk(cur, artifacts, executions, upstream=True)
     down_a, down_e = _walk(cur, artifacts, executions, upstream=False)
     kept_a, kept_e = up_a | down_a, up_e | down_e
@@ -252,4 +252,4 @@ def collect(cur: Cursor, updated_before: Optional[int], type_names: Sequence[str
     return selected
 
 
-__all__ = ["Deletion", "EDGE_TABLES", "plan", "carry_out", "collect", "kept_lineage", "ARTIFACT", "EXECUTION"]
+__all__ = ["Deletion", "EDGE_TABLES", "plan", "carry_out", "collect", "kept_lineage"]
