@@ -56,14 +56,17 @@ def _summary(result: metadata_store.DeleteResult) -> List[Dict[str, Any]]:
         orphans = set(data[orphans_field])
         rows.append({"kind": f"{kind}s", "count": len(data[ids_field]),
                      "ids": ", ".join(f"{i}{' (orphan)' if i in orphans else ''}" for i in data[ids_field])})
-    for kind, field, _ in _EDGE_FIELDS:
-        rows.append({"kind": f"{kind}s", "count": len(data[field]),
-                     "ids": ", ".join("->".join(map(str, edge[:2])) for edge in data[field])})
+    for kind, field, columns in _EDGE_FIELDS:
+        # An edge as its two ends, each with its kind's letter: a3:e1 is artifact 3 and execution 1.
+        letters = [column[0] if column[0] in "ae" else "c" for column in columns[:2]]
+        rows.append({"kind": f"{kind}s", "count": len(data[field]), "ids": ", ".join(
+            ":".join(f"{letter}{end}" for letter, end in zip(letters, edge)) for edge in data[field])})
     return rows
 
 
 def write_result(result: metadata_store.DeleteResult, fmt: str) -> None:
-    """table: a row per kind (count and ids); json: DeleteResult.to_dict(); jsonl: a line per node and edge."""
+    """table: a row per kind, its count and ids (an edge as its ends: a3:e1 for artifact 3 and execution 1);
+    json: DeleteResult.to_dict(); jsonl: a line per node and edge (result_rows)."""
     if fmt == "json":
         output.write_document(result.to_dict(), "json")
     elif fmt == "jsonl":
