@@ -301,3 +301,15 @@ class GrpcService(StoreService):
         raise errors.UnimplementedError(
             "explain_filter reads the store's query plans in-process: open the store with a ConnectionConfig "
             "(MetadataStoreService has no RPC for it)")
+
+    def delete_nodes(self, requested: Dict[TypeKind, List[int]], cascade: bool, orphans: bool,
+                     dry_run: bool) -> Any:
+        raise errors.UnimplementedError(
+            "deleting nodes is fastmlmd's addition, which MetadataStoreService has no RPC for: delete on the "
+            "server's host with a ConnectionConfig")
+
+    def collect_garbage(self, updated_before: Optional[int], type_names: List[str],
+                        keep: List[Tuple[TypeKind, int]], dry_run: bool) -> Any:
+        raise errors.UnimplementedError(
+            "collecting nodes is fastmlmd's addition, which MetadataStoreService has no RPC for: run it on the "
+            "server's host with a ConnectionConfig")

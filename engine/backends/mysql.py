@@ -22,7 +22,7 @@ from typing import Any, Hashable, Iterable, Iterator, List, Optional, Sequence, 
 
 from .. import errors
 from ..catalog import NodeLayout
-from ..schema import SCHEMA_VERSION, Migration
+from ..schema import HIGH_WATER_NODE_TABLES, HIGH_WATER_TABLE, SCHEMA_VERSION, Migration
 from . import mysql_schema
 from .base import Backend, Cursor
 
@@ -208,6 +208,9 @@ class MySQLBackend(Backend):
 
     # Statements ----------------------------------------------------------------------------------------------
     def next_id(self, table: str) -> str:
+        if table in HIGH_WATER_NODE_TABLES:  # past every id deleted too
+            return (f"(SELECT GREATEST(COALESCE(MAX(id), 0), (SELECT deleted_to FROM {HIGH_WATER_TABLE} WHERE "
+                    f"node_table = '{table}')) + 1 FROM {table})")
         return f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table})"
 
     @functools.lru_cache(maxsize=None)  # noqa: B019 - one backend object per server kind, never freed

@@ -152,6 +152,15 @@ def test_import_records_is_in_process_only(stand_in: StandIn) -> None:
         stand_in.store().import_records(types=[pb.ArtifactType(id=10, name="Dataset")])
 
 
+def test_deletes_are_in_process_only(stand_in: StandIn) -> None:
+    store = stand_in.store()
+    with pytest.raises(errors.UnimplementedError, match="no RPC"):
+        store.delete_artifacts([1], cascade=True)
+    with pytest.raises(errors.UnimplementedError, match="no RPC"):
+        store.collect_garbage(type_names=["Dataset"], dry_run=True)
+    assert stand_in.calls == 0  # refused in the client: nothing reached the server
+
+
 _WITHOUT_GRPC = """
 import sys
 sys.modules["grpc"] = None  # as if grpcio were not installed
