@@ -193,24 +193,23 @@ def _lineage_form(kind: str, node_id: int) -> str:
             '<button type="submit">draw lineage</button></form>')
 
 
-def node_page(kind: str, node: Any, related: Dict[str, List[Any]], events: List[Any],
+def node_page(kind: str, node: Any, related: Dict[str, Tuple[str, List[Any]]], events: List[Any],
               shown_limit: int) -> str:
     """A node: its fields, properties, contexts (or a context's members and family), events and lineage form.
 
-    `related` maps a heading ("contexts", "parent contexts", "artifacts", ...) to the nodes under it; lists of
-    a context's members hold at most `shown_limit`, with a link to the full listing.
+    `related` maps a heading ("contexts", "parent contexts", "artifacts", ...) to the kind and the nodes under
+    it; a context's artifacts and executions are its first `shown_limit`, with a link to them all.
     """
     data = as_json(node)
     body = [_fields_table(data), "<h2>properties</h2>",
             _properties_table(data.get("properties", {}), "no properties"), "<h2>custom properties</h2>",
             _properties_table(data.get("custom_properties", {}), "no custom properties")]
-    for heading, nodes in related.items():
-        member_kind = "artifact" if heading == "artifacts" else "execution" if heading == "executions" else "context"
+    for heading, (member_kind, nodes) in related.items():
         rows = [[node_link(member_kind, n.id, n.id), _esc(n.type), _esc(n.name)] for n in nodes]
         body.append(f"<h2>{_esc(heading)}</h2>" + _table(["id", "type", "name"], rows, f"no {heading}"))
-        if heading in ("artifacts", "executions"):
-            more = "first " + str(shown_limit) + ", " if len(nodes) >= shown_limit else ""
-            body.append(f"<p>{_esc(more)}" + _link(f"/{heading}", f"list all {heading} of this context",
+        if kind == "context" and member_kind != "context":
+            more = f"the first {shown_limit}; " if len(nodes) >= shown_limit else ""
+            body.append(f"<p>{_esc(more)}" + _link(f"/{member_kind}s", f"list all {member_kind}s of this context",
                                                    filter=f"contexts_a.id = {node.id}") + "</p>")
     if kind != "context":
         other = "execution" if kind == "artifact" else "artifact"

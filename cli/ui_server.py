@@ -162,9 +162,9 @@ def cmd_ui(args: argparse.Namespace) -> int:
         print(f"warning: listening on {args.host}: anyone who reaches this address can read the store",
               file=sys.stderr)
     print(f"fastmlmd ui: serving {server.url} (read-only; Ctrl-C stops it)", file=sys.stderr, flush=True)
-    if args.open:
-        webbrowser.open(server.url)
     try:
+        if args.open:
+            webbrowser.open(server.url)
         server.serve_forever()
     except KeyboardInterrupt:
         pass

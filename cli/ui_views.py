@@ -132,19 +132,19 @@ def _or_none(call: Any, *args: Any) -> List[Any]:
 
 def node_view(store: metadata_store.MetadataStore, kind: str, node_id: int, params: Mapping[str, str]) -> Answer:
     node = _one(store, kind, node_id)
-    related: Dict[str, List[Any]] = {}
+    related: Dict[str, Tuple[str, List[Any]]] = {}
     events: List[Any] = []
     if kind == "context":
-        related["parent contexts"] = _or_none(store.get_parent_contexts_by_context, node_id)
-        related["child contexts"] = _or_none(store.get_children_contexts_by_context, node_id)
+        related["parent contexts"] = ("context", _or_none(store.get_parent_contexts_by_context, node_id))
+        related["child contexts"] = ("context", _or_none(store.get_children_contexts_by_context, node_id))
         first = metadata_store.ListOptions(limit=MEMBERS_SHOWN, order_by=metadata_store.OrderByField.ID)
-        related["artifacts"] = store.get_artifacts_by_context(node_id, list_options=first)
-        related["executions"] = store.get_executions_by_context(node_id, list_options=first)
+        related["artifacts"] = ("artifact", store.get_artifacts_by_context(node_id, list_options=first))
+        related["executions"] = ("execution", store.get_executions_by_context(node_id, list_options=first))
     elif kind == "artifact":
-        related["contexts"] = _or_none(store.get_contexts_by_artifact, node_id)
+        related["contexts"] = ("context", _or_none(store.get_contexts_by_artifact, node_id))
         events = store.get_events_by_artifact_ids([node_id])
     else:
-        related["contexts"] = _or_none(store.get_contexts_by_execution, node_id)
+        related["contexts"] = ("context", _or_none(store.get_contexts_by_execution, node_id))
         events = store.get_events_by_execution_ids([node_id])
     return Answer(ui_pages.node_page(kind, node, related, events, MEMBERS_SHOWN))
 

@@ -10,13 +10,16 @@ import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
+import webbrowser
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import pytest
 
+from fastmlmd.cli import ui_views
 from fastmlmd.cli.lineage_graph import read_lineage
+from fastmlmd.cli.main import main
 from fastmlmd.cli.ui_server import open_read_only
 from ml_metadata import errors, metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
@@ -265,3 +268,25 @@ def test_ui_help_and_a_missing_store(tmp_path) -> None:
     assert ran.returncode == 0 and "--host" in ran.stdout and "--open" in ran.stdout
     ran = run_script("--store", f"sqlite:///{tmp_path}/absent.db", "ui", "--port", "0")
     assert ran.returncode == 1 and ran.stderr.startswith("fastmlmd: error:")
+
+
+def test_a_context_page_shows_its_first_members_and_links_to_all(ui_url, monkeypatch) -> None:
+    monkeypatch.setattr(ui_views, "MEMBERS_SHOWN", 1)
+    page = ok(ui_url + "/contexts/2")
+    links = set(page.links())
+    assert {"/artifacts/3", "/executions/3"} <= links and not {"/artifacts/4", "/executions/4"} & links
+    assert {"/artifacts?filter=contexts_a.id+%3D+2", "/executions?filter=contexts_a.id+%3D+2"} <= links
+    assert "the first 1;" in page.all_text()
+
+
+def test_open_hands_the_url_to_the_browser_and_ctrl_c_ends_quietly(store_path, monkeypatch, capsys) -> None:
+    opened: List[str] = []
+
+    def fake_open(url: str) -> None:
+        opened.append(url)
+        raise KeyboardInterrupt  # as if the user pressed Ctrl-C at once
+
+    monkeypatch.setattr(webbrowser, "open", fake_open)
+    assert main(["--store", f"sqlite:///{store_path}", "ui", "--port", "0", "--open"]) == 0
+    assert len(opened) == 1 and re.fullmatch(r"http://127\.0\.0\.1:\d+/", opened[0])
+    assert f"serving {opened[0]}" in capsys.readouterr().err
