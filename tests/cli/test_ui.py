@@ -8,7 +8,6 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -22,11 +21,11 @@ import pytest
 from fastmlmd.cli import ui_views
 from fastmlmd.cli.lineage_graph import read_lineage
 from fastmlmd.cli.main import main
-from fastmlmd.cli.ui_server import UiServer, open_read_only
+from fastmlmd.cli.ui_server import open_read_only
 from ml_metadata import errors, metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
 
-from .conftest import HOSTILE_NAME, HOSTILE_NOTE, HOSTILE_URI, fill_pipeline, run_script, script
+from .conftest import HOSTILE_NAME, HOSTILE_NOTE, HOSTILE_URI, fill_pipeline, run_script, script, serving_ui
 
 
 class Page(HTMLParser):
@@ -294,32 +293,50 @@ def test_open_hands_the_url_to_the_browser_and_ctrl_c_ends_quietly(store_path, m
     assert f"serving {opened[0]}" in capsys.readouterr().err
 
 
+def _on_tests_path(folder: str) -> None:
+    """Puts tests/<folder> on sys.path, as its conftest.py does when it runs (its modules import by plain name)."""
+    path = str(Path(__file__).parents[1] / folder)
+    if path not in sys.path:
+        sys.path.insert(0, path)
+
+
+def _browse_the_pipeline(base: str) -> None:
+    """The pages of a store that fill_pipeline filled, as on SQLite."""
+    assert "/artifacts?type=Dataset" in ok(base + "/").links()
+    assert listed_ids(ok(base + "/artifacts?limit=3"), "artifact") == [1, 2, 3]
+    assert listed_ids(ok(base + "/artifacts?limit=3&after=3"), "artifact") == [4]
+    query = urllib.parse.urlencode({"filter": "custom_properties.accuracy.double_value > 0.55"})
+    assert listed_ids(ok(base + "/artifacts?" + query), "artifact") == [4]
+    assert {"/executions/1", "/executions/2", "/contexts/1"} <= set(ok(base + "/artifacts/2").links())
+    status, _, body = get(base + "/executions/1/lineage?hops=4")
+    assert status == 200 and len(re.findall(r'<g class="node[^"]*" data-key=', body)) == 4
+    assert get(base + "/artifacts?filter=name+LIKE")[0] == 400
+    assert get(base + "/artifacts", method="POST")[0] == 405
+
+
 @pytest.mark.server
 def test_the_ui_on_mariadb() -> None:
-    api_tests = str(Path(__file__).parents[1] / "api")
-    if api_tests not in sys.path:  # as tests/api/conftest.py does, when only tests/cli runs
-        sys.path.insert(0, api_tests)
+    _on_tests_path("api")
     import server_stores  # the session's databases on the loopback server, dropped at its end
 
     config = server_stores.mysql_stores().config()
     fill_pipeline(metadata_store.MetadataStore(config))
-    url = f"mysql://{config.mysql.user}@{config.mysql.host}:{config.mysql.port}/{config.mysql.database}"
-    server = UiServer(open_read_only(url), "127.0.0.1", 0, quiet=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = server.url.rstrip("/")
+    with serving_ui(f"mysql://{config.mysql.user}@{config.mysql.host}:{config.mysql.port}/"
+                    f"{config.mysql.database}") as base:
+        _browse_the_pipeline(base)
+
+
+def test_the_ui_through_the_grpc_server() -> None:
+    pytest.importorskip("grpc", reason="the gRPC client needs grpcio (pip install 'fastmlmd[server]')")
+    _on_tests_path("server")
+    from server_kit import ServerProcess
+
+    server = ServerProcess()  # its own in-memory store
     try:
-        assert "/artifacts?type=Dataset" in ok(base + "/").links()
-        assert listed_ids(ok(base + "/artifacts?limit=3"), "artifact") == [1, 2, 3]
-        assert listed_ids(ok(base + "/artifacts?limit=3&after=3"), "artifact") == [4]
-        query = urllib.parse.urlencode({"filter": "custom_properties.accuracy.double_value > 0.55"})
-        assert listed_ids(ok(base + "/artifacts?" + query), "artifact") == [4]
-        assert {"/executions/1", "/executions/2"} <= set(ok(base + "/artifacts/2").links())
-        status, _, body = get(base + "/executions/1/lineage?hops=4")
-        assert status == 200 and len(re.findall(r'<g class="node[^"]*" data-key=', body)) == 4
-        assert get(base + "/artifacts?filter=name+LIKE")[0] == 400
-        assert get(base + "/artifacts", method="POST")[0] == 405
+        fill_pipeline(metadata_store.MetadataStore(pb.MetadataStoreClientConfig(host="127.0.0.1",
+                                                                                port=server.port)))
+        with serving_ui(f"grpc://127.0.0.1:{server.port}") as base:
+            _browse_the_pipeline(base)
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+        status = server.terminate()
+    assert status == 0, server.log
