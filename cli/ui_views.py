@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from fastmlmd.cli import ui_pages
 from fastmlmd.cli.lineage_graph import DIRECTIONS, read_lineage
 from fastmlmd.cli.lineage_html import CONTENT_SECURITY_POLICY, to_html
-from fastmlmd.cli.stores import list_nodes, nodes_by_id, quote, types_of
+from fastmlmd.cli.stores import NODE_KINDS, list_nodes, nodes_by_id, quote, types_of
 from ml_metadata import errors, metadata_store
 
 PAGE_SIZE = 50
@@ -31,6 +31,8 @@ class HttpError(Exception):
 
 @dataclass
 class Answer:
+    """A page, its HTTP status, and the Content-Security-Policy to send with it."""
+
     body: str
     status: int = 200
     policy: str = ui_pages.CONTENT_SECURITY_POLICY
@@ -50,7 +52,7 @@ def _int(params: Mapping[str, str], name: str, default: Optional[int], low: int,
 
 
 def types_view(store: metadata_store.MetadataStore, params: Mapping[str, str]) -> Answer:
-    return Answer(ui_pages.types_page({kind: types_of(store, kind) for kind in ("artifact", "execution", "context")}))
+    return Answer(ui_pages.types_page({kind: types_of(store, kind) for kind in NODE_KINDS}))
 
 
 def listing_view(store: metadata_store.MetadataStore, kind: str, params: Mapping[str, str]) -> Answer:
