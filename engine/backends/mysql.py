@@ -40,6 +40,8 @@ ER_STATEMENT_TIMEOUT, ER_QUERY_TIMEOUT = 1969, 3024  # MariaDB's and MySQL's
 ER_DATA_TOO_LONG, ER_TRUNCATED_WRONG_VALUE = 1406, 1366
 CR_CONN_HOST_ERROR, CR_SERVER_GONE_ERROR, CR_SERVER_LOST = 2003, 2006, 2013
 ER_ACCESS_DENIED, ER_BAD_DB_ERROR = 1045, 1049
+# The largest statement time limit MariaDB accepts (a year); a longer limit is none in practice.
+MAX_STATEMENT_SECONDS = 31536000.0
 
 
 def _errno(exc: BaseException) -> int:
@@ -169,6 +171,8 @@ class MySQLBackend(Backend):
 
     def set_time_limit(self, conn: Any, seconds: Optional[float]) -> None:
         cur = conn.raw.cursor()
+        if seconds is not None:
+            seconds = min(seconds, MAX_STATEMENT_SECONDS)
         if self.mariadb:
             cur.execute(f"SET SESSION max_statement_time = {0 if seconds is None else max(seconds, 0.001):.3f}")
         else:

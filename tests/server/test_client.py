@@ -23,7 +23,8 @@ from ml_metadata.proto import metadata_store_service_pb2 as svc
 DIFFERENCES_FROM_MLMD = {
     "test_aborted_and_unavailable_are_retried":
         "the gRPC client retries UNAVAILABLE as well as ABORTED (MLMD's retries only ABORTED), after jittered "
-        "pauses of at most 2 s (MLMD's: exponentially distributed, mean 2 s), and never past client_timeout_sec",
+        "pauses of at most 2 s (MLMD's: exponentially distributed, mean 2 s), and never past client_timeout_sec; "
+        "with client_timeout_sec set, UNAVAILABLE is retried until it passes, not 5 times",
     "test_explain_filter_is_in_process_only":
         "explain_filter (an addition) has no RPC: through a MetadataStoreClientConfig it raises UnimplementedError",
 }
@@ -100,6 +101,18 @@ def test_retries_stop_after_the_budget(stand_in: StandIn, pauses: List[float]) -
     with pytest.raises(errors.AbortedError):
         store.get_artifact_types()
     assert stand_in.calls == store._max_num_retries + 1 == 6
+
+
+def test_unavailable_is_retried_until_the_deadline(stand_in: StandIn, pauses: List[float]) -> None:
+    """With a deadline, a server that is restarting is waited for past the retry budget; ABORTED keeps it."""
+    stand_in.failures = [grpc.StatusCode.UNAVAILABLE] * 12
+    store = stand_in.store(client_timeout_sec=600.0)
+    assert [t.name for t in store.get_artifact_types()] == ["T"]
+    assert (stand_in.calls, len(pauses)) == (13, 12)
+    stand_in.failures = [grpc.StatusCode.ABORTED] * 12
+    with pytest.raises(errors.AbortedError):
+        store.get_artifact_types()
+    assert stand_in.calls == 13 + store._max_num_retries + 1
 
 
 def test_retries_stop_at_the_deadline(stand_in: StandIn, monkeypatch: pytest.MonkeyPatch) -> None:
