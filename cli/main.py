@@ -8,7 +8,7 @@ import argparse
 import sys
 from typing import List, NoReturn, Optional
 
-from fastmlmd.cli import deleting, lineage_cmd, output, reading, transfer
+from fastmlmd.cli import deleting, lineage_cmd, output, reading, transfer, ui_server
 from fastmlmd.cli.store_url import StoreUrlError
 from fastmlmd.cli.stores import STORE_ENV, CliError
 from ml_metadata import errors
@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     lineage_cmd.add_command(commands)
     transfer.add_commands(commands)
     removing = deleting.add_commands(commands)
+    ui_server.add_command(commands)
 
     for sub in (ls, show, events, stats, *removing):
         _format_option(sub)
