@@ -10,6 +10,7 @@ schema), and the word index is built once at the end. Memory holds one batch of 
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sqlite3
@@ -23,8 +24,10 @@ from . import sqlite_words
 from .sqlite import MODE_READONLY, MODE_READWRITE, SQLITE, _sqlite_uri
 from ..catalog import ARTIFACT, BUILTIN_TYPES, CONTEXT, EXECUTION, LAYOUTS, WORD_INDEX_MARKS, NodeLayout, TypeKind
 from ..db import migrate_to
+from ..nodes import node_columns, wire_fields
 from .sqlite_mlmd_source import (ARTIFACTS, CONTEXTS, EXECUTIONS, MLMD_TABLES, MlmdTables, NodeSource, count,
-                          is_mlmd_store, property_rows_sql, read_events, read_nodes, read_tables, read_types, tables_found)
+                                 decode_property, is_mlmd_store, property_rows_sql, read_events, read_nodes,
+                                 read_tables, read_types, tables_found)
 from ..schema import SCHEMA_VERSION, VERSION_TABLE
 
 LOG = logging.getLogger("fastmlmd.convert")
@@ -101,10 +104,13 @@ def _copy_rows(cur: sqlite3.Cursor, src: MlmdTables, struct_type: StructTypeCode
     nodes_cur, props_cur = cur.connection.cursor(), cur.connection.cursor()
     for layout, source in _NODE_SOURCES:
         written = 0
-        for batch in read_nodes(nodes_cur, props_cur, src, source, BATCH):
-            _write_nodes(cur, layout, batch, type_names)
-            written += len(batch)
-            done += len(batch)
+        insert = _insert_nodes_sql(layout)
+        fields = wire_fields(layout)
+        decode = functools.partial(decode_property, source.table)
+        for nodes, properties in read_nodes(nodes_cur, props_cur, src, source, BATCH):
+            cur.executemany(insert, rowcore.encode_nodes(fields, nodes, properties, type_names, decode))
+            written += len(nodes)
+            done += len(nodes)
             report(layout.table + "s", done, total)
         counts.rows[layout.table] = written
         # The property rows come straight from MLMD's: one statement, no row through Python.
@@ -112,10 +118,9 @@ def _copy_rows(cur: sqlite3.Cursor, src: MlmdTables, struct_type: StructTypeCode
             f"INSERT INTO {layout.property_table} (node_id, is_custom, name, kind, int_value, double_value, "
             f"string_value, bool_value) {property_rows_sql(src, source)}").rowcount
     counts.rows["event"] = 0
-    for events in read_events(nodes_cur, props_cur, src, 5000):
+    for events, steps in read_events(nodes_cur, props_cur, src, 5000):
         cur.executemany("INSERT INTO event (id, artifact_id, execution_id, type, milliseconds_since_epoch, body) "
-                        "VALUES (?, ?, ?, ?, ?, ?)",
-                        [(i, a, e, t, ms, rowcore.encode_event(a, e, path, t, ms)) for i, a, e, t, ms, path in events])
+                        "VALUES (?, ?, ?, ?, ?, ?)", rowcore.encode_events(events, steps))
         counts.rows["event"] += len(events)
         done += len(events)
         report("events", done, total)
@@ -183,39 +188,10 @@ def _struct(struct_type: StructTypeCodec, type_id: int, column: str, text: Optio
                                    f"writes: {exc}") from exc
 
 
-def _node_columns(layout: NodeLayout) -> Tuple[str, ...]:
-    cols: Tuple[str, ...] = ("id", "type_id")
-    if layout.f_uri:
-        cols += ("uri",)
-    if layout.state_column:
-        cols += (layout.state_column,)
-    return cols + ("name", "external_id", "create_time", "update_time", "body")
-
-
-def _write_nodes(cur: sqlite3.Cursor, layout: NodeLayout, batch: list, type_names: Dict[int, str]) -> None:
-    fields = _wire_fields(layout)
-    encode = rowcore.encode_node
-    has_uri, has_state = bool(layout.f_uri), bool(layout.state_column)
-    rows: List[tuple] = []
-    for node_id, type_id, uri, state, name, external_id, created, updated, declared, custom in batch:
-        body = encode(fields, node_id, type_id, uri if has_uri else None, state, name,
-                      type_names.get(type_id, ""), created, updated, external_id, declared, custom)
-        if has_uri:  # the columns of _node_columns(layout), in its order
-            rows.append((node_id, type_id, uri or "", state, name, external_id, created, updated, body))
-        elif has_state:
-            rows.append((node_id, type_id, state, name, external_id, created, updated, body))
-        else:
-            rows.append((node_id, type_id, name, external_id, created, updated, body))
-    columns = _node_columns(layout)
-    cur.executemany(f"INSERT INTO {layout.table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                    rows)
-
-
-def _wire_fields(layout: NodeLayout) -> Tuple[int, ...]:
-    """The field numbers `rowcore.encode_node` takes, in its argument order."""
-    return (layout.f_id, layout.f_type_id, layout.f_uri, layout.f_properties, layout.f_custom_properties,
-            layout.f_state, layout.f_name, layout.f_type, layout.f_create_time, layout.f_update_time,
-            layout.f_external_id)
+def _insert_nodes_sql(layout: NodeLayout) -> str:
+    """The INSERT of rowcore.encode_nodes' rows: the node table's columns, then the body."""
+    columns = (*node_columns(layout), "body")
+    return f"INSERT INTO {layout.table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
 
 
 def _copy_links(cur: sqlite3.Cursor, src: MlmdTables, counts: Counts) -> None:
