@@ -137,7 +137,7 @@ CONTEXTS = NodeSource("Context", "ContextProperty", "context_id", False, None)
 
 # (id, type_id, uri, state, name, external_id, create_time, update_time)
 NodeRow = Tuple[int, int, Optional[str], Optional[int], Optional[str], Optional[str], int, int]
-# (node_id, is_custom, name, value_kind, value): a value as MLMD stores it, of the PropertyType MLMD reads it as
+# (node_id, is_custom, name, kind, value): a property as rowcore.encode_nodes takes it
 PropertyRow = Tuple[int, int, str, int, object]
 
 
@@ -145,28 +145,19 @@ def count(cur: sqlite3.Cursor, src: MlmdTables, table: str) -> int:
     return int(cur.execute(f"SELECT count(*) FROM {src.name(table)}").fetchone()[0]) if src.has(table) else 0
 
 
-def read_nodes(cur: sqlite3.Cursor, props_cur: sqlite3.Cursor, src: MlmdTables, kind: NodeSource,
-               batch: int = 2000) -> Iterator[Tuple[List[NodeRow], List[PropertyRow]]]:
-    """The nodes of one kind, ascending id, `batch` at a time, each batch with its property rows.
-
-    A batch's property rows come in one statement (the range of its ids), ascending node id and, within a node,
-    by name: the order rowcore.encode_nodes merges them in, and the order of MLMD's primary key, so SQLite sorts
-    nothing. A struct or proto value is still MLMD's text: `decode_property` reads it. Memory holds one batch
-    however large the store.
-    """
+def read_nodes(cur: sqlite3.Cursor, src: MlmdTables, kind: NodeSource, batch: int = 2000) -> Iterator[List[NodeRow]]:
+    """The nodes of one kind, ascending id, `batch` at a time (memory holds one batch however large the store)."""
     t = kind.table
     nodes = cur.execute(
         f"SELECT id, type_id, {src.column(t, 'uri') if kind.uri else 'NULL'}, "
         f"{src.column(t, kind.state_column) if kind.state_column else 'NULL'}, {src.column(t, 'name')}, "
         f"{src.column(t, 'external_id')}, {src.column(t, 'create_time_since_epoch', '0')}, "
         f"{src.column(t, 'last_update_time_since_epoch', '0')} FROM {src.name(t)} ORDER BY id")
-    properties_sql = (f"SELECT node_id, is_custom, name, value_kind, value FROM ({_properties_sql(src, kind)}) "
-                      "WHERE node_id BETWEEN ? AND ? ORDER BY node_id, name")
     while True:
         rows = nodes.fetchmany(batch)
         if not rows:
             return
-        yield rows, props_cur.execute(properties_sql, (rows[0][0], rows[-1][0])).fetchall()
+        yield rows
 
 
 def _properties_sql(src: MlmdTables, kind: NodeSource) -> str:
@@ -184,27 +175,32 @@ def _properties_sql(src: MlmdTables, kind: NodeSource) -> str:
 
 def property_rows_sql(src: MlmdTables, kind: NodeSource) -> str:
     """A SELECT of our property rows for one kind (node_id, is_custom, name, kind, int_value, double_value,
-    string_value, bool_value), as rowcore.property_rows makes them from the values read_nodes reads: the value in
-    its kind's column, none for a struct or a proto. Only the rows of stored nodes, in the order of our key."""
+    string_value, bool_value), as rowcore.property_rows makes them from MLMD's values: the value in its kind's
+    column, none for a struct or a proto (read_struct_or_proto reads those). Only the rows of stored nodes."""
     return (f"SELECT node_id, is_custom, name, value_kind, CASE value_kind WHEN {_INT} THEN value END, "
             f"CASE value_kind WHEN {_DOUBLE} THEN value END, CASE value_kind WHEN {_STRING} THEN value END, "
             f"CASE value_kind WHEN {_BOOLEAN} THEN value != 0 END FROM ({_properties_sql(src, kind)}) "
             f"WHERE node_id IN (SELECT id FROM {src.name(kind.table)})")
 
 
-def decode_property(table: str, row: Sequence) -> PropertyRow:
-    """A property row holding a struct or a proto with its value decoded (rowcore.encode_nodes' `decode`).
+def read_struct_or_proto(cur: sqlite3.Cursor, src: MlmdTables, kind: NodeSource, row: Sequence) -> PropertyRow:
+    """The property row (node_id, is_custom, name, kind, value) with the struct or proto value MLMD holds for it,
+    decoded: property_rows_sql leaves those values out (rowcore.encode_nodes' `decode`).
 
     Raises:
       errors.DataLossError: a row with no value, or a value that is not MLMD's base64: MLMD cannot read it either.
     """
-    node_id, is_custom, name, value_kind, value = row
+    node_id, is_custom, name, value_kind = row[:4]
+    found = cur.execute(f"SELECT value_kind, value FROM ({_properties_sql(src, kind)}) "
+                        "WHERE node_id = ? AND name = ? AND is_custom = ?", (node_id, name, is_custom)).fetchone()
+    value_kind, value = found if found else (0, None)
     if value_kind == _STRUCT:
-        return node_id, is_custom, name, _STRUCT, _base64(table, node_id, name, str(value)[len(STRUCT_PREFIX):])
+        return node_id, is_custom, name, _STRUCT, _base64(kind.table, node_id, name,
+                                                          str(value)[len(STRUCT_PREFIX):])
     if value_kind == _PROTO:
-        return node_id, is_custom, name, _PROTO, _base64(table, node_id, name, value)
+        return node_id, is_custom, name, _PROTO, _base64(kind.table, node_id, name, value)
     raise errors.DataLossError(
-        f"{table} {node_id} has a property {name!r} with no value; MLMD itself cannot read this store")
+        f"{kind.table} {node_id} has a property {name!r} with no value; MLMD itself cannot read this store")
 
 
 def _base64(table: str, node_id: int, name: str, text: object) -> bytes:
