@@ -32,12 +32,12 @@ def as_json(message: Any) -> Dict[str, Any]:
     return json_format.MessageToDict(message, preserving_proto_field_name=True)
 
 
-def _plain_value(value: Dict[str, Any]) -> Any:
+def plain_value(value: Dict[str, Any]) -> Any:
     # A Value's JSON form is {"int_value": "3"} and the like: the table shows the bare value.
     return next(iter(value.values()), None) if value else None
 
 
-def _when(milliseconds: Any) -> str:
+def when(milliseconds: Any) -> str:
     if milliseconds is None:
         return ""
     moment = datetime.datetime.fromtimestamp(int(milliseconds) / 1000, tz=datetime.timezone.utc)
@@ -47,10 +47,10 @@ def _when(milliseconds: Any) -> str:
 def node_row(node: Any) -> Dict[str, Any]:
     """A node's table row: its JSON, with the times readable and the properties as name: value."""
     data = as_json(node)
-    properties = {name: _plain_value(v) for name, v in data.get("properties", {}).items()}
-    properties.update({name: _plain_value(v) for name, v in data.get("custom_properties", {}).items()})
+    properties = {name: plain_value(v) for name, v in data.get("properties", {}).items()}
+    properties.update({name: plain_value(v) for name, v in data.get("custom_properties", {}).items()})
     return {**data, "state": data.get("state", data.get("last_known_state")),
-            "created": _when(data.get("create_time_since_epoch")), "properties": properties or None}
+            "created": when(data.get("create_time_since_epoch")), "properties": properties or None}
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
@@ -116,7 +116,7 @@ def cmd_events(args: argparse.Namespace) -> int:
     one_node(store, kind, args.id)  # an unknown id says so, rather than listing no events
     events = (store.get_events_by_artifact_ids if kind == "artifact" else store.get_events_by_execution_ids)([args.id])
     if args.format == "table":
-        rows = [{**as_json(e), "type": EVENT_TYPE_NAMES.get(e.type, str(e.type)), "time": _when(
+        rows = [{**as_json(e), "type": EVENT_TYPE_NAMES.get(e.type, str(e.type)), "time": when(
             e.milliseconds_since_epoch if e.HasField("milliseconds_since_epoch") else None),
             "path": ".".join(str(s.key if s.HasField("key") else s.index) for s in e.path.steps) or None}
                 for e in events]

@@ -15,6 +15,8 @@ from typing import Any, List, Optional
 import pytest
 from ml_metadata.proto import metadata_store_pb2 as pb
 
+from fastmlmd.engine.schema import HIGH_WATER_TABLE
+
 HOST, PORT, USER = "127.0.0.1", 3306, "root"
 # The store's tables that hold rows of a test (the built-in types, ids 1-9, stay).
 _TABLES = ("type_property", "artifact", "artifact_property", "execution", "execution_property", "context",
@@ -67,6 +69,8 @@ class MySQLStores:
             cur.execute(f"DELETE FROM `{database}`.{table}")
         cur.execute(f"DELETE FROM `{database}`.type WHERE id > 9")
         cur.execute(f"ALTER TABLE `{database}`.type AUTO_INCREMENT = 10")
+        # A scenario that deleted nodes left its highest ids taken (schema version 13): ids start at 1 again.
+        cur.execute(f"UPDATE `{database}`.{HIGH_WATER_TABLE} SET deleted_to = 0")
 
     def close(self) -> None:
         cur = self._admin.cursor()

@@ -1,13 +1,15 @@
 """Fixtures for the command's tests: a small SQLite store of one pipeline run, and a runner of `main(argv)`."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
-from typing import Any, Callable, List, NamedTuple
+from typing import Any, Callable, Iterator, List, NamedTuple
 
 import pytest
 
@@ -95,3 +97,39 @@ def run_script(*argv: str, env: Any = None, **kwargs: Any) -> "subprocess.Comple
     environment.update({"COLUMNS": "200", **(env or {})})
     return subprocess.run([*script(), *argv], capture_output=True, text=True, env=environment, timeout=120,
                           **kwargs)
+
+
+# Values a page must show as text, never as markup: tags, attribute breakouts, a script end inside a script.
+HOSTILE_NAME = "<script>alert('name')</script>"
+HOSTILE_URI = "\"><img src=x onerror=alert('uri')>"
+HOSTILE_NOTE = "</td></tr></table><script>alert('note')</script><b onmouseover=alert(1)>x</b>"
+
+
+@contextlib.contextmanager
+def serving_ui(url: str) -> Iterator[str]:
+    """The base URL of a `fastmlmd ui` server over the store `url`, in a thread, on an ephemeral port."""
+    from fastmlmd.cli.ui_server import UiServer, open_read_only
+    server = UiServer(open_read_only(url), "127.0.0.1", 0, quiet=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.url.rstrip("/")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def ui_url(store_path: Path) -> Iterator[str]:
+    """A ui server over the pipeline store plus artifact 5, whose name, URI and custom property `note` are
+    HOSTILE_*."""
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(store_path)
+    writer = metadata_store.MetadataStore(config)
+    hostile = pb.Artifact(type_id=writer.get_artifact_type("Model", "v1").id, name=HOSTILE_NAME, uri=HOSTILE_URI)
+    hostile.custom_properties["note"].string_value = HOSTILE_NOTE
+    assert writer.put_artifacts([hostile]) == [5]
+    del writer
+    with serving_ui(f"sqlite:///{store_path}") as base:
+        yield base
