@@ -30,7 +30,7 @@ from ..nodes import node_columns, wire_fields
 from .sqlite_mlmd_source import (ARTIFACTS, CONTEXTS, EXECUTIONS, MLMD_TABLES, MlmdTables, NodeSource, count,
                                  is_mlmd_store, property_rows_sql, read_struct_or_proto, read_events, read_nodes,
                                  read_tables, read_types, tables_found)
-from ..schema import SCHEMA_VERSION, VERSION_TABLE
+from ..schema import HIGH_WATER_TABLE, SCHEMA_VERSION, VERSION_TABLE
 
 LOG = logging.getLogger("fastmlmd.convert")
 
@@ -275,7 +275,8 @@ def convert_in_place(conn: sqlite3.Connection, struct_type: StructTypeCodec,
 
 _OUR_TABLES = frozenset(
     {"type", "type_property", "event", "attribution", "association", "parent_context", VERSION_TABLE,
-     WORD_INDEX_MARKS} | {t for layout in LAYOUTS.values() for t in (layout.table, layout.property_table)})
+     HIGH_WATER_TABLE, WORD_INDEX_MARKS} | {t for layout in LAYOUTS.values() for t in (layout.table,
+                                                                                    layout.property_table)})
 
 
 def upgrade_mlmd_file(filename_uri: str, mode: int, enable_upgrade_migration: bool, struct_type: StructTypeCodec,
