@@ -8,7 +8,7 @@ ml-metadata (`--against`) creates the empty store, so the schema is exactly its 
 by SQL in MLMD's layout (one executemany per table: the API would take an hour at this size), and MLMD reads a
 sample of them back (nodes by id, events, a context's nodes), which ours must answer alike after the conversion.
 Each conversion (by copy, then in place on a copy of the source) runs in a child process, which reports its time
-and peak RSS. On a shared machine the CPU time (start-up included) is the steadier figure.
+and its own peak RSS (VmHWM). On a shared machine the CPU time (start-up included) is the steadier figure.
 """
 from __future__ import annotations
 
@@ -162,8 +162,15 @@ else:
     counts = convert_in_place(conn, struct_type_from_json)
 import resource
 usage = resource.getrusage(resource.RUSAGE_SELF)
+# This process's own peak: ru_maxrss would also hold the parent's RSS at the fork (Linux carries it across exec),
+# and the parent has just filled the source with a 256 MiB page cache.
+try:
+    with open("/proc/self/status") as status:
+        peak_kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+except (OSError, StopIteration):
+    peak_kib = usage.ru_maxrss
 print(json.dumps({"seconds": counts.seconds, "rows": counts.rows, "cpu_seconds": usage.ru_utime + usage.ru_stime,
-                  "peak_rss_mib": usage.ru_maxrss / 1024}))
+                  "peak_rss_mib": peak_kib / 1024}))
 """
 
 

@@ -121,23 +121,38 @@ cdef int _out_value(Out* out, int kind, object value) except -1:
 
 
 cdef int _out_properties(Out* out, int number, dict properties) except -1:
-    cdef Out measure
-    cdef Py_ssize_t key_size, value_size
-    cdef const char* key_data
     for key in sorted(properties):
         kind, value = properties[key]
-        key_data = _utf8(key, &key_size)
-        measure.buf = NULL
-        measure.n = 0
-        measure.cap = 0
-        _out_value(&measure, kind, value)
-        value_size = measure.n
-        _out_varint(out, <uint64_t>(number << 3 | 2))
-        _out_varint(out, <uint64_t>(1 + _varint_size(key_size) + key_size + 1 + _varint_size(value_size) + value_size))
-        _out_len_field(out, 1, key_data, key_size)
-        _out_varint(out, <uint64_t>(2 << 3 | 2))
-        _out_varint(out, <uint64_t>value_size)
-        _out_value(out, kind, value)
+        _out_entry(out, number, key, kind, value)
+    return 0
+
+
+cdef int _out_entry(Out* out, int number, object key, int kind, object value) except -1:
+    """One entry of a `map<string, Value>` field."""
+    cdef Out measure
+    cdef Py_ssize_t key_size, value_size
+    cdef const char* key_data = _utf8(key, &key_size)
+    _start(&measure)
+    _out_value(&measure, kind, value)
+    value_size = measure.n
+    _out_varint(out, <uint64_t>(number << 3 | 2))
+    _out_varint(out, <uint64_t>(1 + _varint_size(key_size) + key_size + 1 + _varint_size(value_size) + value_size))
+    _out_len_field(out, 1, key_data, key_size)
+    _out_varint(out, <uint64_t>(2 << 3 | 2))
+    _out_varint(out, <uint64_t>value_size)
+    _out_value(out, kind, value)
+    return 0
+
+
+cdef int _out_property_span(Out* out, int number, list rows, Py_ssize_t first, Py_ssize_t stop,
+                            bint custom) except -1:
+    """The entries of one map from property rows (node_id, is_custom, name, kind, value) already in name order."""
+    cdef Py_ssize_t i
+    cdef tuple row
+    for i in range(first, stop):
+        row = <tuple>rows[i]
+        if bool(row[1]) == custom:
+            _out_entry(out, number, row[2], row[3], row[4])
     return 0
 
 
@@ -197,7 +212,9 @@ def encode_properties(int number, dict properties):
 
 
 cdef int _out_node(Out* out, tuple fields, node_id, type_id, uri, state, name, str type_name, create_time,
-                   update_time, external_id, dict properties, dict custom_properties) except -1:
+                   update_time, external_id, dict properties, dict custom_properties, list rows=None,
+                   Py_ssize_t first=0, Py_ssize_t stop=0) except -1:
+    """The node's message; its properties come from the dicts, or from rows[first:stop] when `rows` is given."""
     cdef int f_id, f_type_id, f_uri, f_props, f_custom, f_state, f_name, f_type, f_create, f_update, f_ext
     f_id, f_type_id, f_uri, f_props, f_custom, f_state, f_name, f_type, f_create, f_update, f_ext = fields
     cdef int number
@@ -212,10 +229,14 @@ cdef int _out_node(Out* out, tuple fields, node_id, type_id, uri, state, name, s
             if uri is not None:
                 _out_str_field(out, f_uri, uri)
         elif number == f_props:
-            if properties:
+            if rows is not None:
+                _out_property_span(out, f_props, rows, first, stop, False)
+            elif properties:
                 _out_properties(out, f_props, properties)
         elif number == f_custom:
-            if custom_properties:
+            if rows is not None:
+                _out_property_span(out, f_custom, rows, first, stop, True)
+            elif custom_properties:
                 _out_properties(out, f_custom, custom_properties)
         elif number == f_state:
             if state is not None:
@@ -249,6 +270,85 @@ def encode_node(tuple fields, node_id, type_id, uri, state, name, str type_name,
     return result
 
 
+cdef inline Py_ssize_t _span_of(list rows, Py_ssize_t at, Py_ssize_t end, int64_t key) except -1:
+    """The first of rows[at:end] (tuples ascending by their first item) whose first item is not below `key`."""
+    while at < end and <int64_t>((<tuple>rows[at])[0]) < key:
+        at += 1
+    return at
+
+
+cdef inline Py_ssize_t _span_end(list rows, Py_ssize_t at, Py_ssize_t end, int64_t key) except -1:
+    """Past the last of the rows from `at` on whose first item is `key`."""
+    while at < end and <int64_t>((<tuple>rows[at])[0]) == key:
+        at += 1
+    return at
+
+
+cdef bint _prepare_span(list rows, Py_ssize_t first, Py_ssize_t stop, decode) except -1:
+    """Replaces the rows of one node that need `decode`; whether each map's names come in strictly rising order
+    (then the rows are encoded as they are, else through dicts, as the twin does)."""
+    cdef Py_ssize_t i
+    cdef tuple row
+    cdef int kind
+    cdef bint ordered = True
+    last_declared = None
+    last_custom = None
+    for i in range(first, stop):
+        row = <tuple>rows[i]
+        kind = row[3]
+        if not (_INT <= kind <= _STRING or kind == _BOOLEAN):
+            row = decode(row)
+            rows[i] = row
+        if not ordered:
+            continue
+        if row[1]:
+            ordered = last_custom is None or row[2] > last_custom
+            last_custom = row[2]
+        else:
+            ordered = last_declared is None or row[2] > last_declared
+            last_declared = row[2]
+    return ordered
+
+
+def encode_nodes(tuple fields, list nodes, list properties, dict type_names, decode):
+    """Node-table rows with their encoded bodies, from node rows and property rows (see the pure-Python twin)."""
+    cdef bint has_uri = fields[2] != 0, has_state = fields[5] != 0
+    cdef Py_ssize_t at = 0, end = len(properties), first
+    cdef list out = []
+    cdef tuple node
+    cdef dict declared, custom
+    cdef list span
+    cdef Out o
+    for node in nodes:
+        first = _span_of(properties, at, end, node[0])
+        at = _span_end(properties, first, end, node[0])
+        type_name = type_names.get(node[1], "")
+        declared = custom = None
+        span = properties
+        if not _prepare_span(properties, first, at, decode):
+            # Names out of order or repeated: through dicts, which sort them and keep the last, as the twin does.
+            declared, custom, span = {}, {}, None
+            for row in properties[first:at]:
+                (custom if row[1] else declared)[row[2]] = (row[3], row[4])
+        _start(&o)
+        _out_node(&o, fields, node[0], node[1], node[2], node[3], node[4], type_name, node[6], node[7], node[5],
+                  declared, custom, span, first, at)
+        body = _allocate(&o)
+        _out_node(&o, fields, node[0], node[1], node[2], node[3], node[4], type_name, node[6], node[7], node[5],
+                  declared, custom, span, first, at)
+        _check_filled(&o)
+        uri = node[2]
+        if has_uri and has_state:
+            out.append((node[0], node[1], "" if uri is None else uri, node[3], node[4], node[5], node[6], node[7], body))
+        elif has_state:
+            out.append((node[0], node[1], node[3], node[4], node[5], node[6], node[7], body))
+        elif has_uri:
+            out.append((node[0], node[1], "" if uri is None else uri, node[4], node[5], node[6], node[7], body))
+        else:
+            out.append((node[0], node[1], node[4], node[5], node[6], node[7], body))
+    return out
+
+
 cdef int _out_event(Out* out, artifact_id, execution_id, path, event_type, milliseconds) except -1:
     _out_int_field(out, 1, _as_u64(artifact_id))
     _out_int_field(out, 2, _as_u64(execution_id))
@@ -271,6 +371,62 @@ def encode_event(artifact_id, execution_id, path, event_type, milliseconds):
     _out_event(&out, artifact_id, execution_id, path, event_type, milliseconds)
     _check_filled(&out)
     return result
+
+
+cdef int _out_path(Out* out, list steps, Py_ssize_t first, Py_ssize_t stop) except -1:
+    """An Event.Path's steps from rows (event_id, is_index_step, step_index, step_key): field 1 holds each Step,
+    whose field 1 is an index and field 2 a key."""
+    cdef Py_ssize_t i, size
+    cdef uint64_t index
+    cdef const char* data
+    cdef tuple step
+    for i in range(first, stop):
+        step = <tuple>steps[i]
+        if step[1]:
+            index = _as_u64(step[2] or 0)
+            _out_varint(out, <uint64_t>(1 << 3 | 2))
+            _out_varint(out, <uint64_t>(1 + _varint_size(index)))
+            _out_int_field(out, 1, index)
+        else:
+            data = _utf8(step[3] or "", &size)
+            _out_varint(out, <uint64_t>(1 << 3 | 2))
+            _out_varint(out, <uint64_t>(1 + _varint_size(<uint64_t>size) + size))
+            _out_len_field(out, 2, data, size)
+    return 0
+
+
+cdef int _out_event_row(Out* out, tuple event, list steps, Py_ssize_t first, Py_ssize_t stop) except -1:
+    cdef Out measure
+    _out_int_field(out, 1, _as_u64(event[1]))
+    _out_int_field(out, 2, _as_u64(event[2]))
+    if stop > first:
+        _start(&measure)
+        _out_path(&measure, steps, first, stop)
+        _out_varint(out, <uint64_t>(3 << 3 | 2))
+        _out_varint(out, <uint64_t>measure.n)
+        _out_path(out, steps, first, stop)
+    _out_int_field(out, 4, _as_u64(event[3]))
+    if event[4] is not None:
+        _out_int_field(out, 5, _as_u64(event[4]))
+    return 0
+
+
+def encode_events(list events, list steps):
+    """Event-table rows with their encoded bodies, from event rows and path steps (see the pure-Python twin)."""
+    cdef Py_ssize_t at = 0, end = len(steps), first
+    cdef list out = []
+    cdef tuple event
+    cdef Out o
+    for event in events:
+        first = _span_of(steps, at, end, event[0])
+        at = _span_end(steps, first, end, event[0])
+        _start(&o)
+        _out_event_row(&o, event, steps, first, at)
+        body = _allocate(&o)
+        _out_event_row(&o, event, steps, first, at)
+        _check_filled(&o)
+        out.append((event[0], event[1], event[2], event[3], event[4], body))
+    return out
 
 
 def property_rows(node_id, int is_custom, dict properties):

@@ -8,7 +8,7 @@ The two twins must produce identical bytes and identical records.
 from __future__ import annotations
 
 import struct
-from typing import Dict, Iterable, List, Mapping, Optional, Tuple, cast
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, cast
 
 from .records import Properties
 
@@ -116,6 +116,77 @@ def encode_event(
     out += _int_field(4, event_type)
     if milliseconds is not None:
         out += _int_field(5, milliseconds)
+    return out
+
+
+def encode_nodes(fields: Tuple[int, ...], nodes: Sequence[tuple], properties: List[tuple],
+                 type_names: Mapping[int, str], decode: Callable[[tuple], tuple]) -> List[tuple]:
+    """Node-table rows with their encoded bodies, from node rows and property rows read in one merged pass.
+
+    Args:
+      fields: the message's field numbers, as `encode_node` takes them.
+      nodes: (id, type_id, uri, state, name, external_id, create_time, update_time), ascending id.
+      properties: (node_id, is_custom, name, kind, value), ascending node_id (a row of a node not in `nodes` is
+        skipped); within a node best by name, which saves the sort. A row of kind INT, DOUBLE, STRING or BOOLEAN
+        holds its value; any other row is replaced by `decode(row)`'s (node_id, is_custom, name, kind, value).
+      type_names: type id -> type name, for the body's `type` field ("" when missing).
+      decode: see `properties`; it raises for a row it cannot read.
+
+    Returns:
+      (id, type_id, uri, state, name, external_id, create_time, update_time, body) per node, the uri (None as "")
+      only when the message has a uri field and the state only when it has a state field: the node table's columns.
+    """
+    has_uri, has_state = bool(fields[2]), bool(fields[5])
+    out: List[tuple] = []
+    at, end = 0, len(properties)
+    for node_id, type_id, uri, state, name, external_id, created, updated in nodes:
+        declared: Dict[str, Tuple[int, object]] = {}
+        custom: Dict[str, Tuple[int, object]] = {}
+        while at < end and properties[at][0] < node_id:
+            at += 1
+        while at < end and properties[at][0] == node_id:
+            row = properties[at]
+            if not (_INT <= row[3] <= _STRING or row[3] == _BOOLEAN):
+                row = properties[at] = decode(row)
+            (custom if row[1] else declared)[row[2]] = (row[3], row[4])
+            at += 1
+        body = encode_node(fields, node_id, type_id, uri, state, name, type_names.get(type_id, ""), created, updated,
+                           external_id, declared, custom)
+        out.append((node_id, type_id) + (("" if uri is None else uri,) if has_uri else ())
+                   + ((state,) if has_state else ()) + (name, external_id, created, updated, body))
+    return out
+
+
+def encode_path(steps: Iterable[Sequence]) -> bytes:
+    """An Event.Path message from (is_index_step, step_index, step_key) rows: field 1 holds each Step, whose
+    field 1 is an index and field 2 a key."""
+    return b"".join(_len_field(1, _int_field(1, int(index or 0)) if is_index else
+                               _len_field(2, (key or "").encode("utf-8")))
+                    for is_index, index, key in steps)
+
+
+def encode_events(events: Sequence[tuple], steps: Sequence[tuple]) -> List[tuple]:
+    """Event-table rows with their encoded bodies, from event rows and path steps read in one merged pass.
+
+    Args:
+      events: (id, artifact_id, execution_id, type, milliseconds_since_epoch), ascending id.
+      steps: (event_id, is_index_step, step_index, step_key), ascending event_id and in path order within an
+        event; a step of an event not in `events` is skipped. An event with no step has no path.
+
+    Returns:
+      (id, artifact_id, execution_id, type, milliseconds_since_epoch, body) per event.
+    """
+    out: List[tuple] = []
+    at, end = 0, len(steps)
+    for event_id, artifact_id, execution_id, event_type, milliseconds in events:
+        while at < end and steps[at][0] < event_id:
+            at += 1
+        first = at
+        while at < end and steps[at][0] == event_id:
+            at += 1
+        path = encode_path(step[1:] for step in steps[first:at]) if at > first else None
+        out.append((event_id, artifact_id, execution_id, event_type, milliseconds,
+                    encode_event(artifact_id, execution_id, path, event_type, milliseconds)))
     return out
 
 

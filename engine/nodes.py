@@ -44,7 +44,8 @@ def wire_fields(layout: NodeLayout) -> Tuple[int, ...]:
 
 
 @functools.lru_cache(maxsize=None)
-def _columns(layout: NodeLayout) -> Tuple[str, ...]:
+def node_columns(layout: NodeLayout) -> Tuple[str, ...]:
+    """A node table's columns but the body, in the order rowcore.encode_nodes' rows hold them."""
     cols: Tuple[str, ...] = ("id", "type_id")
     if layout.f_uri:
         cols += ("uri",)
@@ -425,7 +426,7 @@ def _is_noop(layout: NodeLayout, rec: NodeRecord, old: StoredNode, new: StoredNo
 
 def _row_values(layout: NodeLayout, node_id: int, type_id: int, uri: Optional[str], state: Optional[int],
                 name: Optional[str], external_id: Optional[str], create_time: int, update_time: int) -> tuple:
-    """The values for `_columns(layout)`, in that order."""
+    """The values for `node_columns(layout)`, in that order."""
     values: tuple = (node_id, type_id)
     if layout.f_uri:
         values += (uri,)
@@ -435,14 +436,14 @@ def _row_values(layout: NodeLayout, node_id: int, type_id: int, uri: Optional[st
 
 
 def _column_values(layout: NodeLayout, node: StoredNode) -> tuple:
-    """The stored node's values for `_columns(layout)`, in that order."""
+    """The stored node's values for `node_columns(layout)`, in that order."""
     return _row_values(layout, node.id, node.type_id, node.uri, node.state, node.name, node.external_id,
                        node.create_time, node.update_time)
 
 
 @functools.lru_cache(maxsize=None)
 def _insert_sql(layout: NodeLayout) -> str:
-    cols = (*_columns(layout), "body")
+    cols = (*node_columns(layout), "body")
     return f"INSERT INTO {layout.table} ({', '.join(cols)}) VALUES ({placeholders(cols)})"
 
 
@@ -477,7 +478,7 @@ def _write_updates(cur: Cursor, layout: NodeLayout, pairs: List[Tuple[StoredNode
     unchanged_columns: List[tuple] = []  # (update_time, body, id) of the nodes whose columns are as they were
     removed: List[tuple] = []
     upserted: List[tuple] = []
-    cols = _columns(layout)
+    cols = node_columns(layout)
     settable = [i for i, col in enumerate(cols) if col not in ("id", "update_time")]
     fields, encode, property_rows = wire_fields(layout), rowcore.encode_node, rowcore.property_rows
     for old, new in pairs:

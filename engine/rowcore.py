@@ -26,14 +26,16 @@ IMPLEMENTATION = "cython" if _impl.__name__.endswith("._rowcore") else "python"
 
 if TYPE_CHECKING:
     from ._rowcore_py import (
-        decode_event, decode_node, encode_event, encode_node, encode_properties, encode_value, frame, frame_events,
-        property_rows,
+        decode_event, decode_node, encode_event, encode_events, encode_node, encode_nodes, encode_properties,
+        encode_value, frame, frame_events, property_rows,
     )
 else:
     decode_event = _impl.decode_event
     decode_node = _impl.decode_node
     encode_event = _impl.encode_event
     encode_node = _impl.encode_node
+    encode_nodes = _impl.encode_nodes
+    encode_events = _impl.encode_events
     encode_properties = _impl.encode_properties
     encode_value = _impl.encode_value
     property_rows = _impl.property_rows

@@ -6,10 +6,13 @@ Nodes and events are written with their bodies encoded by the row kernel, as our
 
 Speed: the secondary indexes of our node, property and event tables are dropped before the rows go in and
 built again afterwards, each in one sorted pass (the exact statements, so the schema check still sees our
-schema), and the word index is built once at the end. Memory holds one batch of rows at a time.
+schema), after the word index is built in one pass. Each batch of nodes is read with its property rows (read
+back from ours, which come straight from MLMD's in one statement) and merged and encoded by the row kernel.
+Memory: Python holds one batch of rows at a time, SQLite a page cache of CACHE_KIB (see there).
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sqlite3
@@ -23,9 +26,11 @@ from . import sqlite_words
 from .sqlite import MODE_READONLY, MODE_READWRITE, SQLITE, _sqlite_uri
 from ..catalog import ARTIFACT, BUILTIN_TYPES, CONTEXT, EXECUTION, LAYOUTS, WORD_INDEX_MARKS, NodeLayout, TypeKind
 from ..db import migrate_to
+from ..nodes import node_columns, wire_fields
 from .sqlite_mlmd_source import (ARTIFACTS, CONTEXTS, EXECUTIONS, MLMD_TABLES, MlmdTables, NodeSource, count,
-                          is_mlmd_store, property_rows_sql, read_events, read_nodes, read_tables, read_types, tables_found)
-from ..schema import SCHEMA_VERSION, VERSION_TABLE
+                                 is_mlmd_store, property_rows_sql, read_struct_or_proto, read_events, read_nodes,
+                                 read_tables, read_types, tables_found)
+from ..schema import HIGH_WATER_TABLE, SCHEMA_VERSION, VERSION_TABLE
 
 LOG = logging.getLogger("fastmlmd.convert")
 
@@ -100,22 +105,28 @@ def _copy_rows(cur: sqlite3.Cursor, src: MlmdTables, struct_type: StructTypeCode
     # Reading cursors of their own, closed at the end: an open statement on the source would keep it locked.
     nodes_cur, props_cur = cur.connection.cursor(), cur.connection.cursor()
     for layout, source in _NODE_SOURCES:
-        written = 0
-        for batch in read_nodes(nodes_cur, props_cur, src, source, BATCH):
-            _write_nodes(cur, layout, batch, type_names)
-            written += len(batch)
-            done += len(batch)
-            report(layout.table + "s", done, total)
-        counts.rows[layout.table] = written
-        # The property rows come straight from MLMD's: one statement, no row through Python.
+        # The property rows go first, straight from MLMD's (one statement, no row through Python); the bodies then
+        # read them back from ours, clustered by node, in the order each property map is encoded in.
         counts.rows[layout.property_table] = cur.execute(
             f"INSERT INTO {layout.property_table} (node_id, is_custom, name, kind, int_value, double_value, "
             f"string_value, bool_value) {property_rows_sql(src, source)}").rowcount
+        properties_sql = (f"SELECT node_id, is_custom, name, kind, coalesce(int_value, double_value, string_value, "
+                          f"bool_value) FROM {layout.property_table} WHERE node_id BETWEEN ? AND ? "
+                          "ORDER BY node_id, is_custom, name")
+        insert, fields = _insert_nodes_sql(layout), wire_fields(layout)
+        decode = functools.partial(read_struct_or_proto, props_cur, src, source)
+        written = 0
+        for nodes in read_nodes(nodes_cur, src, source, BATCH):
+            properties = props_cur.execute(properties_sql, (nodes[0][0], nodes[-1][0])).fetchall()
+            cur.executemany(insert, rowcore.encode_nodes(fields, nodes, properties, type_names, decode))
+            written += len(nodes)
+            done += len(nodes)
+            report(layout.table + "s", done, total)
+        counts.rows[layout.table] = written
     counts.rows["event"] = 0
-    for events in read_events(nodes_cur, props_cur, src, 5000):
+    for events, steps in read_events(nodes_cur, props_cur, src, 5000):
         cur.executemany("INSERT INTO event (id, artifact_id, execution_id, type, milliseconds_since_epoch, body) "
-                        "VALUES (?, ?, ?, ?, ?, ?)",
-                        [(i, a, e, t, ms, rowcore.encode_event(a, e, path, t, ms)) for i, a, e, t, ms, path in events])
+                        "VALUES (?, ?, ?, ?, ?, ?)", rowcore.encode_events(events, steps))
         counts.rows["event"] += len(events)
         done += len(events)
         report("events", done, total)
@@ -123,9 +134,11 @@ def _copy_rows(cur: sqlite3.Cursor, src: MlmdTables, struct_type: StructTypeCode
     props_cur.close()
     _copy_links(cur, src, counts)
     report("indexes", done, total)
+    # Words first: FTS5 reads a node table through any index that covers its columns (execution_name covers
+    # (id, name)), and rows in name order rather than id order make its rebuild five times slower.
+    _build_word_indexes(cur)
     for statement in deferred:
         cur.execute(statement)
-    _build_word_indexes(cur)
     counts.seconds = time.monotonic() - started
     report("done", done, total)
     return counts
@@ -183,39 +196,10 @@ def _struct(struct_type: StructTypeCodec, type_id: int, column: str, text: Optio
                                    f"writes: {exc}") from exc
 
 
-def _node_columns(layout: NodeLayout) -> Tuple[str, ...]:
-    cols: Tuple[str, ...] = ("id", "type_id")
-    if layout.f_uri:
-        cols += ("uri",)
-    if layout.state_column:
-        cols += (layout.state_column,)
-    return cols + ("name", "external_id", "create_time", "update_time", "body")
-
-
-def _write_nodes(cur: sqlite3.Cursor, layout: NodeLayout, batch: list, type_names: Dict[int, str]) -> None:
-    fields = _wire_fields(layout)
-    encode = rowcore.encode_node
-    has_uri, has_state = bool(layout.f_uri), bool(layout.state_column)
-    rows: List[tuple] = []
-    for node_id, type_id, uri, state, name, external_id, created, updated, declared, custom in batch:
-        body = encode(fields, node_id, type_id, uri if has_uri else None, state, name,
-                      type_names.get(type_id, ""), created, updated, external_id, declared, custom)
-        if has_uri:  # the columns of _node_columns(layout), in its order
-            rows.append((node_id, type_id, uri or "", state, name, external_id, created, updated, body))
-        elif has_state:
-            rows.append((node_id, type_id, state, name, external_id, created, updated, body))
-        else:
-            rows.append((node_id, type_id, name, external_id, created, updated, body))
-    columns = _node_columns(layout)
-    cur.executemany(f"INSERT INTO {layout.table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                    rows)
-
-
-def _wire_fields(layout: NodeLayout) -> Tuple[int, ...]:
-    """The field numbers `rowcore.encode_node` takes, in its argument order."""
-    return (layout.f_id, layout.f_type_id, layout.f_uri, layout.f_properties, layout.f_custom_properties,
-            layout.f_state, layout.f_name, layout.f_type, layout.f_create_time, layout.f_update_time,
-            layout.f_external_id)
+def _insert_nodes_sql(layout: NodeLayout) -> str:
+    """The INSERT of rowcore.encode_nodes' rows: the node table's columns, then the body."""
+    columns = (*node_columns(layout), "body")
+    return f"INSERT INTO {layout.table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
 
 
 def _copy_links(cur: sqlite3.Cursor, src: MlmdTables, counts: Counts) -> None:
@@ -291,7 +275,8 @@ def convert_in_place(conn: sqlite3.Connection, struct_type: StructTypeCodec,
 
 _OUR_TABLES = frozenset(
     {"type", "type_property", "event", "attribution", "association", "parent_context", VERSION_TABLE,
-     WORD_INDEX_MARKS} | {t for layout in LAYOUTS.values() for t in (layout.table, layout.property_table)})
+     HIGH_WATER_TABLE, WORD_INDEX_MARKS} | {t for layout in LAYOUTS.values() for t in (layout.table,
+                                                                                    layout.property_table)})
 
 
 def upgrade_mlmd_file(filename_uri: str, mode: int, enable_upgrade_migration: bool, struct_type: StructTypeCodec,
@@ -367,15 +352,17 @@ def _mlmd_version(filename_uri: str, mode: int) -> Optional[int]:
 
 # A conversion takes the write lock once and holds it; MLMD's own writers wait for it, and it for them.
 BUSY_TIMEOUT_MS = 60_000
-# The conversion's page cache: large enough that index builds rarely spill, and a bound on its memory.
-CACHE_KIB = 64 * 1024
+# The conversion's page cache, which also caps each index build's in-memory sort: peak memory is about the
+# interpreter's 50 MiB plus twice this, whatever the store's size (measured at 1M nodes: 120 MiB at 32 MiB,
+# 185 MiB at 64 MiB, for the same CPU time).
+CACHE_KIB = 32 * 1024
 
 
 def tune_connection(conn: sqlite3.Connection) -> None:
-    """The conversion's connection settings: a bounded page cache large enough that index builds rarely spill,
-    and a second thread for their sorts."""
+    """The conversion's connection settings: a bounded page cache, and sorts in the converting thread only (sort
+    threads took more CPU and memory at 1M nodes, and no time off on a busy two-core machine)."""
     conn.execute(f"PRAGMA cache_size = {-CACHE_KIB}")
-    conn.execute("PRAGMA threads = 2")
+    conn.execute("PRAGMA threads = 0")
 
 
 # By copy -------------------------------------------------------------------------------------------------------

@@ -152,8 +152,8 @@ def _export_paths(cur: sqlite3.Cursor, ours: str) -> int:
 
 
 def decode_path(path: bytes) -> List[Tuple[int, Optional[int], Optional[str]]]:
-    """(is_index_step, step_index, step_key) of each step of a serialized Event.Path (mlmd_source.encode_path's
-    inverse); an index is int64, two's complement on the wire."""
+    """(is_index_step, step_index, step_key) of each step of a serialized Event.Path (the inverse of the path
+    rowcore.encode_events writes); an index is int64, two's complement on the wire."""
     out: List[Tuple[int, Optional[int], Optional[str]]] = []
     pos = 0
     while pos < len(path):

@@ -1,6 +1,6 @@
 """Reads a store in MLMD's own SQLite schema (ml-metadata 1.17.1 writes version 10), row by row, in id order.
 
-Only reading is done here; engine/mlmd_convert.py writes what it reads into our schema. The tables may sit in
+Only reading is done here; sqlite_mlmd_convert.py writes what it reads into our schema. The tables may sit in
 the main database under a prefix (an in-place conversion first moves them aside) or in an attached one (a copy):
 `MlmdTables` names them either way.
 
@@ -19,11 +19,9 @@ import base64
 import binascii
 import sqlite3
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple
 
 from .. import errors
-from .._rowcore_py import _int_field, _len_field  # pure functions: the compiled kernel has no Python-level encoders
-from ..records import Properties
 
 # Every table MLMD 1.17.1 keeps; a database holding MLMDEnv, or Type and Artifact, is one of its stores.
 MLMD_TABLES = ("Type", "TypeProperty", "ParentType", "Artifact", "ArtifactProperty", "Execution",
@@ -137,53 +135,29 @@ ARTIFACTS = NodeSource("Artifact", "ArtifactProperty", "artifact_id", True, "sta
 EXECUTIONS = NodeSource("Execution", "ExecutionProperty", "execution_id", False, "last_known_state")
 CONTEXTS = NodeSource("Context", "ContextProperty", "context_id", False, None)
 
-# (id, type_id, uri, state, name, external_id, create_time, update_time, properties, custom_properties)
-NodeRow = Tuple[int, int, Optional[str], Optional[int], Optional[str], Optional[str], int, int, Properties,
-                Properties]
+# (id, type_id, uri, state, name, external_id, create_time, update_time)
+NodeRow = Tuple[int, int, Optional[str], Optional[int], Optional[str], Optional[str], int, int]
+# (node_id, is_custom, name, kind, value): a property as rowcore.encode_nodes takes it
+PropertyRow = Tuple[int, int, str, int, object]
 
 
 def count(cur: sqlite3.Cursor, src: MlmdTables, table: str) -> int:
     return int(cur.execute(f"SELECT count(*) FROM {src.name(table)}").fetchone()[0]) if src.has(table) else 0
 
 
-def read_nodes(cur: sqlite3.Cursor, props_cur: sqlite3.Cursor, src: MlmdTables, kind: NodeSource,
-               batch: int = 2000) -> Iterator[List[NodeRow]]:
-    """The nodes of one kind with their properties, ascending id, `batch` at a time.
-
-    Each batch of nodes brings its property rows in one statement (the range of its ids, in id order), so
-    memory holds one batch however large the store.
-
-    Raises:
-      errors.DataLossError: a property row MLMD itself could not read (no value, or a value it cannot decode).
-    """
+def read_nodes(cur: sqlite3.Cursor, src: MlmdTables, kind: NodeSource, batch: int = 2000) -> Iterator[List[NodeRow]]:
+    """The nodes of one kind, ascending id, `batch` at a time (memory holds one batch however large the store)."""
     t = kind.table
     nodes = cur.execute(
         f"SELECT id, type_id, {src.column(t, 'uri') if kind.uri else 'NULL'}, "
         f"{src.column(t, kind.state_column) if kind.state_column else 'NULL'}, {src.column(t, 'name')}, "
         f"{src.column(t, 'external_id')}, {src.column(t, 'create_time_since_epoch', '0')}, "
         f"{src.column(t, 'last_update_time_since_epoch', '0')} FROM {src.name(t)} ORDER BY id")
-    properties_sql = (f"SELECT node_id, is_custom, name, value_kind, value FROM ({_properties_sql(src, kind)}) "
-                      "WHERE node_id BETWEEN ? AND ? ORDER BY node_id")
     while True:
         rows = nodes.fetchmany(batch)
         if not rows:
             return
-        props = props_cur.execute(properties_sql, (rows[0][0], rows[-1][0])).fetchall()
-        at, end = 0, len(props)
-        out: List[NodeRow] = []
-        for node_id, type_id, uri, state, name, external_id, create_time, update_time in rows:
-            declared: Properties = {}
-            custom: Properties = {}
-            while at < end and props[at][0] < node_id:
-                at += 1  # a row of a node that is gone, which MLMD never reads
-            while at < end and props[at][0] == node_id:
-                row = props[at]
-                value = row[3:5] if _INT <= row[3] <= _STRING else _decoded(kind.table, row)
-                (custom if row[1] else declared)[row[2]] = value  # type: ignore[assignment]
-                at += 1
-            out.append((node_id, type_id, uri, state, name, external_id, create_time, update_time, declared,
-                        custom))
-        yield out
+        yield rows
 
 
 def _properties_sql(src: MlmdTables, kind: NodeSource) -> str:
@@ -201,25 +175,32 @@ def _properties_sql(src: MlmdTables, kind: NodeSource) -> str:
 
 def property_rows_sql(src: MlmdTables, kind: NodeSource) -> str:
     """A SELECT of our property rows for one kind (node_id, is_custom, name, kind, int_value, double_value,
-    string_value, bool_value), as rowcore.property_rows makes them from the values read_nodes reads: the value in
-    its kind's column, none for a struct or a proto. Only the rows of stored nodes, in the order of our key."""
+    string_value, bool_value), as rowcore.property_rows makes them from MLMD's values: the value in its kind's
+    column, none for a struct or a proto (read_struct_or_proto reads those). Only the rows of stored nodes."""
     return (f"SELECT node_id, is_custom, name, value_kind, CASE value_kind WHEN {_INT} THEN value END, "
             f"CASE value_kind WHEN {_DOUBLE} THEN value END, CASE value_kind WHEN {_STRING} THEN value END, "
             f"CASE value_kind WHEN {_BOOLEAN} THEN value != 0 END FROM ({_properties_sql(src, kind)}) "
             f"WHERE node_id IN (SELECT id FROM {src.name(kind.table)})")
 
 
-def _decoded(table: str, row: Sequence) -> Tuple[int, object]:
-    """(PropertyType, value) of a property row holding a struct, a proto or a bool (see read_nodes' statement)."""
-    node_id, _, name, value_kind, value = row
+def read_struct_or_proto(cur: sqlite3.Cursor, src: MlmdTables, kind: NodeSource, row: Sequence) -> PropertyRow:
+    """The property row (node_id, is_custom, name, kind, value) with the struct or proto value MLMD holds for it,
+    decoded: property_rows_sql leaves those values out (rowcore.encode_nodes' `decode`).
+
+    Raises:
+      errors.DataLossError: a row with no value, or a value that is not MLMD's base64: MLMD cannot read it either.
+    """
+    node_id, is_custom, name, value_kind = row[:4]
+    found = cur.execute(f"SELECT value_kind, value FROM ({_properties_sql(src, kind)}) "
+                        "WHERE node_id = ? AND name = ? AND is_custom = ?", (node_id, name, is_custom)).fetchone()
+    value_kind, value = found if found else (0, None)
     if value_kind == _STRUCT:
-        return _STRUCT, _base64(table, node_id, name, str(value)[len(STRUCT_PREFIX):])
+        return node_id, is_custom, name, _STRUCT, _base64(kind.table, node_id, name,
+                                                          str(value)[len(STRUCT_PREFIX):])
     if value_kind == _PROTO:
-        return _PROTO, _base64(table, node_id, name, value)
-    if value_kind == _BOOLEAN:
-        return _BOOLEAN, bool(value)
+        return node_id, is_custom, name, _PROTO, _base64(kind.table, node_id, name, value)
     raise errors.DataLossError(
-        f"{table} {node_id} has a property {name!r} with no value; MLMD itself cannot read this store")
+        f"{kind.table} {node_id} has a property {name!r} with no value; MLMD itself cannot read this store")
 
 
 def _base64(table: str, node_id: int, name: str, text: object) -> bytes:
@@ -230,16 +211,18 @@ def _base64(table: str, node_id: int, name: str, text: object) -> bytes:
             f"{table} {node_id} has a property {name!r} whose value is not the base64 MLMD writes: {exc}") from exc
 
 
-# (id, artifact_id, execution_id, type, milliseconds_since_epoch, serialized Event.Path or None)
-EventRow = Tuple[int, int, int, int, Optional[int], Optional[bytes]]
+# (id, artifact_id, execution_id, type, milliseconds_since_epoch)
+EventRow = Tuple[int, int, int, int, Optional[int]]
+# (event_id, is_index_step, step_index, step_key)
+StepRow = Tuple[int, int, Optional[int], Optional[str]]
 
 
 def read_events(cur: sqlite3.Cursor, paths_cur: sqlite3.Cursor, src: MlmdTables,
-                batch: int = 5000) -> Iterator[List[EventRow]]:
-    """Events with their paths (encoded as Event.Path messages), ascending id, `batch` at a time.
+                batch: int = 5000) -> Iterator[Tuple[List[EventRow], List[StepRow]]]:
+    """Events, ascending id, `batch` at a time, each batch with its path steps (one statement, by id range).
 
-    A path's steps are read in the order MLMD reads them back: the order they were written in (rowid). Pipelines
-    write the same few paths again and again, so each distinct path is encoded once per batch.
+    The steps come ascending event id and, within an event, in the order MLMD reads them back: the order they
+    were written in (rowid).
     """
     events = cur.execute(
         f"SELECT id, artifact_id, execution_id, type, milliseconds_since_epoch FROM {src.name('Event')} ORDER BY id")
@@ -249,29 +232,4 @@ def read_events(cur: sqlite3.Cursor, paths_cur: sqlite3.Cursor, src: MlmdTables,
         rows = events.fetchmany(batch)
         if not rows:
             return
-        steps = paths_cur.execute(paths_sql, (rows[0][0], rows[-1][0])).fetchall()
-        encoded: Dict[tuple, bytes] = {}
-        at, end = 0, len(steps)
-        out: List[EventRow] = []
-        for event_id, artifact_id, execution_id, event_type, milliseconds in rows:
-            while at < end and steps[at][0] < event_id:
-                at += 1  # steps of an event that is gone
-            path = None
-            if at < end and steps[at][0] == event_id:
-                first = at
-                while at < end and steps[at][0] == event_id:
-                    at += 1
-                key = tuple(step[1:] for step in steps[first:at])
-                path = encoded.get(key)
-                if path is None:
-                    path = encoded[key] = encode_path(key)
-            out.append((event_id, artifact_id, execution_id, event_type, milliseconds, path))
-        yield out
-
-
-def encode_path(steps: Iterable[Tuple[int, Optional[int], Optional[str]]]) -> bytes:
-    """An Event.Path message from (is_index_step, step_index, step_key) rows: field 1 holds each Step, whose
-    field 1 is an index and field 2 a key."""
-    return b"".join(_len_field(1, _int_field(1, int(index or 0)) if is_index else
-                               _len_field(2, (key or "").encode("utf-8")))
-                    for is_index, index, key in steps)
+        yield rows, paths_cur.execute(paths_sql, (rows[0][0], rows[-1][0])).fetchall()

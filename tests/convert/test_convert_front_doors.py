@@ -5,6 +5,7 @@ import io
 import logging
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -55,6 +56,25 @@ def test_in_place_reports_progress(mlmd_file: Path, caplog: pytest.LogCaptureFix
     assert any("artifacts" in line for line in stages) and any("events" in line for line in stages)
     assert stages[-1].startswith(f"converted the MLMD store {mlmd_file} in place: ")
     assert len(store.get_artifacts()) == 12
+
+
+@pytest.mark.parametrize(
+    ("broken_value", "says"),
+    [
+        pytest.param("int_value = NULL, string_value = NULL", "with no value", id="no-value"),
+        pytest.param("int_value = NULL, string_value = 'mlmd-struct::not base64!'", "not the base64 MLMD writes",
+                     id="struct-not-base64"),
+    ],
+)
+def test_a_value_mlmd_cannot_read_stops_the_conversion(mlmd_file: Path, broken_value: str, says: str) -> None:
+    with sqlite3.connect(mlmd_file) as conn:
+        conn.execute(f"UPDATE ArtifactProperty SET {broken_value} "
+                     "WHERE rowid = (SELECT min(rowid) FROM ArtifactProperty WHERE int_value IS NOT NULL)")
+    with pytest.raises(errors.DataLossError, match=says):
+        metadata_store.MetadataStore(config(mlmd_file), enable_upgrade_migration=True)
+    with sqlite3.connect(mlmd_file) as conn:  # still MLMD's store, as it was: the transaction was undone
+        assert conn.execute("SELECT count(*) FROM Artifact").fetchone()[0] == 12
+        assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'artifact_property'").fetchone()[0] == 0
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
