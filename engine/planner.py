@@ -470,8 +470,8 @@ class _Compiler:
                 raise PlanError("Operands of LIKE cannot be literal NULL; to find unset values, write IS NULL", src)
         if operand.kind != Kind.STRING or pattern.kind != Kind.STRING:
             raise PlanError(messages.no_signature("LIKE", [operand, pattern]), node)
-        op = "NOT LIKE" if node.negated else "LIKE"
-        return _Typed(f"{operand.sql} {op} {pattern.sql}", Kind.BOOL, operand.params + pattern.params)
+        return _Typed(self.backend.like(operand.sql, pattern.sql, node.negated), Kind.BOOL,
+                      operand.params + pattern.params)
 
     def predicate(self, typed: _Typed, node: ast.Node) -> _Typed:
         """`typed`, the compiled query (or group): NotACondition unless it is a condition."""

@@ -145,6 +145,11 @@ class Backend:
         ids as text) with `join_in_sql`, else a row (body, id) per event."""
         raise NotImplementedError
 
+    # Filters ---------------------------------------------------------------------------------------------------
+    def like(self, operand: str, pattern: str, negated: bool) -> str:
+        """MLMD's LIKE (SQLite's: ASCII letters match either case, no escape character) of two SQL expressions."""
+        return f"{operand} {'NOT LIKE' if negated else 'LIKE'} {pattern}"
+
     # Planner hints: the access planner decides in neutral terms, the backend says it in its dialect ------------
     def no_index(self, expression: str) -> str:
         """`expression` compared as it is, but never through an index."""
