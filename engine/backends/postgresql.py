@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any, Hashable, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Hashable, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from .. import errors, retry
 from ..catalog import NodeLayout
@@ -46,6 +46,7 @@ from .base import Backend, Cursor
 try:
     import psycopg
     from psycopg.adapt import Dumper
+    from psycopg.conninfo import make_conninfo
     from psycopg.pq import TransactionStatus
     from psycopg.types.numeric import Int8Dumper
 except ImportError as exc:  # pragma: no cover - the message is what matters
@@ -171,9 +172,10 @@ class PostgreSQLCursor:
 class PostgreSQLConnection:
     """One psycopg connection, with the few methods db.Database calls on sqlite3's."""
 
-    def __init__(self, raw: Any, backend: "PostgreSQLBackend") -> None:
+    def __init__(self, raw: Any, backend: "PostgreSQLBackend", reopen: Callable[[], Any]) -> None:
         self.raw = raw
         self.backend = backend
+        self._reopen = reopen  # a new connection with the same settings, for after this one is lost
         # This attempt guards each write statement with a savepoint (the module's docstring says why).
         self.careful = False
         self._careful_next = False
@@ -181,6 +183,14 @@ class PostgreSQLConnection:
         self._session_limit: Optional[float] = None  # what it is
 
     def cursor(self) -> PostgreSQLCursor:
+        if self.raw.closed:
+            # Lost (a server restart, a killed session): the call that saw it raised UnavailableError, this one
+            # connects again (and raises UnavailableError itself while the server is away).
+            try:
+                self.raw = self._reopen()
+            except psycopg.OperationalError as exc:
+                raise errors.UnavailableError(f"cannot reconnect to the PostgreSQL server ({exc})") from exc
+            self._session_limit = None
         if self.time_limit != self._session_limit:
             milliseconds = 0 if self.time_limit is None else max(int(self.time_limit * 1000), 1)
             self.raw.execute(f"SET statement_timeout = {milliseconds}")
@@ -321,6 +331,12 @@ class PostgreSQLBackend(Backend):
         # ILIKE on "C" text folds ASCII letters only, and ESCAPE '' makes `\` an ordinary character: SQLite's LIKE.
         return f"{operand} {'NOT ILIKE' if negated else 'ILIKE'} {pattern} ESCAPE ''"
 
+    def truth(self, column: str) -> str:
+        return f"({column} <> 0)"  # conditions are BOOLEAN here, and an integer is none
+
+    def bool_literal(self, value: bool) -> str:
+        return "TRUE" if value else "FALSE"
+
     # Reading plans -------------------------------------------------------------------------------------------
     def plan_details(self, cur: Cursor, sql: str, params: Sequence[object]) -> Tuple[str, ...]:
         return tuple(row[0].strip() for row in cur.execute("EXPLAIN " + sql, params))
@@ -361,26 +377,33 @@ def connect(config: Any) -> Tuple[PostgreSQLConnection, PostgreSQLBackend]:
     try:
         if not config.skip_db_creation:
             _create_database(settings, dbname)
-        raw = psycopg.connect(dbname=dbname, autocommit=True, cursor_factory=psycopg.RawCursor, **settings)
-        # Every integer is a BIGINT, as every integer column is (psycopg would pick the smallest type that
-        # holds the value, which a UNION or a recursive query then refuses to mix).
-        raw.adapters.register_dumper(int, Int8Dumper)
-        raw.adapters.register_dumper(bool, _BoolAsInt)
-        # A writer waits for the write lock in the server's queue, at most the call's deadline.
-        raw.execute(f"SET lock_timeout = {int(retry.deadline_seconds() * 1000)}")
-        raw.execute("SET client_encoding = 'UTF8'")
+        raw = _open(dbname, settings)
         _make_write_lock(raw)
     except psycopg.Error as exc:
         # MLMD's words first.
         raise RuntimeError(f"PostgreSQL metadata source error: {exc} (the PostgreSQL server at "
                            f"{config.host or config.hostaddr or 'localhost'}:{config.port or 5432}, database "
                            f"{dbname!r})") from exc
-    return PostgreSQLConnection(raw, POSTGRESQL), POSTGRESQL
+    return PostgreSQLConnection(raw, POSTGRESQL, functools.partial(_open, dbname, settings)), POSTGRESQL
 
 
-def _create_database(settings: dict, dbname: str) -> None:
+def _open(dbname: str, settings: Dict[str, str]) -> Any:
+    """A session on the store's database, set up as the engine's statements expect."""
+    raw = psycopg.connect(make_conninfo("", dbname=dbname, **settings), autocommit=True,
+                          cursor_factory=psycopg.RawCursor)
+    # Every integer is a BIGINT, as every integer column is (psycopg would pick the smallest type that holds the
+    # value, which a UNION or a recursive query then refuses to mix).
+    raw.adapters.register_dumper(int, Int8Dumper)
+    raw.adapters.register_dumper(bool, _BoolAsInt)
+    # A writer waits for the write lock in the server's queue, at most the call's deadline.
+    raw.execute(f"SET lock_timeout = {int(retry.deadline_seconds() * 1000)}")
+    raw.execute("SET client_encoding = 'UTF8'")
+    return raw
+
+
+def _create_database(settings: Dict[str, str], dbname: str) -> None:
     """Creates the database unless it exists (as MLMD does), from the server's maintenance database."""
-    with psycopg.connect(dbname="postgres", autocommit=True, **settings) as admin:
+    with psycopg.connect(make_conninfo("", dbname="postgres", **settings), autocommit=True) as admin:
         if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone():
             return
         try:
