@@ -95,6 +95,25 @@ def _numbered(sql: str) -> str:
 _WRITES = "IUDW"  # the first letters of INSERT, UPDATE, DELETE and WITH ... (the statements `careful` guards)
 
 
+MAX_PARAMETERS = 65535  # of one statement (the protocol counts them in 16 bits)
+
+
+@functools.lru_cache(maxsize=256)
+def _values_width(sql: str) -> int:
+    """The number of columns of an `INSERT ... VALUES (?, ...)` that may take many rows in one statement (plain, or
+    ON CONFLICT DO NOTHING: an update could meet the same key twice in one statement); 0 for any other."""
+    found = re.fullmatch(r"INSERT INTO \w+ \([^)]*\)\s+VALUES (\((?:\?, )*\?\))( ON CONFLICT DO NOTHING)?", sql)
+    return found.group(1).count("?") if found else 0
+
+
+@functools.lru_cache(maxsize=1024)
+def _many_values(sql: str, count: int) -> str:
+    """`sql` (see `_values_width`) with `count` rows of values, numbered."""
+    head, rest = sql.split(" VALUES ", 1)
+    row = rest[:rest.index(")") + 1]
+    return _numbered(f"{head} VALUES {', '.join([row] * count)}{rest[len(row):]}")
+
+
 class _BoolAsInt(Dumper):
     """Booleans go to BIGINT columns (bool_value, flags) as 0 and 1, as on SQLite."""
 
@@ -131,15 +150,28 @@ class PostgreSQLCursor:
         rows = [tuple(row) for row in seq_of_parameters]
         if not rows:
             return self
+        if len(rows) == 1:
+            return self.execute(sql, rows[0])
         if self._conn.careful:
-            self._guarded(lambda: self._raw.executemany(_numbered(sql), rows))
+            self._guarded(lambda: self._run_many(sql, rows))
             return self
         try:
-            self._raw.executemany(_numbered(sql), rows)  # pipelined: one round trip for every row
+            self._run_many(sql, rows)
         except psycopg.Error as exc:
             self._conn.saw(exc)
             raise
         return self
+
+    def _run_many(self, sql: str, rows: List[Tuple[Any, ...]]) -> None:
+        width = _values_width(sql)
+        if not width:
+            self._raw.executemany(_numbered(sql), rows)  # pipelined: one round trip for every row
+            return
+        # An INSERT of one VALUES row: the rows go as one statement of many (a chunk per parameter limit).
+        step = MAX_PARAMETERS // width
+        for start in range(0, len(rows), step):
+            chunk = rows[start:start + step]
+            self._raw.execute(_many_values(sql, len(chunk)), [value for row in chunk for value in row])
 
     def _guarded(self, run: Any) -> None:
         """Runs a statement after a savepoint, and rolls back to it if the statement fails: the transaction
