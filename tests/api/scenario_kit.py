@@ -105,6 +105,7 @@ def once_per_backend(build: Callable[[], T]) -> Callable[[], T]:
                 fake_config = fresh
         return built[key]
 
+    cached.cache_clear = built.clear  # type: ignore[attr-defined]  # as functools.lru_cache's
     return cached
 
 
