@@ -19,10 +19,11 @@ $(BIN)/.installed: pyproject.toml setup.py $(wildcard engine/*.pyx)
 demo: $(BIN)/.installed
 	$(BIN)/python examples/seed_walkthrough.py
 
-# The suite runs twice: on the compiled kernels and on their pure-Python twins.
+# The suite runs twice: on the compiled kernels and on their pure-Python twins (without the heavy process-level
+# load and fault tests, which the kernels do not change).
 test: $(BIN)/.installed oracle
 	FASTMLMD_ORACLE_PYTHON=$(abspath $(ORACLE_VENV))/bin/python $(BIN)/python -m pytest $(PYTEST_ARGS)
-	FASTMLMD_PURE_PYTHON=1 $(BIN)/python -m pytest -q -m 'not oracle' $(PYTEST_ARGS)
+	FASTMLMD_PURE_PYTHON=1 $(BIN)/python -m pytest -q -m 'not oracle and not heavy' $(PYTEST_ARGS)
 
 test-pure: $(BIN)/.installed
 	FASTMLMD_PURE_PYTHON=1 $(BIN)/python -m pytest $(PYTEST_ARGS)

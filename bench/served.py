@@ -5,6 +5,8 @@ and 100 ids) with one client, first on a store opened in this process, then thro
 `python -m fastmlmd.server` (a subprocess on 127.0.0.1) in front of the same kind of store. Prints the
 median and p99 of each call and calls a second. Needs the server extra (grpcio).
 
+Many clients at once: `python -m fastmlmd.bench.served_load` (bench/served_load.py).
+
 (Not named grpc.py: bench/worker.py runs as a script, which puts bench/ first on sys.path, where a grpc.py
 would shadow the grpc package.)
 """
@@ -17,8 +19,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from typing import Callable, Dict, List, Tuple
+
+from google.protobuf import text_format
 
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
@@ -76,10 +81,12 @@ def measure(store: metadata_store.MetadataStore, seconds: float) -> Dict[str, Li
     }
 
 
-def _server(config_text: str, workdir: str) -> Tuple[subprocess.Popen, int]:
+def start_server(config: pb.MetadataStoreServerConfig, workdir: str) -> Tuple[subprocess.Popen, int]:
+    """`python -m fastmlmd.server` in front of the config's store, on 127.0.0.1 and a free port: the process
+    and its port. Its log is read to the end in the background, so the server never waits on a full pipe."""
     path = os.path.join(workdir, "server.pbtxt")
     with open(path, "w") as fh:
-        fh.write(config_text)
+        fh.write(text_format.MessageToString(config))
     proc = subprocess.Popen([sys.executable, "-m", "fastmlmd.server", "--grpc_host=127.0.0.1", "--grpc_port=0",
                              f"--metadata_store_server_config_file={path}"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -87,6 +94,7 @@ def _server(config_text: str, workdir: str) -> Tuple[subprocess.Popen, int]:
     for line in proc.stderr:
         found = _LISTENING.search(line)
         if found:
+            threading.Thread(target=proc.stderr.read, daemon=True).start()
             return proc, int(found.group(1))
     raise RuntimeError("the server did not start")
 
@@ -104,15 +112,16 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--seconds", type=float, default=3.0, help="measured time per workload (default 3)")
     ns = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as workdir:
+        served = pb.MetadataStoreServerConfig()
         if ns.backend == "memory":
             local = pb.ConnectionConfig(fake_database=pb.FakeDatabaseConfig())
-            config_text = "connection_config { fake_database {} }\n"
+            served.connection_config.fake_database.SetInParent()
         else:
             local = pb.ConnectionConfig(sqlite=pb.SqliteMetadataSourceConfig(
                 filename_uri=os.path.join(workdir, "local.db")))
-            config_text = f'connection_config {{ sqlite {{ filename_uri: "{os.path.join(workdir, "served.db")}" }} }}\n'
+            served.connection_config.sqlite.filename_uri = os.path.join(workdir, "served.db")
         results = {"in-process": measure(metadata_store.MetadataStore(local), ns.seconds)}
-        proc, port = _server(config_text, workdir)
+        proc, port = start_server(served, workdir)
         try:
             client = metadata_store.MetadataStore(pb.MetadataStoreClientConfig(host="127.0.0.1", port=port))
             results["gRPC"] = measure(client, ns.seconds)

@@ -7,7 +7,14 @@ of a lineage subgraph. gRPC status codes become the `ml_metadata.errors` class o
 
 Retries: an RPC that fails with ABORTED (a transaction lost to a concurrent one, as MLMD's client retries)
 or UNAVAILABLE (the server is restarting or briefly unreachable) is sent again after a jittered, growing
-pause, at most `max_num_retries` times and never past the call's deadline.
+pause (at most 2 s), never past the call's deadline: ABORTED at most `max_num_retries` times; UNAVAILABLE
+as often as the deadline allows when there is one (a restart takes longer than five quick retries), else
+`max_num_retries` times too. The channel tries to reconnect at least every 2 s (gRPC's default backoff
+grows to 2 minutes), so a restarted server is found within a pause or two.
+
+The server runs each call under the deadline too (fastmlmd.server): a call still running there when it
+passes is stopped and rolled back. A write whose connection broke after the server committed it (a crash
+between commit and answer) is sent again by the UNAVAILABLE retry, as with any gRPC client that retries.
 """
 from __future__ import annotations
 
@@ -32,6 +39,9 @@ except ImportError:  # the core package works without grpcio; only a client conf
 EXTRA_HINT = "install the server extra: pip install 'fastmlmd[server]'"
 PAGE_SIZE = 100  # what MLMD's wrapper asks for a page (its MAX_NUM_RESULT)
 DEFAULT_MAX_RECEIVE_BYTES = 256 * 1024 * 1024
+# How soon a channel whose server went away tries to reconnect: first after 0.2 s, then growing to 2 s (gRPC's
+# defaults, 1 s growing to 120 s, would keep a client failing for minutes after a long restart).
+RECONNECT_BACKOFF_OPTIONS = (("grpc.initial_reconnect_backoff_ms", 200), ("grpc.max_reconnect_backoff_ms", 2000))
 _LINEAGE_PATHS = tuple(f.name for f in pb.LineageGraph.DESCRIPTOR.fields)
 
 
@@ -42,7 +52,7 @@ def _channel(config: pb.MetadataStoreClientConfig) -> Any:
     # Unset: 256 MiB, where MLMD's client keeps gRPC's 4 MiB, which a page of large nodes passes.
     receive = arguments.max_receive_message_length if arguments.HasField("max_receive_message_length") else \
         DEFAULT_MAX_RECEIVE_BYTES
-    options: List[Tuple[str, Any]] = [("grpc.max_receive_message_length", receive)]
+    options: List[Tuple[str, Any]] = [("grpc.max_receive_message_length", receive), *RECONNECT_BACKOFF_OPTIONS]
     if arguments.HasField("http2_max_ping_strikes"):
         options.append(("grpc.http2.max_ping_strikes", arguments.http2_max_ping_strikes))
     if not config.HasField("ssl_config"):
@@ -94,10 +104,11 @@ class GrpcService(StoreService):
             except grpc.RpcError as exc:
                 code = exc.code().value[0]
                 error = errors.make_exception(exc.details() or f"{name} failed", code)
-                if code not in self.RETRIED_CODES or retries >= self.max_num_retries:
+                budget_applies = code == errors.ABORTED or end is None  # else: UNAVAILABLE, until the deadline
+                if code not in self.RETRIED_CODES or (budget_applies and retries >= self.max_num_retries):
                     raise error from exc
                 pause = random.uniform(0.0, min(retry.MAX_BACKOFF_SECONDS,
-                                                retry.FIRST_BACKOFF_SECONDS * 2 ** (retries + 1)))
+                                                retry.FIRST_BACKOFF_SECONDS * 2 ** min(retries + 1, 16)))
                 if end is not None and time.monotonic() + pause >= end:
                     raise error from exc
                 retries += 1
@@ -290,3 +301,15 @@ class GrpcService(StoreService):
         raise errors.UnimplementedError(
             "explain_filter reads the store's query plans in-process: open the store with a ConnectionConfig "
             "(MetadataStoreService has no RPC for it)")
+
+    def delete_nodes(self, requested: Dict[TypeKind, List[int]], cascade: bool, orphans: bool,
+                     dry_run: bool) -> Any:
+        raise errors.UnimplementedError(
+            "deleting nodes is fastmlmd's addition, which MetadataStoreService has no RPC for: delete on the "
+            "server's host with a ConnectionConfig")
+
+    def collect_garbage(self, updated_before: Optional[int], type_names: List[str],
+                        keep: List[Tuple[TypeKind, int]], dry_run: bool) -> Any:
+        raise errors.UnimplementedError(
+            "collecting nodes is fastmlmd's addition, which MetadataStoreService has no RPC for: run it on the "
+            "server's host with a ConnectionConfig")

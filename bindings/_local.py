@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
 from fastmlmd.engine import errors as engine_errors
 from fastmlmd.engine.catalog import TypeKind
 from fastmlmd.engine.compound import ReuseOptions
+from fastmlmd.engine.delete import Deletion
 from fastmlmd.engine.records import TypeRecord
 from fastmlmd.engine.retry import RetryPolicy
 from fastmlmd.engine.store import Engine
@@ -21,6 +22,7 @@ from ml_metadata import _paging as paging
 from ml_metadata import errors
 from ml_metadata._connect import connect
 from ml_metadata._service import ArtifactAndEvent, EventEdge, StoreService
+from ml_metadata.metadata_store.delete_result import DeleteResult
 from ml_metadata.proto import metadata_store_pb2 as pb
 
 T = TypeVar("T")
@@ -44,6 +46,16 @@ def _link_pairs(links: Sequence[Any], node_field: str) -> List[Tuple[Optional[in
     """(context id, node id) of Attribution / Association messages; an unset id is None."""
     return [(link.context_id if link.HasField("context_id") else None,
              getattr(link, node_field) if link.HasField(node_field) else None) for link in links]
+
+
+def _delete_result(found: Deletion, dry_run: bool) -> DeleteResult:
+    nodes, orphans = found.nodes, found.orphans
+    return DeleteResult(
+        artifact_ids=nodes[TypeKind.ARTIFACT], execution_ids=nodes[TypeKind.EXECUTION],
+        context_ids=nodes[TypeKind.CONTEXT], events=found.edges["event"], attributions=found.edges["attribution"],
+        associations=found.edges["association"], parent_contexts=found.edges["parent_context"],
+        orphan_artifact_ids=orphans.get(TypeKind.ARTIFACT, []), orphan_execution_ids=orphans.get(TypeKind.EXECUTION, []),
+        orphan_context_ids=orphans.get(TypeKind.CONTEXT, []), dry_run=dry_run)
 
 
 class LocalService(StoreService):
@@ -268,3 +280,12 @@ class LocalService(StoreService):
                        is_asc: bool) -> str:
         return self.call(lambda: self.engine.explain_filter(kind, filter_query, limit, order_field, is_asc))
 
+    def delete_nodes(self, requested: Dict[TypeKind, List[int]], cascade: bool, orphans: bool,
+                     dry_run: bool) -> DeleteResult:
+        found = self.call(lambda: self.engine.delete_nodes(requested, cascade, orphans, dry_run))
+        return _delete_result(found, dry_run)
+
+    def collect_garbage(self, updated_before: Optional[int], type_names: List[str],
+                        keep: List[Tuple[TypeKind, int]], dry_run: bool) -> DeleteResult:
+        found = self.call(lambda: self.engine.collect_garbage(updated_before, type_names, keep, dry_run))
+        return _delete_result(found, dry_run)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 if TYPE_CHECKING:
     from fastmlmd.engine.catalog import TypeKind
     from fastmlmd.engine.compound import ReuseOptions
+    from ml_metadata.metadata_store.delete_result import DeleteResult
     from ml_metadata.proto import metadata_store_pb2 as pb
 
 # (artifact, event or None): one entry of put_execution's `artifact_and_events`, as the API checked it.
@@ -152,3 +153,15 @@ class StoreService(abc.ABC):
     def explain_filter(self, kind: TypeKind, filter_query: str, limit: Optional[int], order_field: int,
                        is_asc: bool) -> str:
         """The plan of a filtered listing, in words (fastmlmd's addition; in-process only)."""
+
+    @abc.abstractmethod
+    def delete_nodes(self, requested: Dict[TypeKind, List[int]], cascade: bool, orphans: bool,
+                     dry_run: bool) -> DeleteResult:
+        """Deletes nodes (with their edges when `cascade`, and the orphans they leave when `orphans`) in one
+        transaction, or with `dry_run` only says what would go (fastmlmd's addition; in-process only)."""
+
+    @abc.abstractmethod
+    def collect_garbage(self, updated_before: Optional[int], type_names: List[str],
+                        keep: List[Tuple[TypeKind, int]], dry_run: bool) -> DeleteResult:
+        """Deletes the nodes `fastmlmd gc` selects (engine/delete.py `collect`) with their edges, in one
+        transaction (fastmlmd's addition; in-process only)."""

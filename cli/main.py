@@ -8,7 +8,7 @@ import argparse
 import sys
 from typing import List, NoReturn, Optional
 
-from fastmlmd.cli import lineage_cmd, output, reading, transfer
+from fastmlmd.cli import deleting, lineage_cmd, output, reading, transfer
 from fastmlmd.cli.store_url import StoreUrlError
 from fastmlmd.cli.stores import STORE_ENV, CliError
 from ml_metadata import errors
@@ -34,7 +34,7 @@ def _format_option(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Inspect, query, draw, export, import and copy ML Metadata stores.")
+    parser = _Parser(prog=PROG, description="Inspect, query, draw, export, import, copy and prune ML Metadata stores.")
     _store_option(parser, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
@@ -69,8 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     lineage_cmd.add_command(commands)
     transfer.add_commands(commands)
+    removing = deleting.add_commands(commands)
 
-    for sub in (ls, show, events, stats):
+    for sub in (ls, show, events, stats, *removing):
         _format_option(sub)
     for sub in commands.choices.values():
         _store_option(sub)

@@ -43,6 +43,8 @@ class Database:
         # A store object may be shared by threads; SQLite connections must not run two calls at once.
         self._lock = threading.RLock()
         self._time_limit: Optional[float] = None  # seconds, while a call under a time limit runs
+        self._caller_end: Optional[float] = None  # the caller's deadline, while a call under one runs
+        self._limited = False  # whether the running call has either
         self._stop_at = 0.0  # when that call's running statement is interrupted
         self._timed_out = False
         backend.watch_time_limit(connection, self._past_limit)
@@ -71,6 +73,10 @@ class Database:
         makes before its one statement need no shared snapshot.) While another connection holds the write
         lock, the attempt waits until the call's deadline (retry.call_end), then raises AbortedError.
 
+        Under a caller's deadline (retry.caller_deadline) every call is limited to the time that remains: a
+        statement running when it passes is stopped, the transaction is not committed after it, and the call
+        raises DeadlineExceededError.
+
         Raises:
           errors.StatusError: every database error, classified (the driver's error is its cause).
         """
@@ -79,27 +85,37 @@ class Database:
         if write and self.readonly:
             raise errors.InternalError("Error when executing query: attempt to write a readonly database (the "
                                        "store was opened with connection mode READONLY)")
+        caller_end = retry.caller_end()
+        if caller_end is not None and time.monotonic() >= caller_end:
+            raise retry.past_caller_deadline("before the call began")
         started = None  # when the call began to wait: looked up only once it has to
         if not self._lock.acquire(blocking=False):
             started, end = time.monotonic(), retry.call_end()
             if not self._lock.acquire(timeout=max(0.0, end - started)):
+                if end == caller_end:
+                    raise retry.past_caller_deadline("while the call waited for another thread's call on the store")
                 raise errors.AbortedError(
                     f"another thread's call on this store held it for {time.monotonic() - started:.1f}s")
         try:
             waits = 0
             while True:
                 try:
+                    if caller_end is not None:
+                        return self._run_limited(fn, write, time_limit, one_statement, caller_end)
                     if one_statement and time_limit is None:
                         return fn(self._conn.cursor())
                     if time_limit is None:
                         return self._run_once(fn, write)
-                    return self._run_limited(fn, write, time_limit, one_statement)
+                    return self._run_limited(fn, write, time_limit, one_statement, None)
                 except self.backend.Error as exc:
                     if self.in_memory or not self.backend.is_busy(exc):
                         raise self.backend.classify(exc) from exc
                     if started is None:
                         started, end = time.monotonic(), retry.call_end()
                     elif time.monotonic() >= end:
+                        if end == caller_end:
+                            raise retry.past_caller_deadline(
+                                "while another connection held the store's write lock") from exc
                         raise errors.AbortedError(
                             f"another connection held the store's write lock for "
                             f"{time.monotonic() - started:.1f}s ({exc})") from exc
@@ -109,45 +125,65 @@ class Database:
         finally:
             self._lock.release()
 
-    def _run_limited(self, fn: Callable[[Cursor], T], write: bool, time_limit: float,
-                     one_statement: bool) -> T:
-        self._time_limit, self._timed_out = time_limit, False
+    def _run_limited(self, fn: Callable[[Cursor], T], write: bool, time_limit: Optional[float],
+                     one_statement: bool, caller_end: Optional[float]) -> T:
+        self._time_limit, self._caller_end, self._limited, self._timed_out = time_limit, caller_end, True, False
         self.renew_time_limit()
         try:
             return fn(self._conn.cursor()) if one_statement else self._run_once(fn, write)
         except self.backend.Error as exc:
             if self._timed_out and self.backend.interrupted(exc):
-                raise QueryTimeout(f"stopped after {time_limit:.0f}s") from exc
+                raise self._stopped(time_limit, caller_end) from exc
             raise
         finally:
-            self._time_limit = None
+            self._time_limit, self._caller_end, self._limited = None, None, False
 
-    def _run_limited_by_setting(self, fn: Callable[[Cursor], T], write: bool, time_limit: float,
-                                one_statement: bool) -> T:
+    def _run_limited_by_setting(self, fn: Callable[[Cursor], T], write: bool, time_limit: Optional[float],
+                                one_statement: bool, caller_end: Optional[float]) -> T:
         """`_run_limited` where the database stops statements by a setting (Backend.set_time_limit)."""
         set_limit = self.backend.set_time_limit
         assert set_limit is not None
-        set_limit(self._conn, time_limit)
+        limit = self._limit_from_now(time_limit, caller_end)
+        set_limit(self._conn, limit)  # per statement: the check before COMMIT bounds the whole call
+        self._caller_end = caller_end
         try:
             return fn(self._conn.cursor()) if one_statement else self._run_once(fn, write)
         except self.backend.Error as exc:
             if self.backend.interrupted(exc):
-                raise QueryTimeout(f"stopped after {time_limit:.0f}s") from exc
+                raise self._stopped(time_limit, caller_end) from exc
             raise
         finally:
+            self._caller_end = None
             set_limit(self._conn, None)
 
+    @staticmethod
+    def _limit_from_now(time_limit: Optional[float], caller_end: Optional[float]) -> float:
+        """Seconds until the sooner of the query's time limit and the caller's deadline (one of them is set)."""
+        if caller_end is None:
+            assert time_limit is not None
+            return time_limit
+        remaining = caller_end - time.monotonic()
+        return remaining if time_limit is None else min(time_limit, remaining)
+
+    @staticmethod
+    def _stopped(time_limit: Optional[float], caller_end: Optional[float]) -> Exception:
+        """The error of a statement stopped by a limit: the caller's deadline, or else the query's own limit."""
+        if caller_end is not None and (time_limit is None or time.monotonic() >= caller_end):
+            return retry.past_caller_deadline("while a statement ran")
+        return QueryTimeout(f"stopped after {time_limit:.0f}s")
+
     def _past_limit(self) -> int:
-        if self._time_limit is not None and time.monotonic() > self._stop_at:
+        if self._limited and time.monotonic() > self._stop_at:
             self._timed_out = True
             return 1  # non-zero interrupts the running statement
         return 0
 
     def renew_time_limit(self) -> None:
         """Gives the running call its whole time limit again, from now (if it has one): a listing that
-        streams its rows is limited per batch, so a long one is not mistaken for a runaway query."""
-        if self._time_limit is not None:
-            self._stop_at = time.monotonic() + self._time_limit
+        streams its rows is limited per batch, so a long one is not mistaken for a runaway query. The
+        caller's deadline is never moved."""
+        if self._limited:
+            self._stop_at = time.monotonic() + self._limit_from_now(self._time_limit, self._caller_end)
 
     def _run_once(self, fn: Callable[[Cursor], T], write: bool) -> T:
         cur = self._conn.cursor()
@@ -156,6 +192,8 @@ class Database:
             if write and self._write_lock is not None:
                 cur.execute(self._write_lock)
             result = fn(cur)
+            if self._caller_end is not None and time.monotonic() >= self._caller_end:
+                raise retry.past_caller_deadline("before the call committed")
             cur.execute(self.backend.commit)
         except BaseException:
             if self._conn.in_transaction:  # a failed COMMIT leaves the transaction open too

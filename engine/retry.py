@@ -13,15 +13,21 @@ its start (default 60). Inside it:
 When the deadline passes, or the retries run out, the call raises AbortedError saying how long it waited
 and which setting raises the limit. The deadline bounds waiting, not work: a statement that is running is
 never interrupted by it (user-written filters have their own limit, FASTMLMD_QUERY_TIME_LIMIT_SECONDS).
+
+A caller may bring a deadline of its own (`caller_deadline`: the gRPC server passes on its client's). That
+one bounds work too: lock waits and retries end at it, every statement the call runs is stopped when it
+passes (Database.run), a transaction is not committed after it, and the call raises DeadlineExceededError.
+The client has given up by then, so whatever the call would still do is wasted or, for a write, a surprise.
 """
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import dataclasses
 import os
 import random
 import time
-from typing import Callable, Optional, TypeVar
+from typing import Callable, Iterator, Optional, TypeVar
 
 from . import errors
 
@@ -41,6 +47,8 @@ MAX_BACKOFF_SECONDS = 2.0
 sleep: Callable[[float], None] = time.sleep
 
 _call_end: contextvars.ContextVar[Optional[float]] = contextvars.ContextVar("fastmlmd_call_end", default=None)
+# The monotonic time by which the caller wants the answer, while a call runs for one that said (caller_deadline).
+_caller_end: contextvars.ContextVar[Optional[float]] = contextvars.ContextVar("fastmlmd_caller_end", default=None)
 
 
 def deadline_seconds() -> float:
@@ -59,9 +67,35 @@ def deadline_seconds() -> float:
 
 
 def call_end() -> float:
-    """The monotonic time by which the running call must end; outside a call, the setting from now."""
+    """The monotonic time by which the running call must end; outside a call, the setting from now (or the
+    caller's deadline, when that is sooner)."""
     end = _call_end.get()
-    return end if end is not None else time.monotonic() + deadline_seconds()
+    if end is None:
+        end = time.monotonic() + deadline_seconds()
+    caller = _caller_end.get()
+    return end if caller is None or end < caller else caller
+
+
+@contextlib.contextmanager
+def caller_deadline(seconds: Optional[float]) -> Iterator[None]:
+    """Runs the calls made inside under a caller's deadline, `seconds` from now (None: under none, even
+    inside another caller's)."""
+    token = _caller_end.set(None if seconds is None else time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _caller_end.reset(token)
+
+
+def caller_end() -> Optional[float]:
+    """The caller's deadline (monotonic time) while a call runs under one, else None."""
+    return _caller_end.get()
+
+
+def past_caller_deadline(what: str) -> errors.DeadlineExceededError:
+    """The error of a call stopped at its caller's deadline; `what` says where it stopped."""
+    return errors.DeadlineExceededError(
+        f"Deadline exceeded: the caller's deadline passed {what}; the call was stopped and rolled back")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,6 +125,9 @@ class RetryPolicy:
         outer = _call_end.get()
         if outer is not None and outer < end:
             end = outer
+        caller = _caller_end.get()
+        if caller is not None and caller < end:
+            end = caller
         token = _call_end.set(end)
         try:
             return self._retry(attempt, aborted, start, end)
@@ -101,6 +138,8 @@ class RetryPolicy:
         retries = 0
         while True:
             now = time.monotonic()
+            if now >= end and end == _caller_end.get():
+                raise past_caller_deadline(f"while the call waited to run again ({aborted.message})") from aborted
             if now >= end:
                 raise errors.AbortedError(
                     f"{aborted.message}; gave up at the call's deadline, after {now - start:.1f}s and "

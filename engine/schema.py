@@ -11,11 +11,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Tuple
 
-SCHEMA_VERSION = 12
+from .catalog import LAYOUTS
+
+SCHEMA_VERSION = 13
 
 # The version lives in the database itself, in a table no MLMD schema has.
 VERSION_TABLE = "fastmlmd_schema"
 VERSION_TABLE_DDL = f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version INTEGER NOT NULL)"
+
+# Version 13: the highest id ever deleted from each node table, so that a deleted node's id is never given
+# again (MLMD never reuses ids). A node's id is max(max(id), deleted_to) + 1 (Backend.next_id); only
+# deletes (engine/delete.py) write it. Each backend creates the table with a row per node table, at 0: no
+# store before version 13 could delete.
+HIGH_WATER_TABLE = "id_high_water"
+HIGH_WATER_NODE_TABLES = frozenset(layout.table for layout in LAYOUTS.values())
+HIGH_WATER_ROWS = tuple(f"INSERT INTO {HIGH_WATER_TABLE} (node_table, deleted_to) VALUES ('{table}', 0)"
+                        for table in sorted(HIGH_WATER_NODE_TABLES))
 
 
 @dataclass(frozen=True)

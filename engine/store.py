@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from typing import AbstractSet, Callable, Dict, Hashable, List, Mapping, Optional, Sequence, Tuple, TypeVar
 
-from . import access, bulk_import, compound, explain, lineage, links, nodes, reads, types
+from . import access, bulk_import, compound, delete, explain, lineage, links, nodes, reads, types
 from .backends.base import Cursor
 from .catalog import ARTIFACT, CONTEXT, EXECUTION, LAYOUTS, NodeLayout, TypeKind
 from .db import QUERY_TIME_LIMIT_SECONDS, Database, QueryTimeout, migrate_to, read_schema_version
@@ -291,6 +291,26 @@ class Engine:
         finally:
             if type_records:
                 self._type_writes += 1  # after the commit, as put_type: the type views are then rebuilt
+
+    # Deleting ------------------------------------------------------------------------------------------------
+    def delete_nodes(self, requested: Mapping[TypeKind, Sequence[int]], cascade: bool, orphans: bool,
+                     dry_run: bool) -> delete.Deletion:
+        """Deletes these nodes as engine/delete.py describes, in one transaction; a dry run only reads."""
+        return self._delete(lambda cur: requested, cascade, orphans, dry_run)
+
+    def collect_garbage(self, updated_before: Optional[int], type_names: Sequence[str],
+                        keep: Sequence[Tuple[TypeKind, int]], dry_run: bool) -> delete.Deletion:
+        """Deletes what delete.collect selects, with the edges of those nodes, in one transaction."""
+        return self._delete(lambda cur: delete.collect(cur, updated_before, type_names, keep), True, False, dry_run)
+
+    def _delete(self, select: Callable[[Cursor], Mapping[TypeKind, Sequence[int]]], cascade: bool, orphans: bool,
+                dry_run: bool) -> delete.Deletion:
+        def run(cur: Cursor) -> delete.Deletion:
+            found = delete.plan(cur, select(cur), cascade, orphans)
+            if not dry_run:
+                delete.carry_out(cur, found)
+            return found
+        return self._read(run) if dry_run else self._write(run)
 
     # Lineage -------------------------------------------------------------------------------------------------
     def lineage_subgraph(self, query: lineage.SubgraphQuery,

@@ -4,6 +4,8 @@
   with `--metadata_store_connection_retries` retries while opening aborts, as MLMD's server does.
 * Calls run on a thread pool. A store in memory is one connection that every thread shares (it exists only
   there); any other store gets a connection per thread, so reads run side by side (StorePool).
+* A call whose client set a deadline runs under it (engine/retry.py, caller_deadline): once it passes, the
+  store stops the call's statements and rolls it back, so a client that gave up finds nothing half-done.
 * TLS as `MetadataStoreServerConfig.ssl_config` says: server key and certificate, and with `client_verify`
   a client certificate signed by `custom_ca` is required.
 * SIGTERM or SIGINT: health turns NOT_SERVING, new calls are refused, calls in flight get
@@ -21,6 +23,7 @@ from typing import Any, Callable, Dict, List, Optional
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
+from fastmlmd.engine import retry
 from ml_metadata import errors
 from ml_metadata._local import LocalService
 from ml_metadata._rpcs import SERVICE_NAME, request_class
@@ -31,6 +34,8 @@ from .flags import ServerSettings
 from .servicer import Handler, Servicer
 
 logger = logging.getLogger("fastmlmd.server")
+# A deadline further off than this is gRPC's "none" (time_remaining() is then about 9.2e18 seconds).
+NO_DEADLINE_SECONDS = 10 * 365 * 24 * 3600.0
 _STATUS_BY_CODE = {status.value[0]: status for status in grpc.StatusCode}
 
 
@@ -56,7 +61,9 @@ class StorePool:
             return self._first
         store: Optional[LocalService] = getattr(self._local, "store", None)
         if store is None:
-            store = LocalService(self._config, enable_upgrade_migration=False)  # migrated at start
+            # Opened once for every call this thread will serve: not cut short by the first one's deadline.
+            with retry.caller_deadline(None):
+                store = LocalService(self._config, enable_upgrade_migration=False)  # migrated at start
             self._local.store = store
             with self._lock:
                 self._opened.append(store)
@@ -87,13 +94,21 @@ def _serialize(response: Any) -> bytes:
     return response if isinstance(response, bytes) else response.SerializeToString()
 
 
+def _deadline(context: grpc.ServicerContext) -> Optional[float]:
+    """Seconds left until the client's deadline; None when it set none (gRPC then counts to the end of time)."""
+    remaining = context.time_remaining()
+    return None if remaining is None or remaining > NO_DEADLINE_SECONDS else remaining
+
+
 def _rpc(name: str, handler: Handler, log_requests: bool) -> Callable[[Any, grpc.ServicerContext], Any]:
     """The handler as gRPC calls it: ml_metadata errors become the status of their code."""
     def serve(request: Any, context: grpc.ServicerContext) -> Any:
         started = time.perf_counter()
         status = grpc.StatusCode.OK
         try:
-            return handler(request)
+            # The client's deadline bounds the call's work here too: past it, the store stops and rolls back.
+            with retry.caller_deadline(_deadline(context)):
+                return handler(request)
         except errors.StatusError as exc:
             status = _STATUS_BY_CODE.get(exc.error_code, grpc.StatusCode.UNKNOWN)
             context.abort(status, exc.message)

@@ -22,6 +22,7 @@ from ml_metadata import errors, proto
 from ml_metadata._connect import open_database
 from ml_metadata._local import LocalService, public_error
 from ml_metadata._service import StoreService
+from ml_metadata.metadata_store.delete_result import DeleteResult
 from ml_metadata.proto import metadata_store_pb2
 
 # Page size the listing loop asks for, as MLMD's wrapper does.
@@ -649,6 +650,92 @@ class MetadataStore:
         query = args.text(filter_query, "filter_query")
         order_field, is_asc, _, limit = _listing(list_options)
         return self._service.explain_filter(node_kind, query, limit, order_field, is_asc)
+
+    # Deleting (fastmlmd's addition: MLMD cannot delete) ----------------------------------------------------------
+    def delete_artifacts(self, artifact_ids: Sequence[int], cascade: bool = False, delete_orphans: bool = False,
+                         dry_run: bool = False, extra_options: Optional[ExtraOptions] = None) -> DeleteResult:
+        """Deletes artifacts; see `delete_nodes`."""
+        return self.delete_nodes(artifact_ids=artifact_ids, cascade=cascade, delete_orphans=delete_orphans,
+                                 dry_run=dry_run)
+
+    def delete_executions(self, execution_ids: Sequence[int], cascade: bool = False, delete_orphans: bool = False,
+                          dry_run: bool = False, extra_options: Optional[ExtraOptions] = None) -> DeleteResult:
+        """Deletes executions; see `delete_nodes`."""
+        return self.delete_nodes(execution_ids=execution_ids, cascade=cascade, delete_orphans=delete_orphans,
+                                 dry_run=dry_run)
+
+    def delete_contexts(self, context_ids: Sequence[int], cascade: bool = False, delete_orphans: bool = False,
+                        dry_run: bool = False, extra_options: Optional[ExtraOptions] = None) -> DeleteResult:
+        """Deletes contexts (never the artifacts and executions in them); see `delete_nodes`."""
+        return self.delete_nodes(context_ids=context_ids, cascade=cascade, delete_orphans=delete_orphans,
+                                 dry_run=dry_run)
+
+    def delete_nodes(self, artifact_ids: Sequence[int] = (), execution_ids: Sequence[int] = (),
+                     context_ids: Sequence[int] = (), cascade: bool = False, delete_orphans: bool = False,
+                     dry_run: bool = False, extra_options: Optional[ExtraOptions] = None) -> DeleteResult:
+        """Deletes nodes of any kinds in one transaction: all of them, or (on any error) none.
+
+        An addition to MLMD's API. The edges of a node are its events, its attributions or associations,
+        and (of a context) its parent and child context links; no edge outlives its nodes:
+
+        * `cascade=False`: a node that has an edge is refused (FailedPreconditionError) and nothing is deleted;
+        * `cascade=True`: the nodes' edges are deleted with them. Other nodes stay: deleting a context leaves
+          its artifacts and executions, deleting an execution leaves the artifacts it read and wrote;
+        * `delete_orphans=True` (with cascade): also deletes the orphans, the nodes that had an edge to a
+          deleted node and are left with none (the dataset only a deleted execution read, a parent context
+          whose only child is deleted). Their edges are among the deleted ones, so nothing else goes;
+        * `dry_run=True`: deletes nothing and returns what would go (read in one transaction, as the delete).
+
+        A deleted node's id is never given to a new node, even after the store is reopened.
+
+        Returns:
+          A `DeleteResult`: the ids of the nodes and the edges deleted (or that would be).
+
+        Raises:
+          errors.NotFoundError: an id names no stored node.
+          errors.FailedPreconditionError: without cascade, a node has edges.
+          errors.UnimplementedError: the store is a metadata store server (there is no RPC for it).
+        """
+        requested = {TypeKind.ARTIFACT: args.int64s(artifact_ids, "artifact_ids", none_ok=True),
+                     TypeKind.EXECUTION: args.int64s(execution_ids, "execution_ids", none_ok=True),
+                     TypeKind.CONTEXT: args.int64s(context_ids, "context_ids", none_ok=True)}
+        cascade = args.flag(cascade, "cascade", none_ok=False)
+        orphans = args.flag(delete_orphans, "delete_orphans", none_ok=False)
+        return self._service.delete_nodes(requested, cascade, orphans, args.flag(dry_run, "dry_run", none_ok=False))
+
+    def collect_garbage(self, updated_before: Optional[int] = None, type_names: Sequence[str] = (),
+                        keep_lineage_of: Sequence[Tuple[str, int]] = (), dry_run: bool = False,
+                        extra_options: Optional[ExtraOptions] = None) -> DeleteResult:
+        """Deletes old nodes outside the lineage of nodes to keep, with their edges, in one transaction
+        (`fastmlmd gc`). An addition to MLMD's API.
+
+        Collected: every artifact, execution and context last updated before `updated_before` (milliseconds
+        since the epoch, as `last_update_time_since_epoch`; None: any time) and of a type named in
+        `type_names` (any version; empty: any type), unless it is kept. Kept: each node of `keep_lineage_of`
+        (("artifact" | "execution" | "context", id) pairs), every artifact and execution upstream and
+        downstream of it through events (of a context: of its artifacts and executions), every context
+        these belong to, and those contexts' ancestors. The edges of collected nodes go with them (as
+        `cascade=True`); nodes not collected stay, even if they lose edges.
+
+        Returns:
+          A `DeleteResult` (nothing deleted with `dry_run=True`).
+
+        Raises:
+          errors.NotFoundError: a node to keep is not stored.
+          errors.InvalidArgumentError: an unknown kind in `keep_lineage_of`.
+        """
+        before = None if updated_before is None else args.int64(updated_before, "updated_before")
+        names = args.texts(type_names, "type_names", none_ok=True)
+        keep: List[Tuple[TypeKind, int]] = []
+        for i, pair in enumerate(args.iterate(keep_lineage_of, "keep_lineage_of", none_ok=True)):
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise TypeError(f"keep_lineage_of[{i}] must be a (kind, id) pair, not {pair!r}")
+            kind = _KINDS_BY_NAME.get(args.text(pair[0], f"keep_lineage_of[{i}][0]").lower().rstrip("s"))
+            if kind is None:
+                raise errors.InvalidArgumentError(
+                    f"Unknown kind {pair[0]!r} in keep_lineage_of[{i}]: use 'artifact', 'execution' or 'context'")
+            keep.append((kind, args.int64(pair[1], f"keep_lineage_of[{i}][1]")))
+        return self._service.collect_garbage(before, names, keep, args.flag(dry_run, "dry_run", none_ok=False))
 
 
 def downgrade_schema(config: proto.ConnectionConfig, downgrade_to_schema_version: int) -> None:

@@ -106,7 +106,9 @@ class Backend:
     # Statements ----------------------------------------------------------------------------------------------
     def next_id(self, table: str) -> str:
         """A scalar subquery: the first id the call's new rows of `table` take (ids are allocated by the engine,
-        in order, before the rows are written: each row's encoded body holds its id)."""
+        in order, before the rows are written: each row's encoded body holds its id). For a node table
+        (schema.HIGH_WATER_NODE_TABLES) it is past every id ever deleted from it too: max(max(id),
+        deleted_to) + 1, with `deleted_to` read from schema.HIGH_WATER_TABLE."""
         raise NotImplementedError
 
     def insert_id(self, cur: Cursor, sql: str, params: Sequence[object]) -> int:

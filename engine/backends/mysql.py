@@ -22,7 +22,7 @@ from typing import Any, Hashable, Iterable, Iterator, List, Optional, Sequence, 
 
 from .. import errors
 from ..catalog import NodeLayout
-from ..schema import SCHEMA_VERSION, Migration
+from ..schema import HIGH_WATER_NODE_TABLES, HIGH_WATER_TABLE, SCHEMA_VERSION, Migration
 from . import mysql_schema
 from .base import Backend, Cursor
 
@@ -40,6 +40,8 @@ ER_STATEMENT_TIMEOUT, ER_QUERY_TIMEOUT = 1969, 3024  # MariaDB's and MySQL's
 ER_DATA_TOO_LONG, ER_TRUNCATED_WRONG_VALUE = 1406, 1366
 CR_CONN_HOST_ERROR, CR_SERVER_GONE_ERROR, CR_SERVER_LOST = 2003, 2006, 2013
 ER_ACCESS_DENIED, ER_BAD_DB_ERROR = 1045, 1049
+# The largest statement time limit MariaDB accepts (a year); a longer limit is none in practice.
+MAX_STATEMENT_SECONDS = 31536000.0
 
 
 def _errno(exc: BaseException) -> int:
@@ -169,6 +171,8 @@ class MySQLBackend(Backend):
 
     def set_time_limit(self, conn: Any, seconds: Optional[float]) -> None:
         cur = conn.raw.cursor()
+        if seconds is not None:
+            seconds = min(seconds, MAX_STATEMENT_SECONDS)
         if self.mariadb:
             cur.execute(f"SET SESSION max_statement_time = {0 if seconds is None else max(seconds, 0.001):.3f}")
         else:
@@ -204,6 +208,9 @@ class MySQLBackend(Backend):
 
     # Statements ----------------------------------------------------------------------------------------------
     def next_id(self, table: str) -> str:
+        if table in HIGH_WATER_NODE_TABLES:  # past every id deleted too
+            return (f"(SELECT GREATEST(COALESCE(MAX(id), 0), (SELECT deleted_to FROM {HIGH_WATER_TABLE} WHERE "
+                    f"node_table = '{table}')) + 1 FROM {table})")
         return f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table})"
 
     @functools.lru_cache(maxsize=None)  # noqa: B019 - one backend object per server kind, never freed

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Tuple
 
 from ..catalog import BUILTIN_TYPES
-from ..schema import SCHEMA_VERSION, Migration
+from ..schema import HIGH_WATER_ROWS, HIGH_WATER_TABLE, SCHEMA_VERSION, Migration
 
 TEXT = "CHARACTER SET utf8mb4 COLLATE {collation}"
 # Column types, by what they hold. {text} is the text column suffix with the server's no-pad binary collation.
@@ -77,6 +77,13 @@ _V1_EVENT_INDEXES = (
 )
 _NODE_TABLES = ("type", "type_property", "artifact", "artifact_property", "execution", "execution_property",
                 "context", "context_property", "event", "attribution", "association", "parent_context")
+_V13_HIGH_WATER = (
+    f"""CREATE TABLE {HIGH_WATER_TABLE} (
+        node_table VARCHAR(64) {{text}} NOT NULL PRIMARY KEY,
+        deleted_to BIGINT NOT NULL
+    ){TABLE_OPTIONS}""",
+    *HIGH_WATER_ROWS,
+)
 WRITE_LOCK_TABLE = "fastmlmd_write_lock"
 _V1_TABLES = (
     f"""CREATE TABLE type (
@@ -183,9 +190,10 @@ MIGRATIONS: Tuple[Migration, ...] = (
     Migration(11, "word indexes (SQLite's FTS5; none here)", (), (), builds_word_index=True),
     Migration(12, "events clustered by artifact", _rebuild_events(_V12_EVENT_TABLE, _V12_EVENT_INDEXES),
               _rebuild_events(_V1_EVENT_TABLE, (*_V1_EVENT_INDEXES, _V2_EVENT_TYPE_INDEX))),
+    Migration(13, "the highest id deleted from each node table", _V13_HIGH_WATER, (f"DROP TABLE {HIGH_WATER_TABLE}",)),
 )
 assert MIGRATIONS[-1].version == SCHEMA_VERSION, "the MySQL schema ends at another version"
-TABLES = _NODE_TABLES
+TABLES = (*_NODE_TABLES, HIGH_WATER_TABLE)
 WRITE_LOCK_STATEMENTS = (
     f"CREATE TABLE IF NOT EXISTS {WRITE_LOCK_TABLE} (id BIGINT NOT NULL PRIMARY KEY, writes BIGINT NOT NULL)"
     f"{TABLE_OPTIONS}",

@@ -39,7 +39,7 @@ from typing import Any, Callable, Dict, Hashable, Iterable, Iterator, List, Opti
 
 from .. import errors, retry
 from ..catalog import NodeLayout
-from ..schema import SCHEMA_VERSION, Migration
+from ..schema import HIGH_WATER_NODE_TABLES, HIGH_WATER_TABLE, SCHEMA_VERSION, Migration
 from . import postgresql_schema
 from .base import Backend, Cursor
 
@@ -314,7 +314,7 @@ class PostgreSQLBackend(Backend):
             (postgresql_schema.WRITE_LOCK_TABLE,))]
 
     def check_schema(self, cur: Cursor) -> None:
-        missing = sorted(set(postgresql_schema.NODE_TABLES) - set(self.table_names(cur)))
+        missing = sorted(set(postgresql_schema.TABLES) - set(self.table_names(cur)))
         if missing:
             raise errors.DataLossError(
                 f"the store's schema (version {SCHEMA_VERSION}) has lost {', '.join(missing)}; the database was "
@@ -322,6 +322,9 @@ class PostgreSQLBackend(Backend):
 
     # Statements ----------------------------------------------------------------------------------------------
     def next_id(self, table: str) -> str:
+        if table in HIGH_WATER_NODE_TABLES:  # past every id deleted too
+            return (f"(SELECT GREATEST(COALESCE(MAX(id), 0), (SELECT deleted_to FROM {HIGH_WATER_TABLE} WHERE "
+                    f"node_table = '{table}')) + 1 FROM {table})")
         return f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table})"
 
     @functools.lru_cache(maxsize=None)  # noqa: B019 - one backend object, never freed

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Tuple
 
 from ..catalog import BUILTIN_TYPES
-from ..schema import SCHEMA_VERSION, Migration
+from ..schema import HIGH_WATER_ROWS, HIGH_WATER_TABLE, SCHEMA_VERSION, Migration
 
 TEXT = 'TEXT COLLATE "C"'
 NODE_TABLES = ("type", "type_property", "artifact", "artifact_property", "execution", "execution_property",
@@ -166,6 +166,14 @@ def _rebuild_events(table: str, indexes: Tuple[str, ...]) -> Tuple[str, ...]:
             *indexes)
 
 
+_V13_HIGH_WATER = (
+    f"""CREATE TABLE {HIGH_WATER_TABLE} (
+        node_table {TEXT} NOT NULL PRIMARY KEY,
+        deleted_to BIGINT NOT NULL
+    )""",
+    *HIGH_WATER_ROWS,
+)
+
 MIGRATIONS: Tuple[Migration, ...] = (
     Migration(9, "types, nodes with encoded bodies, properties, events, links", _V1_TABLES,
               tuple(f"DROP TABLE {t}" for t in NODE_TABLES)),
@@ -174,8 +182,10 @@ MIGRATIONS: Tuple[Migration, ...] = (
     Migration(11, "word indexes (SQLite's FTS5; none here)", (), (), builds_word_index=True),
     Migration(12, "events keyed by artifact", _rebuild_events(_V12_EVENT_TABLE, _V12_EVENT_INDEXES),
               _rebuild_events(_V1_EVENT_TABLE, (*_V1_EVENT_INDEXES, _V2_EVENT_TYPE_INDEX))),
+    Migration(13, "the highest id deleted from each node table", _V13_HIGH_WATER, (f"DROP TABLE {HIGH_WATER_TABLE}",)),
 )
 assert MIGRATIONS[-1].version == SCHEMA_VERSION, "the PostgreSQL schema ends at another version"
+TABLES = (*NODE_TABLES, HIGH_WATER_TABLE)
 WRITE_LOCK_STATEMENTS = (
     f"CREATE TABLE IF NOT EXISTS {WRITE_LOCK_TABLE} (id BIGINT NOT NULL PRIMARY KEY, writes BIGINT NOT NULL)",
     f"INSERT INTO {WRITE_LOCK_TABLE} (id, writes) VALUES (1, 0) ON CONFLICT DO NOTHING")

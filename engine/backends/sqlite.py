@@ -5,7 +5,8 @@ Connections: a file store uses WAL (readers never wait for writers) and takes th
 short randomised sleeps. Errors are told apart by SQLite's result code (`sqlite_errorcode`, Python 3.11+);
 only where the driver does not expose it (Python 3.9 and 3.10) are SQLite's own texts for the same codes read.
 The query time limit is a progress handler, installed once per connection. Ids are allocated as max(id) + 1
-inside the write transaction, which SQLite's single writer makes safe.
+(a node's past every id ever deleted: schema.HIGH_WATER_TABLE) inside the write transaction, which SQLite's
+single writer makes safe.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from typing import Any, Callable, FrozenSet, Hashable, Iterable, List, Sequence,
 
 from .. import errors, retry
 from ..catalog import NodeLayout
-from ..schema import SCHEMA_VERSION, VERSION_TABLE_DDL, Migration
+from ..schema import HIGH_WATER_NODE_TABLES, HIGH_WATER_TABLE, SCHEMA_VERSION, VERSION_TABLE_DDL, Migration
 from . import sqlite_schema, sqlite_words
 from .base import Backend, Cursor, register_cursor
 
@@ -134,6 +135,9 @@ class SqliteBackend(Backend):
 
     # Statements ----------------------------------------------------------------------------------------------
     def next_id(self, table: str) -> str:
+        if table in HIGH_WATER_NODE_TABLES:  # past every id deleted too: the subquery is one key seek
+            return (f"(SELECT max(ifnull(max(id), 0), (SELECT deleted_to FROM {HIGH_WATER_TABLE} WHERE node_table = "
+                    f"'{table}')) + 1 FROM {table})")
         return f"(SELECT ifnull(max(id), 0) + 1 FROM {table})"
 
     # Statements are cached on the methods themselves (one backend object, never freed): the write path asks for

@@ -17,7 +17,7 @@ import sqlite3
 from typing import FrozenSet, Tuple
 
 from ..catalog import ARTIFACT, BUILTIN_TYPES, LAYOUTS, WORD_INDEX_MARKS, WORD_TABLES, NodeLayout
-from ..schema import SCHEMA_VERSION, Migration
+from ..schema import HIGH_WATER_ROWS, HIGH_WATER_TABLE, SCHEMA_VERSION, Migration
 
 
 def _node_tables(table: str, extra_columns: str) -> Tuple[str, ...]:
@@ -201,6 +201,12 @@ def _rebuild_events(old_indexes: Tuple[str, ...], table: str, indexes: Tuple[str
 _V12_EVENTS = _rebuild_events((*_V1_EVENT_INDEXES, _V2_EVENT_TYPE_INDEX), _V12_EVENT_TABLE, _V12_EVENT_INDEXES)
 _V11_EVENTS = _rebuild_events(_V12_EVENT_INDEXES, _V1_EVENT_TABLE, (*_V1_EVENT_INDEXES, _V2_EVENT_TYPE_INDEX))
 
+
+_V13_HIGH_WATER = (
+    f"CREATE TABLE {HIGH_WATER_TABLE} (node_table TEXT PRIMARY KEY, deleted_to INTEGER NOT NULL) WITHOUT ROWID",
+    *HIGH_WATER_ROWS,
+)
+
 # The registry: each entry upgrades from the version before it. Never edit a released entry; add one.
 MIGRATIONS: Tuple[Migration, ...] = (
     Migration(9, "types, nodes with encoded bodies, properties, events, links", _V1_TABLES,
@@ -214,6 +220,8 @@ MIGRATIONS: Tuple[Migration, ...] = (
                f"DROP TABLE IF EXISTS {WORD_INDEX_MARKS}"), builds_word_index=True),
     Migration(12, "events clustered by artifact, an execution's events read from an index with their bodies",
               _V12_EVENTS, _V11_EVENTS),
+    Migration(13, "the highest id deleted from each node table, so that ids are never given again", _V13_HIGH_WATER,
+              (f"DROP TABLE {HIGH_WATER_TABLE}",)),
 )
 assert MIGRATIONS[-1].version == SCHEMA_VERSION, "the SQLite schema ends at another version"
 # The tables FTS5 keeps for each word index; their layout is FTS5's own, and may change with SQLite.

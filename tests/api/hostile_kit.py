@@ -471,6 +471,9 @@ PARAM_KINDS: Dict[str, str] = {
     "extra_options": "extra_options",
     "kind": "text", "filter_query": "text",  # explain_filter (ours only)
     "types": "types",  # import_records (ours only)
+    # delete_* and collect_garbage (ours only); valid_args makes them dry runs, so the store never changes.
+    "cascade": "flag", "delete_orphans": "flag", "dry_run": "flag", "updated_before": "id", "type_names": "texts",
+    "keep_lineage_of": "kept_nodes",
 }
 
 _BY_KIND: Dict[str, List[Tuple[str, Factory]]] = {
@@ -485,6 +488,10 @@ _BY_KIND: Dict[str, List[Tuple[str, Factory]]] = {
                                   "new_then_invalid", "twice_same_new_name")],
     "extra_options": [("extra_options", lambda s: mlmd.metadata_store.metadata_store.ExtraOptions())],
     "query_options": [],  # per method: see _QUERY_OPTIONS
+    # collect_garbage's (kind, id) pairs.
+    "kept_nodes": [("unknown_kind", lambda s: [("type", 1)]), ("str_id", lambda s: [("artifact", "1")]),
+                   ("bare_id", lambda s: [1]), ("triple", lambda s: [("artifact", 1, 2)]),
+                   ("unknown_node", lambda s: [("artifact", 2 ** 40)]), ("bytes_kind", lambda s: [(b"artifact", 1)])],
     # import_records' list of types of any kind: each type value of every kind, in a list, and one bare.
     "types": [(f"{kind}_{name}", (lambda f: lambda s: [f(s)])(f)) for kind in KINDS for name, f in _type_values(kind)]
     + [("bare_type", lambda s: pb.ArtifactType(id=99, name="bare"))],
@@ -514,6 +521,10 @@ def valid_args(method: str, params: Sequence[str], s: Seed) -> Dict[str, Any]:
     for p in params:
         if method == "import_records":
             out[p] = None if p == "extra_options" else []  # imports nothing
+        elif p in ("cascade", "dry_run"):
+            out[p] = True  # a dry run of a delete that may take the edges: it succeeds and changes nothing
+        elif p in ("updated_before", "type_names", "keep_lineage_of"):
+            out[p] = None if p == "updated_before" else []
         elif PARAM_KINDS.get(p) == "flag":
             out[p] = False
         elif p == "kind":

@@ -390,9 +390,10 @@ def downgrade_empty_or_unset_database() -> Json:
             catch_msg("Unset", mlmd.downgrade_schema, pb.ConnectionConfig(), 5)]
 
 
-_VERSION_WHY = ("our library's schema is version 12, MLMD's is 10: version 11 adds the word index that "
+_VERSION_WHY = ("our library's schema is version 13, MLMD's is 10: version 11 adds the word index that "
                 "contains- and suffix-LIKE filters on uri and name seek (engine/backends/sqlite_words.py), version 12 keeps "
-                "events in MLMD's order by artifact (engine/backends/sqlite_schema.py); ")
+                "events in MLMD's order by artifact (engine/backends/sqlite_schema.py), version 13 keeps the highest "
+                "deleted id of each node table so that ids are never given again (engine/delete.py); ")
 
 _MLMD_METHODS = [
     "get_artifact_by_type_and_name", "get_artifact_type", "get_artifact_types",
@@ -431,10 +432,12 @@ CASES = [
     Case("list-options-shape", list_options_shape, [
         "ListOptions(limit=None, order_by=None, is_asc=True, filter_query=None)", True, False]),
     Case("store-method-names", store_method_names, _MLMD_METHODS,
-         ours=sorted(_MLMD_METHODS + ["explain_filter", "get_lineage_graph", "import_records"]),
+         ours=sorted(_MLMD_METHODS + ["collect_garbage", "delete_artifacts", "delete_contexts", "delete_executions",
+                                      "delete_nodes", "explain_filter", "get_lineage_graph", "import_records"]),
          ours_why="get_lineage_graph is our addition: the GetLineageGraph RPC's semantics, which MLMD's Python API "
                   "dropped; explain_filter is our addition: how a filter query runs, in words; import_records is our "
-                  "addition: records written with their own ids and timestamps, for `fastmlmd import` and `copy`"),
+                  "addition: records written with their own ids and timestamps, for `fastmlmd import` and `copy`; "
+                  "delete_* and collect_garbage are our additions: MLMD cannot delete (tests/api/test_delete.py)"),
     Case("every-method-takes-extra-options", every_method_takes_extra_options, []),
     Case("extra-options-accepted-and-ignored", extra_options_accepted_and_ignored,
          [10, [{"id": 10, "name": "A"}], []]),
@@ -537,12 +540,12 @@ CASES = [
         None, ["error", "RuntimeError", "MLMD database version 9 is older than library "
                                         "version 10. Schema migration is disabled."],
         [{"id": 10, "name": "A"}]],
-         ours=[None, ["error", "RuntimeError", "MLMD database version 9 is older than library version 12. Schema "
+         ours=[None, ["error", "RuntimeError", "MLMD database version 9 is older than library version 13. Schema "
                       "migration is disabled. Please upgrade the database then use the library version; or switch "
                       "to a older library version to use the current database. (MetadataStore(config, "
                       "enable_upgrade_migration=True) upgrades it.)"],
                [{"id": 10, "name": "A"}]],
-         ours_why=_VERSION_WHY + "the refusal to open a version 9 store names library version 12"),
+         ours_why=_VERSION_WHY + "the refusal to open a version 9 store names library version 13"),
     Case("downgrade-empty-or-unset-database", downgrade_empty_or_unset_database, [
         ["error", "RuntimeError", "Empty database is given. Downgrade operation is not needed."],
         ["error", "RuntimeError", "Unset"]]),

@@ -15,6 +15,8 @@ from typing import Any, List, Optional
 import pytest
 from ml_metadata.proto import metadata_store_pb2 as pb
 
+from fastmlmd.engine.schema import HIGH_WATER_TABLE
+
 HOST, PORT, USER = "127.0.0.1", 3306, "root"
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 # The store's tables that hold rows of a test (the built-in types, ids 1-9, stay).
@@ -74,6 +76,8 @@ class MySQLStores:
             cur.execute(f"DELETE FROM `{database}`.{table}")
         cur.execute(f"DELETE FROM `{database}`.type WHERE id > 9")
         cur.execute(f"ALTER TABLE `{database}`.type AUTO_INCREMENT = 10")
+        # A scenario that deleted nodes left its highest ids taken (schema version 13): ids start at 1 again.
+        cur.execute(f"UPDATE `{database}`.{HIGH_WATER_TABLE} SET deleted_to = 0")
 
     def close(self) -> None:
         cur = self._admin.cursor()
@@ -127,6 +131,8 @@ class PostgreSQLStores:
         with psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=database, autocommit=True) as conn:
             conn.execute(f"TRUNCATE {', '.join(_TABLES)}")
             conn.execute("DELETE FROM type WHERE id > 9")
+            # A scenario that deleted nodes left its highest ids taken (schema version 13): ids start at 1 again.
+            conn.execute(f"UPDATE {HIGH_WATER_TABLE} SET deleted_to = 0")
 
     def close(self) -> None:
         for database in set(self._made):

@@ -23,7 +23,8 @@ from ml_metadata.proto import metadata_store_service_pb2 as svc
 DIFFERENCES_FROM_MLMD = {
     "test_aborted_and_unavailable_are_retried":
         "the gRPC client retries UNAVAILABLE as well as ABORTED (MLMD's retries only ABORTED), after jittered "
-        "pauses of at most 2 s (MLMD's: exponentially distributed, mean 2 s), and never past client_timeout_sec",
+        "pauses of at most 2 s (MLMD's: exponentially distributed, mean 2 s), and never past client_timeout_sec; "
+        "with client_timeout_sec set, UNAVAILABLE is retried until it passes, not 5 times",
     "test_explain_filter_is_in_process_only":
         "explain_filter (an addition) has no RPC: through a MetadataStoreClientConfig it raises UnimplementedError",
 }
@@ -102,6 +103,18 @@ def test_retries_stop_after_the_budget(stand_in: StandIn, pauses: List[float]) -
     assert stand_in.calls == store._max_num_retries + 1 == 6
 
 
+def test_unavailable_is_retried_until_the_deadline(stand_in: StandIn, pauses: List[float]) -> None:
+    """With a deadline, a server that is restarting is waited for past the retry budget; ABORTED keeps it."""
+    stand_in.failures = [grpc.StatusCode.UNAVAILABLE] * 12
+    store = stand_in.store(client_timeout_sec=600.0)
+    assert [t.name for t in store.get_artifact_types()] == ["T"]
+    assert (stand_in.calls, len(pauses)) == (13, 12)
+    stand_in.failures = [grpc.StatusCode.ABORTED] * 12
+    with pytest.raises(errors.AbortedError):
+        store.get_artifact_types()
+    assert stand_in.calls == 13 + store._max_num_retries + 1
+
+
 def test_retries_stop_at_the_deadline(stand_in: StandIn, monkeypatch: pytest.MonkeyPatch) -> None:
     """A pause that would end past client_timeout_sec is not taken: the last error is raised instead."""
     monkeypatch.setattr(retry, "FIRST_BACKOFF_SECONDS", 10.0)
@@ -137,6 +150,15 @@ def test_explain_filter_is_in_process_only(stand_in: StandIn) -> None:
 def test_import_records_is_in_process_only(stand_in: StandIn) -> None:
     with pytest.raises(errors.UnimplementedError, match="no RPC"):
         stand_in.store().import_records(types=[pb.ArtifactType(id=10, name="Dataset")])
+
+
+def test_deletes_are_in_process_only(stand_in: StandIn) -> None:
+    store = stand_in.store()
+    with pytest.raises(errors.UnimplementedError, match="no RPC"):
+        store.delete_artifacts([1], cascade=True)
+    with pytest.raises(errors.UnimplementedError, match="no RPC"):
+        store.collect_garbage(type_names=["Dataset"], dry_run=True)
+    assert stand_in.calls == 0  # refused in the client: nothing reached the server
 
 
 _WITHOUT_GRPC = """

@@ -100,3 +100,22 @@ def test_migration_flags_apply_to_a_config_file(tmp_path: Path) -> None:
     assert settings.config.migration_options.downgrade_to_schema_version == 4
     settings = flags.parse([f"--metadata_store_server_config_file={path}", "--enable_database_upgrade"])
     assert settings.config.migration_options.enable_upgrade_migration
+
+
+def test_the_readme_flag_table_is_the_parsers() -> None:
+    """README's table under "## Server" lists every flag the parser takes, with the parser's default where the
+    table gives a literal one (in backticks) and "none" where the default is empty."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("## Server\n"):]
+    rows = [line.split(" | ") for line in section.splitlines() if line.startswith("| `--")]
+    table = {row[0].strip("| `"): row[1] for row in rows}
+    options = {action.dest: action.default for action in flags._parser()._actions if action.dest != "help"}
+    assert sorted(table) == sorted(f"--{name}" for name in options)
+    for name, default in options.items():
+        cell = table[f"--{name}"]
+        if cell == "none":
+            assert default == "", name
+        elif cell.startswith("`"):
+            shown = str(default).lower() if isinstance(default, bool) else f"{default:g}" \
+                if isinstance(default, float) else str(default)
+            assert cell == f"`{shown}`", name
