@@ -126,14 +126,16 @@ class _BoolAsInt(Dumper):
 class PostgreSQLCursor:
     """psycopg's RawCursor in the shape the engine calls (sqlite3's): `execute` returns the cursor."""
 
-    __slots__ = ("_raw", "_conn", "backend")
+    __slots__ = ("_raw", "_conn", "backend", "_rows_written")
 
     def __init__(self, raw: Any, conn: "PostgreSQLConnection", backend: "PostgreSQLBackend") -> None:
         self._raw = raw
         self._conn = conn
         self.backend = backend  # backends.of reads it
+        self._rows_written: Optional[int] = None  # the rowcount of an INSERT sent in chunks
 
     def execute(self, sql: str, parameters: Sequence[Any] = ()) -> "PostgreSQLCursor":
+        self._rows_written = None
         if sql[0] == "B":  # BEGIN: a new attempt
             self._conn.begin()
         elif self._conn.careful and sql[0] in _WRITES:
@@ -148,6 +150,7 @@ class PostgreSQLCursor:
 
     def executemany(self, sql: str, seq_of_parameters: Iterable[Sequence[Any]]) -> "PostgreSQLCursor":
         rows = [tuple(row) for row in seq_of_parameters]
+        self._rows_written = None
         if not rows:
             return self
         if len(rows) == 1:
@@ -169,9 +172,12 @@ class PostgreSQLCursor:
             return
         # An INSERT of one VALUES row: the rows go as one statement of many (a chunk per parameter limit).
         step = MAX_PARAMETERS // width
+        written = 0
         for start in range(0, len(rows), step):
             chunk = rows[start:start + step]
             self._raw.execute(_many_values(sql, len(chunk)), [value for row in chunk for value in row])
+            written += self._raw.rowcount
+        self._rows_written = written
 
     def _guarded(self, run: Any) -> None:
         """Runs a statement after a savepoint, and rolls back to it if the statement fails: the transaction
@@ -198,7 +204,7 @@ class PostgreSQLCursor:
 
     @property
     def rowcount(self) -> int:
-        return int(self._raw.rowcount)
+        return int(self._raw.rowcount if self._rows_written is None else self._rows_written)
 
 
 class PostgreSQLConnection:

@@ -111,3 +111,20 @@ def test_a_unique_violation_the_engine_reads_past_leaves_the_call_whole(config: 
     [execution] = store.get_executions_by_id([execution_id])
     assert execution.name == ""
     assert len(store.get_events_by_execution_ids([execution_id])) == 1
+
+
+def test_many_rows_go_as_one_insert_in_chunks_and_count_all(config: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastmlmd.engine.backends import postgresql
+
+    monkeypatch.setattr(postgresql, "MAX_PARAMETERS", 4)  # two rows of two columns a statement
+    connection, _ = postgresql.connect(config.postgresql)
+    try:
+        cur = connection.cursor()
+        cur.execute("CREATE TEMP TABLE pairs (a BIGINT, b BIGINT)")
+        cur.executemany("INSERT INTO pairs (a, b) VALUES (?, ?)", [(i, -i) for i in range(5)])
+        assert cur.rowcount == 5
+        assert cur.execute("SELECT a, b FROM pairs ORDER BY a").fetchall() == [(i, -i) for i in range(5)]
+        cur.executemany("UPDATE pairs SET b = ? WHERE a = ?", [(0, 1), (0, 2)])
+        assert cur.execute("SELECT count(*) FROM pairs WHERE b = 0").fetchone() == (3,)
+    finally:
+        connection.close()
