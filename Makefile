@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 $(BIN)/.installed: pyproject.toml setup.py $(wildcard engine/*.pyx)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test,lint,mysql]'
+	$(BIN)/python -m pip install -q -e '.[test,lint,mysql,postgresql]'
 	touch $@
 
 demo: $(BIN)/.installed
@@ -35,7 +35,7 @@ test-installed: oracle
 	test -x $(INSTALLED_VENV)/bin/python || $(PYTHON) -m venv $(INSTALLED_VENV)
 	$(INSTALLED_VENV)/bin/python -m pip install -q --upgrade pip
 	$(INSTALLED_VENV)/bin/python -m pip install -q --force-reinstall --no-deps .
-	$(INSTALLED_VENV)/bin/python -m pip install -q '.[test,mysql]'
+	$(INSTALLED_VENV)/bin/python -m pip install -q '.[test,mysql,postgresql]'
 	FASTMLMD_EXPECT_INSTALLED=1 FASTMLMD_ORACLE_PYTHON=$(abspath $(ORACLE_VENV))/bin/python \
 	  $(INSTALLED_VENV)/bin/python -m pytest -q $(PYTEST_ARGS)
 

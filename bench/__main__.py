@@ -22,6 +22,7 @@ import time
 from typing import Dict, List, Optional, Tuple
 
 from fastmlmd.bench import data, report, worker
+from fastmlmd.bench.workloads import DEFAULT_SERVERS, SERVER_BACKENDS
 
 WORKER = os.path.abspath(worker.__file__)
 # --floor-schema -> (result key, worker side) of each floor it runs; the keys are the report's.
@@ -40,12 +41,14 @@ def _machine() -> str:
     return f"{platform.node()}: {cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}"
 
 
-def _spawn(python: str, side: str, backend: str, args: argparse.Namespace, label: str) -> dict:
+def _spawn(python: str, side: str, backend: str, args: argparse.Namespace, label: str, database: str) -> dict:
     """Runs one worker process and returns its JSON; a crash becomes {"error": ...} with no results."""
     with tempfile.TemporaryDirectory(prefix="fastmlmd-bench-out-") as tmp:
         out = os.path.join(tmp, "result.json")
         command = [python, WORKER, "--side", side, "--scale", args.scale, "--backend", backend,
                    "--seed", str(args.seed), "--label", label, "--out", out]
+        if backend in SERVER_BACKENDS:
+            command += ["--server", args.server, "--database", database]
         if args.budget:
             command += ["--budget", str(args.budget)]
         if args.only:
@@ -57,6 +60,26 @@ def _spawn(python: str, side: str, backend: str, args: argparse.Namespace, label
             return {"side": python, "error": f"worker exited with status {code}", "results": {}}
         with open(out) as handle:
             return json.load(handle)
+
+
+def _drop_database(backend: str, server: str, database: str) -> None:
+    """Drops a server store's database once its side has run (each side fills a database of its own)."""
+    host, port, user = (server or DEFAULT_SERVERS[backend]).split(":")
+    if backend == "postgresql":
+        import psycopg
+
+        with psycopg.connect(host=host, port=port, user=user, dbname="postgres", autocommit=True,
+                             password=os.environ.get("PGPASSWORD")) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    else:
+        import pymysql
+
+        server_admin = pymysql.connect(host=host, port=int(port), user=user,
+                                       password=os.environ.get("MYSQL_PWD", ""), autocommit=True)
+        try:
+            server_admin.cursor().execute(f"DROP DATABASE IF EXISTS `{database}`")
+        finally:
+            server_admin.close()
 
 
 def _keep_best(sides: dict, key: str, found: dict) -> None:
@@ -76,8 +99,13 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m fastmlmd.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=sorted(data.SCALES, key=lambda scale: data.SCALES[scale]), default="small",
                         help="tiny ~300 nodes, small ~10k, medium ~100k, large ~1M (default: small)")
-    parser.add_argument("--backend", choices=("memory", "file", "both"), default="both",
-                        help="fake_database in memory, a SQLite file in a temporary directory, or both (default)")
+    parser.add_argument("--backend", choices=("memory", "file", "both", *SERVER_BACKENDS), default="both",
+                        help="fake_database in memory, a SQLite file in a temporary directory, both (default), or "
+                             "a store on a PostgreSQL or MySQL server (--server), in a database each side creates "
+                             "and the runner drops; the SQLite floors do not run there")
+    parser.add_argument("--server", default="", metavar="HOST:PORT:USER",
+                        help="the server of --backend postgresql|mysql (default: this machine's, "
+                             "127.0.0.1:5432:postgres or 127.0.0.1:3306:root; passwords from PGPASSWORD / MYSQL_PWD)")
     parser.add_argument("--against", metavar="PYTHON",
                         help="an interpreter with another ml_metadata (e.g. the real ml-metadata 1.17.1) to compare")
     parser.add_argument("--floor", action=argparse.BooleanOptionalAction, default=True,
@@ -118,19 +146,24 @@ def main(argv: Optional[List[str]] = None) -> int:
     sides = [("ours", "api", sys.executable)]
     if args.against:
         sides.append(("mlmd", "api", args.against))
-    if args.floor:
+    if args.floor and args.backend not in SERVER_BACKENDS:  # the floors are raw SQLite
         sides += [(key, side, sys.executable) for key, side in FLOORS[args.floor_schema]]
     results: dict = {}
     for attempt in range(args.repeat):
         for backend in backends:
             for key, side, python in sides:
                 label = f"{key} {backend} {args.scale}" + (f" #{attempt + 1}" if args.repeat > 1 else "")
-                if args.in_process:
-                    only = [name for name in args.only.split(",") if name] or None
-                    found = worker.run_side(side, args.scale, backend, args.budget or None, args.seed, only, label,
-                                            args.workdir, args.profile)
-                else:
-                    found = _spawn(python, side, backend, args, label)
+                database = f"fastmlmd_bench_{os.getpid()}_{key}_{attempt}"
+                try:
+                    if args.in_process:
+                        only = [name for name in args.only.split(",") if name] or None
+                        found = worker.run_side(side, args.scale, backend, args.budget or None, args.seed, only,
+                                                label, args.workdir, args.profile, args.server, database)
+                    else:
+                        found = _spawn(python, side, backend, args, label, database)
+                finally:
+                    if backend in SERVER_BACKENDS:
+                        _drop_database(backend, args.server, database)
                 _keep_best(results.setdefault(backend, {}), key, found)
     doc = {
         "meta": {

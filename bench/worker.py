@@ -50,7 +50,7 @@ def describe(side: str) -> str:
             f"SQLite {sqlite3.sqlite_version})")
 
 
-def _make_side(side: str, backend: str, workdir: str) -> object:
+def _make_side(side: str, backend: str, workdir: str, server: str = "", database: str = "") -> object:
     if side == "floor":
         if __package__:
             from fastmlmd.bench.floor import FloorSide
@@ -65,19 +65,21 @@ def _make_side(side: str, backend: str, workdir: str) -> object:
         from fastmlmd.bench.workloads import ApiSide
     else:
         from workloads import ApiSide  # type: ignore[no-redef,import-not-found]
-    return ApiSide(backend, workdir)
+    return ApiSide(backend, workdir, server, database)
 
 
 def run_side(side: str, scale: str, backend: str, budget: Optional[float], seed: int = 17,
              only: Optional[Iterable[str]] = None, label: Optional[str] = None,
-             workdir: Optional[str] = None, profile: Optional[str] = None) -> dict:
+             workdir: Optional[str] = None, profile: Optional[str] = None, server: str = "",
+             database: str = "") -> dict:
     """Builds the synthetic store on one side and runs the workloads on it, in order.
 
     Args:
         side: "api" (the `ml_metadata` this interpreter imports), "floor" (raw sqlite3, plain schema) or
             "same-index-floor" (raw sqlite3, our schema; it runs the fill and write workloads only).
         scale: a key of `data.SCALES`.
-        backend: "memory" (fake_database / ":memory:") or "file" (a SQLite file in a temporary directory).
+        backend: "memory" (fake_database / ":memory:"), "file" (a SQLite file in a temporary directory), or
+            "postgresql" / "mysql" (a store in `database` on `server`, "host:port:user"; API sides only).
         budget: seconds of measured time after which a read workload stops early; None = run every operation.
         seed: the dataset's seed.
         only: names of the non-fill workloads to run (the fill workloads always run: they build the store).
@@ -93,7 +95,7 @@ def run_side(side: str, scale: str, backend: str, budget: Optional[float], seed:
     progress = meter.Progress(label or f"{side} {backend}")
     results = {}
     with tempfile.TemporaryDirectory(prefix="fastmlmd-bench-", dir=workdir) as tmp:
-        impl = _make_side(side, backend, tmp)
+        impl = _make_side(side, backend, tmp, server, database)
         phases = getattr(impl, "PHASES", None)  # a side that runs some phases only leaves the others out
         for name, unit, phase in data.WORKLOADS:
             if (wanted is not None and phase != "fill" and name not in wanted) or (phases and phase not in phases):
@@ -140,7 +142,9 @@ def main(argv: Optional[list] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--side", choices=("api", "floor", "same-index-floor"), default="api")
     parser.add_argument("--scale", choices=sorted(data.SCALES), default="small")
-    parser.add_argument("--backend", choices=("memory", "file"), default="memory")
+    parser.add_argument("--backend", choices=("memory", "file", "postgresql", "mysql"), default="memory")
+    parser.add_argument("--server", default="", help="host:port:user of a server backend's server")
+    parser.add_argument("--database", default="", help="a server backend's database (the runner drops it)")
     parser.add_argument("--budget", type=float, default=None)
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--only", default="", help="comma-separated workload names (fill always runs)")
@@ -149,7 +153,8 @@ def main(argv: Optional[list] = None) -> int:
     parser.add_argument("--out", required=True, help="where to write the JSON result")
     args = parser.parse_args(argv)
     only = [name for name in args.only.split(",") if name] or None
-    result = run_side(args.side, args.scale, args.backend, args.budget, args.seed, only, args.label, args.workdir)
+    result = run_side(args.side, args.scale, args.backend, args.budget, args.seed, only, args.label, args.workdir,
+                      server=args.server, database=args.database)
     with open(args.out, "w") as handle:
         json.dump(result, handle)
     return 0

@@ -59,13 +59,38 @@ def _artifacts_page(store: Any, options: pb.ListOperationOptions) -> Tuple[List[
     return list(response.artifacts), response.next_page_token
 
 
+# The server backends: a store in a database on a running server (the runner creates and drops it).
+SERVER_BACKENDS = ("postgresql", "mysql")
+DEFAULT_SERVERS = {"postgresql": "127.0.0.1:5432:postgres", "mysql": "127.0.0.1:3306:root"}
+
+
+def server_config(backend: str, server: str, database: str) -> pb.ConnectionConfig:
+    """The config of the store in `database` on `server` ("host:port:user"; the password, if any, from
+    PGPASSWORD / MYSQL_PWD as the clients read it)."""
+    host, port, user = (server or DEFAULT_SERVERS[backend]).split(":")
+    config = pb.ConnectionConfig()
+    if backend == "postgresql":
+        config.postgresql.host, config.postgresql.port, config.postgresql.user = host, port, user
+        config.postgresql.dbname = database
+        if os.environ.get("PGPASSWORD"):
+            config.postgresql.password = os.environ["PGPASSWORD"]
+    else:
+        config.mysql.host, config.mysql.port, config.mysql.user = host, int(port), user
+        config.mysql.database = database
+        if os.environ.get("MYSQL_PWD"):
+            config.mysql.password = os.environ["MYSQL_PWD"]
+    return config
+
+
 class ApiSide:
     """One `MetadataStore` (fake_database or a SQLite file) and the id of every node the dataset put in it."""
 
-    def __init__(self, backend: str, workdir: str) -> None:
+    def __init__(self, backend: str, workdir: str, server: str = "", database: str = "") -> None:
         config = pb.ConnectionConfig()
         if backend == "memory":
             config.fake_database.SetInParent()
+        elif backend in SERVER_BACKENDS:
+            config = server_config(backend, server, database)
         else:
             config.sqlite.filename_uri = os.path.join(workdir, "mlmd.sqlite")
             config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READWRITE_OPENCREATE

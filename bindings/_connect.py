@@ -1,4 +1,4 @@
-"""Turns a `ConnectionConfig` into an engine; unsupported backends fail clearly, as RuntimeError like MLMD."""
+"""Turns a `ConnectionConfig` into an engine: SQLite (a file or in memory), MySQL / MariaDB or PostgreSQL."""
 from __future__ import annotations
 
 from fastmlmd.engine.backends import sqlite
@@ -26,10 +26,11 @@ def open_database(config: metadata_store_pb2.ConnectionConfig, enable_upgrade_mi
         return open_store(server, connection, False, False, enable_upgrade_migration, prepare_schema,
                           config.mysql.database)
     if backend == "postgresql":
-        raise RuntimeError(
-            f"The {backend} backend is not supported by fastmlmd yet; use `sqlite` (a file) or `fake_database` "
-            "(in memory) in ConnectionConfig."
-        )
+        from fastmlmd.engine.backends import postgresql  # psycopg is an extra: imported only when asked for
+
+        pg_connection, pg_server = postgresql.connect(config.postgresql)
+        return open_store(pg_server, pg_connection, False, False, enable_upgrade_migration, prepare_schema,
+                          config.postgresql.dbname)
     raise RuntimeError("Unset")  # MLMD's text for a ConnectionConfig with no backend chosen
 
 

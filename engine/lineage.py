@@ -150,8 +150,8 @@ def _matching(cur: Cursor, layout: NodeLayout, ids: AbstractSet[int], filter_que
     condition, params = access.probing(*compile_filter(layout, filter_query, backend))
     # CROSS JOIN keeps the candidates as the outer loop: each is one primary-key seek, whatever the filter.
     rows = _execute_filtered(
-        cur, f"SELECT n.id FROM {backend.frontier('candidate')} CROSS JOIN {layout.table} n ON n.id = candidate.value"
-        f" WHERE {condition}",
+        cur, f"SELECT n.id FROM {backend.frontier('candidate')} CROSS JOIN {layout.table} n"
+        f" WHERE n.id = candidate.value AND ({condition})",
         [backend.frontier_value(ids), *params])
     return {row[0] for row in rows}
 

@@ -324,7 +324,9 @@ class _Compiler:
              f"{int(is_custom)} AND {{a}}.name = ?",),
             (name,),
         )
-        return _Typed(f"{alias}.{parts[2]}", VALUE_KINDS[parts[2]], path=path)
+        kind = VALUE_KINDS[parts[2]]
+        sql = f"{alias}.{parts[2]}"
+        return _Typed(self.backend.truth(sql) if kind == Kind.BOOL else sql, kind, path=path)
 
     def _neighbour(self, path: ast.Path, hood: Neighbourhood) -> _Typed:
         fields = ", ".join(sorted(hood.fields))
@@ -413,7 +415,7 @@ class _Compiler:
         if isinstance(node, ast.Float):
             return _Typed("?", Kind.DOUBLE, [node.value])
         if isinstance(node, ast.Bool):
-            return _Typed("1" if node.value else "0", Kind.BOOL)
+            return _Typed(self.backend.bool_literal(node.value), Kind.BOOL)
         if isinstance(node, ast.Null):
             return _Typed("NULL", Kind.NULL)
         if isinstance(node, (ast.And, ast.Or)):
@@ -470,8 +472,8 @@ class _Compiler:
                 raise PlanError("Operands of LIKE cannot be literal NULL; to find unset values, write IS NULL", src)
         if operand.kind != Kind.STRING or pattern.kind != Kind.STRING:
             raise PlanError(messages.no_signature("LIKE", [operand, pattern]), node)
-        op = "NOT LIKE" if node.negated else "LIKE"
-        return _Typed(f"{operand.sql} {op} {pattern.sql}", Kind.BOOL, operand.params + pattern.params)
+        return _Typed(self.backend.like(operand.sql, pattern.sql, node.negated), Kind.BOOL,
+                      operand.params + pattern.params)
 
     def predicate(self, typed: _Typed, node: ast.Node) -> _Typed:
         """`typed`, the compiled query (or group): NotACondition unless it is a condition."""

@@ -54,22 +54,27 @@ def test_a_call_past_the_deadline_does_not_begin(tmp_path: Path, file_store: met
 # Minutes of work on each backend, unless stopped: SQLite's progress handler looks at the time every 20,000 VM
 # steps; MySQL / MariaDB stop the statement at max_statement_time (BENCHMARK then returns early, unfailed, and
 # the check before COMMIT catches it).
-SLOW_STATEMENTS = {"sqlite": ENDLESS, "mysql": "SELECT BENCHMARK(100000000000, MD5('x'))"}
+# PostgreSQL stops the statement at statement_timeout.
+SLOW_STATEMENTS = {"sqlite": ENDLESS, "mysql": "SELECT BENCHMARK(100000000000, MD5('x'))",
+                   "postgresql": "SELECT pg_sleep(600)"}
+# PostgreSQL's type table has no id of its own to give (the engine gives it, as max(id) + 1).
+HALF_WRITES = {"postgresql": "INSERT INTO type (id, name, kind) VALUES (100, 'Half', 0)"}
 
 
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("mysql", marks=pytest.mark.server)])
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("mysql", marks=pytest.mark.server),
+                                     pytest.param("postgresql", marks=pytest.mark.server)])
 def test_a_statement_running_at_the_deadline_is_stopped_and_rolled_back(tmp_path: Path, backend: str) -> None:
-    if backend == "mysql":
+    if backend != "sqlite":
         sys.path.insert(0, str(Path(__file__).parent / "api"))
         import server_stores
 
-        config = server_stores.mysql_stores().config()
+        config = server_stores.stores(backend).config()
     else:
         config = pb.ConnectionConfig(sqlite=pb.SqliteMetadataSourceConfig(filename_uri=str(tmp_path / "m.db")))
     store = metadata_store.MetadataStore(config)
 
     def write_then_work(cur: Any) -> None:
-        cur.execute("INSERT INTO type (name, kind) VALUES ('Half', 0)")
+        cur.execute(HALF_WRITES.get(backend, "INSERT INTO type (name, kind) VALUES ('Half', 0)"))
         cur.execute(SLOW_STATEMENTS[backend])
 
     with retry.caller_deadline(0.2), pytest.raises(engine_errors.DeadlineExceededError, match="Deadline exceeded"):

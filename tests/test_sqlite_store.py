@@ -97,10 +97,11 @@ def test_fake_databases_are_private() -> None:
     assert len(first.get_artifacts()) == 1 and second.get_artifacts() == []
 
 
-def test_postgresql_not_supported_yet() -> None:
+def test_a_postgresql_store_needs_a_database_name() -> None:
+    pytest.importorskip("psycopg")
     config = pb.ConnectionConfig()
     config.postgresql.SetInParent()
-    with pytest.raises(RuntimeError, match="not supported by fastmlmd yet"):
+    with pytest.raises(RuntimeError, match="PostgreSQLDatabaseConfig.dbname is required"):
         metadata_store.MetadataStore(config)
 
 

@@ -163,6 +163,19 @@ class Backend:
         ids as text) with `join_in_sql`, else a row (body, id) per event."""
         raise NotImplementedError
 
+    # Filters ---------------------------------------------------------------------------------------------------
+    def like(self, operand: str, pattern: str, negated: bool) -> str:
+        """MLMD's LIKE (SQLite's: ASCII letters match either case, no escape character) of two SQL expressions."""
+        return f"{operand} {'NOT LIKE' if negated else 'LIKE'} {pattern}"
+
+    def truth(self, column: str) -> str:
+        """A stored bool (an integer column, 0 or 1) as a condition."""
+        return column
+
+    def bool_literal(self, value: bool) -> str:
+        """TRUE or FALSE as a condition that compares with `truth`'s."""
+        return "1" if value else "0"
+
     # Planner hints: the access planner decides in neutral terms, the backend says it in its dialect ------------
     def no_index(self, expression: str) -> str:
         """`expression` compared as it is, but never through an index."""

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import importlib
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Dict, TypeVar
 
 # Output-only timestamps: their absolute values differ between runs, so `show` drops them.
 TIME_FIELDS = frozenset(
@@ -69,6 +70,9 @@ class Case:
 # -- stores -------------------------------------------------------------------------------------
 
 
+T = TypeVar("T")
+
+
 def fake_config() -> Any:
     """A `ConnectionConfig` for a private in-memory store."""
     return pb.ConnectionConfig(fake_database=pb.FakeDatabaseConfig())
@@ -77,6 +81,32 @@ def fake_config() -> Any:
 def new_store() -> Any:
     """A fresh, empty in-memory `MetadataStore`."""
     return mlmd.MetadataStore(fake_config())
+
+
+# The config of a store a cached builder keeps for the whole session: tests/conftest.py's `each_backend` gives it
+# a database of its own on a server, which no later scenario empties.
+kept_config = fake_config
+
+
+def once_per_backend(build: Callable[[], T]) -> Callable[[], T]:
+    """`build()` once per interpreter and kind of store (a builder of a store the table rows only read), its
+    `new_store` calls given a kept store."""
+    built: Dict[Any, T] = {}
+
+    @functools.wraps(build)
+    def cached() -> T:
+        global fake_config
+        key = kept_config
+        if key not in built:
+            fresh, fake_config = fake_config, kept_config
+            try:
+                built[key] = build()
+            finally:
+                fake_config = fresh
+        return built[key]
+
+    cached.cache_clear = built.clear  # type: ignore[attr-defined]  # as functools.lru_cache's
+    return cached
 
 
 # -- calling ------------------------------------------------------------------------------------

@@ -24,7 +24,8 @@ DELIBERATE: Dict[str, str] = {
         "MLMD's words, 'mysql_real_connect failed: errno: , error: ', leave the number and the error empty; ours "
         "fill them in",
     "connections/postgresql-unreachable-server":
-        "MLMD reports a failed connection; fastmlmd has no PostgreSQL backend yet and says so",
+        "MLMD's words, 'PostgreSQL metadata source error: connection pointer is NULL', say no more; ours start "
+        "the same and give libpq's reason",
 }
 
 

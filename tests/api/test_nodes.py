@@ -9,7 +9,7 @@ import pytest
 import scenarios_nodes
 from scenario_kit import Case
 
-pytestmark = pytest.mark.usefixtures("each_backend")  # on SQLite, then on MySQL (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("each_backend")  # on SQLite, then on MySQL and PostgreSQL (tests/conftest.py)
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in scenarios_nodes.CASES])
 def test_nodes(case: Case) -> None:

@@ -1,4 +1,5 @@
-"""Stores on the MySQL server shared by connections: no call lost or half-written, types made once and seen at once."""
+"""Stores on the MySQL and PostgreSQL servers shared by connections: no call lost or half-written, types made
+once and seen at once."""
 from __future__ import annotations
 
 import multiprocessing
@@ -10,6 +11,7 @@ from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
 
 pytestmark = pytest.mark.server
+SERVERS = pytest.mark.parametrize("backend", ["mysql", "postgresql"])
 
 WRITERS, CALLS = 6, 25
 
@@ -31,8 +33,9 @@ def _write(args: Tuple[Any, int]) -> List[int]:
     return [artifact_type, execution_type, context_type, *execution_ids]
 
 
-def test_concurrent_writers_lose_nothing() -> None:
-    config = server_stores.mysql_stores().config()
+@SERVERS
+def test_concurrent_writers_lose_nothing(backend: str) -> None:
+    config = server_stores.stores(backend).config()
     metadata_store.MetadataStore(config)  # the schema, made once before the writers start
     with multiprocessing.get_context("spawn").Pool(WRITERS) as pool:
         results = pool.map(_write, [(config.SerializeToString(), writer) for writer in range(WRITERS)])
@@ -48,8 +51,9 @@ def test_concurrent_writers_lose_nothing() -> None:
     assert sorted(e.execution_id for e in events) == sorted(execution_ids)
 
 
-def test_a_type_another_connection_writes_is_seen_at_once() -> None:
-    config = server_stores.mysql_stores().config()
+@SERVERS
+def test_a_type_another_connection_writes_is_seen_at_once(backend: str) -> None:
+    config = server_stores.stores(backend).config()
     reader, writer = metadata_store.MetadataStore(config), metadata_store.MetadataStore(config)
     writer.put_artifact_type(pb.ArtifactType(name="First"))
     assert [t.name for t in reader.get_artifact_types()] == ["First"]  # the reader's type view is built here

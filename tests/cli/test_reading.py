@@ -143,7 +143,7 @@ def test_script_store_option_after_the_command(store_path) -> None:
     ("store", "message"),
     [
         pytest.param("mysql://root@localhost:3306/mlmd", "mysql", id="mysql"),
-        pytest.param("postgresql://localhost/mlmd", "postgresql", id="postgresql"),
+        pytest.param("postgresql://127.0.0.1:1/mlmd", "postgresql", id="postgresql"),  # no server: never made
         pytest.param("grpc://localhost:1", "gRPC", id="grpc"),
     ],
 )

@@ -83,7 +83,6 @@ three `last_update_time_since_epoch > create_time_since_epoch`.
 """
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from scenario_kit import (
@@ -95,6 +94,7 @@ from scenario_kit import (
     execution,
     execution_type,
     new_store,
+    once_per_backend,
     pb,
     show,
     tick,
@@ -236,7 +236,7 @@ def build() -> Any:
     return store
 
 
-@functools.lru_cache(maxsize=None)
+@once_per_backend
 def shared() -> Any:
     """`build()`, once per interpreter: the table rows only read it."""
     return build()
@@ -287,7 +287,7 @@ BULK_ARTIFACTS = 150
 BULK_EXECUTIONS = 120
 
 
-@functools.lru_cache(maxsize=None)
+@once_per_backend
 def bulk() -> Any:
     """A store for paging: more matches than the wrapper's page of 100, once per interpreter.
 
@@ -338,7 +338,7 @@ HOSTILE_NAMES = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@once_per_backend
 def names() -> Any:
     """Artifacts 1..len(HOSTILE_NAMES) of type Named, each holding one hostile property name (see above)."""
     store = new_store()
@@ -364,7 +364,7 @@ def names() -> Any:
 #   10 A    -                         proto (an Artifact named "z")
 #   11 A    -                         empty struct
 # Types: A declares span INT and c DOUBLE, B span STRING and c BOOLEAN, C span DOUBLE.
-@functools.lru_cache(maxsize=None)
+@once_per_backend
 def kinds() -> Any:
     """The store in the table above."""
     store = new_store()
@@ -382,7 +382,7 @@ def kinds() -> Any:
     return store
 
 
-@functools.lru_cache(maxsize=None)
+@once_per_backend
 def props100() -> Any:
     """Artifact 1 holds custom properties p0..p99 = 0..99, artifact 2 holds p0..p49."""
     store = new_store()

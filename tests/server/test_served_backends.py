@@ -1,5 +1,5 @@
 """The server in front of each backend, started as the README shows: a store in memory (no flags), a SQLite
-file (a config file), MariaDB (MLMD's --mysql_config_* flags). A client with a deadline and one without
+file (a config file), MariaDB (MLMD's --mysql_config_* flags), PostgreSQL (a config file). A client with a deadline and one without
 write and read the same calls on each.
 """
 from __future__ import annotations
@@ -23,12 +23,19 @@ def _flags(backend: str, tmp_path: Path) -> List[str]:
         return [f"--metadata_store_server_config_file={config}"]
     import server_stores
 
+    if backend == "postgresql":  # MLMD's server has no PostgreSQL flags: a config file names the store
+        pg = server_stores.postgresql_stores().config().postgresql
+        config = tmp_path / "server.pbtxt"
+        config.write_text(f'connection_config {{ postgresql {{ host: "{pg.host}" port: "{pg.port}" '
+                          f'user: "{pg.user}" dbname: "{pg.dbname}" }} }}\n')
+        return [f"--metadata_store_server_config_file={config}"]
     mysql = server_stores.mysql_stores().config().mysql
     return [f"--mysql_config_host={mysql.host}", f"--mysql_config_port={mysql.port}",
             f"--mysql_config_database={mysql.database}", f"--mysql_config_user={mysql.user}"]
 
 
-@pytest.mark.parametrize("backend", ["memory", "file", pytest.param("mysql", marks=pytest.mark.server)])
+@pytest.mark.parametrize("backend", ["memory", "file", pytest.param("mysql", marks=pytest.mark.server),
+                                     pytest.param("postgresql", marks=pytest.mark.server)])
 def test_each_backend_behind_the_server(backend: str, tmp_path: Path) -> None:
     server = ServerProcess(*_flags(backend, tmp_path))
     try:

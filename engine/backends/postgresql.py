@@ -1,0 +1,473 @@
+"""PostgreSQL 12+ through psycopg 3 (`pip install fastmlmd[postgresql]`): every fact of it the engine needs.
+
+The engine's statements use `?` placeholders; each statement text is turned into PostgreSQL's own `$1, $2, ...`
+once (`_numbered`, cached) and sent through psycopg's RawCursor, which binds on the server and parses no `%`.
+`PostgreSQLCursor` gives that cursor the shape the engine calls (sqlite3's: `execute` returns the cursor).
+
+Transactions: the connection runs in autocommit, each call in BEGIN ... COMMIT. A write runs in READ
+COMMITTED and first locks the one row of `fastmlmd_write_lock` (in the same round trip as its BEGIN), so
+writers take turns as they do on SQLite and on MySQL, and each statement after the lock sees every write
+committed before it: ids allocated as max(id) + 1 within the call are never taken twice. SERIALIZABLE with
+retries was the other choice: every two writers that allocate ids from the same max(id) conflict, so under
+many writers most attempts would be thrown away and redone; waiting in the server's queue for the lock row is
+fair (first come, first served) and wastes no work. The wait is bounded by the call deadline (lock_timeout).
+A read runs in REPEATABLE READ READ ONLY: one snapshot for all its statements, never blocked by writers,
+never failed by them.
+
+A failed statement aborts PostgreSQL's whole transaction, where SQLite and MySQL keep it going; the engine
+catches a unique violation in a few places (a key taken since a read, a duplicate event) and then reads the
+store to say which row holds the key. Rather than pay a SAVEPOINT before every statement, the attempt runs
+without one; when a statement then finds the transaction aborted (25P02), the attempt is retried, that once
+with a savepoint before each write statement (`careful`), so the engine's reads after the failure work.
+
+Errors are classified by SQLSTATE, never by message: unique and other integrity violations reach the engine
+as the driver's IntegrityError (it decides AlreadyExistsError), serialization failures and deadlocks are
+retried within the call's deadline (then AbortedError), a lost connection is UnavailableError. The query
+time limit is `statement_timeout`, set on the session only when it changes. Another connection's commit is
+noticed as MySQL's backend notices it: each write counts itself in the lock row, and data_version reads
+the count.
+
+Text columns are COLLATE "C" (postgresql_schema.py): names, uris and values compare byte for byte. Filters'
+LIKE is ILIKE there, which folds ASCII letters only, and has no escape character: SQLite's LIKE exactly.
+Contains-LIKE scans (no word index).
+"""
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any, Callable, Dict, Hashable, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+from .. import errors, retry
+from ..catalog import NodeLayout
+from ..schema import HIGH_WATER_NODE_TABLES, HIGH_WATER_TABLE, SCHEMA_VERSION, Migration
+from . import postgresql_schema
+from .base import Backend, Cursor
+
+try:
+    import psycopg
+    from psycopg.adapt import Dumper
+    from psycopg.conninfo import make_conninfo
+    from psycopg.pq import TransactionStatus
+    from psycopg.types.numeric import Int8Dumper
+except ImportError as exc:  # pragma: no cover - the message is what matters
+    raise RuntimeError("The postgresql backend needs psycopg 3: pip install 'fastmlmd[postgresql]'") from exc
+
+# SQLSTATEs that `classify` tells apart (PostgreSQL's errcodes.txt).
+UNIQUE_VIOLATION = "23505"
+SERIALIZATION_FAILURE, DEADLOCK_DETECTED = "40001", "40P01"
+LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout: the call waited its whole deadline
+QUERY_CANCELED = "57014"  # statement_timeout
+IN_FAILED_TRANSACTION = "25P02"
+UNDEFINED_TABLE, UNDEFINED_COLUMN = "42P01", "42703"
+NUMERIC_OUT_OF_RANGE = "22003"
+CONNECTION_CLASS, SHUTDOWN_CLASS = "08", "57P0"  # connection exceptions; admin / crash shutdown
+INSUFFICIENT_RESOURCES_CLASS, DISK_FULL = "53", "53100"
+UNDEFINED_DATABASE, DUPLICATE_DATABASE = "3D000", "42P04"
+
+
+def _sqlstate(exc: BaseException) -> str:
+    return getattr(exc, "sqlstate", None) or ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _numbered(sql: str) -> str:
+    """`sql` with each `?` outside a quoted literal or name as `$1`, `$2`, ... (PostgreSQL's placeholders), and
+    the one function the engine's shared SQL names that PostgreSQL lacks, `ifnull`, as its COALESCE (which
+    the index on a type's identity is written with)."""
+    sql = sql.replace("ifnull(", "COALESCE(")
+    out: List[str] = []
+    quote = ""
+    count = 0
+    for char in sql:
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "?":
+            count += 1
+            out.append(f"${count}")
+            continue
+        out.append(char)
+    return "".join(out)
+
+
+_WRITES = "IUDW"  # the first letters of INSERT, UPDATE, DELETE and WITH ... (the statements `careful` guards)
+
+
+MAX_PARAMETERS = 65535  # of one statement (the protocol counts them in 16 bits)
+
+
+@functools.lru_cache(maxsize=256)
+def _values_width(sql: str) -> int:
+    """The number of columns of an `INSERT ... VALUES (?, ...)` that may take many rows in one statement (plain, or
+    ON CONFLICT DO NOTHING: an update could meet the same key twice in one statement); 0 for any other."""
+    found = re.fullmatch(r"INSERT INTO \w+ \([^)]*\)\s+VALUES (\((?:\?, )*\?\))( ON CONFLICT DO NOTHING)?", sql)
+    return found.group(1).count("?") if found else 0
+
+
+@functools.lru_cache(maxsize=1024)
+def _many_values(sql: str, count: int) -> str:
+    """`sql` (see `_values_width`) with `count` rows of values, numbered."""
+    head, rest = sql.split(" VALUES ", 1)
+    row = rest[:rest.index(")") + 1]
+    return _numbered(f"{head} VALUES {', '.join([row] * count)}{rest[len(row):]}")
+
+
+class _BoolAsInt(Dumper):
+    """Booleans go to BIGINT columns (bool_value, flags) as 0 and 1, as on SQLite."""
+
+    oid = psycopg.adapters.types["int8"].oid
+
+    def dump(self, obj: Any) -> bytes:
+        return b"1" if obj else b"0"
+
+
+class PostgreSQLCursor:
+    """psycopg's RawCursor in the shape the engine calls (sqlite3's): `execute` returns the cursor."""
+
+    __slots__ = ("_raw", "_conn", "backend", "_rows_written")
+
+    def __init__(self, raw: Any, conn: "PostgreSQLConnection", backend: "PostgreSQLBackend") -> None:
+        self._raw = raw
+        self._conn = conn
+        self.backend = backend  # backends.of reads it
+        self._rows_written: Optional[int] = None  # the rowcount of an INSERT sent in chunks
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ()) -> "PostgreSQLCursor":
+        self._rows_written = None
+        if sql[0] == "B":  # BEGIN: a new attempt
+            self._conn.begin()
+        elif self._conn.careful and sql[0] in _WRITES:
+            self._guarded(lambda: self._raw.execute(_numbered(sql), tuple(parameters)))
+            return self
+        try:
+            self._raw.execute(_numbered(sql), tuple(parameters) if parameters else None)
+        except psycopg.Error as exc:
+            self._conn.saw(exc)
+            raise
+        return self
+
+    def executemany(self, sql: str, seq_of_parameters: Iterable[Sequence[Any]]) -> "PostgreSQLCursor":
+        rows = [tuple(row) for row in seq_of_parameters]
+        self._rows_written = None
+        if not rows:
+            return self
+        if len(rows) == 1:
+            return self.execute(sql, rows[0])
+        if self._conn.careful:
+            self._guarded(lambda: self._run_many(sql, rows))
+            return self
+        try:
+            self._run_many(sql, rows)
+        except psycopg.Error as exc:
+            self._conn.saw(exc)
+            raise
+        return self
+
+    def _run_many(self, sql: str, rows: List[Tuple[Any, ...]]) -> None:
+        width = _values_width(sql)
+        if not width:
+            self._raw.executemany(_numbered(sql), rows)  # pipelined: one round trip for every row
+            return
+        # An INSERT of one VALUES row: the rows go as one statement of many (a chunk per parameter limit).
+        step = MAX_PARAMETERS // width
+        written = 0
+        for start in range(0, len(rows), step):
+            chunk = rows[start:start + step]
+            self._raw.execute(_many_values(sql, len(chunk)), [value for row in chunk for value in row])
+            written += self._raw.rowcount
+        self._rows_written = written
+
+    def _guarded(self, run: Any) -> None:
+        """Runs a statement after a savepoint, and rolls back to it if the statement fails: the transaction
+        goes on, as it does on SQLite and MySQL."""
+        self._raw.execute("SAVEPOINT fastmlmd_statement")
+        try:
+            run()
+        except psycopg.Error:
+            self._raw.execute("ROLLBACK TO SAVEPOINT fastmlmd_statement")
+            raise
+        self._raw.execute("RELEASE SAVEPOINT fastmlmd_statement")
+
+    def fetchone(self) -> Any:
+        return self._raw.fetchone()
+
+    def fetchall(self) -> List[Any]:
+        return self._raw.fetchall()
+
+    def fetchmany(self, size: int = 1) -> List[Any]:
+        return self._raw.fetchmany(size)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._raw.fetchall())
+
+    @property
+    def rowcount(self) -> int:
+        return int(self._raw.rowcount if self._rows_written is None else self._rows_written)
+
+
+class PostgreSQLConnection:
+    """One psycopg connection, with the few methods db.Database calls on sqlite3's."""
+
+    def __init__(self, raw: Any, backend: "PostgreSQLBackend", reopen: Callable[[], Any]) -> None:
+        self.raw = raw
+        self.backend = backend
+        self._reopen = reopen  # a new connection with the same settings, for after this one is lost
+        # This attempt guards each write statement with a savepoint (the module's docstring says why).
+        self.careful = False
+        self._careful_next = False
+        self.time_limit: Optional[float] = None  # what statement_timeout should be for the next call
+        self._session_limit: Optional[float] = None  # what it is
+
+    def cursor(self) -> PostgreSQLCursor:
+        if self.raw.closed:
+            # Lost (a server restart, a killed session): the call that saw it raised UnavailableError, this one
+            # connects again (and raises UnavailableError itself while the server is away).
+            try:
+                self.raw = self._reopen()
+            except psycopg.OperationalError as exc:
+                raise errors.UnavailableError(f"cannot reconnect to the PostgreSQL server ({exc})") from exc
+            self._session_limit = None
+        if self.time_limit != self._session_limit:
+            milliseconds = 0 if self.time_limit is None else max(int(self.time_limit * 1000), 1)
+            self.raw.execute(f"SET statement_timeout = {milliseconds}")
+            self._session_limit = self.time_limit
+        return PostgreSQLCursor(self.raw.cursor(), self, self.backend)
+
+    def saw(self, exc: BaseException) -> None:
+        """Notes a failed statement: one that found the transaction aborted makes the next attempt careful."""
+        if _sqlstate(exc) == IN_FAILED_TRANSACTION:
+            self._careful_next = True
+
+    def begin(self) -> None:
+        self.careful, self._careful_next = self._careful_next, False
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.info.transaction_status != TransactionStatus.IDLE
+
+    def rollback(self) -> None:
+        if self.raw.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
+            self.raw.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+class PostgreSQLBackend(Backend):
+    """PostgreSQL 12+ (psycopg 3)."""
+
+    name = "postgresql"
+    Error = psycopg.Error
+    IntegrityError = psycopg.IntegrityError
+    OperationalError = psycopg.OperationalError
+    # The write lock is taken in BEGIN's round trip (one string, two statements); it counts the write too.
+    begin_write = ("BEGIN ISOLATION LEVEL READ COMMITTED; "
+                   f"UPDATE {postgresql_schema.WRITE_LOCK_TABLE} SET writes = writes + 1 WHERE id = 1")
+    begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+    commit = "COMMIT"
+    write_lock = None
+
+    def __init__(self) -> None:
+        self._migrations = postgresql_schema.MIGRATIONS
+
+    # Connections ---------------------------------------------------------------------------------------------
+    def classify(self, exc: BaseException) -> errors.StatusError:
+        code, text = _sqlstate(exc), str(exc)
+        if code in (UNDEFINED_TABLE, UNDEFINED_COLUMN):
+            return errors.DataLossError(
+                f"the store's tables are not those of fastmlmd schema version {SCHEMA_VERSION} ({text}); the "
+                "database was changed by another program")
+        if code in (SERIALIZATION_FAILURE, DEADLOCK_DETECTED, LOCK_NOT_AVAILABLE, IN_FAILED_TRANSACTION):
+            return errors.AbortedError(f"the call lost a lock to another connection ({text})")
+        if code.startswith((CONNECTION_CLASS, SHUTDOWN_CLASS)) or (
+                not code and isinstance(exc, psycopg.OperationalError)):
+            return errors.UnavailableError(f"the connection to the server was lost ({text})")
+        if code == DISK_FULL or code.startswith(INSUFFICIENT_RESOURCES_CLASS):
+            return errors.ResourceExhaustedError(f"the server is out of resources ({text})")
+        if isinstance(exc, psycopg.DataError) and not code:
+            # The driver's own refusal of a value, before anything is sent: PostgreSQL's text holds no NUL.
+            return errors.InvalidArgumentError(f"a value PostgreSQL cannot hold ({text})")
+        return errors.InternalError(f"Error when executing query: {text}")
+
+    def is_busy(self, exc: BaseException) -> bool:
+        # The server rolled the attempt back (or the engine went on after a failed statement): run it again,
+        # within the call's deadline. A lock wait past lock_timeout has used the deadline up already.
+        return _sqlstate(exc) in (SERIALIZATION_FAILURE, DEADLOCK_DETECTED, IN_FAILED_TRANSACTION)
+
+    def watch_time_limit(self, conn: Any, past_limit: Any) -> None:
+        pass  # the server stops statements itself (set_time_limit)
+
+    def set_time_limit(self, conn: Any, seconds: Optional[float]) -> None:
+        conn.time_limit = seconds  # applied by the connection's next cursor, where it changes
+
+    def interrupted(self, exc: BaseException) -> bool:
+        return _sqlstate(exc) == QUERY_CANCELED
+
+    def data_version(self, cur: Cursor) -> Hashable:
+        # Every write call counts itself as it takes the write lock, whichever connection makes it.
+        return cur.execute(f"SELECT writes FROM {postgresql_schema.WRITE_LOCK_TABLE} WHERE id = 1").fetchone()[0]
+
+    # Schema --------------------------------------------------------------------------------------------------
+    def migrations(self) -> Tuple[Migration, ...]:
+        return self._migrations
+
+    def table_names(self, cur: Cursor) -> List[str]:
+        # The write lock's table is the backend's own, not the store's (postgresql_schema.py).
+        return [row[0] for row in cur.execute(
+            "SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename != ?",
+            (postgresql_schema.WRITE_LOCK_TABLE,))]
+
+    def check_schema(self, cur: Cursor) -> None:
+        missing = sorted(set(postgresql_schema.TABLES) - set(self.table_names(cur)))
+        if missing:
+            raise errors.DataLossError(
+                f"the store's schema (version {SCHEMA_VERSION}) has lost {', '.join(missing)}; the database was "
+                "changed by another program")
+
+    # Statements ----------------------------------------------------------------------------------------------
+    def next_id(self, table: str) -> str:
+        if table in HIGH_WATER_NODE_TABLES:  # past every id deleted too
+            return (f"(SELECT GREATEST(COALESCE(MAX(id), 0), (SELECT deleted_to FROM {HIGH_WATER_TABLE} WHERE "
+                    f"node_table = '{table}')) + 1 FROM {table})")
+        return f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table})"
+
+    @functools.lru_cache(maxsize=None)  # noqa: B019 - one backend object, never freed
+    def next_ids(self, layout: NodeLayout) -> str:
+        return f"{self.next_id(layout.table)}, NULL"
+
+    def insert_id(self, cur: Cursor, sql: str, params: Sequence[object]) -> int:
+        return int(cur.execute(_with_next_id(sql), params).fetchone()[0])
+
+    @functools.lru_cache(maxsize=256)  # noqa: B019
+    def insert_or_ignore(self, table: str, columns: Sequence[str]) -> str:
+        return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+                "ON CONFLICT DO NOTHING")
+
+    @functools.lru_cache(maxsize=256)  # noqa: B019
+    def upsert(self, table: str, columns: Sequence[str], key: Sequence[str]) -> str:
+        rest = [column for column in columns if column not in key]
+        return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+                f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {', '.join(f'{c} = EXCLUDED.{c}' for c in rest)}")
+
+    def frontier_in(self) -> str:
+        return "= ANY(?::bigint[])"
+
+    def frontier(self, alias: str) -> str:
+        return f"unnest(?::bigint[]) AS {alias}(value)"
+
+    def frontier_value(self, ids: Iterable[int]) -> object:
+        return sorted(int(i) for i in ids)
+
+    @functools.lru_cache(maxsize=256)  # noqa: B019
+    def events_sql(self, column: str, count: int, join_in_sql: bool) -> str:
+        assert column in ("artifact_id", "execution_id") and not join_in_sql
+        order = "e.artifact_id, e.execution_id, e.type" if column == "artifact_id" else "e.execution_id, e.id"
+        return (f"SELECT e.body, e.id FROM event AS e WHERE e.{column} IN ({', '.join('?' * count)}) "
+                f"ORDER BY {order}")
+
+    # Filters -------------------------------------------------------------------------------------------------
+    def like(self, operand: str, pattern: str, negated: bool) -> str:
+        # ILIKE on "C" text folds ASCII letters only, and ESCAPE '' makes `\` an ordinary character: SQLite's LIKE.
+        return f"{operand} {'NOT ILIKE' if negated else 'ILIKE'} {pattern} ESCAPE ''"
+
+    def truth(self, column: str) -> str:
+        return f"({column} <> 0)"  # conditions are BOOLEAN here, and an integer is none
+
+    def bool_literal(self, value: bool) -> str:
+        return "TRUE" if value else "FALSE"
+
+    # Reading plans -------------------------------------------------------------------------------------------
+    def plan_details(self, cur: Cursor, sql: str, params: Sequence[object]) -> Tuple[str, ...]:
+        return tuple(row[0].strip() for row in cur.execute("EXPLAIN " + sql, params))
+
+    def plan_seeks(self, details: Sequence[str]) -> bool:
+        return not any("Seq Scan" in d for d in details)
+
+    def plan_sorts(self, details: Sequence[str]) -> bool:
+        return any(re.search(r"(^|-> +)(Incremental )?Sort ", d) for d in details)
+
+
+POSTGRESQL = PostgreSQLBackend()
+
+
+@functools.lru_cache(maxsize=64)
+def _with_next_id(sql: str) -> str:
+    """An `INSERT INTO t (columns) VALUES (...)` that also writes the id max(id) + 1 and returns it (writers hold
+    the write lock, so no other call takes that id meanwhile)."""
+    found = re.fullmatch(r"INSERT INTO (\w+) \((.*?)\)\s+VALUES \((.*)\)", sql, re.S)
+    assert found is not None, sql
+    table, columns, values = found.groups()
+    return (f"INSERT INTO {table} (id, {columns}) VALUES ({POSTGRESQL.next_id(table)}, {values}) "
+            "RETURNING id")
+
+
+def connect(config: Any) -> Tuple[PostgreSQLConnection, PostgreSQLBackend]:
+    """A connection to the store MLMD's `PostgreSQLDatabaseConfig` names, the database created unless
+    `skip_db_creation`; failures raise RuntimeError, as MLMD's constructor does."""
+    dbname = config.dbname
+    if not dbname:
+        raise RuntimeError("PostgreSQLDatabaseConfig.dbname is required: the name of the store's database")
+    settings = {field: getattr(config, field) for field in ("host", "hostaddr", "port", "user", "password",
+                                                            "passfile") if config.HasField(field)}
+    if config.HasField("ssloption"):
+        options = config.ssloption
+        settings.update({field: getattr(options, field) for field in (
+            "sslmode", "sslcert", "sslkey", "sslpassword", "sslrootcert") if options.HasField(field)})
+    try:
+        if not config.skip_db_creation:
+            _create_database(settings, dbname)
+        raw = _open(dbname, settings)
+        _make_write_lock(raw)
+    except psycopg.Error as exc:
+        # MLMD's words first.
+        raise RuntimeError(f"PostgreSQL metadata source error: {exc} (the PostgreSQL server at "
+                           f"{config.host or config.hostaddr or 'localhost'}:{config.port or 5432}, database "
+                           f"{dbname!r})") from exc
+    return PostgreSQLConnection(raw, POSTGRESQL, functools.partial(_open, dbname, settings)), POSTGRESQL
+
+
+def _open(dbname: str, settings: Dict[str, str]) -> Any:
+    """A session on the store's database, set up as the engine's statements expect."""
+    raw = psycopg.connect(make_conninfo("", dbname=dbname, **settings), autocommit=True,
+                          cursor_factory=psycopg.RawCursor)
+    # Every integer is a BIGINT, as every integer column is (psycopg would pick the smallest type that holds the
+    # value, which a UNION or a recursive query then refuses to mix).
+    raw.adapters.register_dumper(int, Int8Dumper)
+    raw.adapters.register_dumper(bool, _BoolAsInt)
+    # A writer waits for the write lock in the server's queue, at most the call's deadline.
+    raw.execute(f"SET lock_timeout = {int(retry.deadline_seconds() * 1000)}")
+    raw.execute("SET client_encoding = 'UTF8'")
+    return raw
+
+
+def _create_database(settings: Dict[str, str], dbname: str) -> None:
+    """Creates the database unless it exists (as MLMD does), from the server's maintenance database."""
+    with psycopg.connect(make_conninfo("", dbname="postgres", **settings), autocommit=True) as admin:
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone():
+            return
+        try:
+            admin.execute(f"CREATE DATABASE {_identifier(dbname)} ENCODING 'UTF8' TEMPLATE template0")
+        except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+            pass  # another process made it meanwhile
+
+
+def _make_write_lock(raw: Any) -> None:
+    for attempt in range(3):
+        try:
+            for statement in postgresql_schema.WRITE_LOCK_STATEMENTS:
+                raw.execute(statement)
+            return
+        except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable):
+            if attempt == 2:  # CREATE TABLE IF NOT EXISTS races another connection's: it made the table
+                raise
+
+
+def _identifier(name: str) -> str:
+    if "\x00" in name:
+        raise RuntimeError(f"the database name {name!r} holds a NUL")
+    return '"' + name.replace('"', '""') + '"'
+
+
+__all__ = ["POSTGRESQL", "PostgreSQLBackend", "connect"]
