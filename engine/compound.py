@@ -207,11 +207,13 @@ def _first_read(cur: Cursor, named: Sequence[Tuple[NodeLayout, Sequence[NodeReco
 def _first_read_sql(backend: Backend, layouts: Tuple[NodeLayout, ...], counts: Tuple[int, ...]) -> str:
     """The rows of `_first_read`: (-1, next artifact id, its word mark, NULL, NULL), (-2, the same of executions),
     (-3, next event id, NULL, NULL, NULL), then (index into `layouts`, STORED_COLUMNS) of each node it names."""
-    parts = [f"SELECT -1, {backend.next_ids(ARTIFACT)}, NULL, NULL",
-             f"SELECT -2, {backend.next_ids(EXECUTION)}, NULL, NULL",
-             f"SELECT -3, {backend.next_id('event')}, NULL, NULL, NULL"]
-    parts += [f"SELECT {which}, {STORED_COLUMNS} FROM {layout.table} WHERE id IN ({', '.join('?' * count)})"
-              for which, (layout, count) in enumerate(zip(layouts, counts)) if count]
+    # The node rows come first: PostgreSQL types a UNION's columns pair by pair from the left, and two branches
+    # of bare NULLs would make a column text before a typed row could say otherwise.
+    parts = [f"SELECT {which}, {STORED_COLUMNS} FROM {layout.table} WHERE id IN ({', '.join('?' * count)})"
+             for which, (layout, count) in enumerate(zip(layouts, counts)) if count]
+    parts += [f"SELECT -1, {backend.next_ids(ARTIFACT)}, NULL, NULL",
+              f"SELECT -2, {backend.next_ids(EXECUTION)}, NULL, NULL",
+              f"SELECT -3, {backend.next_id('event')}, NULL, NULL, NULL"]
     return " UNION ALL ".join(parts)
 
 

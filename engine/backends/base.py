@@ -18,6 +18,7 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, Hashable, Iterable, Iter
                     Sequence, Tuple, Type)
 
 from .. import errors
+from ..catalog import PropertyType
 
 if TYPE_CHECKING:
     from ..catalog import NodeLayout
@@ -143,8 +144,14 @@ class Backend:
     def insert_properties(self, cur: Cursor, table: str, rows: Sequence[tuple], replace: bool) -> None:
         """Writes property rows as rowcore.property_rows makes them, (node_id, is_custom, name, kind, value): each
         value in its kind's column (int_value, double_value, string_value, bool_value). With `replace`, a row
-        with the same (node_id, is_custom, name) is replaced."""
-        raise NotImplementedError
+        with the same (node_id, is_custom, name) is replaced.
+
+        Here each value is spread over the four columns in Python, and the drivers that send an INSERT of plain
+        VALUES for many rows as one statement (PyMySQL, our psycopg cursor) keep it one round trip."""
+        columns = PROPERTY_COLUMNS
+        sql = (self.upsert(table, columns, columns[:3]) if replace
+               else f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})")
+        cur.executemany(sql, [property_columns(row) for row in rows])
 
     def frontier_in(self) -> str:
         """`IN (...)` of the node ids of one bound parameter (`frontier_value`): a lineage hop's whole frontier."""
@@ -222,3 +229,18 @@ def of(cur: Cursor) -> Backend:
     cursor that wraps another, as a tracer's does, names the backend it wraps)."""
     found = _BY_CURSOR.get(type(cur))
     return found if found is not None else cur.backend  # type: ignore[attr-defined]
+
+
+PROPERTY_COLUMNS = ("node_id", "is_custom", "name", "kind", "int_value", "double_value", "string_value", "bool_value")
+# The column of a value among the four value columns, by its kind; a struct's or a proto's value is in none.
+_VALUE_COLUMN = {PropertyType.INT: 0, PropertyType.DOUBLE: 1, PropertyType.STRING: 2, PropertyType.BOOLEAN: 3}
+
+
+def property_columns(row: tuple) -> tuple:
+    """A property row of rowcore.property_rows, (node_id, is_custom, name, kind, value), as PROPERTY_COLUMNS."""
+    node_id, is_custom, name, kind, value = row
+    values: List[Any] = [None, None, None, None]
+    column = _VALUE_COLUMN.get(kind)
+    if column is not None:
+        values[column] = value
+    return (node_id, is_custom, name, kind, *values)

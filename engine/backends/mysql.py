@@ -21,7 +21,7 @@ import json
 from typing import Any, Hashable, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from .. import errors
-from ..catalog import NodeLayout, PropertyType
+from ..catalog import NodeLayout
 from ..schema import HIGH_WATER_NODE_TABLES, HIGH_WATER_TABLE, SCHEMA_VERSION, Migration
 from . import mysql_schema
 from .base import Backend, Cursor
@@ -232,13 +232,6 @@ class MySQLBackend(Backend):
         return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
                 f"ON DUPLICATE KEY UPDATE {', '.join(f'{c} = VALUES({c})' for c in rest)}")
 
-    def insert_properties(self, cur: Cursor, table: str, rows: Sequence[tuple], replace: bool) -> None:
-        # Each value in its column here: PyMySQL sends an INSERT of plain VALUES for many rows as one statement.
-        columns = _PROPERTY_COLUMNS
-        sql = (self.upsert(table, columns, columns[:3]) if replace
-               else f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})")
-        cur.executemany(sql, [_eight_columns(row) for row in rows])
-
     def frontier_in(self) -> str:
         return f"IN (SELECT value FROM {self.frontier('f')})"
 
@@ -271,21 +264,6 @@ class MySQLBackend(Backend):
 
     def plan_sorts(self, details: Sequence[str]) -> bool:
         return any("filesort" in d or "temporary" in d for d in details)
-
-
-_PROPERTY_COLUMNS = ("node_id", "is_custom", "name", "kind", "int_value", "double_value", "string_value", "bool_value")
-# The column of a value among the four value columns, by its kind; a struct's or a proto's value is in none.
-_VALUE_COLUMN = {PropertyType.INT: 0, PropertyType.DOUBLE: 1, PropertyType.STRING: 2, PropertyType.BOOLEAN: 3}
-
-
-def _eight_columns(row: tuple) -> tuple:
-    """A property row of rowcore.property_rows, (node_id, is_custom, name, kind, value), as _PROPERTY_COLUMNS."""
-    node_id, is_custom, name, kind, value = row
-    values: List[Any] = [None, None, None, None]
-    column = _VALUE_COLUMN.get(kind)
-    if column is not None:
-        values[column] = value
-    return (node_id, is_custom, name, kind, *values)
 
 
 _BACKENDS: dict = {}
