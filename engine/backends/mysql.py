@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any, Hashable, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from .. import errors
-from ..catalog import NodeLayout
-from ..schema import HIGH_WATER_NODE_TABLES, HIGH_WATER_TABLE, SCHEMA_VERSION, Migration
+from ..schema import SCHEMA_VERSION, Migration
 from . import mysql_schema
-from .base import Backend, Cursor
+from .base import Cursor
+from .locked_row import LockedRowBackend
 
 try:
     import pymysql
@@ -128,7 +128,7 @@ class MySQLConnection:
         self.raw.close()
 
 
-class MySQLBackend(Backend):
+class MySQLBackend(LockedRowBackend):
     """MySQL 5.7+/8 and MariaDB 10.x (PyMySQL)."""
 
     name = "mysql"
@@ -140,6 +140,8 @@ class MySQLBackend(Backend):
     commit = "COMMIT"
     # Locks the row until the call commits or rolls back, and counts the write (data_version reads the count).
     write_lock = f"UPDATE {mysql_schema.WRITE_LOCK_TABLE} SET writes = writes + 1 WHERE id = 1"
+    write_lock_table = mysql_schema.WRITE_LOCK_TABLE
+    schema_tables = mysql_schema.TABLES
 
     def __init__(self, mariadb: bool, collation: str) -> None:
         self.mariadb = mariadb
@@ -181,42 +183,17 @@ class MySQLBackend(Backend):
     def interrupted(self, exc: BaseException) -> bool:
         return _errno(exc) in (ER_STATEMENT_TIMEOUT, ER_QUERY_TIMEOUT)
 
-    def data_version(self, cur: Cursor) -> Hashable:
-        # Every write call counts itself as it takes the write lock, whichever connection makes it (this
-        # one's own too: a view is then rebuilt once more than it must).
-        return cur.execute(f"SELECT writes FROM {mysql_schema.WRITE_LOCK_TABLE} WHERE id = 1").fetchone()[0]
-
     def joins_blobs(self, cur: Cursor) -> bool:
         return False  # GROUP_CONCAT stops at group_concat_max_len
 
     # Schema --------------------------------------------------------------------------------------------------
-    def migrations(self) -> Tuple[Migration, ...]:
-        return self._migrations
-
     def table_names(self, cur: Cursor) -> List[str]:
         # The write lock's table is the backend's own, not the store's (mysql_schema.py).
         return [row[0] for row in cur.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name != ?",
             (mysql_schema.WRITE_LOCK_TABLE,))]
 
-    def check_schema(self, cur: Cursor) -> None:
-        missing = sorted(set(mysql_schema.TABLES) - set(self.table_names(cur)))
-        if missing:
-            raise errors.DataLossError(
-                f"the store's schema (version {SCHEMA_VERSION}) has lost {', '.join(missing)}; the database was "
-                "changed by another program")
-
     # Statements ----------------------------------------------------------------------------------------------
-    def next_id(self, table: str) -> str:
-        if table in HIGH_WATER_NODE_TABLES:  # past every id deleted too
-            return (f"(SELECT GREATEST(COALESCE(MAX(id), 0), (SELECT deleted_to FROM {HIGH_WATER_TABLE} WHERE "
-                    f"node_table = '{table}')) + 1 FROM {table})")
-        return f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table})"
-
-    @functools.lru_cache(maxsize=None)  # noqa: B019 - one backend object per server kind, never freed
-    def next_ids(self, layout: NodeLayout) -> str:
-        return f"{self.next_id(layout.table)}, NULL"
-
     def insert_id(self, cur: Cursor, sql: str, params: Sequence[object]) -> int:
         return int(cur.execute(sql, params).lastrowid)
 

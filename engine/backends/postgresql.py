@@ -35,13 +35,13 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any, Callable, Dict, Hashable, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from .. import errors, retry
-from ..catalog import NodeLayout
-from ..schema import HIGH_WATER_NODE_TABLES, HIGH_WATER_TABLE, SCHEMA_VERSION, Migration
+from ..schema import SCHEMA_VERSION
 from . import postgresql_schema
-from .base import Backend, Cursor
+from .base import Cursor
+from .locked_row import LockedRowBackend
 
 try:
     import psycopg
@@ -255,7 +255,7 @@ class PostgreSQLConnection:
         self.raw.close()
 
 
-class PostgreSQLBackend(Backend):
+class PostgreSQLBackend(LockedRowBackend):
     """PostgreSQL 12+ (psycopg 3)."""
 
     name = "postgresql"
@@ -268,6 +268,8 @@ class PostgreSQLBackend(Backend):
     begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
     commit = "COMMIT"
     write_lock = None
+    write_lock_table = postgresql_schema.WRITE_LOCK_TABLE
+    schema_tables = postgresql_schema.TABLES
 
     def __init__(self) -> None:
         self._migrations = postgresql_schema.MIGRATIONS
@@ -305,38 +307,14 @@ class PostgreSQLBackend(Backend):
     def interrupted(self, exc: BaseException) -> bool:
         return _sqlstate(exc) == QUERY_CANCELED
 
-    def data_version(self, cur: Cursor) -> Hashable:
-        # Every write call counts itself as it takes the write lock, whichever connection makes it.
-        return cur.execute(f"SELECT writes FROM {postgresql_schema.WRITE_LOCK_TABLE} WHERE id = 1").fetchone()[0]
-
     # Schema --------------------------------------------------------------------------------------------------
-    def migrations(self) -> Tuple[Migration, ...]:
-        return self._migrations
-
     def table_names(self, cur: Cursor) -> List[str]:
         # The write lock's table is the backend's own, not the store's (postgresql_schema.py).
         return [row[0] for row in cur.execute(
             "SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename != ?",
             (postgresql_schema.WRITE_LOCK_TABLE,))]
 
-    def check_schema(self, cur: Cursor) -> None:
-        missing = sorted(set(postgresql_schema.TABLES) - set(self.table_names(cur)))
-        if missing:
-            raise errors.DataLossError(
-                f"the store's schema (version {SCHEMA_VERSION}) has lost {', '.join(missing)}; the database was "
-                "changed by another program")
-
     # Statements ----------------------------------------------------------------------------------------------
-    def next_id(self, table: str) -> str:
-        if table in HIGH_WATER_NODE_TABLES:  # past every id deleted too
-            return (f"(SELECT GREATEST(COALESCE(MAX(id), 0), (SELECT deleted_to FROM {HIGH_WATER_TABLE} WHERE "
-                    f"node_table = '{table}')) + 1 FROM {table})")
-        return f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table})"
-
-    @functools.lru_cache(maxsize=None)  # noqa: B019 - one backend object, never freed
-    def next_ids(self, layout: NodeLayout) -> str:
-        return f"{self.next_id(layout.table)}, NULL"
-
     def insert_id(self, cur: Cursor, sql: str, params: Sequence[object]) -> int:
         return int(cur.execute(_with_next_id(sql), params).fetchone()[0])
 
