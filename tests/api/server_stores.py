@@ -32,18 +32,12 @@ def unavailable(why: str) -> None:
     pytest.skip(why)
 
 
-class MySQLStores:
-    """Databases on the MySQL server, created on first use and dropped by `close`."""
+class _DatabasePool:
+    """A server's test databases, used in turn: `config` empties one for each store, `kept_config` makes one a
+    store keeps. Subclasses connect an admin session, then say how a database is named in a config, emptied
+    and dropped."""
 
     def __init__(self) -> None:
-        try:
-            import pymysql
-        except ImportError:
-            unavailable("PyMySQL is not installed (pip install 'fastmlmd[mysql]')")
-        try:
-            self._admin = pymysql.connect(host=HOST, port=PORT, user=USER, password="", autocommit=True)
-        except pymysql.Error as exc:
-            unavailable(f"no MySQL server at {HOST}:{PORT} ({exc})")
         self._prefix = f"fastmlmd_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
         self._made: List[str] = []
         self._next = 0
@@ -62,6 +56,28 @@ class MySQLStores:
         database = f"{self._prefix}_kept_{len(self._made)}"
         self._made.append(database)
         return self.config_of(database)
+
+    @staticmethod
+    def config_of(database: str) -> Any:
+        raise NotImplementedError
+
+    def _empty(self, database: str) -> None:
+        raise NotImplementedError
+
+
+class MySQLStores(_DatabasePool):
+    """Databases on the MySQL server, created on first use and dropped by `close`."""
+
+    def __init__(self) -> None:
+        try:
+            import pymysql
+        except ImportError:
+            unavailable("PyMySQL is not installed (pip install 'fastmlmd[mysql]')")
+        try:
+            self._admin = pymysql.connect(host=HOST, port=PORT, user=USER, password="", autocommit=True)
+        except pymysql.Error as exc:
+            unavailable(f"no MySQL server at {HOST}:{PORT} ({exc})")
+        super().__init__()
 
     @staticmethod
     def config_of(database: str) -> Any:
@@ -86,7 +102,7 @@ class MySQLStores:
         self._admin.close()
 
 
-class PostgreSQLStores:
+class PostgreSQLStores(_DatabasePool):
     """Databases on the PostgreSQL server, created on first use and dropped by `close`."""
 
     def __init__(self) -> None:
@@ -99,24 +115,7 @@ class PostgreSQLStores:
                                           autocommit=True)
         except psycopg.Error as exc:
             unavailable(f"no PostgreSQL server at {PG_HOST}:{PG_PORT} ({exc})")
-        self._prefix = f"fastmlmd_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-        self._made: List[str] = []
-        self._next = 0
-
-    def config(self) -> Any:
-        """The config of an empty store (its database made the first time round, emptied after)."""
-        database = f"{self._prefix}_{self._next % POOL}"
-        self._next += 1
-        if database in self._made:
-            self._empty(database)
-        self._made.append(database)
-        return self.config_of(database)
-
-    def kept_config(self) -> Any:
-        """The config of an empty store in a database of its own, which `config` never empties."""
-        database = f"{self._prefix}_kept_{len(self._made)}"
-        self._made.append(database)
-        return self.config_of(database)
+        super().__init__()
 
     @staticmethod
     def config_of(database: str) -> Any:
