@@ -87,6 +87,10 @@ class Backend:
         """A value that changes when another connection commits: caches of stored data compare it."""
         raise NotImplementedError
 
+    # A SELECT of the one value `data_version` returns, where that is a plain query (the servers): a read that is
+    # a round trip anyway carries it as a scalar subquery (engine/lineage.py). None where it is not.
+    data_version_select: Optional[str] = None
+
     def joins_blobs(self, cur: Cursor) -> bool:
         """Whether the database can join encoded bodies into one value in SQL (`events_sql` with join_in_sql)."""
         return False
@@ -153,9 +157,21 @@ class Backend:
                else f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})")
         cur.executemany(sql, [property_columns(row) for row in rows])
 
+    # Whether a lineage walk reads many hops in one statement, and its whole result in one more (engine/lineage.py):
+    # where each statement costs a round trip to a server. SQLite reads a hop a statement, from its own indexes.
+    walks_in_sql = False
+    # Whether a recursive query may name itself only once (PostgreSQL): the walk's steps then go in a LATERAL
+    # subquery; elsewhere each step is a SELECT of its own.
+    one_recursive_reference = False
+
     def frontier_in(self) -> str:
         """`IN (...)` of the node ids of one bound parameter (`frontier_value`): a lineage hop's whole frontier."""
         raise NotImplementedError
+
+    def in_select(self, select: str) -> str:
+        """`IN (select)` of node ids a subquery of the statement selects (a lineage walk's nodes), in the form the
+        database seeks an index with for each id, whatever it estimates the subquery returns."""
+        return f"IN ({select})"
 
     def frontier(self, alias: str) -> str:
         """A FROM item `alias` with one column `value`: the node ids of one bound parameter (`frontier_value`)."""
@@ -171,9 +187,23 @@ class Backend:
         raise NotImplementedError
 
     # Filters ---------------------------------------------------------------------------------------------------
+    def probe(self, select_rest: str) -> str:
+        """`EXISTS (SELECT 1 <select_rest>)`, a test of one node that the database runs as its own subquery, a few
+        index seeks from that node (the access planner's probe), never merged into the statement's join."""
+        return f"EXISTS (SELECT 1 {select_rest})"
+
     def like(self, operand: str, pattern: str, negated: bool) -> str:
         """MLMD's LIKE (SQLite's: ASCII letters match either case, no escape character) of two SQL expressions."""
         return f"{operand} {'NOT LIKE' if negated else 'LIKE'} {pattern}"
+
+    def search_like(self, column: str, pattern: str, negated: bool) -> Tuple[str, int]:
+        """`like` of a node's uri or name (`column`, `alias.uri`), which a backend may answer from an index of its
+        own: the condition, and how many times it reads `pattern` (the planner binds its parameters that often)."""
+        return self.like(column, pattern, negated), 1
+
+    def union_all(self, selects: Sequence[str]) -> str:
+        """The SELECTs of ids (each `SELECT ... AS id`) as one SELECT of them all, to stand in `n.id IN (...)`."""
+        return " UNION ALL ".join(selects)
 
     def truth(self, column: str) -> str:
         """A stored bool (an integer column, 0 or 1) as a condition."""
@@ -187,6 +217,12 @@ class Backend:
     def no_index(self, expression: str) -> str:
         """`expression` compared as it is, but never through an index."""
         return expression
+
+    # The SELECT of a listing that walks its order (walk_in_order): the walked table stays the first one read.
+    walk_select = "SELECT"
+    # Whether a listing that sorts its matches picks its page's ids first and reads their bodies after, by id
+    # (reads._listing_text): a database that would sort the bodies along with the ids says so.
+    sorts_ids_apart = False
 
     def walk_in_order(self, table: str, alias: str, order_column: str) -> str:
         """The FROM item that walks `table` in `order_column`'s order, whatever index the WHERE clause offers."""

@@ -19,13 +19,18 @@ class LockedRowBackend(Backend):
     """A Backend whose writers take turns on `write_lock_table`'s row; subclasses set the two names below."""
 
     write_lock_table = ""  # the backend's own one-row table
+    walks_in_sql = True  # each statement is a round trip
     schema_tables: Tuple[str, ...] = ()  # every table of the current schema
     _migrations: Tuple[Migration, ...] = ()
+
+    @property
+    def data_version_select(self) -> str:  # type: ignore[override]
+        return f"SELECT writes FROM {self.write_lock_table} WHERE id = 1"
 
     def data_version(self, cur: Cursor) -> Hashable:
         # Every write call counts itself as it takes the write lock, whichever connection makes it (this
         # one's own too: a view is then rebuilt once more than it must).
-        return cur.execute(f"SELECT writes FROM {self.write_lock_table} WHERE id = 1").fetchone()[0]
+        return cur.execute(self.data_version_select).fetchone()[0]
 
     def migrations(self) -> Tuple[Migration, ...]:
         return self._migrations

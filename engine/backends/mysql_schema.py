@@ -8,7 +8,8 @@ The same tables, columns and keys as the SQLite schema (sqlite_schema.py), with 
 - SQLite's partial indexes (`WHERE x IS NOT NULL`) are plain ones: a UNIQUE index holds any number of NULLs.
 - A type's identity (kind, name, version or '') is unique through a stored generated column: MariaDB has no
   index on an expression.
-- The word index (version 11) is SQLite's FTS5: here that version adds nothing, and contains-LIKE scans.
+- The word index (version 11) is SQLite's FTS5: here that version adds nothing. Version 14 stores each uri and
+  name with its ASCII letters lowered, indexed: LIKE matches those (a prefix seeks; a contains-LIKE scans).
 - The covering index of an execution's events cannot hold the bodies (a BLOB): it holds their ids.
 - `fastmlmd_write_lock` holds the one row that writers lock at BEGIN (MySQLBackend.write_lock), counting the
   writes as they take it (MySQLBackend.data_version). It is the backend's own, made when it connects (the first
@@ -182,6 +183,33 @@ def _rebuild_events(table: str, indexes: Tuple[str, ...]) -> Tuple[str, ...]:
             *indexes)
 
 
+def ascii_lower(expression: str) -> str:
+    """`expression` with the ASCII capitals lowered and every other character kept (LOWER would fold `Ü` too)."""
+    for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        expression = f"REPLACE({expression}, '{letter}', '{letter.lower()}')"
+    return expression
+
+
+# Version 14: each node's uri and name as LIKE matches them (ASCII letters lowered: MySQLBackend.like), in a
+# stored generated column beside it (FOLDED: its name's suffix), and an index of it. A prefix LIKE seeks the
+# index; a contains-LIKE reads the stored value rather than lowering every row's on each query. Stored, not
+# virtual: a scan of a virtual column computes it for every row. The uri's index holds a prefix of it, as
+# `artifact_uri` does (a range seek on a prefix index tests the whole value of the rows it finds).
+FOLDED = "_folded"
+SEARCH_COLUMNS = {"artifact": ("uri", "name"), "execution": ("name",), "context": ("name",)}
+_FOLDED_TYPES = {"uri": (LONG_TEXT, "(255)"), "name": (NAME, "")}
+_V14_SEARCH_COLUMNS = tuple(
+    f"ALTER TABLE {table} " + ", ".join(
+        f"ADD COLUMN {column}{FOLDED} {_FOLDED_TYPES[column][0]} AS ({ascii_lower(column)}) STORED"
+        for column in columns)
+    for table, columns in SEARCH_COLUMNS.items())
+_V14_SEARCH_INDEXES = tuple(
+    f"CREATE INDEX {table}_{column}{FOLDED} ON {table}({column}{FOLDED}{_FOLDED_TYPES[column][1]})"
+    for table, columns in SEARCH_COLUMNS.items() for column in columns)
+_V14_DROP_SEARCH_COLUMNS = tuple(
+    f"ALTER TABLE {table} " + ", ".join(f"DROP COLUMN {column}{FOLDED}" for column in columns)
+    for table, columns in SEARCH_COLUMNS.items())
+
 MIGRATIONS: Tuple[Migration, ...] = (
     Migration(9, "types, nodes with encoded bodies, properties, events, links", _V1_TABLES,
               tuple(f"DROP TABLE {t}" for t in _NODE_TABLES)),
@@ -191,6 +219,8 @@ MIGRATIONS: Tuple[Migration, ...] = (
     Migration(12, "events clustered by artifact", _rebuild_events(_V12_EVENT_TABLE, _V12_EVENT_INDEXES),
               _rebuild_events(_V1_EVENT_TABLE, (*_V1_EVENT_INDEXES, _V2_EVENT_TYPE_INDEX))),
     Migration(13, "the highest id deleted from each node table", _V13_HIGH_WATER, (f"DROP TABLE {HIGH_WATER_TABLE}",)),
+    Migration(14, "search indexes for LIKE filters on uri and names", _V14_SEARCH_COLUMNS + _V14_SEARCH_INDEXES,
+              _drop_indexes(_V14_SEARCH_INDEXES) + _V14_DROP_SEARCH_COLUMNS),
 )
 assert MIGRATIONS[-1].version == SCHEMA_VERSION, "the MySQL schema ends at another version"
 TABLES = (*_NODE_TABLES, HIGH_WATER_TABLE)

@@ -19,7 +19,7 @@ import sqlite3
 import time
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from .. import errors, rowcore
 from . import sqlite_words
@@ -27,7 +27,7 @@ from .sqlite import MODE_READONLY, MODE_READWRITE, SQLITE, _sqlite_uri
 from ..catalog import ARTIFACT, BUILTIN_TYPES, CONTEXT, EXECUTION, LAYOUTS, WORD_INDEX_MARKS, NodeLayout, TypeKind
 from ..db import migrate_to
 from ..nodes import node_columns, wire_fields
-from .sqlite_mlmd_source import (ARTIFACTS, CONTEXTS, EXECUTIONS, MLMD_TABLES, MlmdTables, NodeSource, count,
+from .sqlite_mlmd_source import (ARTIFACTS, CONTEXTS, EXECUTIONS, MLMD_TABLES, MlmdTables, MlmdType, NodeSource, count,
                                  is_mlmd_store, property_rows_sql, read_struct_or_proto, read_events, read_nodes,
                                  read_tables, read_types, tables_found)
 from ..schema import HIGH_WATER_TABLE, SCHEMA_VERSION, VERSION_TABLE
@@ -113,7 +113,7 @@ def _copy_rows(cur: sqlite3.Cursor, src: MlmdTables, struct_type: StructTypeCode
         properties_sql = (f"SELECT node_id, is_custom, name, kind, coalesce(int_value, double_value, string_value, "
                           f"bool_value) FROM {layout.property_table} WHERE node_id BETWEEN ? AND ? "
                           "ORDER BY node_id, is_custom, name")
-        insert, fields = _insert_nodes_sql(layout), wire_fields(layout)
+        insert, fields = insert_nodes_sql(layout), wire_fields(layout)
         decode = functools.partial(read_struct_or_proto, props_cur, src, source)
         written = 0
         for nodes in read_nodes(nodes_cur, src, source, BATCH):
@@ -136,7 +136,7 @@ def _copy_rows(cur: sqlite3.Cursor, src: MlmdTables, struct_type: StructTypeCode
     report("indexes", done, total)
     # Words first: FTS5 reads a node table through any index that covers its columns (execution_name covers
     # (id, name)), and rows in name order rather than id order make its rebuild five times slower.
-    _build_word_indexes(cur)
+    build_word_indexes(cur)
     for statement in deferred:
         cur.execute(statement)
     counts.seconds = time.monotonic() - started
@@ -147,6 +147,28 @@ def _copy_rows(cur: sqlite3.Cursor, src: MlmdTables, struct_type: StructTypeCode
 def _copy_types(cur: sqlite3.Cursor, src: MlmdTables, struct_type: StructTypeCodec, counts: Counts) -> Dict[int, str]:
     """Copies the user types (MLMD's built-in ones are ours too, ids 1-9); returns every type's name by id."""
     found = read_types(cur, src)
+    rows = type_rows(found, struct_type)
+    cur.executemany(INSERT_TYPES, rows)
+    counts.rows["type"] = len(rows)
+    if src.has("TypeProperty"):
+        counts.rows["type_property"] = cur.execute(
+            f"INSERT INTO type_property (type_id, name, data_type) SELECT type_id, name, ifnull(data_type, 0) "
+            f"FROM {src.name('TypeProperty')} WHERE type_id NOT IN ({', '.join(str(i) for i in BUILTIN_TYPE_IDS)})"
+        ).rowcount
+    return {t.id: t.name for t in found}
+
+
+INSERT_TYPES = ("INSERT INTO type (id, kind, name, version, description, external_id, base_type, input_type, "
+                "output_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+BUILTIN_TYPE_IDS = tuple(type_id for type_id, _, _ in BUILTIN_TYPES)
+
+
+def type_rows(found: Sequence[MlmdType], struct_type: StructTypeCodec) -> List[tuple]:
+    """INSERT_TYPES' rows of MLMD's user types (its built-in ones are ours too, at the same ids 1-9).
+
+    Raises:
+      errors.FailedPreconditionError: the built-in types are not where ours are.
+    """
     builtin = {type_id: (int(kind), name) for type_id, kind, name in BUILTIN_TYPES}
     base_of = _base_type_numbers()
     rows = []
@@ -165,14 +187,7 @@ def _copy_types(cur: sqlite3.Cursor, src: MlmdTables, struct_type: StructTypeCod
                      base_of.get(t.parent_type_id) if t.parent_type_id is not None else None,
                      _struct(struct_type, t.id, "input_type", t.input_type),
                      _struct(struct_type, t.id, "output_type", t.output_type)))
-    cur.executemany("INSERT INTO type (id, kind, name, version, description, external_id, base_type, input_type, "
-                    "output_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    counts.rows["type"] = len(rows)
-    if src.has("TypeProperty"):
-        counts.rows["type_property"] = cur.execute(
-            f"INSERT INTO type_property (type_id, name, data_type) SELECT type_id, name, ifnull(data_type, 0) "
-            f"FROM {src.name('TypeProperty')} WHERE type_id NOT IN ({', '.join(str(i) for i in builtin)})").rowcount
-    return {t.id: t.name for t in found}
+    return rows
 
 
 def _base_type_numbers() -> Dict[int, int]:
@@ -196,7 +211,7 @@ def _struct(struct_type: StructTypeCodec, type_id: int, column: str, text: Optio
                                    f"writes: {exc}") from exc
 
 
-def _insert_nodes_sql(layout: NodeLayout) -> str:
+def insert_nodes_sql(layout: NodeLayout) -> str:
     """The INSERT of rowcore.encode_nodes' rows: the node table's columns, then the body."""
     columns = (*node_columns(layout), "body")
     return f"INSERT INTO {layout.table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
@@ -223,7 +238,7 @@ def _drop_secondary_indexes(cur: sqlite3.Cursor) -> List[str]:
     return [sql for _, sql in found]
 
 
-def _build_word_indexes(cur: sqlite3.Cursor) -> None:
+def build_word_indexes(cur: sqlite3.Cursor) -> None:
     """Indexes the words of every node at once, as migration 11 does for a store that has nodes."""
     if not sqlite_words.available():
         return
@@ -295,20 +310,7 @@ def upgrade_mlmd_file(filename_uri: str, mode: int, enable_upgrade_migration: bo
     version = _mlmd_version(filename_uri, mode)
     if version is None:
         return None
-    what = (f"This database was made by ml-metadata (MLMD schema version {version}). fastmlmd keeps its own "
-            "schema, so it reads this store only once it is converted: converting rewrites every type, node, event "
-            "and link into fastmlmd's tables in one transaction, keeping ids, times and values, and MLMD can no "
-            "longer open the file afterwards.")
-    if mode == MODE_READONLY:
-        raise errors.FailedPreconditionError(
-            f"{what} A store opened READONLY cannot be converted: open it once read-write with "
-            "enable_upgrade_migration=True, or convert a copy and leave it untouched: "
-            "python -m fastmlmd.convert SRC DST")
-    if not enable_upgrade_migration:
-        raise errors.FailedPreconditionError(
-            f"{what} To convert it in place, open it with MetadataStore(config, enable_upgrade_migration=True) "
-            "(MigrationOptions.enable_upgrade_migration=True on a server); to leave it untouched and convert a copy: "
-            "python -m fastmlmd.convert SRC DST")
+    refuse_unless_converting(version, mode == MODE_READONLY, enable_upgrade_migration)
     conn = sqlite3.connect(_sqlite_uri(filename_uri, mode), uri=True, isolation_level=None, check_same_thread=False)
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -322,6 +324,28 @@ def upgrade_mlmd_file(filename_uri: str, mode: int, enable_upgrade_migration: bo
         LOG.info("converted the MLMD store %s in place: %d nodes in %.1fs", filename_uri, counts.nodes,
                  counts.seconds)
     return counts
+
+
+def refuse_unless_converting(version: int, readonly: bool, enable_upgrade_migration: bool) -> None:
+    """Raises the error that says what converting an MLMD store does and how to ask for it, unless asked to.
+
+    Raises:
+      errors.FailedPreconditionError: `enable_upgrade_migration` is false, or the store is opened read-only.
+    """
+    what = (f"This database was made by ml-metadata (MLMD schema version {version}). fastmlmd keeps its own "
+            "schema, so it reads this store only once it is converted: converting rewrites every type, node, event "
+            "and link into fastmlmd's tables in one transaction, keeping ids, times and values, and MLMD can no "
+            "longer open the store afterwards.")
+    if readonly:
+        raise errors.FailedPreconditionError(
+            f"{what} A store opened READONLY cannot be converted: open it once read-write with "
+            "enable_upgrade_migration=True, or convert a copy and leave it untouched: "
+            "python -m fastmlmd.convert SRC DST")
+    if not enable_upgrade_migration:
+        raise errors.FailedPreconditionError(
+            f"{what} To convert it in place, open it with MetadataStore(config, enable_upgrade_migration=True) "
+            "(MigrationOptions.enable_upgrade_migration=True on a server); to leave it untouched and convert a copy: "
+            "python -m fastmlmd.convert SRC DST")
 
 
 def _mlmd_version(filename_uri: str, mode: int) -> Optional[int]:
@@ -371,12 +395,31 @@ def convert_copy(source_path: str, target_path: str, struct_type: StructTypeCode
                  progress: Optional[Progress] = None) -> Counts:
     """Copies the MLMD store at `source_path` into a new fastmlmd store at `target_path`; the source is only read.
 
-    The copy is written to `<target>.fastmlmd-partial` and moved into place once complete, so an interrupted copy
-    leaves no store at `target_path` (and the next run starts afresh).
-
     Raises:
       errors.FailedPreconditionError: the source is not an MLMD store, or the target exists.
       errors.DataLossError: a row MLMD itself could not read back.
+    """
+    def fill(cur: sqlite3.Cursor) -> Counts:
+        cur.execute("ATTACH DATABASE ? AS mlmd", (_sqlite_uri(source_path, MODE_READONLY),))
+        cur.execute("BEGIN")
+        if not is_mlmd_store(tables_found(cur, "mlmd")):
+            raise errors.FailedPreconditionError(f"{source_path} holds no MLMD store (no MLMDEnv or Type table)")
+        migrate_to(cur, 0, SCHEMA_VERSION)
+        counts = copy_rows(cur, read_tables(cur, "mlmd"), struct_type, progress)
+        cur.execute("COMMIT")
+        cur.execute("DETACH DATABASE mlmd")
+        return counts
+    return write_new_file(target_path, fill)
+
+
+def write_new_file(target_path: str, fill: Callable[[sqlite3.Cursor], Counts]) -> Counts:
+    """A new store at `target_path`, which `fill` writes through a cursor of it (in transactions of its own).
+
+    The store is written to `<target>.fastmlmd-partial` and moved into place once complete, so an interrupted copy
+    leaves no store at `target_path` (and the next run starts afresh).
+
+    Raises:
+      errors.FailedPreconditionError: the target exists.
     """
     if os.path.exists(target_path):
         raise errors.FailedPreconditionError(f"{target_path} exists; the copy goes into a new file")
@@ -389,16 +432,8 @@ def convert_copy(source_path: str, target_path: str, struct_type: StructTypeCode
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
         tune_connection(conn)
-        conn.execute("ATTACH DATABASE ? AS mlmd", (_sqlite_uri(source_path, MODE_READONLY),))
-        cur = conn.cursor()
-        cur.execute("BEGIN")
-        if not is_mlmd_store(tables_found(cur, "mlmd")):
-            raise errors.FailedPreconditionError(f"{source_path} holds no MLMD store (no MLMDEnv or Type table)")
-        migrate_to(cur, 0, SCHEMA_VERSION)
-        counts = copy_rows(cur, read_tables(cur, "mlmd"), struct_type, progress)
-        cur.execute("COMMIT")
-        cur.execute("DETACH DATABASE mlmd")
-        cur.execute("PRAGMA journal_mode = WAL")  # our stores' mode; the first open would set it anyway
+        counts = fill(conn.cursor())
+        conn.execute("PRAGMA journal_mode = WAL")  # our stores' mode; the first open would set it anyway
         conn.close()
         with open(partial, "rb") as fh:
             os.fsync(fh.fileno())

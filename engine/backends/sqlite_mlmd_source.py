@@ -19,9 +19,10 @@ import base64
 import binascii
 import sqlite3
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple
 
 from .. import errors
+from .base import Cursor
 
 # Every table MLMD 1.17.1 keeps; a database holding MLMDEnv, or Type and Artifact, is one of its stores.
 MLMD_TABLES = ("Type", "TypeProperty", "ParentType", "Artifact", "ArtifactProperty", "Execution",
@@ -77,16 +78,26 @@ def read_tables(cur: sqlite3.Cursor, schema: str = "main", prefix: str = "") -> 
         if prefix + table in present:
             columns[table] = frozenset(
                 row[1] for row in cur.execute(f'PRAGMA {schema}.table_info("{prefix}{table}")'))
+    version = check_version(cur, lambda table: f'{schema}."{prefix}{table}"', columns)
+    return MlmdTables(schema, prefix, version, columns)
+
+
+def check_version(cur: Cursor, name: Callable[[str], str], columns: Dict[str, FrozenSet[str]]) -> int:
+    """The schema version MLMDEnv holds (0 without one).
+
+    Raises:
+      errors.FailedPreconditionError: a version this reader does not read (sqlite_mlmd_source.py says which).
+    """
     version = 0
     if "MLMDEnv" in columns:
-        row = cur.execute(f'SELECT max(schema_version) FROM {schema}."{prefix}MLMDEnv"').fetchone()
+        row = cur.execute(f"SELECT max(schema_version) FROM {name('MLMDEnv')}").fetchone()
         version = int(row[0]) if row and row[0] is not None else 0
     if not OLDEST_READ <= version <= LIBRARY_VERSION:
         raise errors.FailedPreconditionError(
             f"This database was made by ml-metadata (MLMD schema version {version}), and fastmlmd converts MLMD "
             f"schema versions {OLDEST_READ} to {LIBRARY_VERSION} only. Upgrade it first with ml-metadata 1.17.1 "
             "(MetadataStore(config, enable_upgrade_migration=True) there), then convert it.")
-    return MlmdTables(schema, prefix, version, columns)
+    return version
 
 
 @dataclass

@@ -222,6 +222,7 @@ MIGRATIONS: Tuple[Migration, ...] = (
               _V12_EVENTS, _V11_EVENTS),
     Migration(13, "the highest id deleted from each node table, so that ids are never given again", _V13_HIGH_WATER,
               (f"DROP TABLE {HIGH_WATER_TABLE}",)),
+    Migration(14, "the servers' search indexes (none here: SQLite's is version 11's word index)", (), ()),
 )
 assert MIGRATIONS[-1].version == SCHEMA_VERSION, "the SQLite schema ends at another version"
 # The tables FTS5 keeps for each word index; their layout is FTS5's own, and may change with SQLite.
