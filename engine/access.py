@@ -9,7 +9,8 @@ a small cap, then a larger one, as MySQL's optimizer dives into index ranges (a 
 cap drives at once: no other could save more probes than diving into it would cost). A dive is exact for small
 answers and a lower bound for large ones; it is never stale, even right after a bulk load, and costs
 writes nothing. When every candidate is large, a page walks the listing's own order (the primary key or
-a time index) and probes each node it meets, so a page costs the same wherever it starts.
+a time index) and probes each node it meets, so a page costs the same wherever it starts, unless a deeper dive
+shows that driving from one candidate reads fewer nodes than the walk would (_walk_or_drive).
 
 Whether a candidate can seek at all comes from the database's own plan of it (Backend.plan_seeks: on SQLite,
 EXPLAIN QUERY PLAN shows no SCAN of a table): a dive into a candidate that would scan could cost the whole
@@ -29,9 +30,11 @@ from .backends.base import Backend, Cursor, of
 from .planner import FilterSql
 
 DIVE_CAPS = (64, 1024)  # rows counted by the first and the second dive of each candidate
+WALK_DIVE_CAP = 16_384  # a page weighs walking against driving from a candidate counted up to this many rows
 MAX_DIVED = 8  # candidates dived into, in the order of the filter; the others only probe
 PLAIN = -1  # Choice.driver: the condition on the node's own columns drives
 LIMITED_PAGE = 10_000  # a page of at most this many rows may walk; a larger one (a whole listing) does not
+Candidate = Tuple[int, str, str, slice]  # a possible driver: key, label, its SELECT of ids, its parameters' slice
 
 
 @dataclass(frozen=True)
@@ -97,8 +100,9 @@ class Prepared:
         self.candidates += [(index, group.label, group.driver, self.drivers[index])
                             for index, group in enumerate(filter_sql.groups)]
         self._conditions: Dict[Optional[int], Tuple[str, Tuple[slice, ...]]] = {}
-        # A LIKE pattern changes SQLite's plan with its value: such a filter on own columns is left to SQLite.
-        self.has_like = " LIKE " in filter_sql.plain
+        # A LIKE pattern changes SQLite's plan with its value: such a filter on own columns is left to SQLite (and
+        # to PostgreSQL, whose LIKE is ILIKE).
+        self.has_like = " LIKE " in filter_sql.plain or " ILIKE " in filter_sql.plain
         self.sorts: Dict[Hashable, bool] = {}  # by listing shape: SQLite's plan for the own-column filter sorts
 
     def condition(self, driver: Optional[int]) -> Tuple[str, Tuple[slice, ...]]:
@@ -213,16 +217,18 @@ def _dive(cur: Cursor, select: str, params: Sequence[object], cap: int) -> int:
     return cur.execute(f"SELECT count(*) FROM ({select} LIMIT {cap}) AS dived", params).fetchone()[0]
 
 
-SQLITES_OWN = Choice(PLAIN, (), "the filter joins nothing: SQLite seeks or scans the node table by itself")
+DATABASES_OWN = Choice(PLAIN, (), "the filter joins nothing: the database seeks or scans the node table by itself")
 
 
-def choose(cur: Cursor, filter_sql: FilterSql, params: Sequence[object], limited: bool) -> Choice:
+def choose(cur: Cursor, filter_sql: FilterSql, params: Sequence[object], limited: bool,
+           page_size: Optional[int] = None) -> Choice:
     """The access path for this filter and these values on the store `cur` reads.
 
-    `limited`: the caller reads one page (it may stop early), so walking the listing order is an option.
+    `limited`: the caller reads one page (it may stop early), so walking the listing order is an option;
+    `page_size`, when known, lets a page whose every part is large weigh that walk against driving.
     """
     if not filter_sql.groups:
-        return SQLITES_OWN
+        return DATABASES_OWN
     estimates: List[Estimate] = []
     seeking = []
     for key, label, select, part in prepared(filter_sql).candidates:
@@ -247,24 +253,61 @@ def choose(cur: Cursor, filter_sql: FilterSql, params: Sequence[object], limited
                 # diving into it would cost.
                 return Choice(key, _estimates(estimates, dived, counts, cap), f"{label} selects {counts[key]} nodes")
         # A count at the cap is a lower bound: the cheapest candidate drives if its count is exact.
-        best = min(dived, key=lambda c: counts[c[0]] * _node_cost(filter_sql, c[0]))
+        best = _cheapest(filter_sql, dived, counts)
         if counts[best[0]] < cap:
-            return Choice(best[0], _estimates(estimates, dived, counts, cap),
-                          f"{best[1]} costs least: {counts[best[0]]} nodes, "
-                          f"{_node_cost(filter_sql, best[0]) - 1} probe seeks each")
+            return Choice(best[0], _estimates(estimates, dived, counts, cap), _costs_least(filter_sql, best, counts))
         to_dive = [c for c in dived if counts[c[0]] >= cap]
     cap = DIVE_CAPS[-1]
     final = _estimates(estimates, dived, counts, cap)
     exact = [c for c in dived if counts[c[0]] < cap]
     if limited and not exact:
+        if page_size is not None:
+            return _walk_or_drive(cur, filter_sql, params, estimates, dived, counts, page_size)
         return Choice(None, final, f"every part selects {cap} nodes or more: walk the listing order, "
                                    "testing each node, until the page is full")
-    best = min(exact or dived, key=lambda c: counts[c[0]] * _node_cost(filter_sql, c[0]))
-    seeks = _node_cost(filter_sql, best[0]) - 1
+    best = _cheapest(filter_sql, exact or dived, counts)
     if exact:
-        return Choice(best[0], final, f"{best[1]} costs least: {counts[best[0]]} nodes, {seeks} probe seeks each")
-    return Choice(best[0], final, f"every part selects {cap} nodes or more: {best[1]} drives, {seeks} probe seeks "
-                                  "each")
+        return Choice(best[0], final, _costs_least(filter_sql, best, counts))
+    return Choice(best[0], final, f"every part selects {cap} nodes or more: {best[1]} drives, "
+                                  f"{_node_cost(filter_sql, best[0]) - 1} probe seeks each")
+
+
+def _walk_or_drive(cur: Cursor, filter_sql: FilterSql, params: Sequence[object], known: List[Estimate],
+                   dived: Sequence[Candidate], counts: Dict[int, int], page_size: int) -> Choice:
+    """A page whose every part selects DIVE_CAPS[-1] nodes or more: walk the listing order, or drive?
+
+    Walking stops when the page is full, after about page_size / (the share of the table that matches) nodes,
+    the share taken as the product of each part's share (as if they were independent). Two parts of 10% each
+    make a page of 100 walk 10,000 nodes, where driving from either reads a tenth of the table: so each part
+    is counted on, up to WALK_DIVE_CAP, and a part with an exact count drives if that costs less than the walk.
+    """
+    for key, _, select, part in dived:
+        counts[key] = _dive(cur, select, params[part], WALK_DIVE_CAP)
+    final = _estimates(known, dived, counts, WALK_DIVE_CAP)
+    exact = [c for c in dived if counts[c[0]] < WALK_DIVE_CAP]
+    if exact:
+        nodes = max(cur.execute(f"SELECT max(id) FROM {filter_sql.table}").fetchone()[0] or 0, 1)
+        share = 1.0
+        for key, _, _, _ in dived:
+            share *= min(counts[key] / nodes, 1.0)
+        walked = page_size / share
+        best = _cheapest(filter_sql, exact, counts)
+        if counts[best[0]] * _node_cost(filter_sql, best[0]) < walked:
+            return Choice(best[0], final, f"{_costs_least(filter_sql, best, counts)}, where a walk of the listing "
+                                          f"order would read about {walked:.0f} nodes for the page")
+        return Choice(None, final, f"walk the listing order: about {walked:.0f} nodes for the page, where "
+                                   f"{best[1]} would read {counts[best[0]]} nodes")
+    return Choice(None, final, f"every part selects {WALK_DIVE_CAP} nodes or more: walk the listing order, "
+                               "testing each node, until the page is full")
+
+
+def _cheapest(filter_sql: FilterSql, candidates: Sequence[Candidate], counts: Dict[int, int]) -> Candidate:
+    """The candidate whose counted rows cost least to read and test (_node_cost each)."""
+    return min(candidates, key=lambda c: counts[c[0]] * _node_cost(filter_sql, c[0]))
+
+
+def _costs_least(filter_sql: FilterSql, best: Candidate, counts: Dict[int, int]) -> str:
+    return f"{best[1]} costs least: {counts[best[0]]} nodes, {_node_cost(filter_sql, best[0]) - 1} probe seeks each"
 
 
 PROBE_SEEKS = 2  # index seeks an EXISTS probe of a group costs a node (a link or event row, then its target)
@@ -280,7 +323,7 @@ def _node_cost(filter_sql: FilterSql, driver: int) -> int:
     return 1 + PROBE_SEEKS * probes
 
 
-def _estimates(known: List[Estimate], dived: Sequence[Tuple[int, str, str, slice]], counts: Dict[int, int],
+def _estimates(known: List[Estimate], dived: Sequence[Candidate], counts: Dict[int, int],
                cap: int) -> Tuple[Estimate, ...]:
     found = [Estimate(key, label, counts.get(key), counts.get(key, 0) >= cap, True) for key, label, _, _ in dived]
     return tuple(known + found)
@@ -350,7 +393,7 @@ def plan_access(cur: Cursor, filter_sql: FilterSql, params: Sequence[object], pa
     limited = page_size <= LIMITED_PAGE
     owner = prepared(filter_sql)
     if not filter_sql.groups:  # the common point filters (name, id, uri): as little work as can be
-        access = Access(filter_sql.plain, list(params), False, SQLITES_OWN)
+        access = Access(filter_sql.plain, list(params), False, DATABASES_OWN)
         if not limited or listing is None or owner.has_like:
             return access
         sorts = owner.sorts.get(listing_shape) if listing_shape is not None else None
@@ -367,15 +410,15 @@ def plan_access(cur: Cursor, filter_sql: FilterSql, params: Sequence[object], pa
         settled = history.settled(key, owner)
         if settled is not None:
             return compose(filter_sql, params, settled)
-    access = _plan(cur, filter_sql, params, limited, listing)
+    access = _plan(cur, filter_sql, params, page_size, limited, listing)
     if history is not None:
         history.record(key, owner, access.choice)
     return access
 
 
-def _plan(cur: Cursor, filter_sql: FilterSql, params: Sequence[object], limited: bool,
+def _plan(cur: Cursor, filter_sql: FilterSql, params: Sequence[object], page_size: int, limited: bool,
           listing: Optional[Callable[[Access], Tuple[str, List[object]]]]) -> Access:
-    access = compose(filter_sql, params, choose(cur, filter_sql, params, limited))
+    access = compose(filter_sql, params, choose(cur, filter_sql, params, limited, page_size if limited else None))
     if filter_sql.groups or not limited or listing is None:
         return access
     select, plain = _plain_select(filter_sql), list(params[:filter_sql.plain_params])

@@ -7,12 +7,14 @@ a record that takes an id, a name or an external_id already held is refused with
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from . import errors, nodes
 from .backends.base import Cursor, of
-from .catalog import NodeLayout, PropertyType, TypeKind
+from .catalog import CONTEXT, NodeLayout, PropertyType, TypeKind
+from .links import existing_ids
 from .records import NodeRecord, TypeRecord
+from .sqlutil import chunks, placeholders
 from .types import TypeCache
 
 
@@ -87,3 +89,45 @@ def import_nodes(cur: Cursor, layout: NodeLayout, imported: Sequence[ImportedNod
             words.index_again(cur, layout, below)
         if stored[-1].id - mark >= words.FOLD_AT:  # as an insert does (Backend.next_ids)
             words.index_pending(cur, layout)
+
+
+def import_parent_contexts(cur: Cursor, edges: Sequence[Tuple[Optional[int], Optional[int]]]) -> None:
+    """Inserts (child, parent) edges as one batch: a copy's thousands of edges take a few statements, where
+    put_parent_contexts checks and writes each edge in a statement of its own.
+
+    The same rules hold: both contexts stored (or imported by this call), no self edge, no edge held already,
+    and the hierarchy acyclic. A cycle needs a new edge, so one walk up from the new edges' children, after
+    the insert, finds any.
+    """
+    if not edges:
+        return
+    complete: List[Tuple[int, int]] = []
+    for child, parent in edges:
+        if child is None or parent is None or child == parent:
+            raise errors.InvalidArgumentError(
+                f"an imported parent_context needs two different contexts, got child_id {child}, parent_id {parent}")
+        complete.append((child, parent))
+    named = {context for edge in complete for context in edge}
+    missing = named - existing_ids(cur, CONTEXT, sorted(named))
+    if missing:
+        raise errors.InvalidArgumentError(
+            f"Given parent / child id in the parent_context cannot be found (context {min(missing)})")
+    if len(set(complete)) < len(complete):
+        raise errors.AlreadyExistsError("an imported parent_context is given twice")
+    try:
+        cur.executemany("INSERT INTO parent_context (child_id, parent_id) VALUES (?, ?)", complete)
+    except of(cur).IntegrityError as exc:
+        raise _refused(f"{len(complete)} parent_contexts", exc) from exc
+    children: Set[int] = {child for child, _ in complete}
+    for batch in chunks(sorted(children)):
+        found = cur.execute(_CYCLE.format(placeholders(batch)), batch).fetchone()
+        if found is not None:
+            raise errors.InvalidArgumentError(
+                f"There is a cycle detected of the given relationship: context {found[0]} would be its own ancestor")
+
+
+# A child of the batch that reaches itself walking up: (child, ancestor) pairs, kept distinct so a cycle ends.
+_CYCLE = """WITH RECURSIVE up(child_id, id) AS (
+    SELECT child_id, parent_id FROM parent_context WHERE child_id IN ({})
+    UNION SELECT up.child_id, p.parent_id FROM parent_context AS p JOIN up ON p.child_id = up.id)
+    SELECT child_id FROM up WHERE id = child_id ORDER BY child_id LIMIT 1"""

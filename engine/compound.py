@@ -1,6 +1,7 @@
 """Atomic compound writes: `put_execution` and `put_lineage_subgraph` (docs/mlmd-interface.md §2.8)."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -8,7 +9,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from . import errors
 from .backends.base import Backend, Cursor, of
 from .catalog import ARTIFACT, CONTEXT, EXECUTION, NodeLayout
-from .links import existing_ids, put_attributions_and_associations, put_events
+from .links import existing_ids, insert_links, put_events
 from .nodes import STORED_COLUMNS, StoredNode, check_types, put_nodes, stored_node
 from .records import EventRecord, NodeRecord
 from .sqlutil import CHUNK, chunks, placeholders
@@ -34,7 +35,9 @@ def _reuse_artifacts_by_external_id(cur: Cursor, artifacts: Sequence[NodeRecord]
 
 
 def _put_contexts(cur: Cursor, contexts: Sequence[NodeRecord], options: ReuseOptions,
-                  now: int, type_cache: TypeCache, stored: Optional[Dict[int, StoredNode]] = None) -> List[int]:
+                  now: int, type_cache: TypeCache, stored: Optional[Dict[int, StoredNode]] = None,
+                  named: Optional[Dict[Tuple[int, str], int]] = None,
+                  allocated: Optional[Tuple[int, Optional[int]]] = None) -> List[int]:
     """Upserts the contexts (or reuses stored ones, as the options say) in list order; returns their ids.
 
     Written in one batch (put_nodes takes effect in list order too) with the reusable contexts looked up in
@@ -42,13 +45,18 @@ def _put_contexts(cur: Cursor, contexts: Sequence[NodeRecord], options: ReuseOpt
     follows the batch's own. Contexts that may reuse one another (the same type and name twice, or a name an
     update of the call takes or lets go of) and force_reuse_context go one by one, as MLMD writes them.
     `stored`: the stored contexts the records name by id, when the caller read them already (put_nodes).
+    `named`: the ids of the stored contexts by (type_id, name), of every name the records give, when the caller
+    read them already; `allocated`: the first new context id and word mark, when the caller read them already.
     """
     if options.force_reuse_context:
         return _put_contexts_one_by_one(cur, contexts, options, now, type_cache)
     keys = [(c.type_id, c.name) for c in contexts if c.id is None and c.name and c.type_id is not None]
     if options.reuse_context_if_already_exist and len(set(keys)) < len(keys):
         return _put_contexts_one_by_one(cur, contexts, options, now, type_cache)
-    reusable = _stored_contexts(cur, keys) if options.reuse_context_if_already_exist and keys else {}
+    reusable: dict = {}
+    if options.reuse_context_if_already_exist and keys:
+        reusable = ({key: named[key] for key in keys if key in named} if named is not None
+                    else _stored_contexts(cur, keys))
     if reusable or (options.reuse_context_if_already_exist and keys):
         updated = {c.id for c in contexts if c.id is not None}
         if (set(reusable.values()) & updated
@@ -69,7 +77,7 @@ def _put_contexts(cur: Cursor, contexts: Sequence[NodeRecord], options: ReuseOpt
         ids.append(reused)
         if reused is None:
             written.append(context)
-    new_ids = iter(put_nodes(cur, CONTEXT, written, now, type_cache, stored=stored))
+    new_ids = iter(put_nodes(cur, CONTEXT, written, now, type_cache, stored=stored, allocated=allocated))
     if refused is not None:
         raise refused
     return [node_id if node_id is not None else next(new_ids) for node_id in ids]
@@ -122,12 +130,8 @@ def _put_contexts_one_by_one(cur: Cursor, contexts: Sequence[NodeRecord], option
 def _link_all(cur: Cursor, context_ids: Sequence[int], execution_ids: Sequence[int],
               artifact_ids: Sequence[int]) -> None:
     # Every id here was just written by this call: nothing to look up before linking.
-    put_attributions_and_associations(
-        cur,
-        [(c, a) for c in context_ids for a in artifact_ids],
-        [(c, e) for c in context_ids for e in execution_ids],
-        known_contexts=set(context_ids), known_nodes=set(artifact_ids) | set(execution_ids),
-    )
+    insert_links(cur, [(c, a) for c in context_ids for a in artifact_ids],
+                 [(c, e) for c in context_ids for e in execution_ids])
 
 
 def put_execution(
@@ -145,8 +149,12 @@ def put_execution(
     order), the execution, the events, the contexts.
     """
     artifacts = [artifact for artifact, _ in artifact_events]
-    (next_artifact, artifact_mark, next_execution, execution_mark, next_event), stored = _first_read(
-        cur, ((ARTIFACT, artifacts), (EXECUTION, [execution]), (CONTEXT, contexts)))
+    # The names of the contexts the call may reuse (read with the rest, in case it does).
+    names = sorted({c.name for c in contexts if c.id is None and c.name}) if (
+        options.reuse_context_if_already_exist and not options.force_reuse_context) else []
+    (next_artifact, artifact_mark, next_execution, execution_mark, next_event, next_context,
+     context_mark), stored = _first_read(cur, ((ARTIFACT, artifacts), (EXECUTION, [execution]), (CONTEXT, contexts)),
+                                         names)
     # Each artifact looks for the holder of its external_id as the artifacts before it leave the store.
     artifact_ids = put_nodes(cur, ARTIFACT, artifacts, now, type_cache,
                              reuse_by_external_id=options.reuse_artifact_if_already_exist_by_external_id,
@@ -166,11 +174,15 @@ def put_execution(
             raise errors.InvalidArgumentError(
                 f"Request's event.execution_id does not match with the given execution: the event names "
                 f"{event.execution_id}, the execution is {execution_id}")
-        event.artifact_id, event.execution_id = artifact_id, execution_id
-        events.append(event)
+        # A copy: an attempt run again (a lost lock, a failed pipeline) starts from the records as given. Built
+        # directly: dataclasses.replace reads the fields' list on every call.
+        events.append(EventRecord(artifact_id, execution_id, event.type, event.milliseconds_since_epoch, event.path))
     put_events(cur, events, now, known_artifacts=set(artifact_ids), known_executions={execution_id},
                next_id=next_event)
-    context_ids = _put_contexts(cur, contexts, options, now, type_cache, stored[2])
+    named = None if stored[2] is None else {
+        (node.type_id, node.name): node.id for node in stored[2].values() if node.name in names}
+    context_ids = _put_contexts(cur, contexts, options, now, type_cache, stored[2], named,
+                                (next_context, context_mark))
     _link_all(cur, context_ids, [execution_id], artifact_ids)
     return execution_id, artifact_ids, context_ids
 
@@ -178,42 +190,65 @@ def put_execution(
 _Stored = Dict[int, StoredNode]
 
 
-def _first_read(cur: Cursor, named: Sequence[Tuple[NodeLayout, Sequence[NodeRecord]]]
+def _first_read(cur: Cursor, named: Sequence[Tuple[NodeLayout, Sequence[NodeRecord]]], context_names: Sequence[str]
                 ) -> Tuple[Tuple[Any, ...], List[Optional[_Stored]]]:
-    """Everything put_execution must know before it writes, in one statement: the first new artifact, execution
-    and event ids with the word marks (inserting into one of these tables leaves the others' as they are), and
-    the stored nodes the records name by id, one dict per (layout, records) of `named` (None when there are too
-    many ids for one statement: put_nodes then reads them)."""
-    wanted = [sorted({rec.id for rec in records if rec.id is not None}) for _, records in named]
-    if sum(len(ids) for ids in wanted) > CHUNK:
-        wanted = [[] for _ in named]
+    """Everything put_execution must know before it writes, in one statement: the first new artifact, execution,
+    event and context ids with the word marks (inserting into one of these tables leaves the others' as they
+    are), and the stored nodes the records name by id, one dict per (layout, records) of `named` (None when there
+    are too many ids for one statement: put_nodes then reads them); the last (contexts) also holds the stored
+    contexts named one of `context_names` (those the call may reuse)."""
+    # Every put_execution runs this: plain loops, no generator frames.
+    lists: List[Sequence[Any]] = []
+    layouts: Tuple[NodeLayout, ...] = ()
+    total = len(context_names)
+    for layout, records in named:
+        ids = sorted({rec.id for rec in records if rec.id is not None})
+        total += len(ids)
+        lists.append(ids)
+        layouts += (layout,)
+    if total > CHUNK:
+        lists = [[] for _ in named]
+        context_names = []
         found: List[Optional[_Stored]] = [None for _ in named]
     else:
         found = [{} for _ in named]
-    layouts = tuple(layout for layout, _ in named)
-    # Each list padded (its last id repeated) to a power of two: a few statement texts, each prepared once.
-    counts = tuple(1 << (len(ids) - 1).bit_length() if ids else 0 for ids in wanted)
-    params = [i for ids, count in zip(wanted, counts) for i in (ids + ids[-1:] * (count - len(ids)))]
+    lists.append(context_names)
+    # Each list padded (its last value repeated) to a power of two: a few statement texts, each prepared once.
+    counts: Tuple[int, ...] = ()
+    params: List[Any] = []
+    for values in lists:
+        count = 1 << (len(values) - 1).bit_length() if values else 0
+        counts += (count,)
+        params += values
+        if count > len(values):
+            params += [values[-1]] * (count - len(values))
     next_ids: Dict[int, Tuple[Any, ...]] = {}
-    for which, *row in cur.execute(_first_read_sql(of(cur), layouts, counts), params):
+    for row in cur.execute(_first_read_sql(of(cur), layouts, counts), params):
+        which = row[0]
         if which < 0:
-            next_ids[which] = row
+            next_ids[which] = row[1:]
         else:
-            found[which][row[0]] = stored_node(layouts[which], *row)
-    return (*next_ids[-1][:2], *next_ids[-2][:2], next_ids[-3][0]), found
+            found[which][row[1]] = stored_node(layouts[which], row[1], row[2], row[3], row[4])
+    return (*next_ids[-1][:2], *next_ids[-2][:2], next_ids[-3][0], *next_ids[-4][:2]), found
 
 
 @functools.lru_cache(maxsize=256)
 def _first_read_sql(backend: Backend, layouts: Tuple[NodeLayout, ...], counts: Tuple[int, ...]) -> str:
     """The rows of `_first_read`: (-1, next artifact id, its word mark, NULL, NULL), (-2, the same of executions),
-    (-3, next event id, NULL, NULL, NULL), then (index into `layouts`, STORED_COLUMNS) of each node it names."""
+    (-3, next event id, NULL, NULL, NULL), (-4, the same as -1 of contexts), then (index into `layouts`,
+    STORED_COLUMNS) of each node it names; the last count is of context names, their rows those of the last
+    layout (contexts)."""
     # The node rows come first: PostgreSQL types a UNION's columns pair by pair from the left, and two branches
     # of bare NULLs would make a column text before a typed row could say otherwise.
     parts = [f"SELECT {which}, {STORED_COLUMNS} FROM {layout.table} WHERE id IN ({', '.join('?' * count)})"
              for which, (layout, count) in enumerate(zip(layouts, counts)) if count]
+    if counts[-1]:
+        parts.append(f"SELECT {len(layouts) - 1}, {STORED_COLUMNS} FROM {layouts[-1].table} "
+                     f"WHERE name IN ({', '.join('?' * counts[-1])})")
     parts += [f"SELECT -1, {backend.next_ids(ARTIFACT)}, NULL, NULL",
               f"SELECT -2, {backend.next_ids(EXECUTION)}, NULL, NULL",
-              f"SELECT -3, {backend.next_id('event')}, NULL, NULL, NULL"]
+              f"SELECT -3, {backend.next_id('event')}, NULL, NULL, NULL",
+              f"SELECT -4, {backend.next_ids(CONTEXT)}, NULL, NULL"]
     return " UNION ALL ".join(parts)
 
 
@@ -275,6 +310,7 @@ def put_lineage_subgraph(
     events: List[EventRecord] = []
     for execution_index, artifact_index, event in event_edges:
         assert event is not None  # checked above
+        event = dataclasses.replace(event)  # a copy: an attempt run again starts from the records as given
         if execution_index is not None:
             event.execution_id = execution_ids[execution_index]
         if artifact_index is not None:

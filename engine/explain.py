@@ -57,7 +57,7 @@ def explain(cur: Cursor, layout: NodeLayout, query: str, limit: Optional[int], o
         actual = _count(cur, select, list(params[part]))
         lines.append(f"  {labels[key]}: {_estimate(by_key.get(key))}; actual {actual} rows; {role}")
     how = (f"walks {layout.table} in {_ORDER_NAMES[order_field]} order" if found.walk
-           else "SQLite's own choice" if choice.driver == PLAIN and not filter_sql.groups
+           else "the database's own choice" if choice.driver == PLAIN and not filter_sql.groups
            else f"drives from {labels[choice.driver]}")  # type: ignore[index]
     lines += [f"access: {how}: {choice.reason}", f"{backend.name} plan:"]
     lines += [f"  {detail}" for detail in access.plans(cur).details(cur, sql, sql_params)]

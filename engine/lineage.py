@@ -6,6 +6,10 @@ of the whole frontier (plus, when ending or boundary nodes are asked for, one qu
 reached nodes), so the cost of a walk grows with the nodes and events it returns, never with the store.
 Node ids travel to the database as one parameter (the backend's frontier: a JSON array read by `json_each`
 on SQLite), so a frontier of any width is still one statement. Python only keeps the visited and ending id sets, which are part of the answer anyway.
+On a server, where each statement is a round trip (Backend.walks_in_sql), a walk of up to 10 hops (25 one-way)
+with no ending nodes is one statement: its seeds, a recursive query for the events of every hop, and the nodes,
+contexts and links of the answer (`_AtOnce`). A longer walk reads many hops a statement (`_SqlWalk`), and its
+answer in one more.
 
 The rules are those of MLMD 1.17.1's `RDBMSMetadataAccessObject::QueryLineageSubgraph` and
 `QueryLineageGraph`, which decide which events a walk returns (docs/mlmd-interface.md §2.10):
@@ -20,10 +24,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import AbstractSet, Dict, List, Literal, Optional, Sequence, Set, Tuple
+from typing import AbstractSet, Dict, Hashable, Iterable, List, Literal, Optional, Sequence, Set, Tuple
 
 from . import access, errors
-from .backends.base import Cursor, of
+from .backends.base import Backend, Cursor, of
 from .catalog import (ARTIFACT, CONTEXT, EXECUTION, INPUT_EVENT_TYPES, OUTPUT_EVENT_TYPES, NodeLayout,
                                      TypeKind)
 from .planner import PREFIX, compile_filter
@@ -122,6 +126,9 @@ class LineageResult:
     execution_types: List[int] = field(default_factory=list)
     context_types: List[int] = field(default_factory=list)
     every_user_type: bool = False  # GetLineageGraph: the *_types are every user type, not the nodes' types
+    # The store's data version (Backend.data_version) as the walk read it, where it came at no cost (the servers):
+    # the type views it matches hold the types of the walk's snapshot (Engine.types_view). None: not read.
+    data_version: Optional[Hashable] = None
 
 
 # An event row: (artifact_id, execution_id, encoded Event, type, milliseconds_since_epoch, id).
@@ -189,6 +196,137 @@ def _far_end(layout: NodeLayout) -> Literal[0, 1]:
     return 1 if layout is ARTIFACT else 0
 
 
+# Hops a server walks in one statement (`_SqlWalk`, `_AtOnce`). A walk in both directions comes back to the nodes it came
+# from, so its statement reaches a node again at each later depth of the same parity: its work grows with the
+# hops it walks at once (a one-way walk returns only around a cycle). More hops a statement save round trips,
+# fewer keep that extra work small on a large graph.
+SQL_WALK_HOPS = {True: 25, False: 10}  # by whether the walk is one-way
+# Once a walk has reached this many nodes it goes on a hop a statement: the round trips saved are then a small
+# part of its time, and the extra work of a many-hop statement a large one.
+SQL_WALK_NODES = 2000
+
+
+class _SqlWalk:
+    """The events of many hops of a walk from one statement, for databases where each statement costs a round
+    trip (Backend.walks_in_sql): a recursive query finds each node's depth from the frontier (its hop), and the
+    statement returns the events of the nodes at each depth, the rows `_events_of` returns for that hop's
+    frontier. The walk's own rules (which events it keeps, which nodes it visits) stay in `subgraph`'s loop:
+    the statement only reads ahead. Ending nodes are not walked here (`subgraph` reads hop by hop then).
+
+    Without ending nodes, the nodes at depth d of a walk from frontier F are exactly the frontier of the loop's
+    d-th hop from F: breadth first, a node joins the frontier of the hop after its shortest distance from F over
+    unvisited nodes. The recursive query reaches a node on every walk of at most the chunk's hops (a node is
+    kept once per depth), and each node's least depth is its distance. A depth's parity is its nodes' kind (an
+    artifact and an execution may share an id).
+    """
+
+    def __init__(self, cur: Cursor, direction: int, hops: int, one_way: bool, visited: Dict[TypeKind, Set[int]],
+                 by_hop: Optional[List[List[EventRow]]] = None) -> None:
+        self.cur = cur
+        self.direction = direction
+        self.hops = hops
+        self.chunk = SQL_WALK_HOPS[one_way]
+        self.visited = visited  # the loop's, as it grows
+        self.start = 0  # the hop the read-ahead rows start at
+        self.by_hop: List[List[EventRow]] = by_hop or []  # given: read with the seeds (`_AtOnce`)
+
+    def rows(self, hop: int, layout: NodeLayout, frontier: Sequence[int]) -> List[EventRow]:
+        """The events of this hop's frontier (`_events_of`'s rows), read ahead when the last read ended."""
+        if hop - self.start < len(self.by_hop):
+            return self.by_hop[hop - self.start]
+        visited = self.visited
+        followed = _FOLLOWED.get((self.direction, layout is ARTIFACT))
+        reached = sum(len(ids) for ids in visited.values())
+        if reached >= SQL_WALK_NODES:
+            self.start, self.by_hop = hop, []
+            return _events_of(self.cur, layout, frontier, followed)
+        # The first read starts from the seeds, which are all the nodes visited yet: nothing else to leave out.
+        seen = visited if hop else None
+        self.start, self.by_hop = hop, _walk_events(self.cur, layout, frontier, min(self.chunk, self.hops - hop),
+                                                    self.direction, seen)
+        return self.by_hop[0]
+
+
+def _walk_events(cur: Cursor, layout: NodeLayout, frontier: Sequence[int], hops: int, direction: int,
+                 seen: Optional[Dict[TypeKind, Set[int]]]) -> List[List[EventRow]]:
+    """The events of the nodes at each depth 0 .. hops - 1 of the walk from `frontier` (of `layout`) that steps
+    on no node of `seen`, each depth's in `_events_of`'s order."""
+    backend = of(cur)
+    params: List[object] = [backend.frontier_value(frontier)]
+    walk = _walk_sql(backend, layout, hops, direction, seen, f"SELECT f.value, 0 FROM {backend.frontier('f')}", params)
+    return _by_hop(layout, hops, map(_event_row, cur.execute(
+        f"WITH RECURSIVE {walk} {_walk_events_sql(layout, hops, direction)}", params).fetchall()))
+
+
+def _walk_sql(backend: Backend, layout: NodeLayout, hops: int, direction: int,
+              seen: Optional[Dict[TypeKind, Set[int]]], base: str, params: List[object]) -> str:
+    """The common table expressions `walk` (node, depth), every walk of at most `hops` steps from the rows of
+    `base` (node ids of `layout`, depth 0) that steps on no node of `seen`, and `reached`, each node's least
+    depth; `seen`'s parameters are appended to `params`."""
+    # One step per kind of node the walk stands on: (its layout, the parity of its depths).
+    branches = []
+    for near, parity in ((layout, 0), (_other(layout), 1)):
+        near_column, far_column = ("artifact_id", "execution_id") if near is ARTIFACT else ("execution_id", "artifact_id")
+        condition = f"w.depth % 2 = {parity} AND e.{near_column} = w.node{_types(direction, near)}"
+        if seen is not None and seen[_other(near).kind]:
+            condition += f" AND e.{far_column} NOT IN (SELECT value FROM {backend.frontier('s')})"
+            params.append(backend.frontier_value(seen[_other(near).kind]))
+        branches.append((far_column, condition))
+    if backend.one_recursive_reference:
+        # One reference to the walk: its steps are the branches of one LATERAL subquery.
+        lateral = " UNION ALL ".join(f"SELECT e.{far} AS far FROM event e WHERE {condition}"
+                                     for far, condition in branches)
+        recursive = (f"SELECT x.far, w.depth + 1 FROM walk w CROSS JOIN LATERAL ({lateral}) x "
+                     f"WHERE w.depth < {hops}")
+    else:
+        recursive = " UNION ".join(f"SELECT e.{far}, w.depth + 1 FROM walk w JOIN event e ON {condition} "
+                                   f"WHERE w.depth < {hops}" for far, condition in branches)
+    return (f"walk (node, depth) AS ({base} UNION {recursive}), "
+            "reached (node, depth) AS (SELECT node, MIN(depth) FROM walk GROUP BY node, depth % 2)")
+
+
+def _walk_events_sql(layout: NodeLayout, hops: int, direction: int) -> str:
+    """The SELECTs, after `_walk_sql`'s expressions, of the events of the nodes at each depth below `hops`, as rows
+    of a walk's answer (`_EVENTS`, depth, artifact_id, execution_id, type, milliseconds_since_epoch, id, body)."""
+    return " UNION ALL ".join(
+        f"SELECT {_EVENTS}, r.depth, e.artifact_id, e.execution_id, e.type, e.milliseconds_since_epoch, e.id, e.body "
+        f"FROM reached r JOIN event e ON e.{'artifact_id' if near is ARTIFACT else 'execution_id'} = r.node "
+        f"WHERE r.depth % 2 = {parity} AND r.depth < {hops}{_types(direction, near)}"
+        for near, parity in ((layout, 0), (_other(layout), 1)))
+
+
+def _event_row(row: tuple) -> Tuple[int, EventRow]:
+    """(depth, event row) of an `_EVENTS` row."""
+    return row[1], (row[2], row[3], row[7], row[4], row[5], row[6])
+
+
+def _by_hop(layout: NodeLayout, hops: int, rows: Iterable[Tuple[int, EventRow]]) -> List[List[EventRow]]:
+    """(depth, event row) pairs of a walk from `layout`, as each hop's rows in `_events_of`'s order."""
+    by_hop: List[List[EventRow]] = [[] for _ in range(hops)]
+    for depth, row in rows:
+        by_hop[depth].append(row)
+    for depth, found in enumerate(by_hop):
+        # From artifacts by (artifact, execution, type), from executions by (execution, id).
+        found.sort(key=_ARTIFACT_ORDER if (layout is ARTIFACT) == (depth % 2 == 0) else _EXECUTION_ORDER)
+    return by_hop
+
+
+def _types(direction: int, near: NodeLayout) -> str:
+    """The condition on `e.type` of the events a step from `near` follows ("" for every event)."""
+    followed = _FOLLOWED.get((direction, near is ARTIFACT))
+    # `e.type + 0`, the same value through no index: PostgreSQL would seek event_type(type, artifact_id,
+    # execution_id) for each type and read every event of that type to find one execution's.
+    return "" if followed is None else f" AND e.type + 0 IN ({', '.join(str(int(t)) for t in followed)})"
+
+
+def _ARTIFACT_ORDER(row: tuple) -> tuple:
+    return row[0], row[1], row[3]
+
+
+def _EXECUTION_ORDER(row: tuple) -> tuple:
+    return row[1], row[5]
+
+
 # -- GetLineageSubgraph ----------------------------------------------------------------------------------
 
 
@@ -217,9 +355,23 @@ def _subgraph_seeds(cur: Cursor, layout: NodeLayout, filter_query: str) -> List[
         cur, f"SELECT n.id FROM {found.from_item(backend, layout.table, 'id')} WHERE {found.condition} ORDER BY n.id LIMIT {SUBGRAPH_SEED_LIMIT}",
         found.params)
     if not rows:
-        raise errors.NotFoundError(
-            f"Cannot find qualified nodes to start the traversal. (no {layout.noun} matches {filter_query!r})")
+        raise _no_seeds(layout, filter_query)
     return [row[0] for row in rows]
+
+
+def _no_seeds(layout: NodeLayout, filter_query: str) -> errors.NotFoundError:
+    return errors.NotFoundError(
+        f"Cannot find qualified nodes to start the traversal. (no {layout.noun} matches {filter_query!r})")
+
+
+def subgraph_in_one_statement(backend: Backend, query: SubgraphQuery) -> bool:
+    """Whether `subgraph` reads the walk of `query` in one statement (`_AtOnce`: a server, no ending nodes, at
+    most a read's hops), which needs no transaction around it (Database.run's one_statement)."""
+    if not backend.walks_in_sql or query.ending_artifacts.filter_query is not None \
+            or query.ending_executions.filter_query is not None:
+        return False
+    hops = SUBGRAPH_MAX_HOPS if query.max_num_hops is None else min(query.max_num_hops, SUBGRAPH_MAX_HOPS)
+    return hops <= SQL_WALK_HOPS[query.direction in (Direction.UPSTREAM, Direction.DOWNSTREAM)]
 
 
 def subgraph(cur: Cursor, query: SubgraphQuery, fields: AbstractSet[str] = ALL_FIELDS) -> LineageResult:
@@ -234,7 +386,12 @@ def subgraph(cur: Cursor, query: SubgraphQuery, fields: AbstractSet[str] = ALL_F
         NotFoundError: no node matches the starting filter.
     """
     seed_layout, hops = _subgraph_hops(query)
-    seeds = _subgraph_seeds(cur, seed_layout, query.seed_filter)
+    one_way = query.direction in (Direction.UPSTREAM, Direction.DOWNSTREAM)
+    in_sql = of(cur).walks_in_sql and query.ending_artifacts.filter_query is None \
+        and query.ending_executions.filter_query is None
+    # A walk a server reads in one statement comes with its seeds and its answer's rows (`_AtOnce`).
+    at_once = _AtOnce(cur, query, seed_layout, hops, fields) if subgraph_in_one_statement(of(cur), query) else None
+    seeds = at_once.seeds if at_once is not None else _subgraph_seeds(cur, seed_layout, query.seed_filter)
     ends = {ARTIFACT.kind: query.ending_artifacts, EXECUTION.kind: query.ending_executions}
     visited: Dict[TypeKind, Set[int]] = {ARTIFACT.kind: set(), EXECUTION.kind: set()}
     ending: Dict[TypeKind, Set[int]] = {ARTIFACT.kind: set(), EXECUTION.kind: set()}
@@ -243,14 +400,19 @@ def subgraph(cur: Cursor, query: SubgraphQuery, fields: AbstractSet[str] = ALL_F
         ending[seed_layout.kind] = _matching(cur, seed_layout, set(seeds), seed_ends.filter_query)
     frontier = [i for i in seeds if i not in ending[seed_layout.kind]]
     visited[seed_layout.kind].update(frontier)
-    one_way = query.direction in (Direction.UPSTREAM, Direction.DOWNSTREAM)
     event_rows: List[EventRow] = []
     layout = seed_layout
-    for _ in range(hops):
+    walk = None
+    if in_sql:
+        walk = _SqlWalk(cur, query.direction, hops, one_way, visited, at_once.by_hop if at_once is not None else None)
+    for hop in range(hops):
         if not frontier:
             break
         target = _other(layout)
-        rows = _events_of(cur, layout, frontier, _FOLLOWED.get((query.direction, layout is ARTIFACT)))
+        if walk is not None:
+            rows = walk.rows(hop, layout, frontier)
+        else:
+            rows = _events_of(cur, layout, frontier, _FOLLOWED.get((query.direction, layout is ARTIFACT)))
         end = _far_end(layout)
         seen, stops, spec = visited[target.kind], ending[target.kind], ends[target.kind]
         new = {row[end] for row in rows if row[end] not in seen and row[end] not in stops}
@@ -270,6 +432,8 @@ def subgraph(cur: Cursor, query: SubgraphQuery, fields: AbstractSet[str] = ALL_F
         artifact_ids |= ending[ARTIFACT.kind]
     if query.ending_executions.include_ending_nodes:
         execution_ids |= ending[EXECUTION.kind]
+    if at_once is not None:  # its statement read the nodes the loop visited: every node within `hops`
+        return _answer(at_once.parts, event_rows, fields)
     return _subgraph_result(cur, artifact_ids, execution_ids, event_rows, fields)
 
 
@@ -307,6 +471,8 @@ def _links(cur: Cursor, table: str, column: str, ids: AbstractSet[int]) -> List[
 
 def _subgraph_result(cur: Cursor, artifact_ids: Set[int], execution_ids: Set[int],
                      event_rows: Sequence[EventRow], fields: AbstractSet[str]) -> LineageResult:
+    if of(cur).walks_in_sql:
+        return _subgraph_result_at_once(cur, artifact_ids, execution_ids, event_rows, fields)
     out = LineageResult()
     out.artifacts, out.artifact_types = _nodes(cur, ARTIFACT, artifact_ids, "artifacts" in fields,
                                                "artifact_types" in fields)  # types in first-artifact order
@@ -325,6 +491,128 @@ def _subgraph_result(cur: Cursor, artifact_ids: Set[int], execution_ids: Set[int
     if "associations" in fields:
         out.associations = _links(cur, "association", "execution_id", execution_ids)
     return out
+
+
+# The parts of the statements that read a walk's answer, by the number their rows start with. Each row is
+# (part, k1 .. k6, body): a node (id, type_id, ..., body or NULL), a link (context_id, node id), the data version,
+# a seed id, an event (depth, artifact_id, execution_id, type, milliseconds_since_epoch, id, body).
+_ARTIFACTS, _EXECUTIONS, _CONTEXTS, _ATTRIBUTIONS, _ASSOCIATIONS, _DATA_VERSION, _SEEDS, _EVENTS = range(8)
+_NO_KEYS = "NULL, NULL, NULL, NULL"  # k3 .. k6
+
+
+def _answer_selects(backend: Backend, fields: AbstractSet[str], artifacts_in: str, executions_in: str,
+                    artifact_ids: Optional[AbstractSet[int]], execution_ids: Optional[AbstractSet[int]],
+                    params: List[object]) -> List[str]:
+    """The SELECTs of a walk's answer: its nodes, their contexts, its links (those of `fields`) and the data
+    version. `artifacts_in` and `executions_in` follow a node id column to say which nodes: with a parameter
+    each, the node ids (appended to `params`), or None when they come from the statement itself. Those with
+    bodies come first: PostgreSQL types a column of a UNION by its first branches."""
+    with_body: List[str] = []
+    without: List[str] = []
+    ids_of = {ARTIFACT: (artifacts_in, artifact_ids), EXECUTION: (executions_in, execution_ids)}
+
+    def part(number: int, select: str, layout: NodeLayout, body: bool) -> None:
+        (with_body if body else without).append(f"SELECT {number}, {select}")
+        ids = ids_of[layout][1]
+        if ids is not None:
+            params.append(backend.frontier_value(ids))
+
+    def some(layout: NodeLayout) -> bool:
+        ids = ids_of[layout][1]
+        return ids is None or bool(ids)
+
+    for number, layout in ((_ARTIFACTS, ARTIFACT), (_EXECUTIONS, EXECUTION)):
+        bodies = f"{layout.noun}s" in fields
+        if some(layout) and (bodies or f"{layout.noun}_types" in fields):
+            part(number, f"id, type_id, {_NO_KEYS}, {'body' if bodies else 'NULL'} FROM {layout.table} "
+                 f"WHERE id {ids_of[layout][0]}", layout, bodies)
+    if "contexts" in fields or "context_types" in fields:
+        # The contexts of the artifacts, then those of the executions (a context may come twice): MariaDB reads
+        # each from its links, where with the UNION of both links in one `id IN (...)` it would test every context.
+        bodies = "contexts" in fields
+        for layout, table in ((ARTIFACT, "attribution"), (EXECUTION, "association")):
+            if some(layout):
+                part(_CONTEXTS, f"id, type_id, {_NO_KEYS}, {'body' if bodies else 'NULL'} FROM context WHERE id IN "
+                     f"(SELECT context_id FROM {table} WHERE {layout.noun}_id {ids_of[layout][0]})", layout, bodies)
+    for number, layout, table in ((_ATTRIBUTIONS, ARTIFACT, "attribution"), (_ASSOCIATIONS, EXECUTION, "association")):
+        if f"{table}s" in fields and some(layout):
+            part(number, f"context_id, {layout.noun}_id, {_NO_KEYS}, NULL FROM {table} "
+                 f"WHERE {layout.noun}_id {ids_of[layout][0]}", layout, False)
+    if backend.data_version_select is not None:
+        without.append(f"SELECT {_DATA_VERSION}, ({backend.data_version_select}), NULL, {_NO_KEYS}, NULL")
+    return with_body + without
+
+
+def _answer(parts: Dict[int, List[tuple]], event_rows: Sequence[EventRow], fields: AbstractSet[str]) -> LineageResult:
+    """The LineageResult of a walk from its answer's rows by part (`_answer_selects`, ordered by part, k1, k2)."""
+    out = LineageResult()
+
+    def nodes(number: int, bodies: bool) -> Tuple[List[bytes], List[int]]:
+        found = list({row[1]: row for row in parts.get(number, [])}.values())  # each node once, in id order
+        return [row[7] for row in found] if bodies else [], list(dict.fromkeys(row[2] for row in found))
+
+    out.artifacts, artifact_types = nodes(_ARTIFACTS, "artifacts" in fields)
+    if "artifact_types" in fields:
+        out.artifact_types = artifact_types  # in first-artifact order
+    out.executions, execution_types = nodes(_EXECUTIONS, "executions" in fields)
+    if "execution_types" in fields:
+        out.execution_types = sorted(execution_types)
+    out.contexts, context_types = nodes(_CONTEXTS, "contexts" in fields)
+    if "context_types" in fields:
+        out.context_types = sorted(context_types)
+    if "events" in fields:
+        out.events = [row[2] for row in event_rows]
+    out.attributions = [(row[1], row[2]) for row in parts.get(_ATTRIBUTIONS, [])]
+    out.associations = [(row[1], row[2]) for row in parts.get(_ASSOCIATIONS, [])]
+    if _DATA_VERSION in parts:
+        out.data_version = parts[_DATA_VERSION][0][1]
+    return out
+
+
+def _by_part(rows: Iterable[tuple]) -> Dict[int, List[tuple]]:
+    parts: Dict[int, List[tuple]] = {}
+    for row in rows:
+        parts.setdefault(row[0], []).append(row)
+    return parts
+
+
+def _subgraph_result_at_once(cur: Cursor, artifact_ids: Set[int], execution_ids: Set[int],
+                             event_rows: Sequence[EventRow], fields: AbstractSet[str]) -> LineageResult:
+    """`_subgraph_result` from one statement (Backend.walks_in_sql), with the data version for the type views of
+    the answer."""
+    backend = of(cur)
+    params: List[object] = []
+    selects = _answer_selects(backend, fields, backend.frontier_in(), backend.frontier_in(), artifact_ids,
+                              execution_ids, params)
+    return _answer(_by_part(cur.execute(" UNION ALL ".join(selects) + " ORDER BY 1, 2, 3", params).fetchall()),
+                   event_rows, fields)
+
+
+class _AtOnce:
+    """A whole walk on a server in one statement (Backend.walks_in_sql; no ending nodes, at most a read's hops):
+    its seeds, the events of every hop (as `_SqlWalk` reads them) and every part of its answer. The nodes of the
+    answer are those the recursive query reached, which are exactly those `subgraph`'s loop visits (the nodes
+    within `hops` of a seed)."""
+
+    def __init__(self, cur: Cursor, query: SubgraphQuery, layout: NodeLayout, hops: int,
+                 fields: AbstractSet[str]) -> None:
+        backend = of(cur)
+        found = access.plan_access(cur, *compile_filter(layout, query.seed_filter, backend), SUBGRAPH_SEED_LIMIT)
+        params: List[object] = list(found.params)
+        seeds = (f"seeds (id) AS (SELECT n.id FROM {found.from_item(backend, layout.table, 'id')} "
+                 f"WHERE {found.condition} ORDER BY n.id LIMIT {SUBGRAPH_SEED_LIMIT})")
+        walk = _walk_sql(backend, layout, hops, query.direction, None, "SELECT id, 0 FROM seeds", params)
+        reached = {parity: backend.in_select(f"SELECT node FROM walk WHERE depth % 2 = {parity}") for parity in (0, 1)}
+        artifacts_in, executions_in = (reached[0], reached[1]) if layout is ARTIFACT else (reached[1], reached[0])
+        selects = [_walk_events_sql(layout, hops, query.direction),
+                   *_answer_selects(backend, fields, artifacts_in, executions_in, None, None, params),
+                   f"SELECT {_SEEDS}, id, NULL, {_NO_KEYS}, NULL FROM seeds"]
+        self.parts = _by_part(_execute_filtered(
+            cur, f"WITH RECURSIVE {seeds}, {walk} {' UNION ALL '.join(selects)} ORDER BY 1, 2, 3", params))
+        self.seeds = [row[1] for row in self.parts.get(_SEEDS, [])]
+        if not self.seeds:
+            raise _no_seeds(layout, query.seed_filter)
+        self.by_hop = _by_hop(layout, hops, map(_event_row, self.parts.get(_EVENTS, [])))
 
 
 # -- GetLineageGraph -------------------------------------------------------------------------------------

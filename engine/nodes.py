@@ -76,11 +76,9 @@ def stored_node(layout: NodeLayout, node_id: int, create_time: int, update_time:
     """The stored node of a row of STORED_COLUMNS."""
     _, type_id, uri, state, name, external_id, _, props, custom, _ = rowcore.decode_node(wire_fields(layout), body)
     assert type_id is not None  # every stored node was written with its type
-    return StoredNode(
-        id=node_id, type_id=type_id, uri=(uri or "") if layout.f_uri else None, state=state, name=name,
-        external_id=external_id, create_time=create_time, update_time=update_time,
-        properties=props, custom_properties=custom,
-    )
+    # Positional: every update reads its node through here (keywords cost a third more).
+    return StoredNode(node_id, type_id, (uri or "") if layout.f_uri else None, state, name, external_id, create_time,
+                      update_time, props, custom)
 
 
 def _validate_properties(layout: NodeLayout, record: NodeRecord, node_type: TypeRecord) -> None:
@@ -133,22 +131,22 @@ def _resolve_type(layout: NodeLayout, type_id: Optional[int], types: Dict[int, T
     return node_type
 
 
-def _check_context_name(layout: NodeLayout, name: Optional[str]) -> None:
-    if layout.kind == TypeKind.CONTEXT and not name:
-        raise errors.InvalidArgumentError("Context name should not be empty")
-
-
 def _types_for(cur: Cursor, type_cache: TypeCache, records: Sequence[NodeRecord],
                stored: Dict[int, StoredNode]) -> Dict[int, TypeRecord]:
     """The types the records need, from the cache; a type lacking a property a record sets is re-read once
     (another writer may have added the property since it was cached)."""
-    wanted = {rec.type_id for rec in records if rec.type_id is not None} | {n.type_id for n in stored.values()}
+    wanted = {rec.type_id for rec in records if rec.type_id is not None}
+    if stored:
+        wanted |= {n.type_id for n in stored.values()}
     types = type_cache.get(cur, wanted)
     stale: Set[int] = set()
     for rec in records:
         # An update is checked against the stored node's type, an insert against the one it names.
-        known_node = stored.get(rec.id) if rec.id is not None else None
-        type_id = known_node.type_id if known_node is not None else rec.type_id
+        type_id = rec.type_id
+        if stored and rec.id is not None:
+            known_node = stored.get(rec.id)
+            if known_node is not None:
+                type_id = known_node.type_id
         if type_id is None:
             continue
         known = types.get(type_id)
@@ -314,10 +312,13 @@ class _Batch:
                 raise clash
         try:
             # Updates first: an insert may take a key an update lets go of.
-            _write_updates(self.cur, self.layout, [(self.originals[i], self.current[i]) for i in self.changed],
-                           self.types)
-            write_inserts(self.cur, self.layout, [self.current[i] for i in range(self.first_new_id, self.next_id)],
-                           self.types, self.fold_at)
+            if self.changed:
+                _write_updates(self.cur, self.layout, [(self.originals[i], self.current[i]) for i in self.changed],
+                               self.types)
+            if self.next_id > self.first_new_id:
+                current = self.current
+                write_inserts(self.cur, self.layout, [current[i] for i in range(self.first_new_id, self.next_id)],
+                              self.types, self.fold_at)
         except of(self.cur).IntegrityError as exc:
             clash = self.stored_clash()
             if clash is None:  # the ledger saw every other holder: a broken invariant, reported as it is
@@ -330,16 +331,17 @@ def _new_node(layout: NodeLayout, rec: NodeRecord, types: Dict[int, TypeRecord],
     """The node an insert creates, once the record is checked."""
     if rec.type_id is None:
         raise errors.InvalidArgumentError("Type id is missing.")
-    node_type = _resolve_type(layout, rec.type_id, types)
-    _validate_properties(layout, rec, node_type)
-    if layout.kind == TypeKind.CONTEXT and not rec.name:
+    node_type = types.get(rec.type_id)
+    if node_type is None or node_type.kind != layout.kind:
+        node_type = _resolve_type(layout, rec.type_id, types)  # raises, in its words
+    _check_properties(layout, rec.properties, rec.empty_values, rec.empty_custom_values, node_type)
+    if not rec.name and layout.kind == TypeKind.CONTEXT:
         # MLMD's words, with the node it prints cut to its type_id.
         raise errors.InvalidArgumentError(f"Cannot create node for type_id: {rec.type_id}Context name should not "
                                           "be empty")
-    return StoredNode(
-        id=node_id, type_id=rec.type_id, uri=(rec.uri or "") if layout.f_uri else None, state=rec.state,
-        name=rec.name, external_id=rec.external_id, create_time=now, update_time=now,
-        properties=rec.properties, custom_properties=rec.custom_properties)  # nothing changes them in place
+    # Positional, as stored_node; the record's maps become the node's: nothing changes them in place.
+    return StoredNode(node_id, rec.type_id, (rec.uri or "") if layout.f_uri else None, rec.state, rec.name,
+                      rec.external_id, now, now, rec.properties, rec.custom_properties)
 
 
 def _updated_node(layout: NodeLayout, rec: NodeRecord, old: StoredNode, node_type: TypeRecord,
@@ -353,12 +355,9 @@ def _updated_node(layout: NodeLayout, rec: NodeRecord, old: StoredNode, node_typ
     name_mutable = layout.kind == TypeKind.CONTEXT
     if not mask_paths:
         # The record's maps become the node's: nothing changes a map in place (a masked update copies).
-        node = StoredNode(
-            id=old.id, type_id=old.type_id, uri=(rec.uri or "") if layout.f_uri else None, state=rec.state,
-            name=rec.name if name_mutable else old.name, external_id=rec.external_id,
-            create_time=old.create_time, update_time=old.update_time,
-            properties=rec.properties, custom_properties=rec.custom_properties,
-        )
+        node = StoredNode(old.id, old.type_id, (rec.uri or "") if layout.f_uri else None, rec.state,
+                          rec.name if name_mutable else old.name, rec.external_id, old.create_time,
+                          old.update_time, rec.properties, rec.custom_properties)
         _check_properties(layout, node.properties, rec.empty_values, rec.empty_custom_values, node_type)
     else:
         node = _apply_mask(layout, rec, old, mask_paths, name_mutable)
@@ -367,7 +366,8 @@ def _updated_node(layout: NodeLayout, rec: NodeRecord, old: StoredNode, node_typ
                           [n for n in rec.empty_values if _masked(mask_paths, "properties", n)],
                           [n for n in rec.empty_custom_values if _masked(mask_paths, "custom_properties", n)],
                           node_type)
-    _check_context_name(layout, node.name)
+    if name_mutable and not node.name:  # an update may not clear a context's name
+        raise errors.InvalidArgumentError("Context name should not be empty")
     return node
 
 
@@ -454,13 +454,29 @@ def write_inserts(cur: Cursor, layout: NodeLayout, created: List[StoredNode],
     fields, encode, property_rows = wire_fields(layout), rowcore.encode_node, rowcore.property_rows
     rows: List[tuple] = []
     properties: List[tuple] = []
-    for n in created:  # a new node's row: its columns, then its body (one loop: this is every insert's path)
-        body = encode(fields, n.id, n.type_id, n.uri, n.state, n.name, types[n.type_id].name or "", n.create_time,
-                      n.update_time, n.external_id, n.properties, n.custom_properties)
-        rows.append(_row_values(layout, n.id, n.type_id, n.uri, n.state, n.name, n.external_id, n.create_time,
-                                n.update_time) + (body,))
-        properties += property_rows(n.id, 0, n.properties)
-        properties += property_rows(n.id, 1, n.custom_properties)
+    # A new node's row: its columns (`node_columns`, inlined per layout), then its body. One loop, no call but
+    # the kernel's: this is every insert's path.
+    if layout.f_uri:  # artifacts: uri and state
+        for n in created:
+            body = encode(fields, n.id, n.type_id, n.uri, n.state, n.name, types[n.type_id].name or "",
+                          n.create_time, n.update_time, n.external_id, n.properties, n.custom_properties)
+            rows.append((n.id, n.type_id, n.uri, n.state, n.name, n.external_id, n.create_time, n.update_time, body))
+            if n.properties:
+                properties += property_rows(n.id, 0, n.properties)
+            if n.custom_properties:
+                properties += property_rows(n.id, 1, n.custom_properties)
+    else:  # executions (a state) and contexts (none)
+        stateful = bool(layout.state_column)
+        for n in created:
+            body = encode(fields, n.id, n.type_id, n.uri, n.state, n.name, types[n.type_id].name or "",
+                          n.create_time, n.update_time, n.external_id, n.properties, n.custom_properties)
+            rows.append((n.id, n.type_id, n.state, n.name, n.external_id, n.create_time, n.update_time, body)
+                        if stateful else
+                        (n.id, n.type_id, n.name, n.external_id, n.create_time, n.update_time, body))
+            if n.properties:
+                properties += property_rows(n.id, 0, n.properties)
+            if n.custom_properties:
+                properties += property_rows(n.id, 1, n.custom_properties)
     cur.executemany(_insert_sql(layout), rows)
     # Run with no rows too: a property table dropped behind the store's back fails the write (DataLossError).
     of(cur).insert_properties(cur, layout.property_table, properties, replace=False)
@@ -479,8 +495,7 @@ def _write_updates(cur: Cursor, layout: NodeLayout, pairs: List[Tuple[StoredNode
     removed: List[tuple] = []
     upserted: List[tuple] = []
     cols = node_columns(layout)
-    settable = [i for i, col in enumerate(cols) if col not in ("id", "update_time")]
-    fields, encode, property_rows = wire_fields(layout), rowcore.encode_node, rowcore.property_rows
+    fields, encode = wire_fields(layout), rowcore.encode_node
     for old, new in pairs:
         body = encode(fields, new.id, new.type_id, new.uri, new.state, new.name, types[new.type_id].name or "",
                       new.create_time, new.update_time, new.external_id, new.properties, new.custom_properties)
@@ -491,18 +506,17 @@ def _write_updates(cur: Cursor, layout: NodeLayout, pairs: List[Tuple[StoredNode
             unchanged_columns.append((new.update_time, body, new.id))
         else:
             values, before = _column_values(layout, new), _column_values(layout, old)
-            changed = [i for i in settable if values[i] != before[i]]
+            changed = [i for i, col in enumerate(cols)
+                       if values[i] != before[i] and col not in ("id", "update_time")]
             by_columns.setdefault(tuple(cols[i] for i in changed), []).append(
                 (*(values[i] for i in changed), new.update_time, body, new.id))
-        for is_custom, old_props, new_props in ((0, old.properties, new.properties),
-                                                (1, old.custom_properties, new.custom_properties)):
-            if old_props == new_props:  # the common update: a status or a timestamp, the properties as they were
-                continue
-            if not old_props.keys() <= new_props.keys():
-                removed += [(new.id, is_custom, name) for name in old_props.keys() - new_props.keys()]
-            upserted += property_rows(new.id, is_custom, {k: v for k, v in new_props.items() if old_props.get(k) != v})
+        # The common update (a status, a timestamp) leaves the property maps as they were: nothing to write.
+        if new.properties != old.properties:
+            _property_changes(new.id, 0, old.properties, new.properties, removed, upserted)
+        if new.custom_properties != old.custom_properties:
+            _property_changes(new.id, 1, old.custom_properties, new.custom_properties, removed, upserted)
     if not by_columns:
-        cur.executemany(f"UPDATE {layout.table} SET update_time = ?, body = ? WHERE id = ?", unchanged_columns)
+        cur.executemany(_update_time_and_body_sql(layout), unchanged_columns)
         _write_property_changes(cur, layout, removed, upserted)
         return  # no column with words or keys changed: nothing more to keep in step
     if unchanged_columns:
@@ -528,6 +542,19 @@ def _write_updates(cur: Cursor, layout: NodeLayout, pairs: List[Tuple[StoredNode
     if reworded and words is not None:
         words.index_again(cur, layout, reworded)
     _write_property_changes(cur, layout, removed, upserted)
+
+
+def _property_changes(node_id: int, is_custom: int, old_props: Properties, new_props: Properties,
+                      removed: List[tuple], upserted: List[tuple]) -> None:
+    """Adds the property rows one map's change deletes to `removed`, and those it sets to `upserted`."""
+    if not old_props.keys() <= new_props.keys():
+        removed += [(node_id, is_custom, name) for name in old_props.keys() - new_props.keys()]
+    upserted += rowcore.property_rows(node_id, is_custom, {k: v for k, v in new_props.items() if old_props.get(k) != v})
+
+
+@functools.lru_cache(maxsize=None)
+def _update_time_and_body_sql(layout: NodeLayout) -> str:
+    return f"UPDATE {layout.table} SET update_time = ?, body = ? WHERE id = ?"
 
 
 def _write_property_changes(cur: Cursor, layout: NodeLayout, removed: List[tuple],

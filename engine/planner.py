@@ -179,8 +179,10 @@ class _Typed:
     enum: Optional[Enum] = None
     enum_rewrite: bool = False  # an enum column written in lower case: MLMD's name rewrite reads what follows
     path: Optional[ast.Path] = None
+    searchable: bool = False  # a node's own uri or name column, which LIKE reads through Backend.search_like
 
 
+_SEARCHABLE = ("uri", "name")  # the node columns that Backend.search_like may find through an index
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -298,7 +300,7 @@ class _Compiler:
         else:
             sql = self._type_name(self.base, (), self.layout.kind)
         return _Typed(sql, spec.kind, enum=spec.enum, enum_rewrite=spec.enum is not None and head == head.lower(),
-                      path=path)
+                      path=path, searchable=head.lower() != "type" and spec.column in _SEARCHABLE)
 
     def _unknown(self, name: str) -> str:
         prefixes = ", ".join(f"{h.prefix}<alias>.<field>" for h in NEIGHBOURHOODS[self.layout.kind])
@@ -357,8 +359,10 @@ class _Compiler:
             sql = self.backend.no_index(f"{alias}.{spec.column}")
         else:
             sql = f"{alias}.{spec.column}"
+        searchable = field_name.lower() != "type" and spec.column in _SEARCHABLE  # a context's, or a node's
         return _Typed(sql, spec.kind, enum=spec.enum,
-                      enum_rewrite=spec.enum is not None and field_name == field_name.lower(), path=path)
+                      enum_rewrite=spec.enum is not None and field_name == field_name.lower(), path=path,
+                      searchable=searchable)
 
     # Expressions ---------------------------------------------------------------------------------------------
     def compile(self, tree: ast.Node) -> _Typed:
@@ -472,8 +476,11 @@ class _Compiler:
                 raise PlanError("Operands of LIKE cannot be literal NULL; to find unset values, write IS NULL", src)
         if operand.kind != Kind.STRING or pattern.kind != Kind.STRING:
             raise PlanError(messages.no_signature("LIKE", [operand, pattern]), node)
-        return _Typed(self.backend.like(operand.sql, pattern.sql, node.negated), Kind.BOOL,
-                      operand.params + pattern.params)
+        if operand.searchable:
+            sql, reads = self.backend.search_like(operand.sql, pattern.sql, node.negated)
+        else:
+            sql, reads = self.backend.like(operand.sql, pattern.sql, node.negated), 1
+        return _Typed(sql, Kind.BOOL, operand.params + pattern.params * reads)
 
     def predicate(self, typed: _Typed, node: ast.Node) -> _Typed:
         """`typed`, the compiled query (or group): NotACondition unless it is a condition."""
@@ -811,7 +818,7 @@ def _from_first_join(compiler: "_Compiler", condition: str, correlated: bool = T
 def _exists_form(compiler: "_Compiler", condition: str) -> Tuple[str, List[object]]:
     """`EXISTS (...)` of a compiler's joins and `condition`, from its base node (see _from_first_join)."""
     rest, _, params = _from_first_join(compiler, condition)
-    return f"EXISTS (SELECT 1 {rest})", params
+    return compiler.backend.probe(rest), params
 
 
 def _ids_select(layout: NodeLayout, compiler: "_Compiler", condition: str) -> Tuple[str, List[object]]:
@@ -846,6 +853,24 @@ def _references(layout: NodeLayout, tree: ast.Node) -> Dict[Tuple[str, ...], ast
     return found
 
 
+def _others_exist(layout: NodeLayout, backend: Backend, text: QueryText, item: ast.Node,
+                  required: Dict[Tuple[str, ...], ast.Path], base: str) -> Tuple[List[str], List[object]]:
+    """An EXISTS test from node `base` for each row the OR reads (`required`) that `item` does not: each
+    reference is an INNER JOIN in MLMD's semantics, so those rows must exist for the item to select the node."""
+    own = _references(layout, item)
+    terms: List[str] = []
+    params: List[object] = []
+    for key, path in required.items():
+        if key not in own:
+            probe_tree = ast.IsNull(path, True)  # compiled only for the joins that reach the row
+            exists = _Compiler(layout, backend, probe_tree, text, None, base=base)
+            exists.compile(probe_tree)
+            sql, exists_params = _exists_form(exists, "")
+            terms.append(sql)
+            params += exists_params
+    return terms, params
+
+
 def _union_branch(layout: NodeLayout, backend: Backend, text: QueryText, item: ast.Node,
                   required: Dict[Tuple[str, ...], ast.Path]) -> Tuple[str, List[object]]:
     """One item of an OR as a SELECT of node ids that joins only the rows the item reads.
@@ -856,17 +881,33 @@ def _union_branch(layout: NodeLayout, backend: Backend, text: QueryText, item: a
     compiler = _Compiler(layout, backend, item, text, None, base="n0")
     typed = compiler.compile(item)
     terms, params = [f"({typed.sql})"], list(typed.params)
-    own = _references(layout, item)
-    for key, path in required.items():
-        if key not in own:
-            probe_tree = ast.IsNull(path, True)  # compiled only for the joins that reach the row
-            exists = _Compiler(layout, backend, probe_tree, text, None, base="n0")
-            exists.compile(probe_tree)
-            sql, exists_params = _exists_form(exists, "")
-            terms.append(sql)
-            params += exists_params
+    others, others_params = _others_exist(layout, backend, text, item, required, "n0")
+    terms, params = terms + others, params + others_params
     select, join_params = _ids_select(layout, compiler, " AND ".join(terms))
     return select, join_params + params
+
+
+def _union_probe(layout: NodeLayout, backend: Backend, text: QueryText, items: Sequence[ast.Node],
+                 required: Dict[Tuple[str, ...], ast.Path]) -> Tuple[str, List[object]]:
+    """An OR's probe of node `n` as an OR of one test per item, each as its union branch tests it.
+
+    One EXISTS over the whole OR would join every row the OR reads with every other (a context's executions
+    times its artifacts) before testing any item: PostgreSQL took 45 ms a node for an OR across two aliases.
+    """
+    tests, params = [], []  # type: List[str], List[object]
+    for item in items:
+        compiler = _Compiler(layout, backend, item, text, None, base="n")
+        typed = compiler.compile(item)
+        if compiler.joins:
+            sql, item_params = _exists_form(compiler, typed.sql)
+            terms, term_params = [sql], item_params + list(typed.params)
+        else:  # the item reads the node's own columns only
+            terms, term_params = [f"({typed.sql})"], list(typed.params)
+        others, others_params = _others_exist(layout, backend, text, item, required, "n")
+        terms, term_params = terms + others, term_params + others_params
+        tests.append(f"({' AND '.join(terms)})")
+        params += term_params
+    return f"({' OR '.join(tests)})", params
 
 
 def _group_sql(layout: NodeLayout, backend: Backend, text: QueryText,
@@ -878,19 +919,24 @@ def _group_sql(layout: NodeLayout, backend: Backend, text: QueryText,
     driver, driver_params = _ids_select(layout, compiler, typed.sql)
     driver_params += typed.params
     union = False
-    if len(group) == 1 and isinstance(group[0], ast.Or) and len(group[0].items) <= MAX_UNION_BRANCHES:
+    or_items: Sequence[ast.Node] = group[0].items if len(group) == 1 and isinstance(group[0], ast.Or) else ()
+    required: Dict[Tuple[str, ...], ast.Path] = {}
+    if or_items and len(or_items) <= MAX_UNION_BRANCHES:
         # Each item of the OR is a SELECT that can start from that item's own index; their union is the group.
         required = _references(layout, group[0])
-        branches = [_union_branch(layout, backend, text, item, required) for item in group[0].items]
+        branches = [_union_branch(layout, backend, text, item, required) for item in or_items]
         # UNION ALL: the IN list that takes the driver drops repeats anyway, and a dive's LIMIT can stop it early.
-        driver = " UNION ALL ".join(sql for sql, _ in branches)
+        driver = backend.union_all([sql for sql, _ in branches])
         driver_params = [p for _, params in branches for p in params]
         union = True
-    # The probe joins from the listed node `n` itself.
-    on_node = _Compiler(layout, backend, subtree, text, made, base="n")
-    tested = on_node.compile(subtree)
-    probe, probe_params = _exists_form(on_node, tested.sql)
-    probe_params += tested.params
+    if union:
+        probe, probe_params = _union_probe(layout, backend, text, or_items, required)
+    else:
+        # The probe joins from the listed node `n` itself.
+        on_node = _Compiler(layout, backend, subtree, text, made, base="n")
+        tested = on_node.compile(subtree)
+        probe, probe_params = _exists_form(on_node, tested.sql)
+        probe_params += tested.params
     group_sql = GroupSql(_label(layout, group), driver, probe, len(driver_params), len(probe_params), union)
     return group_sql, driver_params + probe_params
 

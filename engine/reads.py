@@ -112,13 +112,14 @@ def listing_sql(
         params += [after.node_id] if column == "id" else [after.field_value, after.field_value, after.node_id]
     params.append(page_size + 1 if paged else page_size)
     sql = _listing_text(backend, layout.table, column, is_asc, after is not None, scope,
-                        None if access is None else access.condition, access is not None and access.walk, paged)
+                        None if access is None else access.condition, access is not None and access.walk, paged,
+                        page_size < UNLIMITED)
     return sql, params
 
 
 @functools.lru_cache(maxsize=1024)
 def _listing_text(backend: Backend, table: str, column: str, is_asc: bool, resumes: bool, scope: Optional[Scope],
-                  condition: Optional[str], walk: bool, paged: bool) -> str:
+                  condition: Optional[str], walk: bool, paged: bool, limited: bool) -> str:
     """listing_sql's statement: the same for every run of one shape, so it is built once."""
     direction = "ASC" if is_asc else "DESC"
     compare = ">" if is_asc else "<"
@@ -140,8 +141,15 @@ def _listing_text(backend: Backend, table: str, column: str, is_asc: bool, resum
     order = f"{node_id} {direction}" if column == "id" else f"n.{column} {direction}, n.id {direction}"
     source = listing_source(backend, table, column, walk and scope is None)
     result = f"n.body, n.id, n.{column}" if paged else "n.body"
-    return (f"SELECT {result} FROM {source}{joins}"
-            f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {order} LIMIT ?")
+    select = backend.walk_select if walk and scope is None else "SELECT"
+    rest = f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {order} LIMIT ?"
+    if backend.sorts_ids_apart and limited and not walk and scope is None:
+        # The page's ids (and sort values) first, then its bodies by primary key, in the same order. (A listing
+        # of every match reads every body anyway: the extra join would cost its few-row point filters more.)
+        keys = "n.id" if column == "id" else f"n.id, n.{column}"
+        return (f"SELECT {result} FROM (SELECT {keys} FROM {source}{rest}) AS page JOIN {table} n ON n.id = page.id "
+                f"ORDER BY {order}")
+    return f"{select} {result} FROM {source}{joins}{rest}"
 
 
 def run_page(cur: Cursor, page_size: int, sql: str, params: Sequence[object],
@@ -162,8 +170,12 @@ def _execute(cur: Cursor, sql: str, params: Sequence[object], filtered: bool) ->
     try:
         return cur.execute(sql, params)
     except of(cur).OperationalError as exc:
-        if not filtered or of(cur).interrupted(exc):
-            raise  # an interrupt is the time limit's (Database.run); anything else is the query's size
+        backend = of(cur)
+        if not filtered or backend.interrupted(exc) or type(backend.classify(exc)) is not errors.InternalError:
+            # An interrupt is the time limit's (Database.run); a lost connection or lock is what it says (a
+            # server may report it at this statement, sent in one flight with the time limit's); anything else
+            # is the query's size.
+            raise
         # The database's own limits (SQLite's expression depth, parser stack) on a legal but enormous query.
         raise errors.InvalidArgumentError(f"Invalid `filter_query`: the query is too large to run: {exc}") from exc
 

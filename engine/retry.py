@@ -87,9 +87,9 @@ def caller_deadline(seconds: Optional[float]) -> Iterator[None]:
         _caller_end.reset(token)
 
 
-def caller_end() -> Optional[float]:
-    """The caller's deadline (monotonic time) while a call runs under one, else None."""
-    return _caller_end.get()
+# The caller's deadline (monotonic time) while a call runs under one, else None. The context variable's own
+# `get`: every call looks it up (Database.run), and a Python function around it was a frame more on each.
+caller_end: Callable[[], Optional[float]] = _caller_end.get
 
 
 def past_caller_deadline(what: str) -> errors.DeadlineExceededError:

@@ -13,11 +13,14 @@ from typing import Tuple
 
 from .catalog import LAYOUTS
 
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 
 # The version lives in the database itself, in a table no MLMD schema has.
 VERSION_TABLE = "fastmlmd_schema"
 VERSION_TABLE_DDL = f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version INTEGER NOT NULL)"
+
+# Version 14 holds the servers' search indexes for LIKE filters on uri and names (SQLite's are version
+# 11's word index): each server backend writes its own, SQLite has none to add.
 
 # Version 13: the highest id ever deleted from each node table, so that a deleted node's id is never given
 # again (MLMD never reuses ids). A node's id is max(max(id), deleted_to) + 1 (Backend.next_id); only

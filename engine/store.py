@@ -82,13 +82,20 @@ class Engine:
         finally:
             self._type_writes += 1
 
-    def types_view(self, kind: TypeKind, build: Callable[[List[TypeRecord]], T]) -> T:
+    def types_view(self, kind: TypeKind, build: Callable[[List[TypeRecord]], T],
+                   seen_version: Optional[Hashable] = None) -> T:
         """`build(every type of kind, built-ins included, by id)`, rebuilt only when the types may have changed.
 
         Types change rarely and are read on every pipeline step, so the bindings keep them ready-encoded here.
         The view is stale once another connection commits (the backend's data_version moves) or this store
         writes a type; both are read before the types are, so a view is never newer than its mark claims.
+        `seen_version`, a data version a call of this store has just read (LineageResult.data_version), spares the
+        read of a view that matches it: that view holds the types of that call's snapshot.
         """
+        if seen_version is not None:
+            cached = self._type_views.get(kind)
+            if cached is not None and cached[0] == (seen_version, self._type_writes):
+                return cached[1]  # type: ignore[return-value]
         data_version = self.db.backend.data_version
 
         def mark(cur: Cursor) -> Tuple[Hashable, int]:
@@ -285,7 +292,7 @@ class Engine:
                 bulk_import.import_nodes(cur, LAYOUTS[kind], node_records.get(kind, ()))
             links.put_events(cur, events, now_ms())
             links.put_attributions_and_associations(cur, attributions, associations)
-            links.put_parent_contexts(cur, parent_contexts)
+            bulk_import.import_parent_contexts(cur, parent_contexts)
         try:
             self._write(run)
         finally:
@@ -316,7 +323,8 @@ class Engine:
     def lineage_subgraph(self, query: lineage.SubgraphQuery,
                          fields: AbstractSet[str] = lineage.ALL_FIELDS) -> lineage.LineageResult:
         """GetLineageSubgraph's walk and the `fields` of the LineageGraph it fills; see engine/lineage.py."""
-        return self._read_user_query(lambda cur: lineage.subgraph(cur, query, fields))
+        return self._read_user_query(lambda cur: lineage.subgraph(cur, query, fields),
+                                     one_statement=lineage.subgraph_in_one_statement(self.db.backend, query))
 
     def lineage_graph(self, query: lineage.GraphQuery) -> lineage.LineageResult:
         """GetLineageGraph's walk (MLMD's deprecated gRPC-only lineage query); see engine/lineage.py."""

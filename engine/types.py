@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import AbstractSet, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from . import errors
 from .backends.base import Cursor, of
@@ -267,8 +267,18 @@ class TypeCache:
     def __init__(self) -> None:
         self._by_id: Dict[int, TypeRecord] = {}
 
-    def get(self, cur: Cursor, type_ids: Iterable[int], reload: bool = False) -> Dict[int, TypeRecord]:
+    def get(self, cur: Cursor, type_ids: AbstractSet[int], reload: bool = False) -> Dict[int, TypeRecord]:
         """The types with these ids that exist, keyed by id; `reload` re-reads them from the store."""
+        by_id = self._by_id
+        if not reload:  # every write asks, and nearly always finds each type here: no sets built
+            found: Dict[int, TypeRecord] = {}
+            for i in type_ids:
+                rec = by_id.get(i)
+                if rec is None:
+                    break
+                found[i] = rec
+            else:
+                return found
         wanted = set(type_ids)
         missing = wanted if reload else {i for i in wanted if i not in self._by_id}
         if missing:
