@@ -22,6 +22,7 @@ from google.protobuf.message import Message
 M = TypeVar("M", bound=Message)
 
 INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
+_INTS = {int}
 INT32_MIN, INT32_MAX = -(2 ** 31), 2 ** 31 - 1
 
 
@@ -61,10 +62,10 @@ def iterate(values: Any, what: str, none_ok: bool = False) -> Iterable[Any]:
 def int64s(values: Any, what: str, none_ok: bool = False) -> List[int]:
     """A list of ids: each an int64 (see `int64`)."""
     items = values if type(values) is list else list(iterate(values, what, none_ok))
-    for v in items:  # the common case: plain ints in range
-        if type(v) is not int or not INT64_MIN <= v <= INT64_MAX:
-            return [int64(v, f"{what}[{i}]") for i, v in enumerate(items)]
-    return items
+    # The common case, plain ints in range, checked in C (a Python loop over the ids cost more than the read).
+    if set(map(type, items)) == _INTS and INT64_MIN <= min(items) and max(items) <= INT64_MAX:
+        return items
+    return [int64(v, f"{what}[{i}]") for i, v in enumerate(items)]
 
 
 def text(value: Any, what: str) -> str:
@@ -122,6 +123,8 @@ def message(value: Any, cls: Type[M], what: str, none_ok: bool = False) -> M:
 def messages(values: Any, cls: Type[M], what: str, none_ok: bool = False) -> List[M]:
     """A list of messages of exactly `cls`."""
     items = list(iterate(values, what, none_ok))
+    if len(set(map(type, items))) <= 1 and (not items or type(items[0]) is cls):
+        return items  # the common case, every item exactly `cls`: checked in C, no Python loop over a batch
     for i, v in enumerate(items):
         if not isinstance(v, cls):
             raise TypeError(f"{what}[{i}] must be a {cls.DESCRIPTOR.full_name} message, not {type(v).__name__}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from fastmlmd.engine.backends import sqlite
 from fastmlmd.engine.db import Database, open_store
 from fastmlmd.engine.store import Engine
-from ml_metadata._mlmd_stores import convert_if_mlmd_store
+from ml_metadata._mlmd_stores import convert_if_mlmd_store, server_hook
 from ml_metadata.proto import metadata_store_pb2
 
 
@@ -20,15 +20,19 @@ def open_database(config: metadata_store_pb2.ConnectionConfig, enable_upgrade_mi
         conn, readonly, in_memory = sqlite.connect(uri, mode)
         return open_store(sqlite.SQLITE, conn, readonly, in_memory, enable_upgrade_migration, prepare_schema, uri)
     if backend == "mysql":
-        from fastmlmd.engine.backends import mysql  # PyMySQL is an extra: imported only when asked for
+        from fastmlmd.engine.backends import mysql  # its drivers are extras: imported only when asked for
 
-        connection, server = mysql.connect(config.mysql)
+        # A store MLMD made is converted first, or refused as found.
+        connection, server = mysql.connect(config.mysql, server_hook("mysql", config.mysql, enable_upgrade_migration)
+                                           if prepare_schema else None)
         return open_store(server, connection, False, False, enable_upgrade_migration, prepare_schema,
                           config.mysql.database)
     if backend == "postgresql":
         from fastmlmd.engine.backends import postgresql  # psycopg is an extra: imported only when asked for
 
-        pg_connection, pg_server = postgresql.connect(config.postgresql)
+        pg_connection, pg_server = postgresql.connect(
+            config.postgresql, server_hook("postgresql", config.postgresql, enable_upgrade_migration)
+            if prepare_schema else None)
         return open_store(pg_server, pg_connection, False, False, enable_upgrade_migration, prepare_schema,
                           config.postgresql.dbname)
     raise RuntimeError("Unset")  # MLMD's text for a ConnectionConfig with no backend chosen

@@ -8,7 +8,7 @@ server answer without decoding and re-encoding them, and the message methods par
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
+from typing import Any, Callable, Dict, Hashable, List, Optional, Sequence, Tuple, TypeVar
 
 from fastmlmd.engine import errors as engine_errors
 from fastmlmd.engine.catalog import TypeKind
@@ -48,7 +48,7 @@ def _link_pairs(links: Sequence[Any], node_field: str) -> List[Tuple[Optional[in
     An unset id reads as 0: HasField (a third of a link's cost) is asked only of a 0.
     """
     pairs = [(link.context_id, getattr(link, node_field)) for link in links]
-    if any(not context_id or not node_id for context_id, node_id in pairs):
+    if not all(map(all, pairs)):  # some id is 0: checked in C, not by a generator over the pairs
         pairs = [(context_id if context_id or link.HasField("context_id") else None,
                   node_id if node_id or link.HasField(node_field) else None)
                  for link, (context_id, node_id) in zip(links, pairs)]
@@ -99,9 +99,9 @@ class LocalService(StoreService):
         records = [convert.type_record(kind, msg) for kind, msg in requested]
         return self.call(lambda: self.engine.put_types(records, can_add_fields, can_omit_fields))
 
-    def type_view(self, kind: TypeKind) -> convert.TypeView:
-        """The kind's types, encoded once (Engine.types_view)."""
-        return self.call(lambda: self.engine.types_view(kind, functools.partial(convert.TypeView, kind)))
+    def type_view(self, kind: TypeKind, seen_version: Optional[Hashable] = None) -> convert.TypeView:
+        """The kind's types, encoded once (Engine.types_view; `seen_version` as there)."""
+        return self.call(lambda: self.engine.types_view(kind, functools.partial(convert.TypeView, kind), seen_version))
 
     def get_type(self, kind: TypeKind, name: str, version: Optional[str]) -> Any:
         found = self.type_view(kind).by_name(name, version)
@@ -257,7 +257,8 @@ class LocalService(StoreService):
     def lineage_subgraph(self, query_options: pb.LineageSubgraphQueryOptions, fields: frozenset) -> pb.LineageGraph:
         """The walk's LineageGraph with these of its fields filled (convert.subgraph_fields)."""
         query = convert.subgraph_query(query_options)
-        return convert.lineage_graph(self.call(lambda: self.engine.lineage_subgraph(query, fields)), self.type_view)
+        result = self.call(lambda: self.engine.lineage_subgraph(query, fields))
+        return convert.lineage_graph(result, lambda kind: self.type_view(kind, result.data_version))
 
     def get_lineage_subgraph(self, query_options: pb.LineageSubgraphQueryOptions,
                              field_mask_paths: Optional[List[str]]) -> pb.LineageGraph:

@@ -8,7 +8,7 @@ import argparse
 import sys
 from typing import List, NoReturn, Optional
 
-from fastmlmd.cli import deleting, lineage_cmd, output, reading, transfer, ui_server
+from fastmlmd.cli import deleting, front_doors, lineage_cmd, output, reading, transfer, ui_server
 from fastmlmd.cli.store_url import StoreUrlError
 from fastmlmd.cli.stores import STORE_ENV, CliError
 from ml_metadata import errors
@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     transfer.add_commands(commands)
     removing = deleting.add_commands(commands)
     ui_server.add_command(commands)
+    front_doors.add_commands(commands)
 
     for sub in (ls, show, events, stats, *removing):
         _format_option(sub)
@@ -81,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Runs one command; returns the exit status (0, or 1 after an error written as one line to stderr)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    door = front_doors.front_door(argv)
+    if door is not None:
+        return front_doors.run(*door)
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args) or 0)

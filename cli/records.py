@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any, Dict, Iterator, List, TextIO, Tuple
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Set, TextIO, Tuple
 
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError, Message
@@ -22,6 +23,7 @@ from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
 
 Record = Tuple[str, Message]  # (record kind, message)
+EventKey = Tuple[int, int, int]  # (artifact_id, execution_id, type): one event of a store at most
 HEADER_KEY = "fastmlmd_export"
 FORMAT_VERSION = 1
 MESSAGES: Dict[str, Any] = {
@@ -32,26 +34,48 @@ MESSAGES: Dict[str, Any] = {
 PAGE = 1000
 
 
-def store_records(store: metadata_store.MetadataStore, page: int = PAGE) -> Iterator[Record]:
-    """Every record of the store, in import order."""
+@dataclass
+class Start:
+    """Where a stream of records begins: all of it by default; a resumed copy leaves out what its target holds."""
+
+    held_types: FrozenSet[int] = frozenset()  # ids of the types to leave out
+    after: Dict[str, int] = field(default_factory=dict)  # per node kind: the last id held
+    # The keys (artifact_id, execution_id, type) of the events held of these executions; asked page by page until
+    # a page holds less than all its events (the target holds a prefix of the stream: nothing further on).
+    held_events: Optional[Callable[[List[int]], Set[EventKey]]] = None
+    # Per link kind (attribution, association, parent_context): the first context whose links go, all of them
+    # (writing a link again changes nothing); parent contexts of that first context only when not held.
+    links_from: Dict[str, int] = field(default_factory=dict)
+    held_parents: FrozenSet[Tuple[int, int]] = frozenset()
+
+
+def store_records(store: metadata_store.MetadataStore, page: int = PAGE, start: Start = Start()) -> Iterator[Record]:
+    """Every record of the store (from `start`), in import order."""
     for kind in ("artifact", "execution", "context"):
         for found in types_of(store, kind):
-            yield f"{kind}_type", found
+            if found.id not in start.held_types:
+                yield f"{kind}_type", found
     for kind in ("context", "artifact", "execution"):
-        for node in iter_nodes(store, kind, batch=page):
+        for node in iter_nodes(store, kind, batch=page, after=start.after.get(kind, 0)):
             yield kind, node
+    held_events = start.held_events
     for executions in _pages(iter_nodes(store, "execution", batch=page), page):
-        for event in store.get_events_by_execution_ids([e.id for e in executions]):
-            yield "event", event
-    for context in iter_nodes(store, "context", batch=page):
-        for artifact in _linked(store, "artifact", context.id, page):
-            yield "attribution", pb.Attribution(context_id=context.id, artifact_id=artifact)
-    for context in iter_nodes(store, "context", batch=page):
-        for execution in _linked(store, "execution", context.id, page):
-            yield "association", pb.Association(context_id=context.id, execution_id=execution)
-    for context in iter_nodes(store, "context", batch=page):
+        events = store.get_events_by_execution_ids([e.id for e in executions])
+        held = held_events([e.id for e in executions]) if held_events is not None else set()
+        if len(held) < len(events):
+            held_events = None  # the target's events end in this page
+        for event in events:
+            if (event.artifact_id, event.execution_id, event.type) not in held:
+                yield "event", event
+    for kind, linked_kind in (("attribution", "artifact"), ("association", "execution")):
+        for context in iter_nodes(store, "context", batch=page, after=start.links_from.get(kind, 1) - 1):
+            for node_id in _linked(store, linked_kind, context.id, page):
+                yield kind, (pb.Attribution(context_id=context.id, artifact_id=node_id) if kind == "attribution"
+                             else pb.Association(context_id=context.id, execution_id=node_id))
+    for context in iter_nodes(store, "context", batch=page, after=start.links_from.get("parent_context", 1) - 1):
         for parent in store.get_parent_contexts_by_context(context.id):
-            yield "parent_context", pb.ParentContext(child_id=context.id, parent_id=parent.id)
+            if (context.id, parent.id) not in start.held_parents:
+                yield "parent_context", pb.ParentContext(child_id=context.id, parent_id=parent.id)
 
 
 def _pages(items: Iterator[Any], size: int) -> Iterator[List[Any]]:

@@ -73,12 +73,13 @@ EVENT_TYPE_NAMES = {value: name for name, value in pb.Event.Type.items()}
 
 
 def iter_nodes(store: metadata_store.MetadataStore, kind: str, filter_query: str = "",
-               batch: int = 1000) -> Any:
-    """Every node of `kind` (matching `filter_query`), by ascending id, read `batch` at a time.
+               batch: int = 1000, after: int = 0) -> Any:
+    """Every node of `kind` (matching `filter_query`) with an id above `after`, by ascending id, read `batch` at a
+    time.
 
     Keyset pages through the public listing (`id > last`), so memory holds one batch whatever the store's size.
     """
-    last = 0
+    last = after
     while True:
         query = f"id > {last}" + (f" AND ({filter_query})" if filter_query else "")
         page = list_nodes(store, kind, metadata_store.ListOptions(
@@ -87,3 +88,10 @@ def iter_nodes(store: metadata_store.MetadataStore, kind: str, filter_query: str
         if len(page) < batch:
             return
         last = page[-1].id
+
+
+def last_node(store: metadata_store.MetadataStore, kind: str, filter_query: str = "") -> Optional[Any]:
+    """The node of `kind` (matching `filter_query`) with the highest id, or None."""
+    found = list_nodes(store, kind, metadata_store.ListOptions(
+        limit=1, order_by=metadata_store.OrderByField.ID, is_asc=False, filter_query=filter_query))
+    return found[0] if found else None

@@ -3,6 +3,10 @@
 Ids are kept by default, through `MetadataStore.import_records` (timestamps too), and only into a store with no
 types and no nodes of its own: the copy is then exact. `--remap-ids` writes through the ordinary API calls
 instead, into any store, and maps each old id to the new one (timestamps are the store's own then).
+
+Records go in batches of one kind, each one `import_records` call (one transaction, its rows in a few multi-row
+statements on every backend), read and written a page at a time: memory holds a batch whatever the store's
+size. A copy stopped part way (killed, a lost connection) goes on with `copy --resume` (resume.py).
 """
 from __future__ import annotations
 
@@ -11,8 +15,9 @@ import sys
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from fastmlmd.cli.progress import Progress
-from fastmlmd.cli.records import PAGE, Record, header_line, read_lines, store_records, to_line
-from fastmlmd.cli.stores import CliError, list_nodes, open_store, store_url, types_of
+from fastmlmd.cli.records import PAGE, Record, Start, header_line, read_lines, store_records, to_line
+from fastmlmd.cli.resume import resume_start
+from fastmlmd.cli.stores import CliError, last_node, list_nodes, open_store, store_url, types_of
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
 
@@ -30,10 +35,11 @@ def _is_empty(store: metadata_store.MetadataStore) -> bool:
 class KeptIds:
     """Writes records in batches of one kind, ids and timestamps kept; each batch is one transaction."""
 
-    def __init__(self, store: metadata_store.MetadataStore) -> None:
-        if not _is_empty(store):
+    def __init__(self, store: metadata_store.MetadataStore, resuming: bool = False) -> None:
+        if not resuming and not _is_empty(store):
             raise CliError("the target store already holds types or nodes; ids are kept only into an empty store "
-                           "(pass --remap-ids to add the records under new ids)")
+                           "(pass --remap-ids to add the records under new ids, or --resume to go on with a copy "
+                           "that stopped)")
         self.store = store
 
     def write(self, kind: str, messages: List[Any]) -> None:
@@ -97,24 +103,43 @@ class RemappedIds:
                 for m in messages])
 
 
+# The id each kind of record goes by in its stream (records.py), for the progress bar.
+_POSITIONS: Dict[str, Callable[[Any], int]] = {
+    "context": lambda m: m.id, "artifact": lambda m: m.id, "execution": lambda m: m.id,
+    "event": lambda m: m.execution_id, "attribution": lambda m: m.context_id, "association": lambda m: m.context_id,
+    "parent_context": lambda m: m.child_id}
+
+
 def write_records(records: Iterable[Record], writer: Any, progress: Progress, page: int = PAGE) -> None:
     """Hands the records to `writer` in batches of one kind, at most `page` a batch."""
     batch: List[Any] = []
     batch_kind: Optional[str] = None
+
+    def flush() -> None:
+        assert batch_kind is not None
+        writer.write(batch_kind, batch)
+        position = _POSITIONS.get(batch_kind)
+        progress.add(batch_kind, len(batch), position(batch[-1]) if position else 0)
+
     for kind, message in records:
         if batch and (kind != batch_kind or len(batch) >= page):
-            writer.write(batch_kind, batch)
-            progress.add(batch_kind or "", len(batch))
+            flush()
             batch = []
         batch_kind = kind
         batch.append(message)
     if batch:
-        writer.write(batch_kind, batch)
-        progress.add(batch_kind or "", len(batch))
+        flush()
 
 
-def _writer(store: metadata_store.MetadataStore, remap: bool) -> Any:
-    return RemappedIds(store) if remap else KeptIds(store)
+def stream_ends(store: metadata_store.MetadataStore) -> Dict[str, int]:
+    """The highest id each kind of record goes by (see _POSITIONS): where the progress bar of each kind ends."""
+    last = {kind: getattr(last_node(store, kind), "id", 0) for kind in ("artifact", "execution", "context")}
+    return {**last, "event": last["execution"], "attribution": last["context"], "association": last["context"],
+            "parent_context": last["context"]}
+
+
+def _writer(store: metadata_store.MetadataStore, remap: bool, resuming: bool = False) -> Any:
+    return RemappedIds(store) if remap else KeptIds(store, resuming)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -139,7 +164,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     progress = Progress("imported")
     handle = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")
     try:
-        write_records(read_lines(handle, args.file), writer, progress)
+        write_records(read_lines(handle, args.file), writer, progress, page=args.batch)
     finally:
         if handle is not sys.stdin:
             handle.close()
@@ -148,12 +173,23 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_copy(args: argparse.Namespace) -> int:
+    if args.resume and args.remap_ids:
+        raise CliError("--resume goes on with a copy that kept ids; a --remap-ids copy cannot be resumed")
     source = open_store(args.source)
     target = open_store(args.target, writable=True)
-    progress = Progress("copied")
-    write_records(store_records(source), _writer(target, args.remap_ids), progress)
+    start = resume_start(source, target) if args.resume else Start()
+    progress = Progress("copied", ends=stream_ends(source))
+    write_records(store_records(source, page=args.batch, start=start),
+                  _writer(target, args.remap_ids, args.resume), progress, page=args.batch)
     progress.done()
     return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
 
 
 def add_commands(commands: argparse._SubParsersAction) -> Tuple[argparse.ArgumentParser, ...]:
@@ -164,10 +200,17 @@ def add_commands(commands: argparse._SubParsersAction) -> Tuple[argparse.Argumen
     imported.add_argument("file", metavar="FILE.jsonl", help="an export ('-': stdin)")
     imported.add_argument("--remap-ids", action="store_true",
                           help="let the store give new ids (into any store); default: keep ids (into an empty store)")
+    imported.add_argument("--batch", type=_positive, default=PAGE, metavar="N",
+                          help=f"records a transaction (default {PAGE})")
     imported.set_defaults(run=cmd_import)
     copy = commands.add_parser("copy", help="copy every record of one store into another")
     copy.add_argument("source", metavar="SRC_URL")
     copy.add_argument("target", metavar="DST_URL")
     copy.add_argument("--remap-ids", action="store_true", help="as for import")
+    copy.add_argument("--resume", action="store_true",
+                      help="go on with a copy into DST_URL that stopped part way (ids kept): what the target holds "
+                           "of the source is left out")
+    copy.add_argument("--batch", type=_positive, default=PAGE, metavar="N",
+                      help=f"records read a page and written a transaction (default {PAGE})")
     copy.set_defaults(run=cmd_copy)
     return export, imported, copy

@@ -127,16 +127,21 @@ def _list_row(kind: str, node: Any) -> List[str]:
 
 def listing_page(kind: str, nodes: List[Any], params: Dict[str, str], type_names: List[str],
                  pager: List[Tuple[str, Dict[str, Any]]], error: Optional[str] = None) -> str:
-    """One page of `kind`s; `params` are the listing's own (type, filter, order, limit), `pager` its links."""
+    """One page of `kind`s; `params` are the listing's own (type, filter, order_by, order, limit), `pager` its
+    links."""
     options = "".join(f'<option value="{_esc(name)}"{" selected" if name == params.get("type") else ""}>'
                       f"{_esc(name)}</option>" for name in [""] + type_names)
+    order_by = "".join(f'<option value="{o}"{" selected" if o == params.get("order_by", "") else ""}>{text}</option>'
+                       for o, text in (("", "id"), ("create_time", "create time"),
+                                       ("last_update_time", "last update time")))
     order = "".join(f'<option value="{o}"{" selected" if o == params.get("order") else ""}>{text}</option>'
-                    for o, text in (("asc", "oldest id first"), ("desc", "newest id first")))
+                    for o, text in (("asc", "ascending"), ("desc", "descending")))
     form = (f'<form method="get" action="/{kind}s">'
             f'<label>type <select name="type">{options}</select></label> '
             f'<label>filter <input name="filter" value="{_esc(params.get("filter", ""))}" '
             f'placeholder="e.g. name LIKE \'model%\' AND properties.rows.int_value &gt; 100"></label> '
-            f'<label>order <select name="order">{order}</select></label> '
+            f'<label>order by <select name="order_by">{order_by}</select></label> '
+            f'<select name="order" aria-label="direction">{order}</select> '
             f'<input type="hidden" name="limit" value="{_esc(params.get("limit", ""))}">'
             '<button type="submit">list</button></form>')
     body = [form]

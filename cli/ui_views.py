@@ -1,8 +1,9 @@
 """What each page of `fastmlmd ui` reads from the store; ui_pages turns it into HTML, ui_server into HTTP.
 
-Every view only reads, through the public API. Listings page by id with ListOptions: a page asks for one node
-more than it shows (to know whether another page follows) and continues past the last id it showed, so a
-page costs the same wherever it is in a large store.
+Every view only reads, through the public API. Listings page by keyset with ListOptions: a page asks for one
+node more than it shows (to know whether another page follows) and continues past the last node it showed, so
+a page costs the same wherever it is in a large store. A listing in a time's order continues past that node's
+(time, id), the order MLMD lists in; the link names the node by id, and the next page reads its time.
 """
 from __future__ import annotations
 
@@ -55,41 +56,52 @@ def types_view(store: metadata_store.MetadataStore, params: Mapping[str, str]) -
     return Answer(ui_pages.types_page({kind: types_of(store, kind) for kind in NODE_KINDS}))
 
 
+# The listing orders the ui offers: (ListOptions' field, the node's field a page continues past).
+ORDERS = {"id": (metadata_store.OrderByField.ID, "id"),
+          "create_time": (metadata_store.OrderByField.CREATE_TIME, "create_time_since_epoch"),
+          "last_update_time": (metadata_store.OrderByField.UPDATE_TIME, "last_update_time_since_epoch")}
+
+
 def listing_view(store: metadata_store.MetadataStore, kind: str, params: Mapping[str, str]) -> Answer:
-    """One page of nodes: `type`, `filter`, `order` (asc|desc by id), `limit`, and `after` or `before` an id."""
+    """One page of nodes: `type`, `filter`, `order_by` (id, create_time or last_update_time), `order` (asc or
+    desc), `limit`, and `after` or `before` a node's id."""
     size = _int(params, "limit", PAGE_SIZE, 1, MAX_PAGE_SIZE) or PAGE_SIZE
     after = _int(params, "after", None, 0, 2 ** 63 - 1)
     before = _int(params, "before", None, 0, 2 ** 63 - 1)
     order = params.get("order", "asc")
     if order not in ("asc", "desc"):
         raise HttpError(400, f"order is asc or desc, not {order!r}")
+    order_by = params.get("order_by", "") or "id"
+    if order_by not in ORDERS:
+        raise HttpError(400, f"order_by is {', '.join(ORDERS)}, not {order_by!r}")
     if after is not None and before is not None:
         raise HttpError(400, "a page is after an id or before one, not both")
     user_filter, type_name = params.get("filter", "").strip(), params.get("type", "")
-    shown = {"type": type_name, "filter": user_filter, "order": order,
-             "limit": "" if size == PAGE_SIZE else str(size)}
+    shown = {"type": type_name, "filter": user_filter, "order_by": "" if order_by == "id" else order_by,
+             "order": order, "limit": "" if size == PAGE_SIZE else str(size)}
     type_names = [t.name for t in types_of(store, kind)]
     try:
-        nodes, more = _page(store, kind, user_filter, type_name, order == "asc", after, before, size)
+        nodes, more = _page(store, kind, user_filter, type_name, order_by, order == "asc", after, before, size)
     except errors.InvalidArgumentError as exc:
         return Answer(ui_pages.listing_page(kind, [], shown, type_names, [], error=str(exc)), status=400)
     return Answer(ui_pages.listing_page(kind, nodes, shown, type_names, _pager(nodes, more, after, before, shown)))
 
 
-def _page(store: metadata_store.MetadataStore, kind: str, user_filter: str, type_name: str, ascending: bool,
-          after: Optional[int], before: Optional[int], size: int) -> Tuple[List[Any], bool]:
+def _page(store: metadata_store.MetadataStore, kind: str, user_filter: str, type_name: str, order_by: str,
+          ascending: bool, after: Optional[int], before: Optional[int], size: int) -> Tuple[List[Any], bool]:
     """The page's nodes in the listing's order, and whether more lie beyond it (in the direction it was read)."""
     backwards = before is not None  # the page before `before`: read in the opposite order, then turned round
     read_ascending = ascending != backwards
     bound = before if backwards else after
+    field, column = ORDERS[order_by]
     parts = [f"type = {quote(type_name)}"] if type_name else []
     if bound is not None:
-        parts.append(f"id {'>' if read_ascending else '<'} {bound}")
+        parts.append(_past(store, kind, column, bound, ">" if read_ascending else "<"))
     if user_filter:
         parts.append(f"({user_filter})" if parts else user_filter)
     query = " AND ".join(parts)
-    options = metadata_store.ListOptions(limit=size + 1, order_by=metadata_store.OrderByField.ID,
-                                         is_asc=read_ascending, filter_query=query or None)
+    options = metadata_store.ListOptions(limit=size + 1, order_by=field, is_asc=read_ascending,
+                                         filter_query=query or None)
     try:
         nodes = list_nodes(store, kind, options)
     except errors.InvalidArgumentError:
@@ -102,6 +114,18 @@ def _page(store: metadata_store.MetadataStore, kind: str, user_filter: str, type
     if backwards:
         nodes.reverse()
     return nodes, more
+
+
+def _past(store: metadata_store.MetadataStore, kind: str, column: str, node_id: int, compare: str) -> str:
+    """The filter of the nodes that come after node `node_id` (`compare` '>') or before it ('<'), in the order of
+    `column` then id."""
+    if column == "id":
+        return f"id {compare} {node_id}"
+    found = nodes_by_id(store, kind, [node_id])
+    if not found:
+        raise HttpError(404, f"the page starts at {kind} {node_id}, which is no longer stored: open the first page")
+    value = getattr(found[0], column)
+    return f"({column} {compare} {value} OR ({column} = {value} AND id {compare} {node_id}))"
 
 
 def _pager(nodes: List[Any], more: bool, after: Optional[int], before: Optional[int],
