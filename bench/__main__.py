@@ -22,7 +22,7 @@ import time
 from typing import Dict, List, Optional, Tuple
 
 from fastmlmd.bench import data, report, worker
-from fastmlmd.bench.workloads import DEFAULT_SERVERS, SERVER_BACKENDS
+from fastmlmd.bench.workloads import SERVER_BACKENDS, drop_server_database
 
 WORKER = os.path.abspath(worker.__file__)
 # --floor-schema -> (result key, worker side) of each floor it runs; the keys are the report's.
@@ -60,26 +60,6 @@ def _spawn(python: str, side: str, backend: str, args: argparse.Namespace, label
             return {"side": python, "error": f"worker exited with status {code}", "results": {}}
         with open(out) as handle:
             return json.load(handle)
-
-
-def _drop_database(backend: str, server: str, database: str) -> None:
-    """Drops a server store's database once its side has run (each side fills a database of its own)."""
-    host, port, user = (server or DEFAULT_SERVERS[backend]).split(":")
-    if backend == "postgresql":
-        import psycopg
-
-        with psycopg.connect(host=host, port=port, user=user, dbname="postgres", autocommit=True,
-                             password=os.environ.get("PGPASSWORD")) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    else:
-        import pymysql
-
-        server_admin = pymysql.connect(host=host, port=int(port), user=user,
-                                       password=os.environ.get("MYSQL_PWD", ""), autocommit=True)
-        try:
-            server_admin.cursor().execute(f"DROP DATABASE IF EXISTS `{database}`")
-        finally:
-            server_admin.close()
 
 
 def _keep_best(sides: dict, key: str, found: dict) -> None:
@@ -163,13 +143,13 @@ def main(argv: Optional[List[str]] = None) -> int:
                         found = _spawn(python, side, backend, args, label, database)
                 finally:
                     if backend in SERVER_BACKENDS:
-                        _drop_database(backend, args.server, database)
+                        drop_server_database(backend, args.server, database)
                 _keep_best(results.setdefault(backend, {}), key, found)
     doc = {
         "meta": {
             "scale": args.scale, "nodes": data.Dataset(args.scale, args.seed).n_nodes, "seed": args.seed,
             "budget": args.budget, "repeat": args.repeat, "machine": _machine(), "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-            "command": "python -m fastmlmd.bench " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
+            "command": "python -m fastmlmd.bench " + " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)),
         },
         "results": results,
     }

@@ -82,6 +82,26 @@ def server_config(backend: str, server: str, database: str) -> pb.ConnectionConf
     return config
 
 
+def drop_server_database(backend: str, server: str, database: str) -> None:
+    """Drops a store's database from `server` (as `server_config` names it) once a measurement is done."""
+    host, port, user = (server or DEFAULT_SERVERS[backend]).split(":")
+    if backend == "postgresql":
+        import psycopg
+
+        with psycopg.connect(host=host, port=port, user=user, dbname="postgres", autocommit=True,
+                             password=os.environ.get("PGPASSWORD")) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    else:
+        import pymysql
+
+        server_admin = pymysql.connect(host=host, port=int(port), user=user,
+                                       password=os.environ.get("MYSQL_PWD", ""), autocommit=True)
+        try:
+            server_admin.cursor().execute(f"DROP DATABASE IF EXISTS `{database}`")
+        finally:
+            server_admin.close()
+
+
 class ApiSide:
     """One `MetadataStore` (fake_database or a SQLite file) and the id of every node the dataset put in it."""
 
