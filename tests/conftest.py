@@ -74,10 +74,3 @@ def each_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     For tests/api and the folders that put it on sys.path (scenario_kit, server_stores).
     """
     return _use_backend(request.param, monkeypatch)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.server)])
-def each_backend_with_mlmd_like(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """`each_backend` for the filter table, less MySQL: its LIKE is still case-sensitive (the binary collation)
-    and it joins at most 61 tables, so 17 rows fail there (issue 12)."""
-    return _use_backend(request.param, monkeypatch)

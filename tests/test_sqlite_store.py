@@ -214,10 +214,11 @@ from ml_metadata.proto import metadata_store_pb2 as pb
 from fastmlmd.engine import nodes
 config = pb.ConnectionConfig(); config.sqlite.filename_uri = sys.argv[1]
 store = metadata_store.MetadataStore(config)
-real = nodes._write_updates
+real = nodes.write_inserts
 def die_half_way(*args, **kwargs):
+    real(*args, **kwargs)
     os._exit(9)  # the process dies after the inserts of this call were written, before it commits
-nodes._write_updates = die_half_way
+nodes.write_inserts = die_half_way
 store.put_artifacts([pb.Artifact(type_id=10, uri="new-%d" % i) for i in range(50)])
 """
 

@@ -288,7 +288,7 @@ def test_contains_like_seeks_the_word_index(runs_store: metadata_store.MetadataS
 def test_a_page_of_a_broad_or_unindexed_like_walks(runs_store: metadata_store.MetadataStore, query: str,
                                                    why: str) -> None:
     explained = runs_store.explain_filter("artifact", query, metadata_store.ListOptions(limit=10))
-    assert "access: walks artifact in id order" in explained or "access: SQLite's own choice" in explained, why
+    assert "access: walks artifact in id order" in explained or "access: the database's own choice" in explained, why
     assert "drives from words" not in explained, why
 
 

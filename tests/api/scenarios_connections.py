@@ -390,10 +390,11 @@ def downgrade_empty_or_unset_database() -> Json:
             catch_msg("Unset", mlmd.downgrade_schema, pb.ConnectionConfig(), 5)]
 
 
-_VERSION_WHY = ("our library's schema is version 13, MLMD's is 10: version 11 adds the word index that "
+_VERSION_WHY = ("our library's schema is version 14, MLMD's is 10: version 11 adds the word index that "
                 "contains- and suffix-LIKE filters on uri and name seek (engine/backends/sqlite_words.py), version 12 keeps "
                 "events in MLMD's order by artifact (engine/backends/sqlite_schema.py), version 13 keeps the highest "
-                "deleted id of each node table so that ids are never given again (engine/delete.py); ")
+                "deleted id of each node table so that ids are never given again (engine/delete.py), version 14 "
+                "holds the servers' search indexes; ")
 
 _MLMD_METHODS = [
     "get_artifact_by_type_and_name", "get_artifact_type", "get_artifact_types",
@@ -540,12 +541,12 @@ CASES = [
         None, ["error", "RuntimeError", "MLMD database version 9 is older than library "
                                         "version 10. Schema migration is disabled."],
         [{"id": 10, "name": "A"}]],
-         ours=[None, ["error", "RuntimeError", "MLMD database version 9 is older than library version 13. Schema "
+         ours=[None, ["error", "RuntimeError", "MLMD database version 9 is older than library version 14. Schema "
                       "migration is disabled. Please upgrade the database then use the library version; or switch "
                       "to a older library version to use the current database. (MetadataStore(config, "
                       "enable_upgrade_migration=True) upgrades it.)"],
                [{"id": 10, "name": "A"}]],
-         ours_why=_VERSION_WHY + "the refusal to open a version 9 store names library version 13"),
+         ours_why=_VERSION_WHY + "the refusal to open a version 9 store names library version 14"),
     Case("downgrade-empty-or-unset-database", downgrade_empty_or_unset_database, [
         ["error", "RuntimeError", "Empty database is given. Downgrade operation is not needed."],
         ["error", "RuntimeError", "Unset"]]),

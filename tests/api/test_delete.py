@@ -282,13 +282,13 @@ def test_a_deleted_node_leaves_the_word_index(each_backend: str) -> None:
             "INSERT INTO artifact_words(artifact_words) VALUES ('integrity-check')"), write=True)
 
 
-def test_version_13_downgrades_to_12_and_upgrades_again(reopenable: Any) -> None:
+def test_downgrade_to_12_and_upgrade_again(reopenable: Any) -> None:
     store = Store(reopenable)
     a_type = store.put_artifact_type(pb.ArtifactType(name="Data"))
     ids = store.put_artifacts([pb.Artifact(type_id=a_type, name=f"a{i}") for i in range(3)])
     store.delete_artifacts(ids[-1:])
     metadata_store.downgrade_schema(reopenable, 12)
-    with pytest.raises(RuntimeError, match="^MLMD database version 12 is older than library version 13"):
+    with pytest.raises(RuntimeError, match="^MLMD database version 12 is older than library version 14"):
         Store(reopenable)
     upgraded = Store(reopenable, enable_upgrade_migration=True)
     assert [a.id for a in upgraded.get_artifacts()] == ids[:2]

@@ -75,3 +75,26 @@ def test_links_and_events_keep_their_values(store) -> None:
     assert [c.id for c in store.get_contexts_by_artifact(7)] == [4]
     assert [c.id for c in store.get_contexts_by_execution(9)] == [4]
     assert [c.id for c in store.get_parent_contexts_by_context(4)] == [3]
+
+
+def test_parent_contexts_go_in_as_a_batch_under_put_parent_contexts_rules(store) -> None:
+    store.import_records(types=[pb.ContextType(id=20, name="C")],
+                         contexts=[pb.Context(id=i, type_id=20, name=f"c{i}") for i in range(1, 6)],
+                         parent_contexts=[pb.ParentContext(child_id=2, parent_id=1),
+                                          pb.ParentContext(child_id=3, parent_id=2)])
+    refused = [
+        ([(1, 3)], errors.InvalidArgumentError, "cycle"),  # 3 is below 1 already
+        ([(4, 5), (5, 4)], errors.InvalidArgumentError, "cycle"),  # a cycle of the batch's own edges
+        ([(4, 4)], errors.InvalidArgumentError, "two different contexts"),
+        ([(4, 99)], errors.InvalidArgumentError, "cannot be found (context 99)"),
+        ([(2, 1)], errors.AlreadyExistsError, "already held"),
+        ([(4, 5), (4, 5)], errors.AlreadyExistsError, "given twice"),
+    ]
+    for edges, error, words in refused:
+        with pytest.raises(error, match=words.replace("(", r"\(").replace(")", r"\)")):
+            store.import_records(parent_contexts=[pb.ParentContext(child_id=c, parent_id=p) for c, p in edges])
+        assert [c.id for c in store.get_children_contexts_by_context(4)] == [], edges  # nothing half-written
+    store.import_records(parent_contexts=[pb.ParentContext(child_id=4, parent_id=3),
+                                          pb.ParentContext(child_id=5, parent_id=4)])
+    assert [c.id for c in store.get_parent_contexts_by_context(5)] == [4]
+    assert [c.id for c in store.get_children_contexts_by_context(3)] == [4]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any, Callable, List
 
@@ -12,7 +13,7 @@ from fastmlmd.cli.records import store_records, to_line
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
 
-from .conftest import fill_pipeline, run_script
+from .conftest import fill_pipeline, run_script, script
 
 
 def _open(path: Path) -> metadata_store.MetadataStore:
@@ -21,8 +22,9 @@ def _open(path: Path) -> metadata_store.MetadataStore:
     return metadata_store.MetadataStore(config)
 
 
-def fill_everything(store: metadata_store.MetadataStore) -> None:
-    """Every kind of record and field an export carries, hard ones included."""
+def fill_everything(store: metadata_store.MetadataStore, backend: str = "sqlite") -> None:
+    """Every kind of record and field an export carries, hard ones included (those `backend` can hold: MySQL's
+    DOUBLE has no infinity, PostgreSQL's text no NUL)."""
     fill_pipeline(store)
     typed = pb.ArtifactType(name="Typed", version="2", description="all kinds", external_id="ext-type",
                             base_type=pb.ArtifactType.MODEL)
@@ -34,15 +36,15 @@ def fill_everything(store: metadata_store.MetadataStore) -> None:
     step.input_type.any.SetInParent()
     step.output_type.none.SetInParent()
     step_id = store.put_execution_type(step)
-    node = pb.Artifact(type_id=typed_id, uri="s3://x/\x00nul", name="typed\N{SNOWMAN}", external_id="ext-a",
-                       state=pb.Artifact.LIVE)
+    node = pb.Artifact(type_id=typed_id, uri=_NUL_URI.get(backend, "s3://x/\x00nul"), name="typed\N{SNOWMAN}",
+                       external_id="ext-a", state=pb.Artifact.LIVE)
     node.properties["i"].int_value = -(2 ** 63)
     node.properties["d"].double_value = 0.1 + 0.2
     node.properties["s"].string_value = "quote ' \" and \\ and \n"
     node.properties["st"].struct_value.CopyFrom(struct_pb2.Struct(fields={"k": struct_pb2.Value(number_value=1.5)}))
     node.properties["p"].proto_value.Pack(struct_pb2.Value(string_value="packed"))
     node.properties["b"].bool_value = True
-    node.custom_properties["inf"].double_value = float("inf")
+    node.custom_properties["inf"].double_value = -1e308 if backend == "mysql" else float("inf")
     event = pb.Event(type=pb.Event.DECLARED_OUTPUT, milliseconds_since_epoch=12345)
     event.path.steps.add().index = 3
     event.path.steps.add().key = "out"
@@ -61,8 +63,11 @@ def rich_path(tmp_path: Path) -> Path:
     return path
 
 
-def _getters(store: metadata_store.MetadataStore) -> List[Any]:
-    """What the public getters answer about a store, in one comparable list."""
+_NUL_URI = {"postgresql": "s3://x/nul"}
+
+
+def _getters(store: metadata_store.MetadataStore, backend: str = "sqlite") -> List[Any]:
+    """What the public getters answer about a store (`fill_everything`'s on `backend`), in one comparable list."""
     answers: List[Any] = [store.get_artifact_types(), store.get_execution_types(), store.get_context_types(),
                           store.get_artifacts(), store.get_executions(), store.get_contexts()]
     artifact_ids = [a.id for a in store.get_artifacts()]
@@ -72,7 +77,8 @@ def _getters(store: metadata_store.MetadataStore) -> List[Any]:
         answers += [store.get_artifacts_by_context(context.id), store.get_executions_by_context(context.id),
                     store.get_parent_contexts_by_context(context.id), store.get_children_contexts_by_context(context.id)]
     answers += [store.get_contexts_by_artifact(i) for i in artifact_ids]
-    answers.append(store.get_artifacts(list_options=metadata_store.ListOptions(filter_query="uri LIKE '%/\x00%'")))
+    pattern = "'%/nul'" if backend in _NUL_URI else "'%/\x00%'"
+    answers.append(store.get_artifacts(list_options=metadata_store.ListOptions(filter_query=f"uri LIKE {pattern}")))
     return answers
 
 
@@ -205,3 +211,108 @@ def test_script_copy(store_path, tmp_path) -> None:
     done = run_script("copy", str(store_path), f"sqlite:///{tmp_path / 'c.db'}")
     assert done.returncode == 0 and done.stderr == ""
     assert _getters(_open(tmp_path / "c.db")) == _getters(_open(store_path))
+
+
+class _Stopped(Exception):
+    """Stands for whatever ends a copy part way: a kill, a lost connection."""
+
+
+def _copy_stopped_after(run, monkeypatch, source: Path, target: Path, batches: int) -> bool:
+    """Copies two records a batch and stops after `batches` batches; whether it stopped before the end."""
+    from fastmlmd.cli import transfer
+
+    written = []
+    write = transfer.KeptIds.write
+
+    def stopping(self, kind, messages) -> None:
+        if len(written) == batches:
+            raise _Stopped()
+        write(self, kind, messages)
+        written.append(kind)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(transfer.KeptIds, "write", stopping)
+        try:
+            ran = run("copy", "--batch", "2", f"sqlite:///{source}", f"sqlite:///{target}")
+        except _Stopped:
+            return True
+    assert ran.status == 0, ran.err
+    return False
+
+
+def _stop_and_resume_everywhere(run, monkeypatch, source: Path, tmp_path: Path) -> int:
+    """Stops a copy of `source` after each batch in turn, resumes it, and checks the copy; the stops made."""
+    expected = _getters(_open(source))
+    stops = 0
+    while True:
+        target = tmp_path / f"stopped-{stops}.db"
+        if not _copy_stopped_after(run, monkeypatch, source, target, stops):
+            return stops
+        held = [to_line(*r) for r in store_records(_open(target))]
+        assert held != [to_line(*r) for r in store_records(_open(source))], "stopped too late to test anything"
+        ran = run("copy", "--resume", "--batch", "2", f"sqlite:///{source}", f"sqlite:///{target}")
+        assert ran.status == 0, (stops, ran.err)
+        assert _getters(_open(target)) == expected, f"stopped after {stops} batches"
+        stops += 1
+
+
+def test_a_copy_stopped_after_any_batch_is_resumed_exactly(run, rich_path, tmp_path, monkeypatch) -> None:
+    # every kind of record cut at a batch boundary or inside its stream
+    assert _stop_and_resume_everywhere(run, monkeypatch, rich_path, tmp_path) > 20
+
+
+def test_resume_past_executions_with_no_events(run, tmp_path, monkeypatch) -> None:
+    source = tmp_path / "quiet.db"
+    store = _open(source)
+    artifact_type = store.put_artifact_type(pb.ArtifactType(name="A"))
+    execution_type = store.put_execution_type(pb.ExecutionType(name="E"))
+    [artifact] = store.put_artifacts([pb.Artifact(type_id=artifact_type)])
+    executions = store.put_executions([pb.Execution(type_id=execution_type, name=f"e{i}") for i in range(5)])
+    # The first page of executions (two a page) has no events; the last three have one each.
+    store.put_events([pb.Event(artifact_id=artifact, execution_id=e, type=pb.Event.INPUT) for e in executions[2:]])
+    [context] = store.put_contexts([pb.Context(type_id=store.put_context_type(pb.ContextType(name="C")), name="c")])
+    store.put_attributions_and_associations([pb.Attribution(context_id=context, artifact_id=artifact)], [])
+    assert _stop_and_resume_everywhere(run, monkeypatch, source, tmp_path) >= 6
+
+
+def test_resuming_a_finished_copy_changes_nothing(rich_path, tmp_path) -> None:
+    target = f"sqlite:///{tmp_path / 'done.db'}"
+    assert run_script("copy", str(rich_path), target).returncode == 0
+    again = run_script("copy", "--resume", str(rich_path), target)
+    assert again.returncode == 0 and again.stderr == ""
+    assert _getters(_open(tmp_path / "done.db")) == _getters(_open(rich_path))
+
+
+def test_resume_refuses_a_target_that_is_another_store(run, rich_path, store_path, tmp_path) -> None:
+    before = _getters(_open(store_path))
+    ran = run("copy", "--resume", f"sqlite:///{rich_path}", f"sqlite:///{store_path}")
+    assert ran.status == 1 and "not a part copy of this source" in ran.err and ran.err.count("\n") == 1
+    assert _getters(_open(store_path)) == before
+    ran = run("copy", "--resume", "--remap-ids", f"sqlite:///{rich_path}", f"sqlite:///{tmp_path / 'x.db'}")
+    assert ran.status == 1 and "cannot be resumed" in ran.err
+
+
+def test_copy_draws_a_bar_on_a_terminal_only(rich_path, tmp_path) -> None:
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run([*script(), "copy", "--batch", "2", str(rich_path), f"sqlite:///{tmp_path / 'tty.db'}"],
+                              stdout=subprocess.PIPE, stderr=follower, timeout=120)
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal's other end is closed: all was read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(leader)
+    assert done.returncode == 0
+    text = shown.decode()
+    assert "] " in text and "%" in text and "[#" in text, text
+    assert text.rstrip().splitlines()[-1].split("\x1b[K")[-1].startswith("copied ")

@@ -33,6 +33,7 @@ class Page(HTMLParser):
 
     def __init__(self, text: str) -> None:
         super().__init__(convert_charrefs=True)
+        self.body = text
         self.tags: List[Tuple[str, Dict[str, Optional[str]]]] = []
         self.text: List[str] = []
         self.feed(text)
@@ -108,6 +109,48 @@ def test_listing_pages_forward_and_back(ui_url) -> None:
     newest = ok(ui_url + "/artifacts?order=desc&limit=2")
     assert listed_ids(newest, "artifact") == [5, 4]
     assert listed_ids(ok(ui_url + "/artifacts?order=desc&limit=2&after=4"), "artifact") == [3, 2]
+
+
+def _pager_link(page: Page, text: str) -> Optional[str]:
+    found = [m.group(1) for m in re.finditer(r'<a href="([^"]+)">([^<]+)</a>', page.body) if html.unescape(m.group(2)) == text]
+    return html.unescape(found[0]) if found else None
+
+
+@pytest.mark.parametrize("order_by", ["create_time", "last_update_time"])
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_listing_pages_in_a_time_order(ui_url, store_path, order_by, order) -> None:
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(store_path)
+    writer = metadata_store.MetadataStore(config)
+    touched = writer.get_artifacts_by_id([3, 1])
+    for node in touched:  # later update times than the others, in this order; ties among the rest
+        node.custom_properties["seen"].int_value = 1
+        writer.put_artifacts([node])
+    field = {"create_time": metadata_store.OrderByField.CREATE_TIME,
+             "last_update_time": metadata_store.OrderByField.UPDATE_TIME}[order_by]
+    expected = [a.id for a in api(store_path).get_artifacts(
+        list_options=metadata_store.ListOptions(order_by=field, is_asc=order == "asc"))]
+    assert sorted(expected) == [1, 2, 3, 4, 5]
+    pages = []
+    link: Optional[str] = f"/artifacts?order_by={order_by}&order={order}&limit=2"
+    while link is not None:
+        page = ok(ui_url + link)
+        pages.append(listed_ids(page, "artifact"))
+        link = _pager_link(page, "next page ›")
+    assert [i for ids in pages for i in ids] == expected and len(pages) == 3
+    back = []
+    link = _pager_link(page, "‹ previous page")
+    while link is not None:
+        page = ok(ui_url + link)
+        back.append(listed_ids(page, "artifact"))
+        link = _pager_link(page, "‹ previous page")
+    assert back == pages[-2::-1]
+
+
+def test_a_time_ordered_page_after_a_node_no_longer_stored(ui_url, store_path) -> None:
+    status, _, body = get(ui_url + "/artifacts?order_by=create_time&after=99")
+    assert status == 404 and "no longer stored" in body
+    assert get(ui_url + "/artifacts?order_by=name")[0] == 400
 
 
 def test_type_and_filter_answer_as_the_api(ui_url, store_path) -> None:
@@ -315,14 +358,19 @@ def _browse_the_pipeline(base: str) -> None:
 
 
 @pytest.mark.server
-def test_the_ui_on_mariadb() -> None:
+@pytest.mark.parametrize("backend", ["mysql", "postgresql"])
+def test_the_ui_on_a_database_server(backend: str) -> None:
     _on_tests_path("api")
     import server_stores  # the session's databases on the loopback server, dropped at its end
 
-    config = server_stores.mysql_stores().config()
+    config = server_stores.stores(backend).config()
     fill_pipeline(metadata_store.MetadataStore(config))
-    with serving_ui(f"mysql://{config.mysql.user}@{config.mysql.host}:{config.mysql.port}/"
-                    f"{config.mysql.database}") as base:
+    if backend == "mysql":
+        url = f"mysql://{config.mysql.user}@{config.mysql.host}:{config.mysql.port}/{config.mysql.database}"
+    else:
+        url = (f"postgresql://{config.postgresql.user}@{config.postgresql.host}:{config.postgresql.port}/"
+               f"{config.postgresql.dbname}")
+    with serving_ui(url) as base:
         _browse_the_pipeline(base)
 
 

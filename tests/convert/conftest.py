@@ -28,3 +28,13 @@ def mlmd_stores(tmp_path_factory: pytest.TempPathFactory) -> Path:
                          capture_output=True, text=True, env=oracle_env(()), timeout=900, cwd=str(out))
     assert run.returncode == 0, run.stderr[-3000:]
     return out
+
+
+@pytest.fixture(scope="session", params=["mysql", "postgresql"])
+def server_mlmd(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """Stores the real ml-metadata 1.17.1 made on the loopback MariaDB and PostgreSQL servers (server_mlmd.py)."""
+    from server_mlmd import ServerMlmdStores
+
+    stores = ServerMlmdStores(request.param, str(tmp_path_factory.mktemp(f"mlmd-{request.param}")))
+    yield stores
+    stores.close()

@@ -1,6 +1,7 @@
 """Builds MLMD stores with the real ml-metadata 1.17.1 and records its answers to every read on them.
 
 Usage (in the oracle's interpreter): python oracle_stores.py OUTDIR [MIX_SEEDS]
+                                     python oracle_stores.py OUTDIR --server mysql|postgresql PREFIX NAME...
 
 Writes, for each store NAME, `NAME.db` (the store as MLMD left it, never opened again) and `NAME.json`
 (`{"version": schema version, "calls": [...], "answers": [...]}`, store_reads.py's calls and MLMD's answers,
@@ -13,6 +14,10 @@ recorded on a copy). The stores:
   - legacy: `kinds` without the proto and bool values versions before 10 cannot hold;
   - legacy-vN: `legacy` stepped down by MLMD's own downgrade_schema to version N; its answers are MLMD's on a
     copy MLMD upgraded back (what MLMD shows of that store).
+With --server, the stores NAME... (kinds, tfx, tfx-long, mix-SEED) are made in databases `PREFIX_NAME` (`-` as
+`_`) of the loopback MariaDB or PostgreSQL server, and their answers recorded on them as made (reading changes
+nothing); only NAME.json is written. MLMD keeps 32-bit int properties on those servers, so `kinds` keeps its ints
+within them there.
 Imports only ml_metadata, protobuf and the modules next to it (and tests/differential's generator).
 """
 from __future__ import annotations
@@ -44,7 +49,18 @@ def tick() -> None:
     time.sleep(0.002)  # a millisecond of its own for each write, so update times differ from create times
 
 
-def build_kinds(store: mlmd.MetadataStore, legacy: bool = False) -> None:
+def server_config(backend: str, database: str) -> pb.ConnectionConfig:
+    out = pb.ConnectionConfig()
+    if backend == "mysql":
+        out.mysql.host, out.mysql.port, out.mysql.user, out.mysql.database = "127.0.0.1", 3306, "root", database
+    else:
+        out.postgresql.host, out.postgresql.port, out.postgresql.user = "127.0.0.1", "5432", "postgres"
+        out.postgresql.dbname = database
+    out.retry_options.max_num_retries = 1
+    return out
+
+
+def build_kinds(store: mlmd.MetadataStore, legacy: bool = False, wide: int = 2 ** 62) -> None:
     """`legacy`: what MLMD's downgrade can keep, for the older versions: no proto or bool values (before 10; the
     downgrade leaves their rows without a value, and MLMD then fails every read of them) and no two versions of
     one type name (before 6)."""
@@ -83,7 +99,7 @@ def build_kinds(store: mlmd.MetadataStore, legacy: bool = False) -> None:
                 a.properties["pr"].proto_value.Pack(pb.Artifact(name=f"inner{i}"))
                 a.properties["b"].bool_value = bool(i % 2)
         if i % 3 == 1:
-            a.properties["n"].int_value = 2 ** 62 + i
+            a.properties["n"].int_value = wide + i
         if i % 2:
             a.state = [pb.Artifact.LIVE, pb.Artifact.PENDING, pb.Artifact.DELETED][i % 3]
         a.custom_properties["c"].string_value = f"c{i}"
@@ -203,8 +219,9 @@ def build_mix(store: mlmd.MetadataStore, seed: int) -> None:
     generate(seed, 150, execute)
 
 
-def record(path: str, answers_from: str, out_json: str, version: int) -> None:
-    store = mlmd.MetadataStore(config(answers_from), enable_upgrade_migration=True)
+def record(path: str, answers_from, out_json: str, version: int) -> None:  # noqa: ANN001
+    store = mlmd.MetadataStore(config(answers_from) if isinstance(answers_from, str) else answers_from,
+                               enable_upgrade_migration=True)
     calls = read_calls(store)
     with open(out_json, "w", encoding="utf-8") as fh:
         json.dump({"version": version, "calls": calls, "answers": run_calls(store, calls)}, fh)
@@ -238,5 +255,19 @@ def main(outdir: str, mix_seeds: int) -> None:
         record(path, answers_from, os.path.join(outdir, f"legacy-v{version}.json"), version)
 
 
+def main_server(outdir: str, backend: str, prefix: str, names: list) -> None:
+    builders = {"kinds": (build_kinds, False, 2 ** 30), "tfx": (build_tfx,), "tfx-long": (build_tfx, 60)}
+    for name in names:
+        build, *args = builders.get(name) or (build_mix, int(name.split("-")[1]))
+        config = server_config(backend, f"{prefix}_{name.replace('-', '_')}")
+        store = mlmd.MetadataStore(config)
+        build(store, *args)
+        del store
+        record("", config, os.path.join(outdir, f"{name}.json"), 10)
+
+
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 4)
+    if len(sys.argv) > 2 and sys.argv[2] == "--server":
+        main_server(sys.argv[1], sys.argv[3], sys.argv[4], sys.argv[5:])
+    else:
+        main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 4)

@@ -92,6 +92,17 @@ def test_cli_copies_without_a_bar_off_a_terminal(mlmd_file: Path, tmp_path: Path
     assert not (tmp_path / "ours.db.fastmlmd-partial").exists()
 
 
+def test_the_fastmlmd_script_converts_as_the_module_does(mlmd_file: Path, tmp_path: Path) -> None:
+    installed = Path(sys.executable).parent / "fastmlmd"
+    command = [str(installed)] if installed.exists() else [sys.executable, "-m", "fastmlmd.cli"]
+    target = tmp_path / "ours.db"
+    run = subprocess.run([*command, "convert", str(mlmd_file), f"sqlite:///{target}"], capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0 and run.stderr == "", run.stderr
+    assert run.stdout.startswith("converted 32 nodes, 27 events and 11 types into ")
+    assert len(metadata_store.MetadataStore(config(target)).get_executions()) == 12
+
+
 def test_cli_draws_a_bar_on_a_terminal(mlmd_file: Path, tmp_path: Path) -> None:
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
@@ -107,7 +118,8 @@ def test_cli_draws_a_bar_on_a_terminal(mlmd_file: Path, tmp_path: Path) -> None:
     [
         pytest.param("{mlmd}", "{mlmd}", "exists; the copy goes into a new file", id="target-exists"),
         pytest.param("{ours}", "{tmp}/again.db", "holds no MLMD store", id="source-not-mlmd"),
-        pytest.param("{mlmd}", "mysql://host/db", "only SQLite stores", id="mysql-url"),
+        pytest.param("{mlmd}", "grpc://localhost:8080", "SQLite, MySQL or PostgreSQL stores only", id="grpc-url"),
+        pytest.param("mysql://root@127.0.0.1:1/db", "{tmp}/again.db", "mysql_real_connect failed", id="no-server"),
     ],
 )
 def test_cli_errors_are_one_line(mlmd_file: Path, tmp_path: Path, source: str, target: str, says: str) -> None:

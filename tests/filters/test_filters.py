@@ -12,7 +12,7 @@ from scenarios_filters import CASES
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
-def test_filter(case, each_backend_with_mlmd_like: str) -> None:  # on SQLite, then on PostgreSQL (tests/conftest.py)
+def test_filter(case, each_backend: str) -> None:  # on SQLite, then on MySQL and PostgreSQL (tests/conftest.py)
     assert case.expected_for_us == case.scenario()
 
 

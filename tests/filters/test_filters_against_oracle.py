@@ -2,7 +2,8 @@
 error message starts (and points) like MLMD's, by the rules of tests/api/message_audit.py.
 
 All scenario modules of this folder run in one subprocess of the oracle interpreter
-(tests/api/oracle_client.py); each row then passes or fails on its own here. Rows marked
+(tests/api/oracle_client.py), with its stores in memory, then on each loopback server; each row then
+passes or fails on its own here. Rows marked
 `oracle=False` are not compared; scenarios_filter_quirks.py instead checks that MLMD answers what
 those rows say it does. scenarios_filter_model.py checks the in-Python model that the hypothesis
 test relies on.
@@ -18,7 +19,7 @@ from typing import Any, Dict
 
 import pytest
 from message_audit import FILTER_STABLE, check_row, has_error, unused_rules
-from oracle_client import check_case, oracle_results
+from oracle_client import ORACLE_BACKENDS, check_case, oracle_results
 from scenario_kit import run_recording
 
 FILTERS = Path(__file__).resolve().parent
@@ -37,9 +38,11 @@ def _compared_rows() -> list:
 
 
 @pytest.mark.oracle
+@pytest.mark.parametrize("backend", ORACLE_BACKENDS)
 @pytest.mark.parametrize(("module", "case"), _compared_rows())
-def test_oracle_agrees(module: str, case: Any) -> None:
-    check_case(oracle_results([FILTERS / f"{m}.py" for m in MODULES])[module][case.id], case)
+def test_oracle_agrees(module: str, case: Any, backend: str) -> None:
+    outcome = oracle_results([FILTERS / f"{m}.py" for m in MODULES], backend)[module][case.id]
+    check_case(outcome, case, backend, f"{module}::{case.id}")
 
 
 # --- the message audit (tests/api/message_audit.py) -----------------------------------------------------

@@ -120,6 +120,14 @@ def view(graph: Any) -> Json:
     return {k: v for k, v in out.items() if v}
 
 
+def unordered(view_or_error: Json) -> Json:
+    """A `walk` with each list sorted: for rows about what a walk holds, since ml-metadata on MySQL and PostgreSQL
+    lists a graph's items in whatever order the server's plan reads them."""
+    if not isinstance(view_or_error, dict):
+        return view_or_error
+    return {key: sorted(value) if isinstance(value, list) else value for key, value in view_or_error.items()}
+
+
 def walk(s: Any, opts: Any, mask: Optional[Iterable[str]] = None) -> Json:
     """`view(s.get_lineage_subgraph(opts, mask))`, or `["error", class, message]` if it raised."""
     try:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Callable, Dict, List, Optional, Set, Tuple
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -49,9 +50,11 @@ def graphs(draw: st.DrawFn) -> Graph:
     return graph
 
 
-def store_of(graph: Graph) -> metadata_store.MetadataStore:
-    config = pb.ConnectionConfig()
-    config.fake_database.SetInParent()
+def store_of(graph: Graph, config: Optional[pb.ConnectionConfig] = None) -> metadata_store.MetadataStore:
+    """A store holding `graph`: in memory, or in the (empty) store of `config`."""
+    if config is None:
+        config = pb.ConnectionConfig()
+        config.fake_database.SetInParent()
     s = metadata_store.MetadataStore(config)
     at = s.put_artifact_type(pb.ArtifactType(name="A"))
     et = s.put_execution_type(pb.ExecutionType(name="E"))
@@ -233,13 +236,53 @@ def test_plain_walk_is_textbook_bfs(data: st.DataObject) -> None:
 @SETTINGS
 @given(data=st.data())
 def test_subgraph_matches_mlmd_rules(data: st.DataObject) -> None:
-    graph = data.draw(graphs())
+    check_subgraph(data, data.draw(graphs()), None, node_sets)
+
+
+@st.composite
+def chains(draw: st.DrawFn) -> Graph:
+    """Longer graphs than `graphs`: a chain a1 > e1 > a2 > ... with random events added (cycles, shortcuts)."""
+    length = draw(st.integers(2, 14))
+    events = [(i, i, 3) for i in range(1, length + 1)] + [(i + 1, i, 4) for i in range(1, length + 1)]
+    extra = draw(st.lists(st.tuples(st.integers(1, length + 1), st.integers(1, length), st.integers(1, 7)),
+                          max_size=8))
+    events = list(dict.fromkeys(events + extra))  # each (artifact, execution, type) once, in order
+    graph = Graph(length + 1, length, events, n_ctx=2)
+    graph.attributions = draw(st.sets(st.tuples(st.integers(1, 2), st.integers(1, length + 1)), max_size=4))
+    graph.associations = draw(st.sets(st.tuples(st.integers(1, 2), st.integers(1, length)), max_size=4))
+    return graph
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("backend", ["mysql", "postgresql"])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_server_subgraph_matches_mlmd_rules(backend: str, data: st.DataObject) -> None:
+    """On a server a walk reads many hops a statement (engine/lineage.py's _SqlWalk); here a statement reads 1 to 3
+    hops and a walk past a few nodes may go on a hop a statement, so random walks cross both limits."""
+    import server_stores  # tests/api, on sys.path (conftest.py)
+
+    from fastmlmd.engine import lineage
+
+    graph = data.draw(st.one_of(graphs(), chains()))
+    hops = data.draw(st.integers(1, 3))
+    with mock.patch.object(lineage, "SQL_WALK_HOPS", {True: hops, False: hops}), \
+            mock.patch.object(lineage, "SQL_WALK_NODES", data.draw(st.sampled_from([8, 10**6]))):
+        # Mostly without ending nodes: those walks read many hops a statement.
+        check_subgraph(data, graph, server_stores.stores(backend).config(),
+                       lambda g: st.one_of(st.none(), st.none(), st.none(), node_sets(g)))
+
+
+def check_subgraph(data: st.DataObject, graph: Graph, config: Optional[pb.ConnectionConfig],
+                   ending_sets: Callable[[Graph], st.SearchStrategy]) -> None:
+    """A random walk on `graph` (in the store of `config`, or in memory; its ending nodes drawn from
+    `ending_sets(graph)`) returns what MLMD's rules say."""
     kind = data.draw(st.sampled_from([A, E]))
     w = Walk(kind=kind,
              seeds=data.draw(st.sets(st.integers(1, graph.n_art if kind == A else graph.n_exe))),
              hops=data.draw(st.none() | st.integers(0, 7) | st.just(150)),
              direction=data.draw(st.integers(0, 3)),
-             end_art=data.draw(node_sets(graph)), end_exe=data.draw(node_sets(graph)),
+             end_art=data.draw(ending_sets(graph)), end_exe=data.draw(ending_sets(graph)),
              include_art=data.draw(st.booleans()), include_exe=data.draw(st.booleans()))
     opts = pb.LineageSubgraphQueryOptions(direction=w.direction)
     (opts.starting_artifacts if kind == A else opts.starting_executions).filter_query = id_filter(w.seeds)
@@ -251,7 +294,7 @@ def test_subgraph_matches_mlmd_rules(data: st.DataObject) -> None:
         opts.ending_executions.filter_query = id_filter(w.end_exe)
     opts.ending_artifacts.include_ending_nodes = w.include_art
     opts.ending_executions.include_ending_nodes = w.include_exe
-    s = store_of(graph)
+    s = store_of(graph, config)
     if not w.seeds:
         with pytest.raises(errors.NotFoundError):
             s.get_lineage_subgraph(opts)
@@ -285,3 +328,25 @@ def test_graph_matches_mlmd_rules(data: st.DataObject) -> None:
                                max_nodes, boundary_art, boundary_exe)
     assert {k: got[k] for k in expected} == expected
     assert got["contexts"] == got["attributions"] == got["associations"] == []
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("backend", ["mysql", "postgresql"])
+@pytest.mark.parametrize("hops_a_statement", [1, 2, 25])
+def test_server_walk_back_into_visited_nodes(backend: str, hops_a_statement: int) -> None:
+    """An upstream walk from a3 through cycles (e2 reads a3 and a2, and writes both): a statement after the first
+    steps on no node visited before, or it would hand the loop e2's events again as a later hop's."""
+    import server_stores
+
+    from fastmlmd.engine import lineage
+
+    # (artifact, execution, type): e1 > a2, a2 > e2, e2 > a3, a3 > e2, e2 > a2, a1 > e1.
+    graph = Graph(3, 2, [(2, 1, 4), (2, 2, 3), (3, 2, 4), (3, 2, 3), (2, 2, 4), (1, 1, 3)])
+    w = Walk(kind=A, seeds={3}, hops=None, direction=1, end_art=None, end_exe=None, include_art=False,
+             include_exe=False)
+    opts = pb.LineageSubgraphQueryOptions(direction=w.direction)
+    opts.starting_artifacts.filter_query = id_filter(w.seeds)
+    with mock.patch.object(lineage, "SQL_WALK_HOPS", {True: hops_a_statement, False: hops_a_statement}):
+        got = observed(store_of(graph, server_stores.stores(backend).config()).get_lineage_subgraph(opts))
+    assert got == mlmd_walk(graph, w)
+    assert got["artifacts"] == [1, 2, 3] and got["executions"] == [1, 2]

@@ -21,12 +21,15 @@ START_TIMEOUT_SECONDS = 60.0
 class ServerProcess:
     """A running server; its stderr is collected (`log`) so that a chatty server never blocks on its pipe."""
 
-    def __init__(self, *flags: str, env: Optional[Dict[str, str]] = None) -> None:
+    def __init__(self, *flags: str, env: Optional[Dict[str, str]] = None,
+                 command: Optional[List[str]] = None) -> None:
+        """`command`: what starts the server (default `python -m fastmlmd.server`), before MLMD's flags."""
         self.lines: List[str] = []
         self._ready = threading.Event()
         self.port = 0
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "fastmlmd.server", "--grpc_host=127.0.0.1", "--grpc_port=0", *flags],
+            [*(command or [sys.executable, "-m", "fastmlmd.server"]), "--grpc_host=127.0.0.1", "--grpc_port=0",
+             *flags],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
