@@ -10,7 +10,9 @@ The differences are facts of the tests, stated once, where they are checked; thi
   `POSITION_DIFFERS` (`[at line:column]`) rows of each test that audits messages;
 * the grammar's `LOOSER` and `STRICTER` queries (tests/grammar/test_oracle_syntax.py);
 * `DIFFERENCES_FROM_MLMD = {test function: why}` in any other test module, for a difference that one test
-  pins without a table.
+  pins without a table;
+* the rows where MLMD on a MySQL or PostgreSQL server answers otherwise than on SQLite, while we answer as on SQLite
+  on every backend (tests/api/server_differences.py).
 
 Rows with the same reason in the same file are one difference. `tests/test_differences_doc.py` fails when the
 file is not what this tool writes, so the table cannot fall behind the tests.
@@ -113,7 +115,15 @@ def single_tests() -> Iterator[Difference]:
         yield from _grouped(str(path.relative_to(ROOT)), pairs)
 
 
-SOURCES = (table_rows, hostile_sweep, message_audit, grammar, single_tests)
+def server_rows() -> Iterator[Difference]:
+    module = _import(TESTS / "api", "server_differences")
+    for difference in module.DIFFERENCES:  # type: ignore[attr-defined]
+        on = " and ".join({"mysql": "MySQL/MariaDB", "postgresql": "PostgreSQL"}[b] for b in difference.backends)
+        yield Difference("tests/api/server_differences.py", f"ml-metadata 1.17.1 on {on} (not on SQLite): "
+                         f"{difference.why}", list(difference.rows))
+
+
+SOURCES = (table_rows, hostile_sweep, message_audit, grammar, single_tests, server_rows)
 
 
 def _cell(text: str) -> str:
