@@ -2,8 +2,9 @@
 the next one it reads, or with COMMIT (engine/backends/postgresql.py, mysql.py), so a call costs a few round
 trips whatever its batch.
 
-A round trip is counted where the driver waits for the server: psycopg's connection waits to read, PyMySQL
-sends a command, mysqlclient a query (each command then reads its results before the next is sent).
+A round trip is counted where the driver asks for the server's answers: psycopg fetches or syncs its pipeline
+(or runs a statement outside one), PyMySQL sends a command, mysqlclient a query (each command then reads its
+results before the next is sent).
 """
 from __future__ import annotations
 
@@ -22,23 +23,17 @@ def _count_round_trips(store: metadata_store.MetadataStore, backend: str) -> Lis
     raw = store._engine.db._conn.raw
     counter = [0]
     if backend == "postgresql":
-        from psycopg.waiting import Wait
-
         wait = raw.wait
 
         def counting_wait(gen: Any, *args: Any, **kwargs: Any) -> Any:
-            def watched() -> Any:  # counts the exchanges in which the driver waited to read the server's answer
-                blocked = False
-                try:
-                    state = next(gen)
-                    while True:
-                        if state == Wait.R and not blocked:
-                            blocked = True
-                            counter[0] += 1
-                        state = gen.send((yield state))
-                except StopIteration as stop:
-                    return stop.value
-            return wait(watched(), *args, **kwargs)
+            # By what the exchange is, not by whether the driver had to wait: on a loaded machine the answer can
+            # be there before psycopg looks for it. In pipeline mode a fetch (flush, then read) and the sync that
+            # ends the pipeline wait for answers; the statements it queues do not; outside it every exchange does.
+            name = getattr(gen, "__qualname__", "")
+            if name.endswith(("._fetch_gen", "._sync_gen", "._exit_gen")) or (
+                    raw._pipeline is None and not name.endswith("._enter_gen")):
+                counter[0] += 1
+            return wait(gen, *args, **kwargs)
 
         raw.wait = counting_wait
     else:
