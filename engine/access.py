@@ -157,6 +157,7 @@ class _QueryPlans:
         self._known: "OrderedDict[str, Tuple[str, ...]]" = OrderedDict()
         self._seeks: Dict[str, bool] = {}
         self._sorts: Dict[str, bool] = {}
+        self._carries: Dict[str, bool] = {}
         self._size = size
         self._lock = threading.Lock()
 
@@ -173,24 +174,28 @@ class _QueryPlans:
                     self._known.popitem(last=False)
                     self._seeks.clear()
                     self._sorts.clear()
+                    self._carries.clear()
         return found
 
     def seeks(self, cur: Cursor, sql: str, params: Sequence[object]) -> bool:
         """No table is scanned: every row the statement reads, an index finds."""
-        found = self._seeks.get(sql)
-        if found is None:
-            found = self.backend.plan_seeks(self.details(cur, sql, params))
-            if not self.backend.plan_depends_on_values(sql):
-                self._seeks[sql] = found  # a dictionary of booleans as bounded as _known: cleared with it
-        return found
+        return self._judged(self._seeks, self.backend.plan_seeks, cur, sql, params)
 
     def sorts(self, cur: Cursor, sql: str, params: Sequence[object]) -> bool:
         """The statement collects its rows to sort them: it cannot stop at its LIMIT."""
-        found = self._sorts.get(sql)
+        return self._judged(self._sorts, self.backend.plan_sorts, cur, sql, params)
+
+    def carries_rows(self, cur: Cursor, sql: str, params: Sequence[object]) -> bool:
+        """The statement copies its result rows through a temporary table (Backend.plan_carries_rows)."""
+        return self._judged(self._carries, self.backend.plan_carries_rows, cur, sql, params)
+
+    def _judged(self, known: Dict[str, bool], judge: Callable[[Sequence[str]], bool], cur: Cursor, sql: str,
+                params: Sequence[object]) -> bool:
+        found = known.get(sql)
         if found is None:
-            found = self.backend.plan_sorts(self.details(cur, sql, params))
+            found = judge(self.details(cur, sql, params))
             if not self.backend.plan_depends_on_values(sql):
-                self._sorts[sql] = found
+                known[sql] = found  # a dictionary of booleans as bounded as _known: cleared with it
         return found
 
 

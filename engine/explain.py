@@ -36,11 +36,11 @@ def explain(cur: Cursor, layout: NodeLayout, query: str, limit: Optional[int], o
     filter_sql, params = compile_filter(layout, query, backend)
     rows = reads.row_limit(limit)
 
-    def listing(found: access.Access):  # noqa: ANN202 - (sql, params)
-        return reads.listing_sql(backend, layout, rows, order_field, is_asc, None, None, found, paged=False)
+    def listing(found: access.Access, ids_first: bool = False):  # noqa: ANN202 - (sql, params)
+        return reads.listing_sql(backend, layout, rows, order_field, is_asc, None, None, found, False, ids_first)
 
     found = access.plan_access(cur, filter_sql, params, rows, listing)
-    sql, sql_params = listing(found)
+    sql, sql_params = reads.listed_in_order(cur, rows, lambda ids_first: listing(found, ids_first))
     choice = found.choice
     by_key = {e.key: e for e in choice.estimates}
     lines = [f"filter: {query}",

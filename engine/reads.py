@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Callable, List, Optional, Sequence, Tuple
 
 from . import errors
-from .access import Access, listing_source
+from .access import Access, listing_source, plans
 from .backends.base import Backend, Cursor, of
 from .catalog import NodeLayout, TypeKind
 from .sqlutil import CHUNK, chunks, placeholders
@@ -95,12 +95,15 @@ def listing_sql(
     scope: Optional[Scope] = None,
     access: Optional[Access] = None,
     paged: bool = True,
+    ids_first: bool = False,
 ) -> Tuple[str, List[object]]:
     """The SELECT of a listing in (sort column, id) order.
 
     `paged`: one page, (body, id, sort value) rows, one more than `page_size` (to tell whether more follow);
     otherwise the bodies alone, at most `page_size` of them (see stream).
     `access` is the filter, as access.py planned it for this page; when it walks, the order's index drives.
+    `ids_first`: on a backend that `sorts_ids_apart`, a listing of every match too selects its ids first and
+    reads the bodies by id after (as a page always does there; see `listed_in_order`).
     """
     column = ORDER_COLUMNS[order_field]
     params: List[object] = []
@@ -113,13 +116,27 @@ def listing_sql(
     params.append(page_size + 1 if paged else page_size)
     sql = _listing_text(backend, layout.table, column, is_asc, after is not None, scope,
                         None if access is None else access.condition, access is not None and access.walk, paged,
-                        page_size < UNLIMITED)
+                        backend.sorts_ids_apart and (ids_first or page_size < UNLIMITED))
+    return sql, params
+
+
+def listed_in_order(cur: Cursor, page_size: int, listing: Callable[[bool], Tuple[str, List[object]]]
+                    ) -> Tuple[str, List[object]]:
+    """A listing's statement, `listing(ids_first)`: on a backend that sorts ids apart, a listing of every match
+    reads its ids first where the database's plan would carry the bodies through a temporary table (MariaDB
+    sorting a join's matches: a context's nodes of one type 2.0k -> 2.7k calls/s); elsewhere it reads the
+    bodies with the ids, which a point filter's few rows do faster."""
+    sql, params = listing(False)
+    backend = of(cur)
+    if (backend.sorts_ids_apart and page_size >= UNLIMITED and not backend.plan_depends_on_values(sql)
+            and plans(cur).carries_rows(cur, sql, params)):
+        return listing(True)
     return sql, params
 
 
 @functools.lru_cache(maxsize=1024)
 def _listing_text(backend: Backend, table: str, column: str, is_asc: bool, resumes: bool, scope: Optional[Scope],
-                  condition: Optional[str], walk: bool, paged: bool, limited: bool) -> str:
+                  condition: Optional[str], walk: bool, paged: bool, ids_first: bool) -> str:
     """listing_sql's statement: the same for every run of one shape, so it is built once."""
     direction = "ASC" if is_asc else "DESC"
     compare = ">" if is_asc else "<"
@@ -143,9 +160,8 @@ def _listing_text(backend: Backend, table: str, column: str, is_asc: bool, resum
     result = f"n.body, n.id, n.{column}" if paged else "n.body"
     select = backend.walk_select if walk and scope is None else "SELECT"
     rest = f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {order} LIMIT ?"
-    if backend.sorts_ids_apart and limited and not walk and scope is None:
-        # The page's ids (and sort values) first, then its bodies by primary key, in the same order. (A listing
-        # of every match reads every body anyway: the extra join would cost its few-row point filters more.)
+    if ids_first and not walk and scope is None:
+        # The page's ids (and sort values) first, then its bodies by primary key, in the same order.
         keys = "n.id" if column == "id" else f"n.id, n.{column}"
         return (f"SELECT {result} FROM (SELECT {keys} FROM {source}{rest}) AS page JOIN {table} n ON n.id = page.id "
                 f"ORDER BY {order}")

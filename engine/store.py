@@ -203,8 +203,8 @@ class Engine:
         compiled = compile_filter(layout, filter_query, backend) if filter_query else None
         scope = reads.Scope.of_context(layout, context_id)
 
-        def statement(found: Optional[access.Access]) -> Tuple[str, List[object]]:
-            return reads.listing_sql(backend, layout, rows, order_field, is_asc, after, scope, found, paged)
+        def statement(found: Optional[access.Access], ids_first: bool = False) -> Tuple[str, List[object]]:
+            return reads.listing_sql(backend, layout, rows, order_field, is_asc, after, scope, found, paged, ids_first)
 
         # What the statement looks like apart from its values: the planner keeps the database's plan of it.
         shape = (order_field, is_asc, after is None, scope is None, paged)
@@ -217,7 +217,7 @@ class Engine:
                 cur, *compiled, rows, statement, self._plan_history, shape)
             if plans is not None:
                 plans[filter_query] = found.choice
-            return statement(found)
+            return reads.listed_in_order(cur, rows, lambda ids_first: statement(found, ids_first))
 
         return plan, compiled is not None
 

@@ -241,6 +241,11 @@ class Backend:
         """Whether a plan collects its rows to sort them (it cannot stop at its LIMIT)."""
         raise NotImplementedError
 
+    def plan_carries_rows(self, details: Sequence[str]) -> bool:
+        """Whether a plan copies its result rows, bodies included, through a temporary table (where
+        `sorts_ids_apart` says that costs more than reading the bodies by id after)."""
+        return False
+
     def plan_depends_on_values(self, sql: str) -> bool:
         """Whether the plan of `sql` may change with its parameters' values (then it is not kept by text)."""
         return False

@@ -541,6 +541,11 @@ class MySQLBackend(LockedRowBackend):
     def plan_sorts(self, details: Sequence[str]) -> bool:
         return any("filesort" in d or "temporary" in d for d in details)
 
+    def plan_carries_rows(self, details: Sequence[str]) -> bool:
+        # "Using temporary": the rows (a BLOB among them) go through a temporary table, which MariaDB keeps on
+        # disk; a duplicate weedout's "Start temporary" holds row ids only.
+        return any("Using temporary" in d for d in details)
+
 
 # LIKE with no escape character, as SQLite's: MariaDB reads ESCAPE '' as `\` where the collation is multi-byte, so
 # `\` is the escape and a pattern has each of its own doubled (_escaped).
