@@ -124,7 +124,7 @@ def listed_in_order(cur: Cursor, page_size: int, listing: Callable[[bool], Tuple
                     ) -> Tuple[str, List[object]]:
     """A listing's statement, `listing(ids_first)`: on a backend that sorts ids apart, a listing of every match
     reads its ids first where the database's plan would carry the bodies through a temporary table (MariaDB
-    sorting a join's matches: a context's nodes of one type 2.0k -> 2.7k calls/s); elsewhere it reads the
+    sorting a join's matches: a context's nodes of one type 1.33k -> 1.54k calls/s); elsewhere it reads the
     bodies with the ids, which a point filter's few rows do faster."""
     sql, params = listing(False)
     backend = of(cur)
