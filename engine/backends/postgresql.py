@@ -315,6 +315,10 @@ class PostgreSQLConnection:
         self.time_limit: Optional[float] = None  # what statement_timeout should be for the next call
         self._session_limit: Optional[float] = None  # what it is
         self.growth = TableGrowth()  # what to ANALYZE after a commit (`committed`)
+        # The psycopg cursor each call starts from: a new one per call cost a point read 7-34 us of client CPU
+        # (of 120-190; benches/results/postgresql-cursor-reuse-2026-12-07.txt). A statement queued in a pipeline
+        # gets one of its own (PostgreSQLCursor.execute).
+        self._raw_cursor: Any = None
 
     def cursor(self) -> PostgreSQLCursor:
         if self.raw.closed:
@@ -329,7 +333,9 @@ class PostgreSQLConnection:
             milliseconds = 0 if self.time_limit is None else max(int(self.time_limit * 1000), 1)
             self.raw.execute(f"SET statement_timeout = {milliseconds}")
             self._session_limit = self.time_limit
-        return PostgreSQLCursor(self.raw.cursor(), self, self.backend)
+        if self._raw_cursor is None or self._raw_cursor.connection is not self.raw:
+            self._raw_cursor = self.raw.cursor()
+        return PostgreSQLCursor(self._raw_cursor, self, self.backend)
 
     def saw(self, exc: BaseException) -> Optional[BaseException]:
         """Notes a failed statement: one that found the transaction aborted makes the next attempt careful; a
