@@ -285,17 +285,23 @@ def _walk_or_drive(cur: Cursor, filter_sql: FilterSql, params: Sequence[object],
     the share taken as the product of each part's share (as if they were independent). Two parts of 10% each
     make a page of 100 walk 10,000 nodes, where driving from either reads a tenth of the table: so each part
     is counted on, up to WALK_DIVE_CAP, and a part with an exact count drives if that costs less than the walk.
+    Unless the counts so far settle it: counting on only makes each share larger (a shorter walk) and each
+    drive longer, so a walk no longer than the cheapest drive at those counts wins without another dive (one
+    part of a tenth of the table: a union of ORs counted to 7k rows took a random filter 100 ms on MariaDB).
     """
+    nodes = max(cur.execute(f"SELECT max(id) FROM {filter_sql.table}").fetchone()[0] or 0, 1)
+    longest_walk = page_size / _share(dived, counts, nodes)
+    shortest_drive = min(counts[key] * _node_cost(filter_sql, key) for key, _, _, _ in dived)
+    if longest_walk <= shortest_drive:
+        return Choice(None, _estimates(known, dived, counts, DIVE_CAPS[-1]),
+                      f"walk the listing order: at most about {longest_walk:.0f} nodes for the page, where each part "
+                      f"selects {DIVE_CAPS[-1]} nodes or more")
     for key, _, select, part in dived:
         counts[key] = _dive(cur, select, params[part], WALK_DIVE_CAP)
     final = _estimates(known, dived, counts, WALK_DIVE_CAP)
     exact = [c for c in dived if counts[c[0]] < WALK_DIVE_CAP]
     if exact:
-        nodes = max(cur.execute(f"SELECT max(id) FROM {filter_sql.table}").fetchone()[0] or 0, 1)
-        share = 1.0
-        for key, _, _, _ in dived:
-            share *= min(counts[key] / nodes, 1.0)
-        walked = page_size / share
+        walked = page_size / _share(dived, counts, nodes)
         best = _cheapest(filter_sql, exact, counts)
         if counts[best[0]] * _node_cost(filter_sql, best[0]) < walked:
             return Choice(best[0], final, f"{_costs_least(filter_sql, best, counts)}, where a walk of the listing "
@@ -304,6 +310,14 @@ def _walk_or_drive(cur: Cursor, filter_sql: FilterSql, params: Sequence[object],
                                    f"{best[1]} would read {counts[best[0]]} nodes")
     return Choice(None, final, f"every part selects {WALK_DIVE_CAP} nodes or more: walk the listing order, "
                                "testing each node, until the page is full")
+
+
+def _share(dived: Sequence[Candidate], counts: Dict[int, int], nodes: int) -> float:
+    """The share of the table's `nodes` that every dived part matches, the parts taken as independent."""
+    share = 1.0
+    for key, _, _, _ in dived:
+        share *= min(counts[key] / nodes, 1.0)
+    return share
 
 
 def _cheapest(filter_sql: FilterSql, candidates: Sequence[Candidate], counts: Dict[int, int]) -> Candidate:

@@ -157,8 +157,9 @@ def test_a_page_of_many_matches_walks_and_a_whole_listing_drives(store: metadata
 
 def test_a_page_whose_every_part_is_large_weighs_its_walk_against_driving() -> None:
     """Two independent parts of a third of the table each, both past the dives' caps: a page of 10 walks the
-    listing order (about 90 nodes), a page of 1,000 drives from one part (2,000 nodes, where the walk would
-    read about 9,000). Both find the same nodes."""
+    listing order without counting on (at the caps' counts the walk reads at most about 343 nodes, fewer than
+    driving from either part could), a page of 1,000 counts on and drives from one part (2,000 nodes, where
+    the walk would read about 9,000). Both find the same nodes."""
     config = pb.ConnectionConfig()
     config.fake_database.SetInParent()
     store = metadata_store.MetadataStore(config)
@@ -181,7 +182,8 @@ def test_a_page_whose_every_part_is_large_weighs_its_walk_against_driving() -> N
         return small, large, pages
 
     small, large, (walked, driven) = _read(store, run)
-    assert small.driver is None and "about 90 nodes" in small.reason, small.reason
+    assert small.driver is None and "at most about 343 nodes" in small.reason, small.reason
+    assert sorted(e.rows for e in small.estimates if e.seekable) == [1024, 1024]  # not counted past the caps
     assert large.driver is not None and "would read about 8996 nodes" in large.reason, large.reason
     assert sorted(e.rows for e in large.estimates if e.seekable) == [2000, 2001]  # counted past the caps
     assert walked == driven == [a for i, a in enumerate(ids) if i % 9 == 0]
