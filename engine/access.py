@@ -99,6 +99,13 @@ class Prepared:
             self.candidates.append((PLAIN, "own columns", _plain_select(filter_sql), self.plain))
         self.candidates += [(index, group.label, group.driver, self.drivers[index])
                             for index, group in enumerate(filter_sql.groups)]
+        # Each union's SELECTs with their parameters' slices, for dives that count them apart (`_dive_candidate`).
+        self.branches: Dict[int, List[Tuple[str, slice]]] = {}
+        for index, group in enumerate(filter_sql.groups):
+            start = self.drivers[index].start
+            for select, count in group.branches:
+                self.branches.setdefault(index, []).append((select, slice(start, start + count)))
+                start += count
         self._conditions: Dict[Optional[int], Tuple[str, Tuple[slice, ...]]] = {}
         # A LIKE pattern changes SQLite's plan with its value: such a filter on own columns is left to SQLite (and
         # to PostgreSQL, whose LIKE is ILIKE).
@@ -222,6 +229,23 @@ def _dive(cur: Cursor, select: str, params: Sequence[object], cap: int) -> int:
     return cur.execute(f"SELECT count(*) FROM ({select} LIMIT {cap}) AS dived", params).fetchone()[0]
 
 
+def _dive_candidate(cur: Cursor, filter_sql: FilterSql, candidate: Candidate, params: Sequence[object],
+                    cap: int) -> int:
+    """`_dive` of a candidate's rows. A union's rows are counted a SELECT at a time, each up to what the cap
+    leaves, where the database builds a union whole before its LIMIT applies (MariaDB: 40 ms for 64 rows of a
+    random filter's OR, as for 1,024): the same count, a UNION ALL's rows being its SELECTs' rows."""
+    key, _, select, part = candidate
+    branches = prepared(filter_sql).branches.get(key) if of(cur).dives_union_by_branch else None
+    if not branches:
+        return _dive(cur, select, params[part], cap)
+    total = 0
+    for branch, branch_part in branches:
+        total += _dive(cur, branch, params[branch_part], cap - total)
+        if total >= cap:
+            break
+    return total
+
+
 DATABASES_OWN = Choice(PLAIN, (), "the filter joins nothing: the database seeks or scans the node table by itself")
 
 
@@ -251,8 +275,9 @@ def choose(cur: Cursor, filter_sql: FilterSql, params: Sequence[object], limited
     counts: Dict[int, int] = {}
     to_dive = dived
     for cap in DIVE_CAPS:
-        for key, label, select, part in to_dive:
-            counts[key] = _dive(cur, select, params[part], cap)
+        for candidate in to_dive:
+            key, label = candidate[:2]
+            counts[key] = _dive_candidate(cur, filter_sql, candidate, params, cap)
             if counts[key] < DIVE_CAPS[0]:
                 # Few enough to drive: another candidate could save at most that many probes, less than
                 # diving into it would cost.
@@ -296,8 +321,8 @@ def _walk_or_drive(cur: Cursor, filter_sql: FilterSql, params: Sequence[object],
         return Choice(None, _estimates(known, dived, counts, DIVE_CAPS[-1]),
                       f"walk the listing order: at most about {longest_walk:.0f} nodes for the page, where each part "
                       f"selects {DIVE_CAPS[-1]} nodes or more")
-    for key, _, select, part in dived:
-        counts[key] = _dive(cur, select, params[part], WALK_DIVE_CAP)
+    for candidate in dived:
+        counts[candidate[0]] = _dive_candidate(cur, filter_sql, candidate, params, WALK_DIVE_CAP)
     final = _estimates(known, dived, counts, WALK_DIVE_CAP)
     exact = [c for c in dived if counts[c[0]] < WALK_DIVE_CAP]
     if exact:

@@ -757,6 +757,9 @@ class GroupSql:
     driver_params: int
     probe_params: int
     union: bool = False
+    # A union's SELECTs one by one, each with its number of parameters (the driver's, in order): a dive can
+    # count them apart where the database would build the whole union first (Backend.dives_union_by_branch).
+    branches: Tuple[Tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -937,7 +940,8 @@ def _group_sql(layout: NodeLayout, backend: Backend, text: QueryText,
         tested = on_node.compile(subtree)
         probe, probe_params = _exists_form(on_node, tested.sql)
         probe_params += tested.params
-    group_sql = GroupSql(_label(layout, group), driver, probe, len(driver_params), len(probe_params), union)
+    group_sql = GroupSql(_label(layout, group), driver, probe, len(driver_params), len(probe_params), union,
+                         tuple((sql, len(params)) for sql, params in branches) if union else ())
     return group_sql, driver_params + probe_params
 
 

@@ -223,6 +223,9 @@ class Backend:
     # Whether a listing that sorts its matches picks its page's ids first and reads their bodies after, by id
     # (reads._listing_text): a database that would sort the bodies along with the ids says so.
     sorts_ids_apart = False
+    # Whether the access planner counts a union's rows a SELECT at a time (access._dive_candidate): a database
+    # that builds a union whole before the LIMIT of a count stops it says so.
+    dives_union_by_branch = False
 
     def walk_in_order(self, table: str, alias: str, order_column: str) -> str:
         """The FROM item that walks `table` in `order_column`'s order, whatever index the WHERE clause offers."""

@@ -520,6 +520,9 @@ class MySQLBackend(LockedRowBackend):
     # A sort of rows that hold a BLOB goes through an on-disk temporary table: sorting the ids of a type's 320
     # artifacts and then reading 100 bodies by id costs half the time of sorting the rows (1.0-1.3 ms to 0.55).
     sorts_ids_apart = True
+    # The union's derived table (union_all) is built whole before a dive's LIMIT: 40 ms for 64 rows of a union
+    # whose SELECTs each stop at 64 rows in under a millisecond.
+    dives_union_by_branch = True
 
     def walk_in_order(self, table: str, alias: str, order_column: str) -> str:
         index = "PRIMARY" if order_column == "id" else f"{table}_{order_column}"

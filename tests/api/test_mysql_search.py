@@ -13,7 +13,8 @@ from typing import Any, Iterator, List, Tuple
 import pytest
 import server_stores
 from plan_fixture import assert_matches_fixture
-from fastmlmd.engine import access
+from fastmlmd.engine import access, planner
+from fastmlmd.engine.catalog import ARTIFACT
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
 
@@ -249,3 +250,39 @@ def test_a_listing_whose_plan_carries_its_bodies_reads_its_ids_first(config: Any
     [sql] = [line for line in store.explain_filter("executions", "contexts_a.name LIKE 'run-1%'", options).split("\n")
              if line.startswith("sql: ")]
     assert not sql.startswith("sql: SELECT n.body FROM (SELECT n.id FROM execution n ")
+
+
+def test_a_union_is_dived_a_select_at_a_time(config: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # MariaDB builds a union's derived table whole before a count's LIMIT stops it (40 ms for 64 rows of a random
+    # filter's OR): the access planner counts its SELECTs one by one, each up to what the cap leaves.
+    store = metadata_store.MetadataStore(config)
+    model = pb.ArtifactType(name="Model")
+    model.properties["span"] = pb.INT
+    model_id = store.put_artifact_type(model)
+    artifacts = []
+    for i in range(300):
+        artifact = pb.Artifact(type_id=model_id, name=f"a{i}")
+        artifact.properties["span"].int_value = i % 10
+        artifact.custom_properties["tag"].string_value = f"t{i % 3}"
+        artifacts.append(artifact)
+    store.put_artifacts(artifacts)
+    query = "properties.span.int_value < 4 OR custom_properties.tag.string_value = 't1'"
+    compiled, params = planner.compile_filter(ARTIFACT, query, store._engine.db.backend)
+    [candidate] = [c for c in access.prepared(compiled).candidates if c[0] != access.PLAIN]
+    dived: List[str] = []
+    dive = access._dive
+
+    def recorded(cur: Any, select: str, values: Any, cap: int) -> int:
+        dived.append(select)
+        return dive(cur, select, values, cap)
+
+    monkeypatch.setattr(access, "_dive", recorded)
+
+    def counts(cur: Any) -> List[Tuple[int, int]]:
+        _, _, union, part = candidate
+        return [(access._dive_candidate(cur, compiled, candidate, params, cap), dive(cur, union, params[part], cap))
+                for cap in (64, 150, 1024)]
+
+    found = store._engine.db.run(counts, write=False)
+    assert found == [(64, 64), (150, 150), (220, 220)]  # 120 spans below 4 and 100 tags t1, repeats counted
+    assert dived and not any("UNION" in select for select in dived)
