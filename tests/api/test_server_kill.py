@@ -9,15 +9,14 @@ the same data directory (a throwaway MariaDB or PostgreSQL of the test's own: th
 """
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Callable, Dict, List
 
 import pytest
 import throwaway_servers
+from writer_records import read_records, wait_for
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
 
@@ -29,18 +28,7 @@ PATIENCE = 2400  # polls of 50 ms: two minutes for the slowest machine, never re
 
 
 def _wait_for(condition: Callable[[], bool], what: str) -> None:
-    for _ in range(PATIENCE):
-        if condition():
-            return
-        threading.Event().wait(0.05)
-    raise AssertionError(f"timed out waiting until {what}")
-
-
-def _records(out: Path) -> List[dict]:
-    if not out.exists():
-        return []
-    # The last line may be half-written while the writer runs: read complete lines only.
-    return [json.loads(line) for line in out.read_text().splitlines(keepends=True) if line.endswith("\n")]
+    wait_for(condition, what, PATIENCE)
 
 
 @pytest.mark.parametrize("backend", ["mysql", "postgresql"])
@@ -60,19 +48,19 @@ def test_kill_9_of_the_database_server_mid_batch(tmp_path: Path, backend: str) -
                                      str(i), str(outs[i]), str(stop)]) for i in range(WRITERS)]
 
         def each_writer(test: Callable[[List[dict]], bool]) -> Callable[[], bool]:
-            return lambda: all(test(_records(out)) for out in outs)
+            return lambda: all(test(read_records(out)) for out in outs)
 
         _wait_for(each_writer(lambda rs: sum("ok" in r for r in rs) >= 10), "every writer stored 10 executions")
         server.kill()  # -9 to the whole server, with calls in flight
         _wait_for(each_writer(lambda rs: any("error" in r for r in rs)), "every writer saw the server gone")
-        before_restart = [len(_records(out)) for out in outs]
+        before_restart = [len(read_records(out)) for out in outs]
         server.start()
-        _wait_for(lambda: all(sum("ok" in r for r in _records(out)[n:]) >= 10 for out, n in
+        _wait_for(lambda: all(sum("ok" in r for r in read_records(out)[n:]) >= 10 for out, n in
                               zip(outs, before_restart)), "every writer stored 10 more after the restart")
         stop.touch()
         for writer in writers:
             assert writer.wait(60) == 0
-        _check_store(metadata_store.MetadataStore(config), [r for out in outs for r in _records(out)])
+        _check_store(metadata_store.MetadataStore(config), [r for out in outs for r in read_records(out)])
     finally:
         stop.touch()
         for writer in writers:

@@ -9,7 +9,6 @@
 """
 from __future__ import annotations
 
-import json
 import socket
 import sqlite3
 import subprocess
@@ -21,6 +20,7 @@ from typing import Callable, Dict, List
 import pytest
 from google.protobuf import text_format
 from server_kit import ServerProcess
+from writer_records import read_records, wait_for
 
 from fastmlmd.engine import retry
 from ml_metadata import metadata_store
@@ -64,18 +64,7 @@ class FileServer:
 
 
 def _wait_for(condition: Callable[[], bool], what: str) -> None:
-    for _ in range(PATIENCE):
-        if condition():
-            return
-        threading.Event().wait(0.05)
-    raise AssertionError(f"timed out waiting until {what}")
-
-
-def _records(out: Path) -> List[dict]:
-    if not out.exists():
-        return []
-    # The last line may be half-written while the client runs: read complete lines only.
-    return [json.loads(line) for line in out.read_text().splitlines(keepends=True) if line.endswith("\n")]
+    wait_for(condition, what, PATIENCE)
 
 
 @pytest.mark.heavy
@@ -94,15 +83,15 @@ def test_kill_9_mid_load_leaves_no_half_written_call(tmp_path: Path, backend: st
                                      str(i), str(outs[i]), str(stop)]) for i in range(CLIENTS)]
 
         def each_client(test: Callable[[List[dict]], bool]) -> Callable[[], bool]:
-            return lambda: all(test(_records(out)) for out in outs)
+            return lambda: all(test(read_records(out)) for out in outs)
 
         _wait_for(each_client(lambda rs: sum("ok" in r for r in rs) >= 10), "every client wrote 10 executions")
         server.running.proc.kill()  # -9, with calls in flight
         server.running.kill()
         _wait_for(each_client(lambda rs: any("error" in r for r in rs)), "every client saw the server gone")
-        before_restart = [len(_records(out)) for out in outs]
+        before_restart = [len(read_records(out)) for out in outs]
         server.start()
-        _wait_for(lambda: all(sum("ok" in r for r in _records(out)[n:]) >= 10 for out, n in
+        _wait_for(lambda: all(sum("ok" in r for r in read_records(out)[n:]) >= 10 for out, n in
                               zip(outs, before_restart)), "every client wrote 10 more after the restart")
         stop.touch()
         for client in clients:
@@ -115,7 +104,7 @@ def test_kill_9_mid_load_leaves_no_half_written_call(tmp_path: Path, backend: st
                 client.kill()
         server.running.kill()
 
-    records = [r for out in outs for r in _records(out)]
+    records = [r for out in outs for r in read_records(out)]
     assert {r.get("error") for r in records} <= {None, "UnavailableError", "AbortedError"}
     assert any(r.get("error") == "UnavailableError" for r in records)
 
