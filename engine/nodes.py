@@ -480,8 +480,8 @@ def write_inserts(cur: Cursor, layout: NodeLayout, created: List[StoredNode],
     cur.executemany(_insert_sql(layout), rows)
     # Run with no rows too: a property table dropped behind the store's back fails the write (DataLossError).
     of(cur).insert_properties(cur, layout.property_table, properties, replace=False)
-    if fold_at is not None and created[-1].id >= fold_at:  # a call's new ids are one ascending run
-        of(cur).words.index_pending(cur, layout)  # the word index takes in the nodes it does not hold yet
+    if fold_at is not None:  # the word index takes in new nodes as its backend does (Backend.next_ids)
+        of(cur).words.take_in(cur, layout, created, fold_at)
 
 
 def _write_updates(cur: Cursor, layout: NodeLayout, pairs: List[Tuple[StoredNode, StoredNode]],

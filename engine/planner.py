@@ -1032,27 +1032,32 @@ def _with_word_groups(layout: NodeLayout, backend: Backend, filter_sql: FilterSq
     index = backend.words
     if index is None or not index.available():
         return filter_sql, params
-    words = [index.match_query(pattern) if isinstance(pattern, str) else None
+    found = [index.driver_params(pattern) if isinstance(pattern, str) else None
              for pattern in (params[at] for _, at in filter_sql.word_likes)]
-    served = tuple(found is not None for found in words)
+    served = tuple(driver_params is not None for driver_params in found)
     if not any(served):
         return filter_sql, params
-    extra = [value for found, (_, at) in zip(words, filter_sql.word_likes) if found is not None
-             for value in (found, params[at])]
-    return _worded(layout, index, filter_sql, served), params + tuple(extra)
+    extra = tuple(value for driver_params in found if driver_params is not None for value in driver_params)
+    return _worded(layout, backend, filter_sql, served), params + extra
 
 
 _WORDED: Dict[Tuple[int, Tuple[bool, ...]], Tuple[FilterSql, FilterSql]] = {}  # by id(): see access.prepared
 
 
-def _worded(layout: NodeLayout, index: Any, filter_sql: FilterSql, served: Tuple[bool, ...]) -> FilterSql:
+def _word_group(backend: Backend, column: str, branches: Tuple[Tuple[str, int], ...]) -> GroupSql:
+    # The LIKE implies the group, so its probe tests nothing; the branches let a dive count them apart.
+    return GroupSql(f"words of {column}", backend.union_all([select for select, _ in branches]), "1",
+                    sum(count for _, count in branches), 0, branches=branches)
+
+
+def _worded(layout: NodeLayout, backend: Backend, filter_sql: FilterSql, served: Tuple[bool, ...]) -> FilterSql:
     """`filter_sql` with the word groups of the `word_likes` marked in `served` (the same object each time)."""
     key = (id(filter_sql), served)
     found = _WORDED.get(key)
     if found is not None and found[0] is filter_sql:  # holding the plan keeps its id from reuse
         return found[1]
     groups = filter_sql.groups + tuple(
-        GroupSql(f"words of {column}", index.driver_sql(layout, column), "1", 2, 0)
+        _word_group(backend, column, backend.words.driver_branches(layout, column))
         for (column, _), serves in zip(filter_sql.word_likes, served) if serves)
     # The patterns the index serves start with a wildcard; when every one does, none can use a B-tree index.
     plain = filter_sql.plain_worded if all(served) else filter_sql.plain

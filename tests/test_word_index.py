@@ -23,6 +23,7 @@ from fastmlmd.engine.backends import sqlite_words as word_index
 from fastmlmd.engine.catalog import ARTIFACT, CONTEXT, EXECUTION, LAYOUTS, NodeLayout
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
+from word_index_kit import API_PATTERNS, COLUMN_IDS, COLUMNS, fill_hostile, found, literal
 
 pytestmark = pytest.mark.skipif(not word_index.available(), reason="this Python's SQLite has no FTS5")
 
@@ -137,11 +138,6 @@ def test_hostile_values(value: str, pattern: str, matches: bool) -> None:
 
 # -- through the API: the same nodes as SQLite's LIKE, whichever access path the page takes ----------------------
 
-def _literal(value: str) -> str:
-    """`value` as a filter string literal: quotes, backslashes and unprintable characters escaped."""
-    return "'" + "".join(c if " " <= c < "\x7f" and c not in "'\\" else f"\\U{ord(c):08x}" for c in value) + "'"
-
-
 def _fake_store() -> metadata_store.MetadataStore:
     config = pb.ConnectionConfig()
     config.fake_database.SetInParent()
@@ -153,72 +149,40 @@ def _like_ids(store: metadata_store.MetadataStore, layout: NodeLayout, column: s
         f"SELECT id FROM {layout.table} NOT INDEXED WHERE {column} LIKE ? ORDER BY id", (pattern,))], write=False)
 
 
-_LISTS = {ARTIFACT: "get_artifacts", EXECUTION: "get_executions", CONTEXT: "get_contexts"}
-
-
-def _found(store: metadata_store.MetadataStore, layout: NodeLayout, query: str, **options: Any) -> List[int]:
-    nodes = getattr(store, _LISTS[layout])(list_options=metadata_store.ListOptions(filter_query=query, **options))
-    return sorted(node.id for node in nodes)
-
-
 @pytest.fixture(scope="module")
 def hostile_store() -> metadata_store.MetadataStore:
     """Hostile uris and names twice: once among nodes the word index holds, once among newer ones it does not yet."""
     store = _fake_store()
-    artifact_type = store.put_artifact_type(pb.ArtifactType(name="Data"))
-    execution_types = [store.put_execution_type(pb.ExecutionType(name=name)) for name in ("Step", "Later", "Bulk")]
-    context_types = [store.put_context_type(pb.ContextType(name=name)) for name in ("Run", "Later", "Bulk")]
-    texts = [f"/p/{a}/run-{i:03d}/{b}" for i, (a, b) in enumerate(
-        (a, b) for a in ("x", "X", "é", "a_b", "a%b", "7\x00z", "\u212a") for b in ("Trainer", "trainer.log", "Tr"))]
-    texts += ["", "run", "/run/", "%", "_"]
-    named = [t for t in texts if t]
-    bulk = range(word_index.FOLD_AT)
-    for when in ("held", "pending"):  # a call of FOLD_AT nodes makes the index take in every node before it
-        store.put_artifacts([pb.Artifact(type_id=artifact_type, uri=t, name=f"{when}{i}{t}")
-                             for i, t in enumerate(texts)])
-        store.put_executions([pb.Execution(type_id=execution_types[0 if when == "held" else 1], name=t)
-                              for t in named] + [pb.Execution(type_id=execution_types[0])])
-        store.put_contexts([pb.Context(type_id=context_types[0 if when == "held" else 1], name=t) for t in named])
-        if when == "held":
-            store.put_artifacts([pb.Artifact(type_id=artifact_type, uri=f"/bulk/{i}/Trainer") for i in bulk])
-            store.put_executions([pb.Execution(type_id=execution_types[2], name=f"bulk-{i}") for i in bulk])
-            store.put_contexts([pb.Context(type_id=context_types[2], name=f"bulk-{i}") for i in bulk])
+    fill_hostile(store, word_index.FOLD_AT)
     for layout in LAYOUTS.values():
         assert 0 < _pending(store, layout) < word_index.FOLD_AT
     return store
 
 
-_API_PATTERNS = ["%/run-004/%", "%/RUN-004/%", "%/x/%", "%/X/run%", "%/é/%", "%/É/%", "%/a_b/%", "%/a%b/%",
-                 "%/7", "%/7\x00z/%", "%/k/%", "%/\u212a/%", "%Trainer", "%/trainer", "%/Trainer", "%.log",
-                 "%/tr", "%/Tra%", "%/run/%", "%", "_", "%/bulk/%", "%/bulk/1_/%", "%r/l%", "%/Trainer%"]
-
-
-@pytest.mark.parametrize("pattern", _API_PATTERNS)
-@pytest.mark.parametrize(("layout", "column"), [(ARTIFACT, "uri"), (ARTIFACT, "name"), (EXECUTION, "name"),
-                                                (CONTEXT, "name")], ids=["artifact-uri", "artifact-name",
-                                                                         "execution-name", "context-name"])
+@pytest.mark.parametrize("pattern", API_PATTERNS)
+@pytest.mark.parametrize(("layout", "column"), COLUMNS, ids=COLUMN_IDS)
 def test_api_answers_as_like(hostile_store: metadata_store.MetadataStore, layout: NodeLayout, column: str,
                              pattern: str) -> None:
     expected = _like_ids(hostile_store, layout, column, pattern)
-    query = f"{column} LIKE {_literal(pattern)}"
-    assert _found(hostile_store, layout, query) == expected
-    assert _found(hostile_store, layout, query, limit=5) == expected[:5]  # a page may walk instead
+    query = f"{column} LIKE {literal(pattern)}"
+    assert found(hostile_store, layout, query) == expected
+    assert found(hostile_store, layout, query, limit=5) == expected[:5]  # a page may walk instead
     both = f"{query} AND id > 3"
-    assert _found(hostile_store, layout, both) == [i for i in expected if i > 3]
+    assert found(hostile_store, layout, both) == [i for i in expected if i > 3]
     # Under NOT, false and NULL differ (a node without a name is in neither answer): the LIKE stays as it is.
     negated = f"NOT ({query})"
     unnamed = set(hostile_store._engine.db.run(lambda cur: [r[0] for r in cur.execute(
         f"SELECT id FROM {layout.table} WHERE {column} IS NULL")], write=False))
     every = hostile_store._engine.db.run(lambda cur: [r[0] for r in cur.execute(
         f"SELECT id FROM {layout.table} ORDER BY id")], write=False)
-    assert _found(hostile_store, layout, negated) == [i for i in every if i not in expected and i not in unnamed]
+    assert found(hostile_store, layout, negated) == [i for i in every if i not in expected and i not in unnamed]
 
 
 def test_a_text_of_a_shared_shape_gets_its_own_words(hostile_store: metadata_store.MetadataStore) -> None:
     # Plans are shared by shape; the words are taken from each text's own pattern.
     for pattern in ["%/run-004/%", "%/run-005/%", "gs://%", "%x%", "%/run-006/%"]:
         expected = _like_ids(hostile_store, ARTIFACT, "uri", pattern)
-        assert _found(hostile_store, ARTIFACT, f"uri LIKE '{pattern}'") == expected
+        assert found(hostile_store, ARTIFACT, f"uri LIKE '{pattern}'") == expected
 
 
 # -- the plan: a contains-LIKE seeks the word index instead of scanning the node table ------------------------
@@ -274,7 +238,7 @@ def test_contains_like_seeks_the_word_index(runs_store: metadata_store.MetadataS
     assert any(f"{layout.word_table} VIRTUAL TABLE" in detail for detail in plan), explained
     assert not any(detail.split()[:2] in (["SCAN", "n"], ["SCAN", layout.table]) for detail in plan), explained
     assert "access: drives from words of" in explained, explained
-    assert _found(runs_store, layout, query)
+    assert found(runs_store, layout, query)
 
 
 @pytest.mark.parametrize(
@@ -295,7 +259,7 @@ def test_a_page_of_a_broad_or_unindexed_like_walks(runs_store: metadata_store.Me
 def test_a_word_index_plan_never_settles(runs_store: metadata_store.MetadataStore) -> None:
     # One shape names a run (a few nodes) or a component (every node): each call dives, none takes an earlier path.
     for run in range(2 * access.History.SETTLED):
-        _found(runs_store, ARTIFACT, f"uri LIKE '%/run-{run:06d}/%'", limit=10)
+        found(runs_store, ARTIFACT, f"uri LIKE '%/run-{run:06d}/%'", limit=10)
     worded, _ = planner.compile_filter(ARTIFACT, "uri LIKE '%/run-000001/%'", SQLITE)
     owner = access.prepared(worded)
     assert not any(entry[3] is owner for entry in runs_store._engine._plan_history._runs.values())
@@ -350,11 +314,11 @@ def test_updates_move_the_words(store: metadata_store.MetadataStore, indexed: bo
     store.put_contexts([pb.Context(id=c, type_id=context_type, name="ctx-gamma"),
                         pb.Context(id=d, type_id=context_type, name="ctx-alpha")])
     _integrity_check(store)
-    assert _found(store, ARTIFACT, "uri LIKE '%/old/%'") == [b]
-    assert _found(store, ARTIFACT, "uri LIKE '%/new/%'") == [a]
-    assert _found(store, CONTEXT, "name LIKE '%-gamma'") == [c]
-    assert _found(store, CONTEXT, "name LIKE '%-alpha'") == [d]
-    assert _found(store, CONTEXT, "name LIKE '%-beta'") == []
+    assert found(store, ARTIFACT, "uri LIKE '%/old/%'") == [b]
+    assert found(store, ARTIFACT, "uri LIKE '%/new/%'") == [a]
+    assert found(store, CONTEXT, "name LIKE '%-gamma'") == [c]
+    assert found(store, CONTEXT, "name LIKE '%-alpha'") == [d]
+    assert found(store, CONTEXT, "name LIKE '%-beta'") == []
 
 
 def test_a_failed_call_leaves_no_words(store: metadata_store.MetadataStore) -> None:
@@ -364,7 +328,7 @@ def test_a_failed_call_leaves_no_words(store: metadata_store.MetadataStore) -> N
         store.put_artifacts([pb.Artifact(type_id=artifact_type, uri="/lost/one"),
                              pb.Artifact(type_id=artifact_type, uri="/lost/two", name="same")])
     _integrity_check(store)
-    assert _found(store, ARTIFACT, "uri LIKE '%/lost/%'") == []
+    assert found(store, ARTIFACT, "uri LIKE '%/lost/%'") == []
 
 
 def test_put_execution_and_lineage_writes_keep_the_index(store: metadata_store.MetadataStore) -> None:
@@ -376,9 +340,9 @@ def test_put_execution_and_lineage_writes_keep_the_index(store: metadata_store.M
         [(pb.Artifact(type_id=artifact_type, uri="/run-9/out"), pb.Event(type=pb.Event.OUTPUT))],
         [pb.Context(type_id=context_type, name="run-9")])
     _integrity_check(store)
-    assert _found(store, EXECUTION, "name LIKE '%-9.step'") == [execution_id]
-    assert _found(store, ARTIFACT, "uri LIKE '%/run-9/%'") == artifact_ids
-    assert _found(store, CONTEXT, "name LIKE '%-9'") == context_ids
+    assert found(store, EXECUTION, "name LIKE '%-9.step'") == [execution_id]
+    assert found(store, ARTIFACT, "uri LIKE '%/run-9/%'") == artifact_ids
+    assert found(store, CONTEXT, "name LIKE '%-9'") == context_ids
 
 
 # -- schema version 11: upgrades index what a store holds; without FTS5, stores work without the index ---------
@@ -416,10 +380,10 @@ def test_upgrade_from_version_10_indexes_the_rows_it_holds(tmp_path: Path) -> No
     store = metadata_store.MetadataStore(_config(path), enable_upgrade_migration=True)
     assert set(sqlite_schema.WORD_TABLES) <= _tables(path)
     _integrity_check(store)
-    assert _found(store, ARTIFACT, "uri LIKE '%/run-7/%'") == [ids["artifacts"][7]]
-    assert _found(store, ARTIFACT, "name LIKE '%-7.out'") == [ids["artifacts"][7]]
-    assert _found(store, EXECUTION, "name LIKE '%-7.step'") == [ids["executions"][7]]
-    assert _found(store, CONTEXT, "name LIKE '%-7'") == [ids["contexts"][7]]
+    assert found(store, ARTIFACT, "uri LIKE '%/run-7/%'") == [ids["artifacts"][7]]
+    assert found(store, ARTIFACT, "name LIKE '%-7.out'") == [ids["artifacts"][7]]
+    assert found(store, EXECUTION, "name LIKE '%-7.step'") == [ids["executions"][7]]
+    assert found(store, CONTEXT, "name LIKE '%-7'") == [ids["contexts"][7]]
     assert "drives from words of uri" in store.explain_filter("artifact", "uri LIKE '%/run-7/%'")
 
 

@@ -254,7 +254,7 @@ class Backend:
         return False
 
     # The word index (contains- and suffix-LIKE): None where the backend keeps none -----------------------------
-    words: Any = None  # an object with sqlite_words.py's functions
+    words: Any = None  # sqlite_words.py, or an object with its functions (mysql_words.MySQLWords)
 
     def __repr__(self) -> str:
         return f"<{self.name} backend>"

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import sqlite3
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, Optional, Tuple, cast
+from typing import Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, Optional, Tuple
 
 from .. import errors, rowcore
 from ..catalog import ARTIFACT, CONTEXT, EXECUTION, NodeLayout
@@ -24,7 +23,7 @@ from ..nodes import wire_fields
 from ..schema import VERSION_TABLE
 from .base import Cursor, of
 from .sqlite_mlmd_convert import (BUILTIN_TYPE_IDS, INSERT_TYPES, Counts, Progress, StructTypeCodec,
-                                  build_word_indexes, insert_nodes_sql, type_rows)
+                                  insert_nodes_sql, type_rows)
 from .sqlite_mlmd_source import (ARTIFACTS, CONTEXTS, EXECUTIONS, LIBRARY_VERSION, OLDEST_READ,
                                  STRUCT_PREFIX, MlmdType, NodeSource, check_version)
 
@@ -273,7 +272,7 @@ def _copy(read: Cursor, write: Cursor, src: ServerTables, struct_type: StructTyp
             counts.rows[table] += len(pairs)
     if backend.words is not None and backend.words.available():
         report("indexes", done, total)
-        build_word_indexes(cast(sqlite3.Cursor, write))  # the backend that keeps words is SQLite
+        backend.words.index_all(write)
     counts.seconds = time.monotonic() - started
     report("done", done, total)
     return counts

@@ -25,8 +25,8 @@ cursor connects again.
 
 Filters: text columns and the session's literals are in a binary collation, so `=` and `<` compare byte for
 byte; LIKE lowers the ASCII letters of both sides and has no escape character: SQLite's LIKE exactly
-(`like`); on a node's uri or name it reads the lowered twin that schema version 14 stores and indexes, so a
-prefix seeks (`search_like`). A filter's EXISTS probes are kept subqueries (`probe`).
+(mysql_like.py); on a node's uri or name it reads the lowered twin that schema version 14 stores and indexes,
+so a prefix seeks (`search_like`), and a contains- or suffix-LIKE seeks the word index (mysql_words.py). A filter's EXISTS probes are kept subqueries (`probe`).
 
 Not yet here (issue 12): index hints beyond walking an order.
 """
@@ -38,12 +38,13 @@ import re
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from .. import errors
+from ..catalog import NodeLayout
 from ..schema import SCHEMA_VERSION, Migration
 from . import mysql_driver as driver
-from . import mysql_schema
+from . import mysql_like, mysql_schema
 from .base import Cursor
 from .locked_row import LockedRowBackend
-from .mysql_schema import ascii_lower
+from .mysql_words import MySQLWords
 from .table_growth import TableGrowth
 
 # Server error numbers that `classify` tells apart (mysqld_error.h, errmsg.h).
@@ -401,6 +402,7 @@ class MySQLBackend(LockedRowBackend):
     def __init__(self, mariadb: bool, collation: str) -> None:
         self.mariadb = mariadb
         self.collation = collation
+        self.words = MySQLWords()
         self._migrations = tuple(
             Migration(m.version, m.description, mysql_schema.with_collation(m.upgrade, collation),
                       mysql_schema.with_collation(m.downgrade, collation), m.builds_word_index)
@@ -484,6 +486,10 @@ class MySQLBackend(LockedRowBackend):
         return (f"SELECT e.body, e.id FROM event AS e WHERE e.{column} IN ({', '.join('?' * count)}) "
                 f"ORDER BY {order}")
 
+    @functools.lru_cache(maxsize=None)  # noqa: B019 - one backend object per server kind, never freed
+    def next_ids(self, layout: NodeLayout) -> str:
+        return f"{self.next_id(layout.table)}, {self.words.fold_at_column(layout)}"
+
     # Filters -------------------------------------------------------------------------------------------------
     def probe(self, select_rest: str) -> str:
         # MySQL 8 merges an EXISTS into the statement's join as a semi-join; with a probe per group of a filter
@@ -493,20 +499,11 @@ class MySQLBackend(LockedRowBackend):
         return f"EXISTS (SELECT /*+ NO_SEMIJOIN() */ 1 {select_rest})"
 
     def like(self, operand: str, pattern: str, negated: bool) -> str:
-        # SQLite's LIKE: the text columns' binary collation keeps every character itself, `_` one character,
-        # and both sides with ASCII letters lowered match them in either case.
-        return f"{ascii_lower(operand)} {'NOT LIKE' if negated else 'LIKE'} {_escaped(pattern)} {_NO_ESCAPE}"
+        return mysql_like.like(operand, pattern, negated)
 
     def search_like(self, column: str, pattern: str, negated: bool) -> Tuple[str, int]:
-        # The column's lowered twin (mysql_schema.FOLDED, version 14): a prefix pattern seeks its index. The
-        # same LIKE on bytes goes first, with each `_` widened to `%`: it holds wherever the LIKE does (a
-        # character's bytes match a `%`), fails fast where it does not (utf8mb4's LIKE decodes every character;
-        # a contains-LIKE scans 3x faster), and leaves the LIKE itself to decide.
-        folded = f"{column}{mysql_schema.FOLDED}"
-        escaped = _escaped(pattern)
-        test = (f"{folded} LIKE CAST(REPLACE({escaped}, '_', '%') AS BINARY) {_NO_ESCAPE} "
-                f"AND {folded} LIKE {escaped} {_NO_ESCAPE}")
-        return (f"NOT ({test})" if negated else f"({test})"), 2
+        # The column's lowered twin (mysql_schema.FOLDED, version 14): a prefix pattern seeks its index.
+        return mysql_like.search_like(column, pattern, negated), 2
 
     def union_all(self, selects: Sequence[str]) -> str:
         # A UNION straight in `n.id IN (...)` is run again for every node of a scan (MariaDB cannot make a
@@ -535,7 +532,8 @@ class MySQLBackend(LockedRowBackend):
                      for row in cur.execute("EXPLAIN " + sql, params))
 
     def plan_seeks(self, details: Sequence[str]) -> bool:
-        return not any(d.split()[1:2] == ["ALL"] and not d.startswith("<") for d in details)
+        # "index" reads a whole index in its order: a scan too (a LIKE on every node's uri, in id order).
+        return not any(d.split()[1:2] in (["ALL"], ["index"]) and not d.startswith("<") for d in details)
 
     def plan_depends_on_values(self, sql: str) -> bool:
         # A LIKE on a lowered twin seeks its index for a prefix pattern and scans for any other.
@@ -548,16 +546,6 @@ class MySQLBackend(LockedRowBackend):
         # "Using temporary": the rows (a BLOB among them) go through a temporary table, which MariaDB keeps on
         # disk; a duplicate weedout's "Start temporary" holds row ids only.
         return any("Using temporary" in d for d in details)
-
-
-# LIKE with no escape character, as SQLite's: MariaDB reads ESCAPE '' as `\` where the collation is multi-byte, so
-# `\` is the escape and a pattern has each of its own doubled (_escaped).
-_NO_ESCAPE = "ESCAPE '\\\\'"
-
-
-def _escaped(pattern: str) -> str:
-    """`pattern` with its ASCII letters lowered and each backslash doubled, for LIKE ... _NO_ESCAPE."""
-    return f"REPLACE({ascii_lower(pattern)}, '\\\\', '\\\\\\\\')"
 
 
 _BACKENDS: dict = {}

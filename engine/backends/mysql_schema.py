@@ -8,8 +8,9 @@ The same tables, columns and keys as the SQLite schema (sqlite_schema.py), with 
 - SQLite's partial indexes (`WHERE x IS NOT NULL`) are plain ones: a UNIQUE index holds any number of NULLs.
 - A type's identity (kind, name, version or '') is unique through a stored generated column: MariaDB has no
   index on an expression.
-- The word index (version 11) is SQLite's FTS5: here that version adds nothing. Version 14 stores each uri and
-  name with its ASCII letters lowered, indexed: LIKE matches those (a prefix seeks; a contains-LIKE scans).
+- The word index (version 11) is a table of (word, node id) pairs a node kind, not FTS5 (mysql_words.py).
+  Version 14 stores each uri and name with its ASCII letters lowered, indexed: LIKE matches those (a prefix
+  seeks; a contains-LIKE seeks the word index, or scans them where the pattern names no word).
 - The covering index of an execution's events cannot hold the bodies (a BLOB): it holds their ids.
 - `fastmlmd_write_lock` holds the one row that writers lock at BEGIN (MySQLBackend.write_lock), counting the
   writes as they take it (MySQLBackend.data_version). It is the backend's own, made when it connects (the first
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from typing import Tuple
 
-from ..catalog import BUILTIN_TYPES
+from ..catalog import BUILTIN_TYPES, LAYOUTS, WORD_INDEX_MARKS, WORD_TABLES
 from ..schema import HIGH_WATER_ROWS, HIGH_WATER_TABLE, SCHEMA_VERSION, Migration
 
 TEXT = "CHARACTER SET utf8mb4 COLLATE {collation}"
@@ -78,6 +79,23 @@ _V1_EVENT_INDEXES = (
 )
 _NODE_TABLES = ("type", "type_property", "artifact", "artifact_property", "execution", "execution_property",
                 "context", "context_property", "event", "attribution", "association", "parent_context")
+WORD_BYTES = 255  # a word's stored length: a longer one is kept by its start (mysql_words.py)
+# Version 11: the word index (mysql_words.py), a table of (word, node id) pairs a node kind, and the mark up to
+# which each holds the nodes. The migration leaves them empty; mysql_words.index_all then reads the rows.
+_V11_WORD_INDEXES = (
+    f"""CREATE TABLE {WORD_INDEX_MARKS} (
+        word_table VARCHAR(64) {{text}} NOT NULL PRIMARY KEY,
+        indexed_to BIGINT NOT NULL
+    ){TABLE_OPTIONS}""",
+    *(statement for layout in LAYOUTS.values() for statement in (
+        f"""CREATE TABLE {layout.word_table} (
+            word VARBINARY({WORD_BYTES}) NOT NULL,
+            node_id BIGINT NOT NULL,
+            PRIMARY KEY (word, node_id)
+        ){TABLE_OPTIONS}""",
+        f"INSERT INTO {WORD_INDEX_MARKS} (word_table, indexed_to) VALUES ('{layout.word_table}', 0)")),
+)
+_V11_DROP_WORD_INDEXES = tuple(f"DROP TABLE {table}" for table in (*WORD_TABLES, WORD_INDEX_MARKS))
 _V13_HIGH_WATER = (
     f"""CREATE TABLE {HIGH_WATER_TABLE} (
         node_table VARCHAR(64) {{text}} NOT NULL PRIMARY KEY,
@@ -215,7 +233,8 @@ MIGRATIONS: Tuple[Migration, ...] = (
               tuple(f"DROP TABLE {t}" for t in _NODE_TABLES)),
     Migration(10, "indexes for filter queries on property values and event types", _V2_INDEXES,
               _drop_indexes(_V2_INDEXES)),
-    Migration(11, "word indexes (SQLite's FTS5; none here)", (), (), builds_word_index=True),
+    Migration(11, "word indexes for contains- and suffix-LIKE on uri and names", _V11_WORD_INDEXES,
+              _V11_DROP_WORD_INDEXES, builds_word_index=True),
     Migration(12, "events clustered by artifact", _rebuild_events(_V12_EVENT_TABLE, _V12_EVENT_INDEXES),
               _rebuild_events(_V1_EVENT_TABLE, (*_V1_EVENT_INDEXES, _V2_EVENT_TYPE_INDEX))),
     Migration(13, "the highest id deleted from each node table", _V13_HIGH_WATER, (f"DROP TABLE {HIGH_WATER_TABLE}",)),
@@ -223,7 +242,7 @@ MIGRATIONS: Tuple[Migration, ...] = (
               _drop_indexes(_V14_SEARCH_INDEXES) + _V14_DROP_SEARCH_COLUMNS),
 )
 assert MIGRATIONS[-1].version == SCHEMA_VERSION, "the MySQL schema ends at another version"
-TABLES = (*_NODE_TABLES, HIGH_WATER_TABLE)
+TABLES = (*_NODE_TABLES, HIGH_WATER_TABLE, *WORD_TABLES, WORD_INDEX_MARKS)
 WRITE_LOCK_STATEMENTS = (
     f"CREATE TABLE IF NOT EXISTS {WRITE_LOCK_TABLE} (id BIGINT NOT NULL PRIMARY KEY, writes BIGINT NOT NULL)"
     f"{TABLE_OPTIONS}",

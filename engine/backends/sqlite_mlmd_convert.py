@@ -136,7 +136,7 @@ def _copy_rows(cur: sqlite3.Cursor, src: MlmdTables, struct_type: StructTypeCode
     report("indexes", done, total)
     # Words first: FTS5 reads a node table through any index that covers its columns (execution_name covers
     # (id, name)), and rows in name order rather than id order make its rebuild five times slower.
-    build_word_indexes(cur)
+    sqlite_words.index_all(cur)
     for statement in deferred:
         cur.execute(statement)
     counts.seconds = time.monotonic() - started
@@ -236,16 +236,6 @@ def _drop_secondary_indexes(cur: sqlite3.Cursor) -> List[str]:
     for name, _ in found:
         cur.execute(f'DROP INDEX "{name}"')
     return [sql for _, sql in found]
-
-
-def build_word_indexes(cur: sqlite3.Cursor) -> None:
-    """Indexes the words of every node at once, as migration 11 does for a store that has nodes."""
-    if not sqlite_words.available():
-        return
-    for layout in LAYOUTS.values():
-        cur.execute(f"INSERT INTO {layout.word_table}({layout.word_table}) VALUES ('rebuild')")
-        cur.execute(f"UPDATE {WORD_INDEX_MARKS} SET indexed_to = (SELECT ifnull(max(id), 0) FROM {layout.table}) "
-                    "WHERE word_table = ?", (layout.word_table,))
 
 
 # In place ------------------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from typing import Any, List, Optional
 import pytest
 from ml_metadata.proto import metadata_store_pb2 as pb
 
+from fastmlmd.engine.catalog import WORD_INDEX_MARKS, WORD_TABLES
 from fastmlmd.engine.schema import HIGH_WATER_TABLE
 
 HOST, PORT, USER = "127.0.0.1", 3306, "root"
@@ -105,6 +106,10 @@ class MySQLStores(_DatabasePool):
         cur.execute(f"ALTER TABLE `{database}`.type AUTO_INCREMENT = 10")
         # A scenario that deleted nodes left its highest ids taken (schema version 13): ids start at 1 again.
         cur.execute(f"UPDATE `{database}`.{HIGH_WATER_TABLE} SET deleted_to = 0")
+        # The word index (engine/backends/mysql_words.py) holds no node, and takes them in from the first.
+        for table in WORD_TABLES:
+            cur.execute(f"DELETE FROM `{database}`.{table}")
+        cur.execute(f"UPDATE `{database}`.{WORD_INDEX_MARKS} SET indexed_to = 0")
 
     def close(self) -> None:
         cur = self._admin.cursor()
