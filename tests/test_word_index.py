@@ -23,7 +23,7 @@ from fastmlmd.engine.backends import sqlite_words as word_index
 from fastmlmd.engine.catalog import ARTIFACT, CONTEXT, EXECUTION, LAYOUTS, NodeLayout
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
-from word_index_kit import API_PATTERNS, COLUMN_IDS, COLUMNS, fill_hostile, found, literal
+from word_index_kit import API_PATTERNS, COLUMN_IDS, COLUMNS, assert_answers_as, fill_hostile, found
 
 pytestmark = pytest.mark.skipif(not word_index.available(), reason="this Python's SQLite has no FTS5")
 
@@ -163,19 +163,7 @@ def hostile_store() -> metadata_store.MetadataStore:
 @pytest.mark.parametrize(("layout", "column"), COLUMNS, ids=COLUMN_IDS)
 def test_api_answers_as_like(hostile_store: metadata_store.MetadataStore, layout: NodeLayout, column: str,
                              pattern: str) -> None:
-    expected = _like_ids(hostile_store, layout, column, pattern)
-    query = f"{column} LIKE {literal(pattern)}"
-    assert found(hostile_store, layout, query) == expected
-    assert found(hostile_store, layout, query, limit=5) == expected[:5]  # a page may walk instead
-    both = f"{query} AND id > 3"
-    assert found(hostile_store, layout, both) == [i for i in expected if i > 3]
-    # Under NOT, false and NULL differ (a node without a name is in neither answer): the LIKE stays as it is.
-    negated = f"NOT ({query})"
-    unnamed = set(hostile_store._engine.db.run(lambda cur: [r[0] for r in cur.execute(
-        f"SELECT id FROM {layout.table} WHERE {column} IS NULL")], write=False))
-    every = hostile_store._engine.db.run(lambda cur: [r[0] for r in cur.execute(
-        f"SELECT id FROM {layout.table} ORDER BY id")], write=False)
-    assert found(hostile_store, layout, negated) == [i for i in every if i not in expected and i not in unnamed]
+    assert_answers_as(hostile_store, layout, column, pattern, _like_ids(hostile_store, layout, column, pattern))
 
 
 def test_a_text_of_a_shared_shape_gets_its_own_words(hostile_store: metadata_store.MetadataStore) -> None:

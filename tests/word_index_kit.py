@@ -48,3 +48,17 @@ def fill_hostile(store: metadata_store.MetadataStore, fold_at: int) -> None:
             store.put_artifacts([pb.Artifact(type_id=artifact_type, uri=f"/bulk/{i}/Trainer") for i in bulk])
             store.put_executions([pb.Execution(type_id=execution_types[2], name=f"bulk-{i}") for i in bulk])
             store.put_contexts([pb.Context(type_id=context_types[2], name=f"bulk-{i}") for i in bulk])
+
+
+def assert_answers_as(store: metadata_store.MetadataStore, layout: NodeLayout, column: str, pattern: str,
+                      expected: List[int]) -> None:
+    """The API finds `expected` (the ids a scan's LIKE finds) for `column LIKE pattern`, in a listing, a page
+    (which may walk instead), beside another condition, and under NOT."""
+    query = f"{column} LIKE {literal(pattern)}"
+    assert found(store, layout, query) == expected
+    assert found(store, layout, query, limit=5) == expected[:5]
+    assert found(store, layout, f"{query} AND id > 3") == [i for i in expected if i > 3]
+    # Under NOT, false and NULL differ (a node without a name is in neither answer): the LIKE stays as it is.
+    named = store._engine.db.run(lambda cur: [row[0] for row in cur.execute(
+        f"SELECT id FROM {layout.table} WHERE {column} IS NOT NULL")], write=False)
+    assert found(store, layout, f"NOT ({query})") == sorted(set(named) - set(expected))

@@ -8,7 +8,7 @@ from typing import Any, Iterator, List, Set
 
 import pytest
 import server_stores
-from word_index_kit import API_PATTERNS, COLUMN_IDS, COLUMNS, fill_hostile, found, literal
+from word_index_kit import API_PATTERNS, COLUMN_IDS, COLUMNS, assert_answers_as, fill_hostile, found, literal
 from fastmlmd.engine.backends import mysql_like
 from fastmlmd.engine.catalog import ARTIFACT, CONTEXT, EXECUTION, LAYOUTS, NodeLayout
 from fastmlmd.engine.word_terms import words_of
@@ -74,13 +74,7 @@ def _scanned(store: metadata_store.MetadataStore, layout: NodeLayout, column: st
 @pytest.mark.parametrize(("layout", "column"), COLUMNS, ids=COLUMN_IDS)
 def test_api_answers_as_a_scan(hostile_store: metadata_store.MetadataStore, layout: NodeLayout, column: str,
                                pattern: str) -> None:
-    expected = _scanned(hostile_store, layout, column, pattern)
-    query = f"{column} LIKE {literal(pattern)}"
-    assert found(hostile_store, layout, query) == expected
-    assert found(hostile_store, layout, query, limit=5) == expected[:5]  # a page may walk instead
-    assert found(hostile_store, layout, f"{query} AND id > 3") == [i for i in expected if i > 3]
-    named = [row[0] for row in _rows(hostile_store, f"SELECT id FROM {layout.table} WHERE {column} IS NOT NULL")]
-    assert found(hostile_store, layout, f"NOT ({query})") == sorted(set(named) - set(expected))
+    assert_answers_as(hostile_store, layout, column, pattern, _scanned(hostile_store, layout, column, pattern))
 
 
 def test_random_values_and_patterns_answer_as_on_sqlite() -> None:
