@@ -37,10 +37,10 @@ test: $(BIN)/.installed oracle
 	  || [ $$? = 5 ]
 	FASTMLMD_PURE_PYTHON=1 $(BIN)/python -m pytest -q $(PARALLEL) -m 'not oracle and not heavy and not server' $(PYTEST_ARGS)
 
-# The MySQL backend's own tests (its connection and config, flights, errors, kills, writers, text, conversions of
+# The MySQL backend's own tests (its connection and config, flights, errors, kills, writers, text, word index, conversions of
 # MLMD's latin1 stores) once more on PyMySQL, where `make test` ran them on mysqlclient (engine/backends/
 # mysql_driver.py): CI runs both.
-MYSQL_DRIVER_TESTS ?= tests/test_backends.py tests/api/test_mysql.py tests/api/test_server_round_trips.py \
+MYSQL_DRIVER_TESTS ?= tests/test_backends.py tests/api/test_mysql.py tests/api/test_mysql_words.py tests/api/test_server_round_trips.py \
   tests/api/test_server_kill.py tests/api/test_server_writers.py tests/api/test_fidelity.py \
   tests/api/test_error_messages.py tests/convert/test_convert_servers.py::test_in_place
 test-pymysql: $(BIN)/.installed oracle
