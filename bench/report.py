@@ -85,6 +85,10 @@ def _figure_tables(sides: dict, present: List[str], names: List[str]) -> List[st
                 row += [ms(found[p]) for p in ("p50", "p99", "max")] if found else ["-", "-", "-"]
             rows.append(row)
         out += [""] + _table(rows, "   ", left=1)
+        failed = [f"{key} {result(key, name)['failed_calls']['internal_error']} in {name}" for name in latency
+                  for key in keys if result(key, name).get("failed_calls", {}).get("internal_error")]
+        if failed:
+            out.append("   calls that failed with InternalError (counted as made): " + ", ".join(failed))
     pages, keys = listed("page_cost")
     if pages:
         rows = [["page cost, ms"] + [f"{key} {c}" for key in keys for c in ("page 1", "last page", "last÷first")]]
