@@ -26,7 +26,8 @@ cursor connects again.
 Filters: text columns and the session's literals are in a binary collation, so `=` and `<` compare byte for
 byte; LIKE lowers the ASCII letters of both sides and has no escape character: SQLite's LIKE exactly
 (mysql_like.py); on a node's uri or name it reads the lowered twin that schema version 14 stores and indexes,
-so a prefix seeks (`search_like`), and a contains- or suffix-LIKE seeks the word index (mysql_words.py). A filter's EXISTS probes are kept subqueries (`probe`).
+so a prefix seeks (`search_like`), and a contains- or suffix-LIKE seeks the word index (mysql_words.py). A
+filter's EXISTS probes are kept subqueries (`probe`).
 
 Not yet here (issue 12): index hints beyond walking an order.
 """
