@@ -1038,6 +1038,12 @@ def _with_word_groups(layout: NodeLayout, backend: Backend, filter_sql: FilterSq
     if not any(served):
         return filter_sql, params
     extra = tuple(value for driver_params in found if driver_params is not None for value in driver_params)
+    if all(served):  # the plain condition is then `plain_worded`: its LIKEs take the index's own parameters
+        plain = list(params)
+        for _, at in filter_sql.word_likes:
+            values = index.like_params(plain[at])
+            plain[at:at + len(values)] = values
+        params = tuple(plain)
     return _worded(layout, backend, filter_sql, served), params + extra
 
 

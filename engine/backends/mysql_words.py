@@ -22,12 +22,11 @@ from ..catalog import LAYOUTS, WORD_INDEX_MARKS, NodeLayout
 from ..sqlutil import chunks, placeholders
 from ..word_terms import rarest_terms, words_of
 from .base import Cursor
-from .mysql_like import escaped, escaped_value, folded_like
+from .mysql_like import escaped_value, folded_like
 from .mysql_schema import FOLDED, WORD_BYTES
 
 _PAST_EVERY_WORD = "\x7f"  # after each character words hold (ASCII letters and digits): a prefix's range ends here
 _INDEX_BATCH = 5000  # nodes read a statement when the index takes in new ones
-_WIDEN = "'_', '%'"  # REPLACE's arguments that widen each `_` of a pattern to `%` (mysql_like.folded_like)
 
 
 class MySQLWords:
@@ -43,12 +42,18 @@ class MySQLWords:
 
     @staticmethod
     def like_test(column_sql: str) -> str:
-        """The LIKE on `column_sql` (both `?`s take the pattern) for a pattern the index serves, written so that
-        the plan never depends on it: the lowered twin is read through CONCAT, whose value no index holds. Such
-        a pattern starts with a wildcard, which no index serves anyway, and the access planner then keeps the
-        EXPLAIN of the statement (MySQLBackend.plan_depends_on_values)."""
-        lowered = escaped("?")
-        return f"({folded_like(_unindexed(column_sql), f'REPLACE({lowered}, {_WIDEN})', lowered)})"
+        """The LIKE on `column_sql` for a pattern the index serves, given `like_params(pattern)` (lowered here,
+        not in SQL), written so that the plan never depends on it: the lowered twin is read through CONCAT,
+        whose value no index holds. Such a pattern starts with a wildcard, which no index serves anyway, and the
+        access planner then keeps the EXPLAIN of the statement (MySQLBackend.plan_depends_on_values)."""
+        return f"({folded_like(f'CONCAT({column_sql}{FOLDED})', '?', '?')})"
+
+    @staticmethod
+    def like_params(pattern: str) -> Tuple[object, ...]:
+        """The parameters of `like_test`: the pattern lowered as mysql_like.escaped lowers it, once with each `_`
+        widened to `%` and once as it is; as many as the planner's own LIKE on the column takes."""
+        lowered = escaped_value(pattern)
+        return lowered.replace("_", "%"), lowered
 
     @staticmethod
     @functools.lru_cache(maxsize=4096)
@@ -60,21 +65,19 @@ class MySQLWords:
         ranges = [_range(word, whole) for word, whole in terms]
         # One term: the second test is skipped (`? OR EXISTS`), not run again on the same words.
         second = ranges[1] if len(ranges) > 1 else ranges[0]
-        lowered = escaped_value(pattern)
-        return (*ranges[0], int(len(ranges) == 1), *second, lowered.replace("_", "%"), lowered)
+        return (*ranges[0], int(len(ranges) == 1), *second, *MySQLWords.like_params(pattern))
 
     @staticmethod
     @functools.lru_cache(maxsize=None)
     def driver_branches(layout: NodeLayout, column: str) -> Tuple[Tuple[str, int], ...]:
         """The SELECTs (each with its number of parameters) whose ids are the nodes that may match `column LIKE
         pattern`, given `driver_params(pattern)`: those the index holds with the pattern's words, and the newer
-        ones it does not hold yet, tested with the LIKE itself (one range of the primary key; the pattern comes
-        lowered, not lowered here)."""
+        ones it does not hold yet, tested with the LIKE itself (one range of the primary key)."""
         table = layout.word_table
         return ((f"SELECT w.node_id AS id FROM {table} w WHERE w.word BETWEEN ? AND ? AND (? OR EXISTS "
                  f"(SELECT 1 FROM {table} v WHERE v.word BETWEEN ? AND ? AND v.node_id = w.node_id))", 5),
                 (f"SELECT id FROM {layout.table} WHERE id > (SELECT indexed_to FROM {WORD_INDEX_MARKS} WHERE "
-                 f"word_table = '{table}') AND {folded_like(_unindexed(column), '?', '?')}", 2))
+                 f"word_table = '{table}') AND {MySQLWords.like_test(column)}", 2))
 
     @staticmethod
     @functools.lru_cache(maxsize=None)
@@ -139,10 +142,6 @@ class MySQLWords:
         """Adds the words of these nodes (`forget`'s answer) as their rows hold them now, after they changed."""
         for rows in _rows_of(cur, layout, ids):
             _insert_words(cur, layout, rows)
-
-
-def _unindexed(column_sql: str) -> str:
-    return f"CONCAT({column_sql}{FOLDED})"
 
 
 def _range(word: str, whole: bool) -> Tuple[str, str]:

@@ -62,6 +62,11 @@ def like_test(column_sql: str) -> str:
     return f"like(? || '', {column_sql})"
 
 
+def like_params(pattern: str) -> Tuple[object, ...]:
+    """The parameters of `like_test` for `LIKE pattern`."""
+    return (pattern,)
+
+
 def driver_branches(layout: NodeLayout, column: str) -> Tuple[Tuple[str, int], ...]:
     """The SELECTs (each with its number of parameters) whose ids are the nodes that may match `column LIKE
     pattern`, given `driver_params(pattern)`.
