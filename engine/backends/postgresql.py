@@ -624,6 +624,10 @@ def _open(dbname: str, settings: Dict[str, str]) -> Any:
     # A writer waits for the write lock in the server's queue, at most the call's deadline.
     raw.execute(f"SET lock_timeout = {int(retry.deadline_seconds() * 1000)}")
     raw.execute("SET client_encoding = 'UTF8'")
+    # No JIT compilation: it starts where a plan's estimated cost passes jit_above_cost, and the store's
+    # statements never run long enough to repay it. A random filter estimated past it spent 100 ms compiling 79
+    # functions to answer in 40 (benches/results/postgresql-jit-2026-12-07.txt).
+    raw.execute("SET jit = off")
     # The store's reads are index seeks into pages that are in memory; PostgreSQL's default cost of a random
     # page (4, for spinning disks: 4 times a sequential one) made it read the 11k events of a small store
     # whole rather than seek 100 artifacts' events (1.1 ms of server time a call where the seeks take 0.35).

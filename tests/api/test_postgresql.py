@@ -306,3 +306,13 @@ def test_a_filled_store_is_analyzed_and_a_probe_seeks(config: Any) -> None:
     expected = sorted(a for a in artifact_ids if 100 <= a <= 200 or context_ids[a % 20] < 5)
     assert 100 < len(expected) < SEEDED
     assert [a.id for a in store.get_artifacts(list_options=metadata_store.ListOptions(filter_query=query))] == expected
+
+
+def test_the_store_plans_its_sessions_for_short_statements(config: Any) -> None:
+    # No JIT compilation (a random filter spent 100 ms compiling to answer in 40), and random page reads costed
+    # for pages in memory, where the server's own setting is higher.
+    store = metadata_store.MetadataStore(config)
+    jit, page_cost = store._engine.db.run(lambda cur: cur.execute(
+        "SELECT current_setting('jit'), current_setting('random_page_cost')::float8").fetchone(), write=False)
+    assert jit == "off"
+    assert page_cost <= 1.1
