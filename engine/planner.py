@@ -899,18 +899,58 @@ def _union_probe(layout: NodeLayout, backend: Backend, text: QueryText, items: S
     """
     tests, params = [], []  # type: List[str], List[object]
     for item in items:
-        compiler = _Compiler(layout, backend, item, text, None, base="n")
-        typed = compiler.compile(item)
-        if compiler.joins:
-            sql, item_params = _exists_form(compiler, typed.sql)
-            terms, term_params = [sql], item_params + list(typed.params)
-        else:  # the item reads the node's own columns only
-            terms, term_params = [f"({typed.sql})"], list(typed.params)
+        terms, term_params = [], []  # type: List[str], List[object]
+        for part, made in _independent_parts(layout, item):
+            compiler = _Compiler(layout, backend, part, text, made, base="n")
+            typed = compiler.compile(part)
+            if compiler.joins:
+                sql, part_params = _exists_form(compiler, typed.sql)
+                terms.append(sql)
+                term_params += part_params + list(typed.params)
+            else:  # the part reads the node's own columns only
+                terms.append(f"({typed.sql})")
+                term_params += typed.params
         others, others_params = _others_exist(layout, backend, text, item, required, "n")
         terms, term_params = terms + others, term_params + others_params
         tests.append(f"({' AND '.join(terms)})")
         params += term_params
     return f"({' OR '.join(tests)})", params
+
+
+def _independent_parts(layout: NodeLayout, item: ast.Node) -> List[Tuple[ast.Node, Optional[ast.And]]]:
+    """An OR item's conjuncts grouped by the joined rows they read, each group with the AND made of it (None
+    where the group is one conjunct, or the item itself): conjuncts that share no row are tested apart.
+
+    Rows of different aliases are independent, so "some row of each meets its conjuncts" is "some pair of
+    rows meets them all": apart, each group is an EXISTS of its own, where together the probe joins every
+    row of one alias with every row of the other (a context's 800 artifacts each tested against the
+    context's own property: 87 ms a page on PostgreSQL). Conjuncts that share a row stay together, so that
+    one row meets them all; conjuncts on the node's own columns form one group.
+    """
+    if not isinstance(item, ast.And):
+        return [(item, None)]
+    groups: List[List[ast.Node]] = []
+    keys_of: List[set] = []
+    for conjunct in item.items:
+        keys = set(_references(layout, conjunct))
+        joined = [i for i, group_keys in enumerate(keys_of) if group_keys & keys or (not keys and not group_keys)]
+        if not joined:
+            groups.append([conjunct])
+            keys_of.append(keys)
+            continue
+        first = joined[0]
+        for i in reversed(joined[1:]):  # a conjunct that reads rows of two groups joins them into one
+            groups[first] += groups.pop(i)
+            keys_of[first] |= keys_of.pop(i)
+        groups[first].append(conjunct)
+        keys_of[first] |= keys
+    if len(groups) == 1:
+        return [(item, None)]
+    parts: List[Tuple[ast.Node, Optional[ast.And]]] = []
+    for group in groups:
+        made = ast.And(tuple(group)) if len(group) > 1 else None
+        parts.append((made or group[0], made))
+    return parts
 
 
 def _group_sql(layout: NodeLayout, backend: Backend, text: QueryText,

@@ -72,6 +72,8 @@ QUERIES = [
     (ARTIFACT, "NOT (contexts_a.name = 'run-1') AND properties.span.int_value < 3"),
     (ARTIFACT, "contexts_a.name = 'run-2' OR contexts_b.name = 'run-9'"),
     (ARTIFACT, "NOT (contexts_a.name = 'run-1' OR events_0.type = INPUT OR properties.span.int_value > 30)"),
+    (ARTIFACT, "contexts_a.name = 'run-2' OR events_0.type = OUTPUT AND contexts_b.name = 'pipe-1' "
+               "AND contexts_b.type = 'pipe' AND properties.span.int_value < 4"),
     (EXECUTION, "contexts_a.name = 'run-4' AND events_0.type = INPUT"),
     (EXECUTION, "events_0.type = OUTPUT"),
 ]
@@ -238,6 +240,20 @@ def test_a_negated_or_spreads_into_groups_of_one_alias_each() -> None:
     # A NOT over something that is not a condition keeps its own error, pointing where the query wrote it.
     with pytest.raises(engine_errors.InvalidArgumentError, match=r"operator OR for argument types: INT64, BOOL.*\[at 1:6\]"):
         planner.compile_filter(ARTIFACT, "NOT (id OR contexts_a.name = 'x')", SQLITE)
+
+
+def test_an_or_item_tests_the_rows_it_reads_apart_where_they_share_none() -> None:
+    # The second item reads events_0, contexts_b (twice: one row must meet both) and a property: three EXISTS,
+    # and a fourth for contexts_a, which the other item reads. Joined, each context row would be tested with
+    # every event row and property row of the node.
+    compiled, _ = planner.compile_filter(
+        ARTIFACT, "contexts_a.name = 'x' OR events_0.type = INPUT AND contexts_b.name = 'y' AND "
+                  "properties.span.int_value > 3 AND contexts_b.type = 'run'", SQLITE)
+    [group] = compiled.groups
+    first, second = group.probe[1:-1].split(") OR (")
+    assert first.count("EXISTS") == 4 and second.count("EXISTS") == 4, group.probe
+    [contexts_b] = [part for part in second.split("EXISTS")[1:] if "j0.name = ?" in part and "j2.name = ?" in part]
+    assert "properties" not in contexts_b and "event" not in contexts_b
 
 
 def test_a_shape_that_keeps_choosing_alike_settles_and_rechecks(store: metadata_store.MetadataStore) -> None:
