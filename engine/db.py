@@ -318,13 +318,13 @@ def _match_word_index(db: Database, has_word_index: bool) -> None:
 
 
 def _run_upgrade(cur: Cursor, migration: Migration) -> None:
-    words = backend_of(cur).words
-    if migration.builds_word_index and not _keeps_words(backend_of(cur)):
+    backend = backend_of(cur)
+    if migration.builds_word_index and not _keeps_words(backend):
         return
     for statement in migration.upgrade:
         cur.execute(statement)
-    if migration.builds_word_index and not words.MIGRATION_INDEXES_ROWS:
-        words.index_all(cur)  # words found in Python: the statements made the index empty
+    if migration.builds_word_index and not backend.words.MIGRATION_INDEXES_ROWS:
+        backend.words.index_all(cur)  # words found in Python: the statements made the index empty
 
 
 def migrate_to(cur: Cursor, current: int, target: int) -> None:

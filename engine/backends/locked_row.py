@@ -54,4 +54,6 @@ class LockedRowBackend(Backend):
 
     @functools.lru_cache(maxsize=None)  # noqa: B019 - one backend object per server kind, never freed
     def next_ids(self, layout: NodeLayout) -> str:
-        return f"{self.next_id(layout.table)}, NULL"  # no word index on these databases: no word mark
+        # The word index's mark, where the backend keeps one (mysql_words.py), for its `take_in`.
+        fold_at = "NULL" if self.words is None else self.words.fold_at_column(layout)
+        return f"{self.next_id(layout.table)}, {fold_at}"

@@ -39,7 +39,6 @@ import re
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from .. import errors
-from ..catalog import NodeLayout
 from ..schema import SCHEMA_VERSION, Migration
 from . import mysql_driver as driver
 from . import mysql_like, mysql_schema
@@ -486,10 +485,6 @@ class MySQLBackend(LockedRowBackend):
         order = "e.artifact_id, e.execution_id, e.type" if column == "artifact_id" else "e.execution_id, e.id"
         return (f"SELECT e.body, e.id FROM event AS e WHERE e.{column} IN ({', '.join('?' * count)}) "
                 f"ORDER BY {order}")
-
-    @functools.lru_cache(maxsize=None)  # noqa: B019 - one backend object per server kind, never freed
-    def next_ids(self, layout: NodeLayout) -> str:
-        return f"{self.next_id(layout.table)}, {self.words.fold_at_column(layout)}"
 
     # Filters -------------------------------------------------------------------------------------------------
     def probe(self, select_rest: str) -> str:

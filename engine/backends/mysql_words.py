@@ -93,12 +93,8 @@ class MySQLWords:
         if mark < created[0].id - 1:
             self.index_pending(cur, layout)
             return
-        pairs = [(word, node.id) for node in created
-                 for word in {w[:WORD_BYTES] for w in words_of(*(getattr(node, c) for c in layout.word_columns))}]
-        if pairs:
-            cur.executemany(f"INSERT INTO {layout.word_table} (word, node_id) VALUES (?, ?)", pairs)
-        cur.execute(f"UPDATE {WORD_INDEX_MARKS} SET indexed_to = ? WHERE word_table = ?",
-                    (created[-1].id, layout.word_table))
+        _insert_words(cur, layout, [(node.id, *(getattr(node, c) for c in layout.word_columns)) for node in created])
+        _move_mark(cur, layout, created[-1].id)
 
     @staticmethod
     def read_mark(cur: Cursor, layout: NodeLayout) -> int:
@@ -118,8 +114,7 @@ class MySQLWords:
             if len(rows) < _INDEX_BATCH:
                 break
         if last > indexed_to:
-            cur.execute(f"UPDATE {WORD_INDEX_MARKS} SET indexed_to = ? WHERE word_table = ?",
-                        (last, layout.word_table))
+            _move_mark(cur, layout, last)
 
     def index_all(self, cur: Cursor) -> None:
         """Indexes the words of every node the index does not hold yet, of every kind."""
@@ -160,6 +155,10 @@ def _rows_of(cur: Cursor, layout: NodeLayout, ids: Sequence[int]) -> Iterable[Li
 def _word_rows(rows: Sequence[tuple]) -> List[Tuple[str, int]]:
     """(word, node id) of each word of each (id, *texts) row, each word once a node."""
     return [(word, row[0]) for row in rows for word in {w[:WORD_BYTES] for w in words_of(*row[1:])}]
+
+
+def _move_mark(cur: Cursor, layout: NodeLayout, indexed_to: int) -> None:
+    cur.execute(f"UPDATE {WORD_INDEX_MARKS} SET indexed_to = ? WHERE word_table = ?", (indexed_to, layout.word_table))
 
 
 def _insert_words(cur: Cursor, layout: NodeLayout, rows: Sequence[tuple]) -> None:
