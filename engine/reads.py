@@ -114,9 +114,10 @@ def listing_sql(
     if after is not None:
         params += [after.node_id] if column == "id" else [after.field_value, after.field_value, after.node_id]
     params.append(page_size + 1 if paged else page_size)
+    # A page of a context's nodes walks the link table's key in order: its ids come apart only when asked.
     sql = _listing_text(backend, layout.table, column, is_asc, after is not None, scope,
                         None if access is None else access.condition, access is not None and access.walk, paged,
-                        backend.sorts_ids_apart and (ids_first or page_size < UNLIMITED))
+                        backend.sorts_ids_apart and (ids_first or (page_size < UNLIMITED and scope is None)))
     return sql, params
 
 
@@ -160,11 +161,13 @@ def _listing_text(backend: Backend, table: str, column: str, is_asc: bool, resum
     result = f"n.body, n.id, n.{column}" if paged else "n.body"
     select = backend.walk_select if walk and scope is None else "SELECT"
     rest = f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {order} LIMIT ?"
-    if ids_first and not walk and scope is None:
-        # The page's ids (and sort values) first, then its bodies by primary key, in the same order.
+    if ids_first and not (walk and scope is None):
+        # The page's ids (and sort values) first, then its bodies by primary key, in the same order: sorted by
+        # the page's columns, which MariaDB sorts alone (by the joined table's, it sorts the bodies too).
         keys = "n.id" if column == "id" else f"n.id, n.{column}"
-        return (f"SELECT {result} FROM (SELECT {keys} FROM {source}{rest}) AS page JOIN {table} n ON n.id = page.id "
-                f"ORDER BY {order}")
+        outer_order = f"page.id {direction}" if column == "id" else f"page.{column} {direction}, page.id {direction}"
+        return (f"SELECT {result} FROM (SELECT {keys} FROM {source}{joins}{rest}) AS page JOIN {table} n "
+                f"ON n.id = page.id ORDER BY {outer_order}")
     return f"{select} {result} FROM {source}{joins}{rest}"
 
 

@@ -211,7 +211,10 @@ class Engine:
 
         def plan(cur: Cursor) -> Tuple[str, List[object]]:
             if compiled is None:
-                return statement(None)
+                # A context's nodes in another order than its links' key are sorted: their ids apart, where
+                # the database would carry the bodies through the sort (MariaDB, a context's executions).
+                return (reads.listed_in_order(cur, rows, lambda ids_first: statement(None, ids_first))
+                        if scope is not None else statement(None))
             reused = None if plans is None else plans.get(filter_query)
             found = access.compose(*compiled, reused) if reused is not None else access.plan_access(
                 cur, *compiled, rows, statement, self._plan_history, shape)
