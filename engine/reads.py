@@ -114,7 +114,7 @@ def listing_sql(
     if after is not None:
         params += [after.node_id] if column == "id" else [after.field_value, after.field_value, after.node_id]
     params.append(page_size + 1 if paged else page_size)
-    # A page of a context's nodes walks the link table's key in order: its ids come apart only when asked.
+    # A page of a context's nodes stays one statement unless `ids_first` asks (by id it walks the link table's key).
     sql = _listing_text(backend, layout.table, column, is_asc, after is not None, scope,
                         None if access is None else access.condition, access is not None and access.walk, paged,
                         backend.sorts_ids_apart and (ids_first or (page_size < UNLIMITED and scope is None)))
