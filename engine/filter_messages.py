@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 from ..grammar.names import identifier
+from .sqlutil import ascii_lowered
 
 if TYPE_CHECKING:
     from ..grammar import ast
@@ -21,10 +22,6 @@ _KIND_WORDS = {"INT64": "a number", "DOUBLE": "a number", "STRING": "a string", 
 def _text(operand: Any) -> Optional[str]:
     """The column an operand reads, as written (`state`, `properties.span.int_value`), or None for a literal."""
     return operand.path.text if operand.path is not None else None
-
-
-def _lower(column: str) -> str:
-    return column.translate(str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"))
 
 
 def no_signature(op: str, operands: Sequence[Any]) -> str:
@@ -81,7 +78,7 @@ def unsupported_enum_value(word: str, column: Any, after: Optional[str] = None, 
 
 def enum_name_not_read(name: str, column: Any) -> str:
     """An enum name where MLMD's rewrite does not read one (`STATE = LIVE`, `state > LIVE`)."""
-    lower = _lower(_text(column) or "the column")
+    lower = ascii_lowered(_text(column) or "the column")
     return (f"Unrecognized name: {identifier(name)}; an enum name is read only right after {lower} = or {lower} != "
             f"(the column in lower case), e.g. {lower} = {column.enum.example}; elsewhere write its number, e.g. "
             f"{column.enum.number_example(lower)}")
@@ -90,7 +87,7 @@ def enum_name_not_read(name: str, column: Any) -> str:
 def enum_list_not_read(name: str, column: Any, spaced: bool) -> str:
     """Enum names in a list MLMD's rewrite does not read: `state IN(LIVE)`, `STATE IN (LIVE)`, a mixed list."""
     text = _text(column) or "the column"
-    lower = _lower(text)
+    lower = ascii_lowered(text)
     if not spaced:
         return (f"Unrecognized name: {identifier(name)}; enum names are read in a list only after {lower} IN "
                 f"(the column in lower case, a space before \"(\"), e.g. {lower} IN ({column.enum.example})")

@@ -18,6 +18,7 @@ from .backends.base import Backend
 from .catalog import ARTIFACT, CONTEXT, EXECUTION, NodeLayout, TypeKind
 from .plan_cache import PlanCache
 from .query_text import QueryText
+from .sqlutil import ascii_lowered
 from ..grammar import FilterSyntaxError, ast, parse, walk
 from ..grammar.errors import render_at
 from ..grammar.names import identifier
@@ -183,7 +184,6 @@ class _Typed:
 
 
 _SEARCHABLE = ("uri", "name")  # the node columns that Backend.search_like may find through an index
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def _needs_join(layout: NodeLayout, path: ast.Path, inline_type: bool = False) -> bool:
@@ -604,7 +604,7 @@ def _is_property(path: ast.Path) -> bool:
 
 def _property_name(path: ast.Path) -> str:
     """The property a `_is_property` path names: ASCII lower-cased unless back-quoted (see `_property`)."""
-    return path.parts[1] if path.quoted[1] else path.parts[1].translate(_ASCII_LOWER)
+    return path.parts[1] if path.quoted[1] else ascii_lowered(path.parts[1])
 
 
 def _check_spellings(layout: NodeLayout, tree: ast.Node) -> None:

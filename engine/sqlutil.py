@@ -5,6 +5,8 @@ from typing import Iterator, List, Sequence, TypeVar
 
 T = TypeVar("T")
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
 # Stays well under every backend's bound-parameter limit (SQLite's is the lowest, whatever the build).
 CHUNK = 900
 
@@ -18,3 +20,8 @@ def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[List[T]]:
 def placeholders(items: Sequence[object]) -> str:
     """`?, ?, ?` for an `IN (...)` list with one bound parameter per item."""
     return ", ".join("?" * len(items))
+
+
+def ascii_lowered(text: str) -> str:
+    """`text` with its ASCII letters lowered, as SQLite's LIKE folds them (str.lower would fold every letter)."""
+    return text.translate(_ASCII_LOWER)

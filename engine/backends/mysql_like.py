@@ -6,10 +6,10 @@ collation is multi-byte, so `\\` is the escape and a pattern has each of its own
 """
 from __future__ import annotations
 
+from ..sqlutil import ascii_lowered
 from .mysql_schema import FOLDED, ascii_lower
 
 NO_ESCAPE = "ESCAPE '\\\\'"
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def like(operand: str, pattern: str, negated: bool) -> str:
@@ -24,7 +24,7 @@ def escaped(pattern: str) -> str:
 
 def escaped_value(pattern: str) -> str:
     """`escaped`, done here on a pattern's value."""
-    return pattern.translate(_ASCII_LOWER).replace("\\", "\\\\")
+    return ascii_lowered(pattern).replace("\\", "\\\\")
 
 
 def folded_like(folded: str, widened: str, lowered: str) -> str:
