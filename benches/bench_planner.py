@@ -11,6 +11,7 @@ import pytest
 from filter_queries import QUERIES
 
 from fastmlmd.engine import planner
+from fastmlmd.engine.backends.sqlite import SQLITE
 from fastmlmd.engine.catalog import ARTIFACT, CONTEXT, EXECUTION
 from fastmlmd.grammar import parse
 
@@ -22,7 +23,7 @@ ROUNDS = 300
 
 
 def _clear_all() -> None:
-    planner.PLANS.clear()
+    planner.forget_plans()
     parse_module._parse_cached.cache_clear()
 
 
@@ -31,15 +32,15 @@ def test_plan_cold(benchmark, name: str) -> None:
     benchmark.group = "plan-cold"
     kind, query = QUERIES[name]
     parse(query)
-    benchmark.pedantic(planner.compile_filter, args=(LAYOUTS[kind], query),
-                       setup=planner.PLANS.clear, rounds=ROUNDS, warmup_rounds=5)
+    benchmark.pedantic(planner.compile_filter, args=(LAYOUTS[kind], query, SQLITE),
+                       setup=planner.forget_plans, rounds=ROUNDS, warmup_rounds=5)
 
 
 @pytest.mark.parametrize("name", sorted(QUERIES))
 def test_plan_from_text(benchmark, name: str) -> None:
     benchmark.group = "plan-from-text"
     kind, query = QUERIES[name]
-    benchmark.pedantic(planner.compile_filter, args=(LAYOUTS[kind], query), setup=_clear_all,
+    benchmark.pedantic(planner.compile_filter, args=(LAYOUTS[kind], query, SQLITE), setup=_clear_all,
                        rounds=ROUNDS, warmup_rounds=5)
 
 
@@ -47,5 +48,5 @@ def test_plan_from_text(benchmark, name: str) -> None:
 def test_plan_cached(benchmark, name: str) -> None:
     benchmark.group = "plan-cached"
     kind, query = QUERIES[name]
-    planner.compile_filter(LAYOUTS[kind], query)
-    benchmark(planner.compile_filter, LAYOUTS[kind], query)
+    planner.compile_filter(LAYOUTS[kind], query, SQLITE)
+    benchmark(planner.compile_filter, LAYOUTS[kind], query, SQLITE)
