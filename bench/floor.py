@@ -126,27 +126,31 @@ class FloorSide(NodeFills):
 
     def _fill(self, meter: Meter, kind: str, count: int, size: int, row) -> None:  # noqa: ANN001 - i -> row
         batches = (range(start, min(start + size, count)) for start in range(0, count, size))
-        for batch in meter.each(batches, total=-(-count // size)):
-            ids = self._new_ids(len(batch))
+        for given in meter.each_prepared(batches, lambda batch: [row(index) for index in batch],
+                                         total=-(-count // size)):
+            ids = self._new_ids(len(given))
             now = _now()
             rows, properties = [], []
-            for node_id, index in zip(ids, batch):
-                type_index, name, uri, state, props, custom = row(index)
+            for node_id, (type_index, name, uri, state, props, custom) in zip(ids, given):
                 rows.append((node_id, self.type_ids[kind][type_index], name, uri, state, now, now, kind))
                 properties += _property_rows(node_id, props, custom)
             self._write_nodes(rows, properties)
             self.ids[kind].extend(ids)
-            meter.add(len(batch))
+            meter.add(len(given))
 
     def fill_context_edges(self, ds: Dataset, meter: Meter) -> None:
         ctx, exe, art = self.ids[CONTEXT], self.ids[EXECUTION], self.ids[ARTIFACT]
-        for batch in meter.each(ds.chunks(ds.context_edges(), ds.edge_batch), total=-(-ds.n_edges // ds.edge_batch)):
+
+        def prepare(batch: Sequence[Tuple[str, int, int]]) -> Tuple[List[tuple], List[tuple]]:
+            return ([(ctx[c], art[n]) for kind, c, n in batch if kind == "attribution"],
+                    [(ctx[c], exe[n]) for kind, c, n in batch if kind == "association"])
+
+        for attributions, associations in meter.each_prepared(ds.chunks(ds.context_edges(), ds.edge_batch), prepare,
+                                                              total=-(-ds.n_edges // ds.edge_batch)):
             with self.conn:
-                self.conn.executemany("INSERT OR IGNORE INTO attribution VALUES (?, ?)",
-                                      [(ctx[c], art[n]) for kind, c, n in batch if kind == "attribution"])
-                self.conn.executemany("INSERT OR IGNORE INTO association VALUES (?, ?)",
-                                      [(ctx[c], exe[n]) for kind, c, n in batch if kind == "association"])
-            meter.add(len(batch))
+                self.conn.executemany("INSERT OR IGNORE INTO attribution VALUES (?, ?)", attributions)
+                self.conn.executemany("INSERT OR IGNORE INTO association VALUES (?, ?)", associations)
+            meter.add(len(attributions) + len(associations))
 
     def _put_events(self, rows: Sequence[Tuple[int, int, int, str]]) -> None:
         now = _now()
@@ -156,10 +160,11 @@ class FloorSide(NodeFills):
 
     def fill_events(self, ds: Dataset, meter: Meter) -> None:
         exe, art = self.ids[EXECUTION], self.ids[ARTIFACT]
-        for batch in meter.each(ds.chunks(ds.events(), ds.node_batch)):
+        for events in meter.each_prepared(ds.chunks(ds.events(), ds.node_batch),
+                                          lambda batch: [(art[a], exe[e], t, key) for a, e, t, key in batch]):
             with self.conn:
-                self._put_events([(art[a], exe[e], t, key) for a, e, t, key in batch])
-            meter.add(len(batch))
+                self._put_events(events)
+            meter.add(len(events))
 
     # Reads ---------------------------------------------------------------------------------------------
     def read_types(self, ds: Dataset, meter: Meter) -> None:
@@ -360,28 +365,40 @@ class FloorSide(NodeFills):
     # Closing writes ------------------------------------------------------------------------------------
     def update_artifacts(self, ds: Dataset, meter: Meter) -> None:
         ids = self.ids[ARTIFACT]
-        for number, batch in enumerate(meter.each(ds.plan("update_artifacts"))):
+
+        def prepare(numbered: Tuple[int, Sequence[int]]) -> Tuple[int, List[tuple]]:
+            number, batch = numbered
+            return number, [(ids[index], ds.artifact(index)) for index in batch]
+
+        for number, given in meter.each_prepared(list(enumerate(ds.plan("update_artifacts"))), prepare):
             now = _now()
             rows, properties = [], []
-            for index in batch:
-                type_index, name, uri, state, props, custom = ds.artifact(index)
-                rows.append((uri, state, now, ids[index]))
-                properties += _property_rows(ids[index], props, {**custom, "bench_update": number})
+            for node_id, (type_index, name, uri, state, props, custom) in given:
+                rows.append((uri, state, now, node_id))
+                properties += _property_rows(node_id, props, {**custom, "bench_update": number})
             with self.conn:  # a full replacement, as put_artifacts without a field mask
                 self.conn.executemany("UPDATE node SET uri = ?, state = ?, update_time = ? WHERE id = ?", rows)
-                self.conn.execute(f"DELETE FROM property WHERE node_id IN ({', '.join('?' * len(batch))})",
-                                  [ids[i] for i in batch])
+                self.conn.execute(f"DELETE FROM property WHERE node_id IN ({', '.join('?' * len(given))})",
+                                  [node_id for node_id, _ in given])
                 self.conn.executemany("INSERT INTO property VALUES (?, ?, ?, ?, ?, ?)", properties)
-            meter.add(len(batch))
+            meter.add(len(given))
 
     def put_execution(self, ds: Dataset, meter: Meter) -> None:
         outputs: Dict[Tuple[int, int], int] = {}
         running: Dict[Tuple[int, int], int] = {}
         run_contexts: Dict[int, int] = {}
         conn = self.conn
-        for phase, run, comp in meter.each(ds.plan("put_execution")):
+
+        def prepare(op: Tuple[str, int, int]) -> tuple:
+            phase, run, comp = op
             index = run * ds.components + comp
-            type_index, name, state, props, custom = ds.execution(index, 2 if phase == "register" else 3)
+            inputs = ([outputs.get(src) or self.ids[ARTIFACT][ds.main_output(*src)] for src in ds.inputs(run, comp)]
+                      if phase == "register" else [])
+            artifacts = [] if phase == "register" else [ds.artifact(index * 2), ds.artifact(index * 2 + 1)]
+            return phase, run, comp, ds.execution(index, 2 if phase == "register" else 3), inputs, artifacts
+
+        for phase, run, comp, (type_index, name, state, props, custom), inputs, artifacts in meter.each_prepared(
+                ds.plan("put_execution"), prepare):
             now = _now()
             with conn:
                 if phase == "register":
@@ -392,8 +409,6 @@ class FloorSide(NodeFills):
                     conn.executemany("INSERT INTO property VALUES (?, ?, ?, ?, ?, ?)",
                                      _property_rows(execution_id, props, custom))
                     running[(run, comp)] = execution_id
-                    inputs = [outputs.get(src) or self.ids[ARTIFACT][ds.main_output(*src)]
-                              for src in ds.inputs(run, comp)]
                     self._put_events([(a, execution_id, INPUT, "input") for a in inputs])
                     new_artifacts: List[int] = []
                 else:
@@ -401,8 +416,7 @@ class FloorSide(NodeFills):
                     conn.execute("UPDATE node SET state = ?, update_time = ? WHERE id = ?", (state, now, execution_id))
                     new_artifacts = list(self._new_ids(2))
                     rows, properties = [], []
-                    for node_id, artifact in zip(new_artifacts, (index * 2, index * 2 + 1)):
-                        a_type, a_name, uri, a_state, a_props, a_custom = ds.artifact(artifact)
+                    for node_id, (a_type, a_name, uri, a_state, a_props, a_custom) in zip(new_artifacts, artifacts):
                         rows.append((node_id, self.type_ids[ARTIFACT][a_type], a_name, uri, a_state, now, now,
                                      ARTIFACT))
                         properties += _property_rows(node_id, a_props, a_custom)

@@ -64,6 +64,12 @@ def _typed(values: Props) -> TypedProps:
             for key, value in values.items()}
 
 
+def _typed_row(row: tuple) -> tuple:
+    """A dataset node row (type index, name, uri, state, props, custom) with both maps `_typed`."""
+    type_index, name, uri, state, props, custom = row
+    return type_index, name, uri, state, _typed(props), _typed(custom)
+
+
 def event_path(key: str) -> bytes:
     """The serialized Event.Path the workloads give every event: steps [{key}, {index: 0}]."""
     encoded = key.encode("utf-8")
@@ -154,12 +160,12 @@ class SameIndexFloor(NodeFills):
             word_index.index_pending(cur, layout)  # ours' statement: the words of every node above the mark
             self.indexed_to[kind] = last_id
 
-    def _events(self, rows: Sequence[Tuple[int, int, int, str]], now: int) -> List[tuple]:
-        """Event rows (id, artifact, execution, type, milliseconds, body) of (artifact, execution, type, key)."""
+    def _events(self, rows: Sequence[Tuple[int, int, int, bytes]], now: int) -> List[tuple]:
+        """Event rows (id, artifact, execution, type, milliseconds, body) of (artifact, execution, type, path)."""
         first = self.next_event_id
         self.next_event_id += len(rows)
-        return [(first + i, a, e, t, now, rowcore.encode_event(a, e, event_path(key), t, now))
-                for i, (a, e, t, key) in enumerate(rows)]
+        return [(first + i, a, e, t, now, rowcore.encode_event(a, e, path, t, now))
+                for i, (a, e, t, path) in enumerate(rows)]
 
     def _insert_events(self, cur: sqlite3.Cursor, rows: Sequence[tuple]) -> None:
         cur.executemany("INSERT INTO event (id, artifact_id, execution_id, type, milliseconds_since_epoch, body) "
@@ -191,64 +197,77 @@ class SameIndexFloor(NodeFills):
 
     def _fill(self, meter: Meter, kind: str, count: int, size: int, row) -> None:  # noqa: ANN001 - i -> row
         batches = (range(start, min(start + size, count)) for start in range(0, count, size))
-        for batch in meter.each(batches, total=-(-count // size)):
+        for given in meter.each_prepared(batches, lambda batch: [_typed_row(row(index)) for index in batch],
+                                         total=-(-count // size)):
             now = _now()
-            ids = self._new_ids(kind, len(batch), now)
+            ids = self._new_ids(kind, len(given), now)
             rows, properties = [], []
-            for node_id, index in zip(ids, batch):
-                type_index, name, uri, state, props, custom = row(index)
-                typed, typed_custom = _typed(props), _typed(custom)
+            for node_id, (type_index, name, uri, state, typed, typed_custom) in zip(ids, given):
                 rows.append(self._node_row(kind, node_id, type_index, name, uri, state, now, now, typed,
                                            typed_custom))
                 properties += rowcore.property_rows(node_id, 0, typed) + rowcore.property_rows(node_id, 1, typed_custom)
             with self._transaction() as cur:
                 self._insert_nodes(cur, kind, rows, properties)
             self.ids[kind].extend(ids)
-            meter.add(len(batch))
+            meter.add(len(given))
 
     def fill_context_edges(self, ds: Dataset, meter: Meter) -> None:
         ctx, exe, art = self.ids[CONTEXT], self.ids[EXECUTION], self.ids[ARTIFACT]
-        for batch in meter.each(ds.chunks(ds.context_edges(), ds.edge_batch), total=-(-ds.n_edges // ds.edge_batch)):
+
+        def prepare(batch: Sequence[Tuple[str, int, int]]) -> Tuple[List[tuple], List[tuple]]:
+            return ([(ctx[c], art[n]) for kind, c, n in batch if kind == "attribution"],
+                    [(ctx[c], exe[n]) for kind, c, n in batch if kind == "association"])
+
+        for attributions, associations in meter.each_prepared(ds.chunks(ds.context_edges(), ds.edge_batch), prepare,
+                                                              total=-(-ds.n_edges // ds.edge_batch)):
             with self._transaction() as cur:
-                self._link(cur, [(ctx[c], art[n]) for kind, c, n in batch if kind == "attribution"],
-                           [(ctx[c], exe[n]) for kind, c, n in batch if kind == "association"])
-            meter.add(len(batch))
+                self._link(cur, attributions, associations)
+            meter.add(len(attributions) + len(associations))
 
     def fill_events(self, ds: Dataset, meter: Meter) -> None:
         exe, art = self.ids[EXECUTION], self.ids[ARTIFACT]
-        for batch in meter.each(ds.chunks(ds.events(), ds.node_batch)):
-            rows = self._events([(art[a], exe[e], t, key) for a, e, t, key in batch], _now())
+        for given in meter.each_prepared(ds.chunks(ds.events(), ds.node_batch),
+                                         lambda batch: [(art[a], exe[e], t, event_path(key)) for a, e, t, key in batch]):
+            rows = self._events(given, _now())
             with self._transaction() as cur:
                 self._insert_events(cur, rows)
-            meter.add(len(batch))
+            meter.add(len(given))
 
     # Closing writes ------------------------------------------------------------------------------------
     def update_artifacts(self, ds: Dataset, meter: Meter) -> None:
         """put_artifacts of stored artifacts whose only change is a custom property `bench_update`."""
         ids, created = self.ids[ARTIFACT], self.created[ARTIFACT]
-        for number, batch in enumerate(meter.each(ds.plan("update_artifacts"))):
-            now = _now()
-            rows, properties = [], []
+
+        def prepare(numbered: Tuple[int, Sequence[int]]) -> List[tuple]:
+            number, batch = numbered
+            given = []
             for index in batch:
                 type_index, name, uri, state, props, custom = ds.artifact(index)
-                node_id = ids[index]
-                typed_custom = _typed({**custom, "bench_update": number})
+                given.append((ids[index], type_index, name, uri, state, _typed(props),
+                              _typed({**custom, "bench_update": number})))
+            return given
+
+        for given in meter.each_prepared(list(enumerate(ds.plan("update_artifacts"))), prepare):
+            now = _now()
+            rows, properties = [], []
+            for node_id, type_index, name, uri, state, typed, typed_custom in given:
                 row = self._node_row(ARTIFACT, node_id, type_index, name, uri, state, created[node_id - 1], now,
-                                     _typed(props), typed_custom)
+                                     typed, typed_custom)
                 rows.append((now, row[-1], node_id))
                 properties += rowcore.property_rows(node_id, 1, {"bench_update": typed_custom["bench_update"]})
                 self.bench_updated.add(node_id)
             with self._transaction() as cur:
                 cur.executemany("UPDATE artifact SET update_time = ?, body = ? WHERE id = ?", rows)
                 cur.executemany(sqlite_backend.property_insert("artifact_property", True), properties)
-            meter.add(len(batch))
+            meter.add(len(given))
 
     def _reput(self, kind: str, node_id: int, now: int, row: tuple) -> Tuple[int, bytes, int]:
-        """(update_time, body, id) of a stored node a call passes again as it is: MLMD and ours rewrite it (the
-        request lacks the output-only `type` its stored form has), with its create_time kept."""
-        type_index, name, uri, state, props, custom = row
+        """(update_time, body, id) of a stored node a call passes again as it is (`row` as `_typed_row` gives
+        it): MLMD and ours rewrite it (the request lacks the output-only `type` its stored form has), with its
+        create_time kept."""
+        type_index, name, uri, state, typed, typed_custom = row
         stored = self._node_row(kind, node_id, type_index, name, uri, state, self.created[kind][node_id - 1], now,
-                                _typed(props), _typed(custom))
+                                typed, typed_custom)
         return now, stored[-1], node_id
 
     def put_execution(self, ds: Dataset, meter: Meter) -> None:
@@ -258,90 +277,105 @@ class SameIndexFloor(NodeFills):
         call; publish inserts two artifacts with their OUTPUT events and sets the execution's state. Every call
         links its artifacts and execution to both contexts, and rewrites the stored artifacts and contexts it
         passes again unchanged (update_time and body; an input's `bench_update` from update_artifacts goes).
-        Statements run in ours' order: artifacts, execution, events, contexts, links.
+        Statements run in ours' order: artifacts, execution, events, contexts, links. The dataset's rows are
+        read untimed, as ours' caller builds its messages untimed (`prepare`).
         """
         outputs: Dict[Tuple[int, int], int] = {}  # (run, component) -> published main output's id
         running: Dict[Tuple[int, int], int] = {}  # -> execution id
         run_contexts: Dict[int, int] = {}
-        for phase, run, comp in meter.each(ds.plan("put_execution")):
+
+        def prepare(op: Tuple[str, int, int]) -> tuple:
+            phase, run, comp = op
+            index = run * ds.components + comp
+            pipeline = run % ds.pipelines
+            p_type, p_name, p_props = ds.context(pipeline)
+            contexts: tuple = ((self.ids[CONTEXT][pipeline], (p_type, p_name, None, None, _typed(p_props), {})),
+                        (1, ds.run_name(run), None, None, _typed({"pipeline_name": ds.pipeline_name(run)}), {}))
+            artifacts: List[Tuple[Optional[int], tuple]]  # (id when stored, row)
+            if phase == "register":
+                type_index, name, state, props, custom = ds.execution(index, RUNNING)
+                artifacts = [(outputs.get(src) or self.ids[ARTIFACT][ds.main_output(*src)],
+                              _typed_row(ds.artifact(ds.main_output(*src)))) for src in ds.inputs(run, comp)]
+                paths = [event_path("input")] * len(artifacts)
+            else:
+                type_index, name, state, props, custom = ds.execution(index, COMPLETE)
+                artifacts = [(None, _typed_row(ds.artifact(index * 2))), (None, _typed_row(ds.artifact(index * 2 + 1)))]
+                paths = [event_path("output"), event_path("log")]
+            execution = (type_index, name, None, state, _typed(props), _typed(custom))
+            return phase, run, comp, execution, artifacts, paths, contexts
+
+        for phase, run, comp, execution, artifacts, paths, contexts in meter.each_prepared(
+                ds.plan("put_execution"), prepare):
             now = _now()
             if phase == "register":
-                artifact_ids = self._register(ds, run, comp, now, outputs, running, run_contexts)
+                artifact_ids = self._register(run, comp, now, execution, artifacts, paths, contexts, running,
+                                              run_contexts)
             else:
-                artifact_ids = self._publish(ds, run, comp, now, outputs, running, run_contexts)
+                artifact_ids = self._publish(run, comp, now, execution, artifacts, paths, contexts, outputs, running,
+                                             run_contexts)
             meter.add(1, len(artifact_ids))
 
-    def _register(self, ds: Dataset, run: int, comp: int, now: int, outputs: Dict[Tuple[int, int], int],
-                  running: Dict[Tuple[int, int], int], run_contexts: Dict[int, int]) -> List[int]:
-        type_index, name, state, props, custom = ds.execution(run * ds.components + comp, RUNNING)
-        typed, typed_custom = _typed(props), _typed(custom)
+    def _register(self, run: int, comp: int, now: int, execution: tuple, artifacts: List[tuple], paths: List[bytes],
+                  contexts: tuple, running: Dict[Tuple[int, int], int], run_contexts: Dict[int, int]) -> List[int]:
+        type_index, name, _, state, typed, typed_custom = execution
         [execution_id] = self._new_ids(EXECUTION, 1, now)
         running[(run, comp)] = execution_id
-        execution = self._node_row(EXECUTION, execution_id, type_index, name, None, state, now, now, typed,
-                                   typed_custom)
+        execution_row = self._node_row(EXECUTION, execution_id, type_index, name, None, state, now, now, typed,
+                                       typed_custom)
         artifact_ids, updates, dropped = [], [], []
-        for src in ds.inputs(run, comp):
-            artifact = ds.main_output(*src)
-            artifact_id = outputs.get(src) or self.ids[ARTIFACT][artifact]
+        for artifact_id, row in artifacts:
             artifact_ids.append(artifact_id)
-            updates.append(self._reput(ARTIFACT, artifact_id, now, ds.artifact(artifact)))
+            updates.append(self._reput(ARTIFACT, artifact_id, now, row))
             if artifact_id in self.bench_updated:
                 self.bench_updated.discard(artifact_id)
                 dropped.append((artifact_id, 1, "bench_update"))
-        events = self._events([(a, execution_id, INPUT, "input") for a in artifact_ids], now)
+        events = self._events([(a, execution_id, INPUT, path) for a, path in zip(artifact_ids, paths)], now)
         with self._transaction() as cur:
             if updates:
                 cur.executemany("UPDATE artifact SET update_time = ?, body = ? WHERE id = ?", updates)
             if dropped:
                 cur.executemany("DELETE FROM artifact_property WHERE node_id = ? AND is_custom = ? AND name = ?",
                                 dropped)
-            self._insert_nodes(cur, EXECUTION, [execution], rowcore.property_rows(execution_id, 0, typed)
+            self._insert_nodes(cur, EXECUTION, [execution_row], rowcore.property_rows(execution_id, 0, typed)
                                + rowcore.property_rows(execution_id, 1, typed_custom))
             self._insert_events(cur, events)
-            self._contexts(cur, ds, run, now, run_contexts, execution_id, artifact_ids)
+            self._contexts(cur, run, now, contexts, run_contexts, execution_id, artifact_ids)
         return artifact_ids
 
-    def _publish(self, ds: Dataset, run: int, comp: int, now: int, outputs: Dict[Tuple[int, int], int],
-                 running: Dict[Tuple[int, int], int], run_contexts: Dict[int, int]) -> List[int]:
-        index = run * ds.components + comp
-        type_index, name, state, props, custom = ds.execution(index, COMPLETE)
+    def _publish(self, run: int, comp: int, now: int, execution: tuple, artifacts: List[tuple], paths: List[bytes],
+                 contexts: tuple, outputs: Dict[Tuple[int, int], int], running: Dict[Tuple[int, int], int],
+                 run_contexts: Dict[int, int]) -> List[int]:
         execution_id = running[(run, comp)]
-        execution = self._reput(EXECUTION, execution_id, now, (type_index, name, None, state, props, custom))
+        execution_row = self._reput(EXECUTION, execution_id, now, execution)
         artifact_ids = list(self._new_ids(ARTIFACT, 2, now))
         rows, properties = [], []
-        for node_id, artifact in zip(artifact_ids, (index * 2, index * 2 + 1)):
-            a_type, a_name, uri, a_state, a_props, a_custom = ds.artifact(artifact)
-            typed, typed_custom = _typed(a_props), _typed(a_custom)
+        for node_id, (_, (a_type, a_name, uri, a_state, typed, typed_custom)) in zip(artifact_ids, artifacts):
             rows.append(self._node_row(ARTIFACT, node_id, a_type, a_name, uri, a_state, now, now, typed, typed_custom))
             properties += rowcore.property_rows(node_id, 0, typed) + rowcore.property_rows(node_id, 1, typed_custom)
-        events = self._events([(a, execution_id, OUTPUT, key) for a, key in zip(artifact_ids, ("output", "log"))],
-                              now)
+        events = self._events([(a, execution_id, OUTPUT, path) for a, path in zip(artifact_ids, paths)], now)
         outputs[(run, comp)] = artifact_ids[0]
         with self._transaction() as cur:
             self._insert_nodes(cur, ARTIFACT, rows, properties)
             cur.execute("UPDATE execution SET last_known_state = ?, update_time = ?, body = ? WHERE id = ?",
-                        (state, *execution))
+                        (execution[3], *execution_row))
             self._insert_events(cur, events)
-            self._contexts(cur, ds, run, now, run_contexts, execution_id, artifact_ids)
+            self._contexts(cur, run, now, contexts, run_contexts, execution_id, artifact_ids)
         return artifact_ids
 
-    def _contexts(self, cur: sqlite3.Cursor, ds: Dataset, run: int, now: int, run_contexts: Dict[int, int],
+    def _contexts(self, cur: sqlite3.Cursor, run: int, now: int, contexts: tuple, run_contexts: Dict[int, int],
                   execution_id: int, artifact_ids: List[int]) -> None:
         """A call's contexts and links: the pipeline's context rewritten, the run's inserted on the run's first
-        call and rewritten after, and the execution and artifacts linked to both."""
-        pipeline = run % ds.pipelines
-        pipeline_id = self.ids[CONTEXT][pipeline]
-        type_index, name, props = ds.context(pipeline)
-        updates = [self._reput(CONTEXT, pipeline_id, now, (type_index, name, None, None, props, {}))]
-        run_props: Props = {"pipeline_name": ds.pipeline_name(run)}
+        call and rewritten after, and the execution and artifacts linked to both. `contexts`: the pipeline's
+        (id, row) and the run's row, as `_typed_row` gives them."""
+        (pipeline_id, pipeline_row), run_row = contexts
+        updates = [self._reput(CONTEXT, pipeline_id, now, pipeline_row)]
         if run in run_contexts:
-            updates.append(self._reput(CONTEXT, run_contexts[run], now, (1, ds.run_name(run), None, None, run_props,
-                                                                         {})))
+            updates.append(self._reput(CONTEXT, run_contexts[run], now, run_row))
         cur.executemany("UPDATE context SET update_time = ?, body = ? WHERE id = ?", updates)
         if run not in run_contexts:
             [run_contexts[run]] = self._new_ids(CONTEXT, 1, now)
-            typed = _typed(run_props)
-            row = self._node_row(CONTEXT, run_contexts[run], 1, ds.run_name(run), None, None, now, now, typed, {})
+            type_index, name, _, _, typed, _ = run_row
+            row = self._node_row(CONTEXT, run_contexts[run], type_index, name, None, None, now, now, typed, {})
             self._insert_nodes(cur, CONTEXT, [row], rowcore.property_rows(run_contexts[run], 0, typed))
-        contexts = (pipeline_id, run_contexts[run])
-        self._link(cur, [(c, a) for c in contexts for a in artifact_ids], [(c, execution_id) for c in contexts])
+        linked = (pipeline_id, run_contexts[run])
+        self._link(cur, [(c, a) for c in linked for a in artifact_ids], [(c, execution_id) for c in linked])

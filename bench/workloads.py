@@ -160,12 +160,16 @@ class ApiSide:
             CONTEXT: (pb.ContextType, self.store.put_context_type)}
         todo = [(kind, name, props, False) for kind in puts for name, props in ds.extra_types(kind)]
         todo += [(kind, name, props, True) for kind in puts for name, props in ds.types(kind)]
-        for kind, name, props, keep in meter.each(todo):
-            message, put = puts[kind]
-            msg = message(name=name)
+
+        def prepare(entry: tuple) -> Tuple[str, str, Any, bool]:  # (kind, name, properties, keep)
+            kind, name, props, keep = entry
+            msg = puts[kind][0](name=name)
             for key, data_type in props.items():
                 msg.properties[key] = data_type
-            type_id = put(msg)
+            return kind, name, msg, keep
+
+        for kind, name, msg, keep in meter.each_prepared(todo, prepare):
+            type_id = puts[kind][1](msg)
             if keep:
                 self.type_ids[kind].append(type_id)
                 self.type_names[kind].append(name)
@@ -179,9 +183,9 @@ class ApiSide:
         build, put = builders[kind], putters[kind]
         size = ds.node_batch
         batches = (range(start, min(start + size, count)) for start in range(0, count, size))
-        for batch in meter.each(batches, total=-(-count // size)):
-            self.ids[kind].extend(put([build(ds, i) for i in batch]))
-            meter.add(len(batch))
+        for nodes in meter.each_prepared(batches, lambda batch: [build(ds, i) for i in batch], total=-(-count // size)):
+            self.ids[kind].extend(put(nodes))
+            meter.add(len(nodes))
 
     def fill_contexts(self, ds: Dataset, meter: Meter) -> None:
         self._fill_nodes(ds, meter, CONTEXT, ds.n_contexts)
@@ -194,19 +198,24 @@ class ApiSide:
 
     def fill_context_edges(self, ds: Dataset, meter: Meter) -> None:
         ctx, exe, art = self.ids[CONTEXT], self.ids[EXECUTION], self.ids[ARTIFACT]
-        for batch in meter.each(ds.chunks(ds.context_edges(), ds.edge_batch), total=-(-ds.n_edges // ds.edge_batch)):
-            attributions = [pb.Attribution(context_id=ctx[c], artifact_id=art[n])
-                            for kind, c, n in batch if kind == "attribution"]
-            associations = [pb.Association(context_id=ctx[c], execution_id=exe[n])
-                            for kind, c, n in batch if kind == "association"]
+
+        def prepare(batch: Sequence[Tuple[str, int, int]]) -> Tuple[List[pb.Attribution], List[pb.Association]]:
+            return ([pb.Attribution(context_id=ctx[c], artifact_id=art[n]) for kind, c, n in batch
+                     if kind == "attribution"],
+                    [pb.Association(context_id=ctx[c], execution_id=exe[n]) for kind, c, n in batch
+                     if kind == "association"])
+
+        for attributions, associations in meter.each_prepared(ds.chunks(ds.context_edges(), ds.edge_batch), prepare,
+                                                              total=-(-ds.n_edges // ds.edge_batch)):
             self.store.put_attributions_and_associations(attributions, associations)
-            meter.add(len(batch))
+            meter.add(len(attributions) + len(associations))
 
     def fill_events(self, ds: Dataset, meter: Meter) -> None:
         exe, art = self.ids[EXECUTION], self.ids[ARTIFACT]
-        for batch in meter.each(ds.chunks(ds.events(), ds.node_batch)):
-            self.store.put_events([_event(t, key, art[a], exe[e]) for a, e, t, key in batch])
-            meter.add(len(batch))
+        for events in meter.each_prepared(ds.chunks(ds.events(), ds.node_batch),
+                                          lambda batch: [_event(t, key, art[a], exe[e]) for a, e, t, key in batch]):
+            self.store.put_events(events)
+            meter.add(len(events))
 
     # Reads ---------------------------------------------------------------------------------------------
     def read_types(self, ds: Dataset, meter: Meter) -> None:
@@ -467,12 +476,17 @@ class ApiSide:
     # Closing writes ------------------------------------------------------------------------------------
     def update_artifacts(self, ds: Dataset, meter: Meter) -> None:
         ids = self.ids[ARTIFACT]
-        for number, batch in enumerate(meter.each(ds.plan("update_artifacts"))):
+
+        def prepare(numbered: Tuple[int, Sequence[int]]) -> List[pb.Artifact]:
+            number, batch = numbered
             updates = []
             for i in batch:
                 msg = self._artifact(ds, i, ids[i])
                 msg.custom_properties["bench_update"].int_value = number
                 updates.append(msg)
+            return updates
+
+        for updates in meter.each_prepared(list(enumerate(ds.plan("update_artifacts"))), prepare):
             self.store.put_artifacts(updates)
             meter.add(len(updates))
 
@@ -482,7 +496,9 @@ class ApiSide:
         outputs: Dict[Tuple[int, int], pb.Artifact] = {}  # (run, component) -> published main output
         running: Dict[Tuple[int, int], int] = {}
         run_contexts: Dict[int, pb.Context] = {}
-        for phase, run, comp in meter.each(ds.plan("put_execution")):
+
+        def prepare(op: Tuple[str, int, int]) -> tuple:
+            phase, run, comp = op
             index = run * ds.components + comp
             pipeline = self._context(ds, run % ds.pipelines, with_id=True)
             run_context = run_contexts.get(run)
@@ -498,18 +514,19 @@ class ApiSide:
                         artifact = self._artifact(ds, src, self.ids[ARTIFACT][src])
                     pairs.append((artifact, _event(3, "input")))
                 execution = self._execution(ds, index, state=2)
-                reuse = True
             else:
                 pairs = [(self._artifact(ds, index * 2), _event(4, "output")),
                          (self._artifact(ds, index * 2 + 1), _event(4, "log"))]
                 execution = self._execution(ds, index, state=3, node_id=running[(run, comp)])
-                reuse = False
+            return phase, run, comp, execution, pairs, [pipeline, run_context]
+
+        for phase, run, comp, execution, pairs, contexts in meter.each_prepared(ds.plan("put_execution"), prepare):
             execution_id, artifact_ids, context_ids = store.put_execution(
-                execution, pairs, [pipeline, run_context], reuse_context_if_already_exist=reuse)
+                execution, pairs, contexts, reuse_context_if_already_exist=phase == "register")
             running[(run, comp)] = execution_id
             if run not in run_contexts:
-                run_context.id = context_ids[1]
-                run_contexts[run] = run_context
+                contexts[1].id = context_ids[1]
+                run_contexts[run] = contexts[1]
             if phase == "publish":
                 main = pairs[0][0]
                 main.id = artifact_ids[0]

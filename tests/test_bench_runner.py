@@ -184,6 +184,26 @@ def test_meter_keeps_latencies_of_what_ran_when_the_budget_cuts() -> None:
     assert watch.result()["latency_ms"] == figures
 
 
+def test_meter_prepares_each_operation_untimed_and_just_before_it_runs() -> None:
+    """The writes build their messages in `prepare` (as mlmd_bench's SetUp): the time it takes is not measured,
+    and it runs after the body of the operation before, so it can use what that call returned."""
+    watch = meter.Meter("w")
+    returned: list = []
+
+    def prepare(op: int) -> tuple:
+        time.sleep(0.02)
+        return op, list(returned)
+
+    seen = []
+    for op, before in watch.each_prepared(range(5), prepare):
+        seen.append(before)
+        returned.append(op)
+        watch.add(1)
+    assert seen == [[], [0], [0, 1], [0, 1, 2], [0, 1, 2, 3]]
+    assert watch.ops == 5 and watch.items == 5
+    assert watch.seconds < 0.05  # five untimed preparations of 20 ms each would be 0.1 s
+
+
 @pytest.mark.parametrize(("fraction", "expected"), [(0.5, 50), (0.99, 99), (1.0, 100), (0.001, 1)])
 def test_percentile_is_nearest_rank(fraction: float, expected: int) -> None:
     assert meter.percentile(list(range(1, 101)), fraction) == expected
