@@ -17,25 +17,28 @@ import re
 import subprocess
 import sys
 import tempfile
-from typing import Iterable, Iterator, Optional, TypeVar
+from typing import Callable, Iterable, Iterator, Optional, TypeVar
 
 from fastmlmd.bench import data, meter, worker
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 class _FirstOps(meter.Meter):
-    """A meter whose `each` yields only the first `limit` operations (every one, uncut by a time budget)."""
+    """A meter that yields only the first `limit` operations (every one, uncut by a time budget), prepared as
+    the workload asks (`each` goes through `each_prepared`)."""
 
     def __init__(self, workload: str, limit: Optional[int]) -> None:
         super().__init__(workload)
         self.limit = limit
 
-    def each(self, ops: Iterable[T], total: Optional[int] = None) -> Iterator[T]:
+    def each_prepared(self, ops: Iterable[T], prepare: Optional[Callable[[T], U]],
+                      total: Optional[int] = None) -> Iterator[U]:
         for number, op in enumerate(ops):
             if self.limit is not None and number >= self.limit:
                 return
-            yield op
+            yield prepare(op) if prepare is not None else op  # type: ignore[misc]
 
 
 def run(side: str, workload: str, operations: int, scale: str, seed: int) -> None:
