@@ -28,7 +28,8 @@ demo: $(BIN)/.installed
 # and the SQLite runs exercise the twins). Each pass spreads its test files over TEST_WORKERS processes
 # (pytest-xdist; a file's tests stay together, so its session fixtures are built once); the heavy tests, which
 # load the machine themselves, run afterwards on their own. Exit status 5 is pytest's "nothing selected", for
-# PYTEST_ARGS that name no heavy test.
+# PYTEST_ARGS that name no heavy test. Last, the pytest-benchmark suites (make bench) run each benchmark once,
+# untimed, so that they keep up with the code they time.
 TEST_WORKERS ?= 2
 PARALLEL := -n $(TEST_WORKERS) --dist loadfile
 test: $(BIN)/.installed oracle
@@ -36,6 +37,7 @@ test: $(BIN)/.installed oracle
 	FASTMLMD_ORACLE_PYTHON=$(abspath $(ORACLE_VENV))/bin/python $(BIN)/python -m pytest -q -m heavy $(PYTEST_ARGS) \
 	  || [ $$? = 5 ]
 	FASTMLMD_PURE_PYTHON=1 $(BIN)/python -m pytest -q $(PARALLEL) -m 'not oracle and not heavy and not server' $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q benches --benchmark-disable
 
 # The MySQL backend's own tests (its connection and config, flights, errors, kills, writers, text, word index, conversions of
 # MLMD's latin1 stores) once more on PyMySQL, where `make test` ran them on mysqlclient (engine/backends/
