@@ -69,10 +69,10 @@ class Meter:
             meter.add(len(got), returned=len(got))
 
     A workload whose calls take messages it must build (the writes) loops over `each_prepared(plan, prepare)`
-    instead: `prepare` makes each operation's inputs untimed, just before the call, as mlmd_bench's SetUp
-    does (its SetUp is "not included into the performance evaluation"), so a side is
-    timed on its own work and not on its caller's (building a protobuf message can take as long as storing
-    it). The body then does nothing but the call and its bookkeeping.
+    instead: `prepare` makes each operation's inputs untimed, just before the call, as mlmd_bench's SetUp does
+    (its SetUp is "not included into the performance evaluation"). A side is then timed on its own work, not
+    its caller's: building a protobuf message can take as long as storing it. The body does nothing but the
+    call and its bookkeeping.
 
     With `warmup`, the first operation runs untimed and uncounted. With a `budget` (seconds of measured time)
     the loop stops after the operation that crosses it, so slow sides do fewer operations of the same plan.

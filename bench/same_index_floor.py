@@ -289,8 +289,9 @@ class SameIndexFloor(NodeFills):
             index = run * ds.components + comp
             pipeline = run % ds.pipelines
             p_type, p_name, p_props = ds.context(pipeline)
+            run_props = _typed({"pipeline_name": ds.pipeline_name(run)})
             contexts: tuple = ((self.ids[CONTEXT][pipeline], (p_type, p_name, None, None, _typed(p_props), {})),
-                        (1, ds.run_name(run), None, None, _typed({"pipeline_name": ds.pipeline_name(run)}), {}))
+                               (1, ds.run_name(run), None, None, run_props, {}))
             artifacts: List[Tuple[Optional[int], tuple]]  # (id when stored, row)
             if phase == "register":
                 type_index, name, state, props, custom = ds.execution(index, RUNNING)
