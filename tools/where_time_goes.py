@@ -89,16 +89,12 @@ def report(workload: str, total: int, by_kind: Dict[str, int], by_function: Dict
 
 
 def run(workload: str, scale: str, backend: str, rounds: int) -> None:
-    """The child: the fill workloads, then `workload`, on a fresh store, `rounds` times."""
-    from fastmlmd.bench import data, meter, worker
+    """The child: the bench's run of our side (the fill workloads, then `workload`) on a fresh store, `rounds`
+    times."""
+    from fastmlmd.bench import worker
 
-    names = [name for name, _, phase in data.WORKLOADS if phase == "fill" or name == workload]
     for _ in range(rounds):
-        ds = data.Dataset(scale)
-        with tempfile.TemporaryDirectory(prefix="fastmlmd-where-") as tmp:
-            side = worker._make_side("api", backend, tmp, "", "")
-            for name in names:
-                side.run(name, ds, meter.Meter(name))  # type: ignore[attr-defined]
+        worker.run_side("api", scale, backend, None, only=[workload])
 
 
 def main(argv: Optional[List[str]] = None) -> int:
