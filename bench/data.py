@@ -19,7 +19,7 @@ which links runs into long lineage chains.
 from __future__ import annotations
 
 import random
-from typing import Dict, Iterable, Iterator, List, Optional, Tuple, TypeVar, Union
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, TypeVar, Union
 
 if __package__:
     from fastmlmd.bench import filtergen
@@ -384,6 +384,15 @@ def _fraction(index: int) -> float:
 class NodeFills:
     """The node fill workloads of a floor: every kind written through the floor's own `_fill`, from
     `Dataset.node_row`, so the floors share what they write and differ only in how."""
+
+    ids: Dict[str, List[int]]  # the floor's stored node ids by kind, in the dataset's order
+
+    def edge_ids(self, batch: Sequence[Tuple[str, int, int]]) -> Tuple[List[tuple], List[tuple]]:
+        """A batch of `Dataset.context_edges` as stored ids: ((context, artifact) attributions, (context,
+        execution) associations)."""
+        ctx, exe, art = self.ids[CONTEXT], self.ids[EXECUTION], self.ids[ARTIFACT]
+        return ([(ctx[c], art[n]) for kind, c, n in batch if kind == "attribution"],
+                [(ctx[c], exe[n]) for kind, c, n in batch if kind == "association"])
 
     def _fill(self, meter, kind: str, count: int, size: int, row) -> None:  # noqa: ANN001 - a Meter, i -> row
         raise NotImplementedError

@@ -139,14 +139,8 @@ class FloorSide(NodeFills):
             meter.add(len(given))
 
     def fill_context_edges(self, ds: Dataset, meter: Meter) -> None:
-        ctx, exe, art = self.ids[CONTEXT], self.ids[EXECUTION], self.ids[ARTIFACT]
-
-        def prepare(batch: Sequence[Tuple[str, int, int]]) -> Tuple[List[tuple], List[tuple]]:
-            return ([(ctx[c], art[n]) for kind, c, n in batch if kind == "attribution"],
-                    [(ctx[c], exe[n]) for kind, c, n in batch if kind == "association"])
-
-        for attributions, associations in meter.each_prepared(ds.chunks(ds.context_edges(), ds.edge_batch), prepare,
-                                                              total=-(-ds.n_edges // ds.edge_batch)):
+        edges, batches = ds.chunks(ds.context_edges(), ds.edge_batch), -(-ds.n_edges // ds.edge_batch)
+        for attributions, associations in meter.each_prepared(edges, self.edge_ids, total=batches):
             with self.conn:
                 self.conn.executemany("INSERT OR IGNORE INTO attribution VALUES (?, ?)", attributions)
                 self.conn.executemany("INSERT OR IGNORE INTO association VALUES (?, ?)", associations)

@@ -212,22 +212,18 @@ class SameIndexFloor(NodeFills):
             meter.add(len(given))
 
     def fill_context_edges(self, ds: Dataset, meter: Meter) -> None:
-        ctx, exe, art = self.ids[CONTEXT], self.ids[EXECUTION], self.ids[ARTIFACT]
-
-        def prepare(batch: Sequence[Tuple[str, int, int]]) -> Tuple[List[tuple], List[tuple]]:
-            return ([(ctx[c], art[n]) for kind, c, n in batch if kind == "attribution"],
-                    [(ctx[c], exe[n]) for kind, c, n in batch if kind == "association"])
-
-        for attributions, associations in meter.each_prepared(ds.chunks(ds.context_edges(), ds.edge_batch), prepare,
-                                                              total=-(-ds.n_edges // ds.edge_batch)):
+        edges, batches = ds.chunks(ds.context_edges(), ds.edge_batch), -(-ds.n_edges // ds.edge_batch)
+        for attributions, associations in meter.each_prepared(edges, self.edge_ids, total=batches):
             with self._transaction() as cur:
                 self._link(cur, attributions, associations)
             meter.add(len(attributions) + len(associations))
 
     def fill_events(self, ds: Dataset, meter: Meter) -> None:
         exe, art = self.ids[EXECUTION], self.ids[ARTIFACT]
-        for given in meter.each_prepared(ds.chunks(ds.events(), ds.node_batch),
-                                         lambda batch: [(art[a], exe[e], t, event_path(key)) for a, e, t, key in batch]):
+        def prepare(batch: Sequence[Tuple[int, int, int, str]]) -> List[tuple]:
+            return [(art[a], exe[e], t, event_path(key)) for a, e, t, key in batch]
+
+        for given in meter.each_prepared(ds.chunks(ds.events(), ds.node_batch), prepare):
             rows = self._events(given, _now())
             with self._transaction() as cur:
                 self._insert_events(cur, rows)
